@@ -1,0 +1,23 @@
+// Everything a plugin module must export for the host. A plugin's index.ts does
+// `export * from "../../assembly/exports";` and nothing else ABI-related.
+export {
+  malloc,
+  proxy_on_context_create,
+  proxy_on_vm_start,
+  proxy_on_configure,
+  proxy_on_tick,
+  proxy_on_queue_ready,
+  proxy_on_request_headers,
+  proxy_on_request_body,
+  proxy_on_request_trailers,
+  proxy_on_response_headers,
+  proxy_on_response_body,
+  proxy_on_response_trailers,
+  proxy_on_http_call_response,
+  proxy_on_log,
+  proxy_on_done,
+  proxy_on_delete,
+} from "./runtime";
+
+/** ABI marker the host looks for (abi.md §1.1); never called. */
+export function proxy_abi_version_0_2_1(): void {}

@@ -1,0 +1,266 @@
+// Typed wrappers over the host functions plugins use. None of them traps: each returns the host's
+// result (or a neutral value) and leaves the decision to the plugin. Strings crossing the boundary are
+// UTF-8; values the host returns are copied into GC memory and the host allocation is freed at once.
+import * as imp from "./imports";
+import { RET_PTR, RET_SIZE, RET_U64, takeBytes, takeString } from "./runtime";
+
+/** Header map types (abi.md §1.4). */
+export namespace MapType {
+  // @ts-ignore: decorator
+  @inline export const REQUEST_HEADERS: u32 = 0;
+  // @ts-ignore: decorator
+  @inline export const REQUEST_TRAILERS: u32 = 1;
+  // @ts-ignore: decorator
+  @inline export const RESPONSE_HEADERS: u32 = 2;
+  // @ts-ignore: decorator
+  @inline export const RESPONSE_TRAILERS: u32 = 3;
+  // @ts-ignore: decorator
+  @inline export const HTTP_CALL_RESPONSE_HEADERS: u32 = 6;
+}
+
+/** Buffer types (abi.md §1.4). */
+export namespace BufferType {
+  // @ts-ignore: decorator
+  @inline export const REQUEST_BODY: u32 = 0;
+  // @ts-ignore: decorator
+  @inline export const RESPONSE_BODY: u32 = 1;
+  // @ts-ignore: decorator
+  @inline export const HTTP_CALL_RESPONSE_BODY: u32 = 4;
+}
+
+/** WasmResult values plugins test for (abi.md §1.4). */
+export namespace Result {
+  // @ts-ignore: decorator
+  @inline export const OK: u32 = 0;
+  // @ts-ignore: decorator
+  @inline export const NOT_FOUND: u32 = 1;
+  // @ts-ignore: decorator
+  @inline export const CAS_MISMATCH: u32 = 8;
+}
+
+// ---- header maps (abi.md §3) ----
+
+/** First value of header `name` (lower-case) in map `map`, or null when absent or unavailable. */
+export function getHeader(map: u32, name: string): string | null {
+  const key = String.UTF8.encode(name, false);
+  const r = imp.proxy_get_header_map_value(map, changetype<usize>(key), <usize>key.byteLength, RET_PTR, RET_SIZE);
+  if (r != 0) return null;
+  return takeString();
+}
+
+/** Appends a header (Envoy keeps existing values). Returns the host result. */
+export function addHeader(map: u32, name: string, value: string): u32 {
+  const k = String.UTF8.encode(name, false);
+  const v = String.UTF8.encode(value, false);
+  return imp.proxy_add_header_map_value(map, changetype<usize>(k), <usize>k.byteLength, changetype<usize>(v), <usize>v.byteLength);
+}
+
+/** Sets a header to one value, removing the others. Returns the host result. */
+export function replaceHeader(map: u32, name: string, value: string): u32 {
+  const k = String.UTF8.encode(name, false);
+  const v = String.UTF8.encode(value, false);
+  return imp.proxy_replace_header_map_value(map, changetype<usize>(k), <usize>k.byteLength, changetype<usize>(v), <usize>v.byteLength);
+}
+
+/** Removes every value of a header. Returns the host result. */
+export function removeHeader(map: u32, name: string): u32 {
+  const k = String.UTF8.encode(name, false);
+  return imp.proxy_remove_header_map_value(map, changetype<usize>(k), <usize>k.byteLength);
+}
+
+/** All (name, value) pairs of a map, in order; empty when unavailable. Costs one copy of the map. */
+export function getHeaderPairs(map: u32): Array<string[]> {
+  const out = new Array<string[]>();
+  if (imp.proxy_get_header_map_pairs(map, RET_PTR, RET_SIZE) != 0) return out;
+  const buf = takeBytes();
+  const base = changetype<usize>(buf);
+  const len = <usize>buf.byteLength;
+  if (len < 4) return out;
+  const n = <usize>load<u32>(base);
+  if (4 + n * 8 > len) return out;
+  let data = base + 4 + n * 8;
+  const end = base + len;
+  for (let i: usize = 0; i < n; i++) {
+    const klen = <usize>load<u32>(base + 4 + i * 8);
+    const vlen = <usize>load<u32>(base + 8 + i * 8);
+    if (data + klen + vlen + 2 > end) break;
+    const k = String.UTF8.decodeUnsafe(data, klen, false);
+    data += klen + 1;
+    const v = String.UTF8.decodeUnsafe(data, vlen, false);
+    data += vlen + 1;
+    out.push([k, v]);
+  }
+  return out;
+}
+
+/** Serializes pairs in the ABI wire format (abi.md §3.1). */
+export function serializePairs(pairs: Array<string[]>): ArrayBuffer {
+  const keys = new Array<ArrayBuffer>(pairs.length);
+  const values = new Array<ArrayBuffer>(pairs.length);
+  let size = 4 + pairs.length * 8;
+  for (let i = 0; i < pairs.length; i++) {
+    const pair = pairs[i];
+    keys[i] = String.UTF8.encode(pair.length > 0 ? pair[0] : "", false);
+    values[i] = String.UTF8.encode(pair.length > 1 ? pair[1] : "", false);
+    size += keys[i].byteLength + values[i].byteLength + 2;
+  }
+  const buf = new ArrayBuffer(size);
+  const base = changetype<usize>(buf);
+  store<u32>(base, <u32>pairs.length);
+  let data = base + 4 + <usize>pairs.length * 8;
+  for (let i = 0; i < pairs.length; i++) {
+    const k = keys[i];
+    const v = values[i];
+    store<u32>(base + 4 + <usize>i * 8, <u32>k.byteLength);
+    store<u32>(base + 8 + <usize>i * 8, <u32>v.byteLength);
+    memory.copy(data, changetype<usize>(k), <usize>k.byteLength);
+    data += <usize>k.byteLength;
+    store<u8>(data, 0);
+    data += 1;
+    memory.copy(data, changetype<usize>(v), <usize>v.byteLength);
+    data += <usize>v.byteLength;
+    store<u8>(data, 0);
+    data += 1;
+  }
+  return buf;
+}
+
+// ---- buffers (abi.md §4) ----
+
+/** Bytes [start, start+size) of a buffer; empty when unavailable. */
+export function getBuffer(bufferType: u32, start: u32, size: u32): ArrayBuffer {
+  if (imp.proxy_get_buffer_bytes(bufferType, start, size, RET_PTR, RET_SIZE) != 0) return new ArrayBuffer(0);
+  return takeBytes();
+}
+
+/** Replaces the whole buffer with `value` (Envoy supports replace-from-start, prepend and append only). */
+export function setBuffer(bufferType: u32, value: ArrayBuffer): u32 {
+  return imp.proxy_set_buffer_bytes(bufferType, 0, 0xffffffff, changetype<usize>(value), <usize>value.byteLength);
+}
+
+// ---- properties (abi.md §6) ----
+
+/** Property at a NUL-separated path (e.g. "source\0address") as raw bytes, or null. */
+export function getPropertyBytes(path: string): ArrayBuffer | null {
+  const p = String.UTF8.encode(path, false);
+  if (imp.proxy_get_property(changetype<usize>(p), <usize>p.byteLength, RET_PTR, RET_SIZE) != 0) return null;
+  return takeBytes();
+}
+
+/** String property at a dot path ("source.address", "plugin_name"), or null. */
+export function getProperty(dotted: string): string | null {
+  const p = String.UTF8.encode(dotted.replaceAll(".", "\0"), false);
+  if (imp.proxy_get_property(changetype<usize>(p), <usize>p.byteLength, RET_PTR, RET_SIZE) != 0) return null;
+  return takeString();
+}
+
+// ---- local replies (abi.md §5) ----
+
+/** Sends a local reply after the current callback returns; the caller then returns Action.PAUSE. */
+export function sendLocalResponse(status: u32, details: string, body: string, headers: Array<string[]>): u32 {
+  const d = String.UTF8.encode(details, false);
+  const b = String.UTF8.encode(body, false);
+  const h = serializePairs(headers);
+  return imp.proxy_send_local_response(status, changetype<usize>(d), <usize>d.byteLength,
+    changetype<usize>(b), <usize>b.byteLength, changetype<usize>(h), <usize>h.byteLength, -1);
+}
+
+// ---- stream control (abi.md §2.5) ----
+
+/** Resumes a paused request (from a later callback, e.g. an http call response). */
+export function continueRequest(): u32 { return imp.proxy_continue_stream(0); }
+/** Resumes a paused response. */
+export function continueResponse(): u32 { return imp.proxy_continue_stream(1); }
+
+// ---- shared data (abi.md §7.1) ----
+
+/** Result of getSharedData: value bytes and the CAS to pass to setSharedData; found = false when absent. */
+export class SharedValue {
+  constructor(public found: bool, public value: ArrayBuffer, public cas: u32) {}
+}
+
+export function getSharedData(key: string): SharedValue {
+  const k = String.UTF8.encode(key, false);
+  const r = imp.proxy_get_shared_data(changetype<usize>(k), <usize>k.byteLength, RET_PTR, RET_SIZE, RET_U64);
+  if (r != 0) return new SharedValue(false, new ArrayBuffer(0), 0);
+  const cas = load<u32>(RET_U64);
+  return new SharedValue(true, takeBytes(), cas);
+}
+
+/** Writes shared data; cas 0 writes unconditionally. Returns Result.OK or Result.CAS_MISMATCH. */
+export function setSharedData(key: string, value: ArrayBuffer, cas: u32): u32 {
+  const k = String.UTF8.encode(key, false);
+  return imp.proxy_set_shared_data(changetype<usize>(k), <usize>k.byteLength, changetype<usize>(value), <usize>value.byteLength, cas);
+}
+
+// ---- http callouts (abi.md §9) ----
+
+/** Starts an http call to `cluster`; returns the token, or 0 when the host refused it. */
+export function httpCall(cluster: string, headers: Array<string[]>, body: string, timeoutMs: u32): u32 {
+  const c = String.UTF8.encode(cluster, false);
+  const h = serializePairs(headers);
+  const b = String.UTF8.encode(body, false);
+  const t = serializePairs(new Array<string[]>());
+  const r = imp.proxy_http_call(changetype<usize>(c), <usize>c.byteLength, changetype<usize>(h), <usize>h.byteLength,
+    changetype<usize>(b), <usize>b.byteLength, changetype<usize>(t), <usize>t.byteLength, timeoutMs, RET_PTR);
+  if (r != 0) return 0;
+  return load<u32>(RET_PTR);
+}
+
+// ---- metrics (abi.md §11) ----
+
+export namespace MetricType {
+  // @ts-ignore: decorator
+  @inline export const COUNTER: u32 = 0;
+  // @ts-ignore: decorator
+  @inline export const GAUGE: u32 = 1;
+  // @ts-ignore: decorator
+  @inline export const HISTOGRAM: u32 = 2;
+}
+
+/** Defines a metric and returns its id (0 if the host refused). */
+export function defineMetric(metricType: u32, name: string): u32 {
+  const n = String.UTF8.encode(name, false);
+  if (imp.proxy_define_metric(metricType, changetype<usize>(n), <usize>n.byteLength, RET_PTR) != 0) return 0;
+  return load<u32>(RET_PTR);
+}
+
+export function incrementMetric(id: u32, offset: i64): void {
+  if (id != 0) imp.proxy_increment_metric(id, offset);
+}
+
+export function recordMetric(id: u32, value: u64): void {
+  if (id != 0) imp.proxy_record_metric(id, value);
+}
+
+// ---- time, randomness, ticks, foreign functions (abi.md §8, §12, §13) ----
+
+/** Wall-clock time in nanoseconds since the epoch, from the host. */
+export function nowNanos(): u64 {
+  if (imp.proxy_get_current_time_nanoseconds(RET_U64) != 0) return 0;
+  return load<u64>(RET_U64);
+}
+
+/** Wall-clock time in milliseconds since the epoch. */
+export function nowMillis(): u64 {
+  return nowNanos() / 1000000;
+}
+
+/** A uniformly random u32 from the host (WASI random_get). */
+export function randomU32(): u32 {
+  imp.wasi_random_get(RET_U64, 4);
+  return load<u32>(RET_U64);
+}
+
+export function setTickPeriod(ms: u32): u32 {
+  return imp.proxy_set_tick_period_milliseconds(ms);
+}
+
+/** Calls a host foreign function; returns its result code (1 = NotFound when the host lacks it). */
+export function callForeignFunction(name: string, args: ArrayBuffer): u32 {
+  const n = String.UTF8.encode(name, false);
+  const r = imp.proxy_call_foreign_function(changetype<usize>(n), <usize>n.byteLength,
+    changetype<usize>(args), <usize>args.byteLength, RET_PTR, RET_SIZE);
+  if (r == 0) takeBytes();
+  return r;
+}

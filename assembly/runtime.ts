@@ -1,0 +1,238 @@
+// The guest side of the proxy-wasm ABI 0.2.1: allocator, context registry and callback dispatch.
+// Replaces the SDK runtime because its CHECK_RESULT throws (a trap, which kills the worker's VM in
+// Envoy) on any unexpected host result; here every host result is returned to the caller instead.
+import {
+  proxy_get_buffer_bytes, proxy_get_property, proxy_log, proxy_set_effective_context,
+} from "./imports";
+
+/** Host-facing enums (abi.md §1.4). */
+export namespace Action {
+  // @ts-ignore: decorator
+  @inline export const CONTINUE: u32 = 0;
+  /** Headers: StopIteration (Envoy turns it into StopAllIterationAndWatermark). Bodies: buffer. */
+  // @ts-ignore: decorator
+  @inline export const PAUSE: u32 = 1;
+}
+
+export namespace LogLevel {
+  // @ts-ignore: decorator
+  @inline export const TRACE: u32 = 0;
+  // @ts-ignore: decorator
+  @inline export const DEBUG: u32 = 1;
+  // @ts-ignore: decorator
+  @inline export const INFO: u32 = 2;
+  // @ts-ignore: decorator
+  @inline export const WARN: u32 = 3;
+  // @ts-ignore: decorator
+  @inline export const ERROR: u32 = 4;
+  // @ts-ignore: decorator
+  @inline export const CRITICAL: u32 = 5;
+}
+
+/** Two u32 out-parameters (pointer, size) that every "ret_*" host call writes; static, never freed. */
+export const RET_PTR: usize = memory.data(16);
+export const RET_SIZE: usize = RET_PTR + 4;
+/** A u64 out-parameter (time, metric value, cas). */
+export const RET_U64: usize = RET_PTR + 8;
+
+/** The host allocates returned values through this; the guest frees them with heap.free. */
+export function malloc(size: usize): usize {
+  return heap.alloc(size);
+}
+
+/** Reads a host-allocated (ptr, size) result as a string and releases the host allocation. */
+export function takeString(): string {
+  const ptr = load<u32>(RET_PTR);
+  const size = load<u32>(RET_SIZE);
+  if (ptr == 0 || size == 0) return "";
+  const s = String.UTF8.decodeUnsafe(<usize>ptr, <usize>size, false);
+  heap.free(<usize>ptr);
+  return s;
+}
+
+/** Reads a host-allocated (ptr, size) result as bytes and releases the host allocation. */
+export function takeBytes(): ArrayBuffer {
+  const ptr = load<u32>(RET_PTR);
+  const size = load<u32>(RET_SIZE);
+  const out = new ArrayBuffer(<i32>size);
+  if (ptr == 0 || size == 0) return out;
+  memory.copy(changetype<usize>(out), <usize>ptr, <usize>size);
+  heap.free(<usize>ptr);
+  return out;
+}
+
+/** Logs at `level`; never fails. */
+export function log(level: u32, message: string): void {
+  const buf = String.UTF8.encode(message, false);
+  proxy_log(level, changetype<usize>(buf), <usize>buf.byteLength);
+}
+
+/** Aborts (config assertions, out-of-bounds) go to the host log at critical, then trap. */
+// @ts-ignore: decorator
+@global
+export function tollgate_abort(message: string | null, fileName: string | null, line: u32, column: u32): void {
+  let text = "abort: ";
+  if (message !== null) text += message;
+  if (fileName !== null) text += " at " + fileName + ":" + line.toString() + ":" + column.toString();
+  log(LogLevel.CRITICAL, text);
+}
+
+/** A plugin instance (one per plugin config per VM): parses config once, creates stream contexts. */
+export class RootContext {
+  constructor(public readonly id: u32) {}
+  /** VM configuration (vm_config.configuration); false fails the VM start. */
+  onVmStart(vmConfig: string): bool { return true; }
+  /** Plugin configuration; false rejects the plugin (log the field and the rule first). */
+  onConfigure(config: string): bool { return true; }
+  onTick(): void {}
+  onQueueReady(token: u32): void {}
+  /** A new HTTP stream; null means this plugin ignores the stream. */
+  createHttpContext(id: u32): HttpContext | null { return null; }
+  onDone(): bool { return true; }
+  onDelete(): void {}
+}
+
+/** One HTTP stream. Return Action.CONTINUE or Action.PAUSE from the header/body/trailer hooks. */
+export class HttpContext {
+  constructor(public readonly id: u32, public readonly root: RootContext) {}
+  onRequestHeaders(numHeaders: u32, endOfStream: bool): u32 { return Action.CONTINUE; }
+  onRequestBody(bodySize: u32, endOfStream: bool): u32 { return Action.CONTINUE; }
+  onRequestTrailers(numTrailers: u32): u32 { return Action.CONTINUE; }
+  onResponseHeaders(numHeaders: u32, endOfStream: bool): u32 { return Action.CONTINUE; }
+  onResponseBody(bodySize: u32, endOfStream: bool): u32 { return Action.CONTINUE; }
+  onResponseTrailers(numTrailers: u32): u32 { return Action.CONTINUE; }
+  /** The response of an http call this stream started with httpCall(); the stream is the effective context. */
+  onHttpCallResponse(token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {}
+  onLog(): void {}
+  onDone(): void {}
+}
+
+type RootFactory = (id: u32) => RootContext;
+
+const factoryIds = new Array<string>();
+const factories = new Array<RootFactory>();
+const roots = new Map<u32, RootContext>();
+const streams = new Map<u32, HttpContext>();
+/** http_call token → stream context id that waits for it. */
+const callouts = new Map<u32, u32>();
+
+/** Registers the plugin under its root_id; call once from the plugin's index.ts top level. */
+export function registerRootContext(rootId: string, factory: RootFactory): void {
+  factoryIds.push(rootId);
+  factories.push(factory);
+}
+
+/** Routes the response of http call `token` to stream context `contextId`. */
+export function awaitCallout(token: u32, contextId: u32): void {
+  callouts.set(token, contextId);
+}
+
+function createRoot(id: u32, rootId: string): RootContext {
+  for (let i = 0; i < factoryIds.length; i++) {
+    if (factoryIds[i] == rootId) return factories[i](id);
+  }
+  // Envoy config often leaves root_id empty; a module with one plugin serves any root_id.
+  if (factories.length > 0) return factories[0](id);
+  return new RootContext(id);
+}
+
+// ---- Exports the host calls (abi.md §1.3). The entry file re-exports these. ----
+
+export function proxy_on_context_create(contextId: u32, parentId: u32): void {
+  if (parentId == 0) {
+    roots.set(contextId, createRoot(contextId, currentRootId()));
+    return;
+  }
+  if (!roots.has(parentId)) return;
+  const ctx = roots.get(parentId).createHttpContext(contextId);
+  if (ctx !== null) streams.set(contextId, ctx);
+}
+
+/** plugin_root_id of the plugin whose root context is being created (abi.md §6.3). */
+function currentRootId(): string {
+  if (factories.length < 2) return "";
+  const path = String.UTF8.encode("plugin_root_id", false);
+  if (proxy_get_property(changetype<usize>(path), <usize>path.byteLength, RET_PTR, RET_SIZE) != 0) return "";
+  return takeString();
+}
+
+export function proxy_on_vm_start(rootId: u32, vmConfigSize: u32): bool {
+  if (!roots.has(rootId)) return true;
+  return roots.get(rootId).onVmStart(readConfigBuffer(6, vmConfigSize));
+}
+
+export function proxy_on_configure(rootId: u32, configSize: u32): bool {
+  if (!roots.has(rootId)) return true;
+  return roots.get(rootId).onConfigure(readConfigBuffer(7, configSize));
+}
+
+function readConfigBuffer(bufferType: u32, size: u32): string {
+  if (size == 0) return "";
+  if (proxy_get_buffer_bytes(bufferType, 0, size, RET_PTR, RET_SIZE) != 0) return "";
+  return takeString();
+}
+
+export function proxy_on_tick(rootId: u32): void {
+  if (roots.has(rootId)) roots.get(rootId).onTick();
+}
+
+export function proxy_on_queue_ready(rootId: u32, token: u32): void {
+  if (roots.has(rootId)) roots.get(rootId).onQueueReady(token);
+}
+
+export function proxy_on_request_headers(id: u32, numHeaders: u32, endOfStream: bool): u32 {
+  return streams.has(id) ? streams.get(id).onRequestHeaders(numHeaders, endOfStream) : Action.CONTINUE;
+}
+
+export function proxy_on_request_body(id: u32, bodySize: u32, endOfStream: bool): u32 {
+  return streams.has(id) ? streams.get(id).onRequestBody(bodySize, endOfStream) : Action.CONTINUE;
+}
+
+export function proxy_on_request_trailers(id: u32, numTrailers: u32): u32 {
+  return streams.has(id) ? streams.get(id).onRequestTrailers(numTrailers) : Action.CONTINUE;
+}
+
+export function proxy_on_response_headers(id: u32, numHeaders: u32, endOfStream: bool): u32 {
+  return streams.has(id) ? streams.get(id).onResponseHeaders(numHeaders, endOfStream) : Action.CONTINUE;
+}
+
+export function proxy_on_response_body(id: u32, bodySize: u32, endOfStream: bool): u32 {
+  return streams.has(id) ? streams.get(id).onResponseBody(bodySize, endOfStream) : Action.CONTINUE;
+}
+
+export function proxy_on_response_trailers(id: u32, numTrailers: u32): u32 {
+  return streams.has(id) ? streams.get(id).onResponseTrailers(numTrailers) : Action.CONTINUE;
+}
+
+export function proxy_on_http_call_response(rootId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
+  if (!callouts.has(token)) return;
+  const id = callouts.get(token);
+  callouts.delete(token);
+  if (!streams.has(id)) return;
+  proxy_set_effective_context(id);
+  streams.get(id).onHttpCallResponse(token, numHeaders, bodySize, numTrailers);
+}
+
+export function proxy_on_log(id: u32): void {
+  if (streams.has(id)) streams.get(id).onLog();
+}
+
+export function proxy_on_done(id: u32): bool {
+  if (streams.has(id)) {
+    streams.get(id).onDone();
+    return true;
+  }
+  if (roots.has(id)) return roots.get(id).onDone();
+  return true;
+}
+
+export function proxy_on_delete(id: u32): void {
+  if (streams.has(id)) {
+    streams.delete(id);
+    return;
+  }
+  if (roots.has(id)) {
+    roots.get(id).onDelete();
+    roots.delete(id);
+  }
+}

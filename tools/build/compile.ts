@@ -1,0 +1,65 @@
+// AssemblyScript compilation shared by `tollgate build`, test fixtures and benchmarks.
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { CliError } from "../cli/errors.ts";
+import { repoRoot } from "../paths.ts";
+
+export type Target = "release" | "debug";
+
+export interface CompileResult {
+  outFile: string;
+  bytes: number;
+  sha256: string;
+  cached: boolean;
+}
+
+function filesUnder(dir: string, out: string[] = []): string[] {
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) filesUnder(p, out);
+    else if (p.endsWith(".ts") || p.endsWith(".json")) out.push(p);
+  }
+  return out;
+}
+
+/** Hash of everything a module's output depends on: compiler version, asconfig, assembly/, the entry's folder. */
+function inputsHash(entry: string, target: Target, version: string): string {
+  const h = createHash("sha256").update(version).update(target);
+  const root = repoRoot();
+  for (const f of [join(root, "asconfig.json"), ...filesUnder(join(root, "assembly")), ...filesUnder(dirname(entry))]) {
+    h.update(relative(root, f)).update(readFileSync(f));
+  }
+  return h.digest("hex");
+}
+
+/** Compiles `entry` with asconfig.json's `target`; reuses the previous output when no input changed. */
+export async function compileAssemblyScript(entry: string, outFile: string, target: Target, force = false): Promise<CompileResult> {
+  const asc = await import("assemblyscript/asc");
+  const stamp = `${outFile}.inputs`;
+  const hash = inputsHash(entry, target, asc.version);
+  if (!force && existsSync(outFile) && existsSync(stamp) && readFileSync(stamp, "utf8") === hash) {
+    const bytes = readFileSync(outFile);
+    return { outFile, bytes: bytes.length, sha256: sha256(bytes), cached: true };
+  }
+  mkdirSync(dirname(outFile), { recursive: true });
+  let stderr = "";
+  const { error } = await asc.main(
+    [entry, "--config", join(repoRoot(), "asconfig.json"), "--target", target, "--outFile", outFile],
+    {
+      stdout: { write: () => true } as never,
+      stderr: { write: (s: string | Uint8Array) => ((stderr += typeof s === "string" ? s : Buffer.from(s).toString()), true) } as never,
+    },
+  );
+  if (error) {
+    throw new CliError(`compiling ${relative(repoRoot(), entry)} (${target}) failed:\n${stderr.trim() || error.message}`);
+  }
+  writeFileSync(stamp, hash);
+  const bytes = readFileSync(outFile);
+  return { outFile, bytes: bytes.length, sha256: sha256(bytes), cached: false };
+}
+
+export function sha256(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}

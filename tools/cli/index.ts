@@ -1,0 +1,63 @@
+// The tollgate CLI entry: the one place that maps errors to messages and exit codes.
+import { formatHelp, parseCommandArgs, type Command } from "./args.ts";
+import { CliError } from "./errors.ts";
+
+/** Verbs, lazily imported so `tollgate --help` loads nothing heavy. */
+const commands: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
+  build: { summary: "compile plugins to dist/plugins/<name>.wasm", load: () => import("./build.ts") },
+  validate: { summary: "check a plugin config: schema + the plugin's own on_configure", load: () => import("./validate.ts") },
+  gen: { summary: "generate Istio / Higress / Envoy manifests", load: () => import("./gen.ts") },
+  push: { summary: "push a plugin as an Istio-loadable OCI image", load: () => import("./push.ts") },
+  up: { summary: "run an Envoy bootstrap on Envoy (func-e) or the embedded engine", load: () => import("./up.ts") },
+  start: { summary: "build, start the demo upstreams and the demo gateway", load: () => import("./start.ts") },
+  echo: { summary: "run an upstream that answers with the request it got, as JSON", load: () => import("./echo.ts") },
+  bench: { summary: "measure per-request cost, sizes and memory growth", load: () => import("./bench.ts") },
+};
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(commands).map((k) => k.length)) + 2;
+  return [
+    "tollgate — write, test and ship Envoy proxy-wasm plugins",
+    "",
+    "Usage: tollgate <command> [options]",
+    "",
+    "Commands:",
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`),
+    "",
+    "Run 'tollgate <command> --help' for a command's options.",
+  ].join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (!verb || verb === "--help" || verb === "-h" || verb === "help") {
+    console.log(mainHelp());
+    return 0;
+  }
+  if (verb === "--version" || verb === "-v") {
+    console.log(process.env.TOLLGATE_VERSION ?? "0.1.0");
+    return 0;
+  }
+  const entry = commands[verb];
+  if (!entry) {
+    console.error(`error: unknown command '${verb}'\n\n${mainHelp()}`);
+    return 2;
+  }
+  try {
+    const cmd = (await entry.load()).default;
+    if (rest.includes("--help") || rest.includes("-h")) {
+      console.log(formatHelp(cmd));
+      return 0;
+    }
+    const code = await cmd.run(parseCommandArgs(cmd, rest));
+    return typeof code === "number" ? code : 0;
+  } catch (e) {
+    if (e instanceof CliError) {
+      console.error(`error: ${e.message}`);
+      if (e.hint) console.error(`  fix: ${e.hint}`);
+      return e.exitCode;
+    }
+    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    return 1;
+  }
+}
