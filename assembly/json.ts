@@ -1,0 +1,331 @@
+// A small strict JSON parser (RFC 8259) for plugin config and for client-supplied JSON (JWT parts).
+// It never traps: malformed input, deep nesting and huge numbers yield null and a message in jsonError().
+
+/** Kinds of JsonValue. */
+export namespace JsonKind {
+  // @ts-ignore: decorator
+  @inline export const NULL: u8 = 0;
+  // @ts-ignore: decorator
+  @inline export const BOOL: u8 = 1;
+  // @ts-ignore: decorator
+  @inline export const NUMBER: u8 = 2;
+  // @ts-ignore: decorator
+  @inline export const STRING: u8 = 3;
+  // @ts-ignore: decorator
+  @inline export const ARRAY: u8 = 4;
+  // @ts-ignore: decorator
+  @inline export const OBJECT: u8 = 5;
+}
+
+/** Nesting deeper than this is rejected, so hostile input cannot exhaust the wasm stack. */
+// @ts-ignore: decorator
+@inline const MAX_DEPTH: i32 = 64;
+
+/** A parsed JSON value. Arrays use `items`; objects use parallel `keys` / `values` in document order. */
+export class JsonValue {
+  kind: u8 = JsonKind.NULL;
+  b: bool = false;
+  n: f64 = 0;
+  s: string = "";
+  items: JsonValue[] = [];
+  keys: string[] = [];
+  values: JsonValue[] = [];
+
+  /** The member named `key` (the last one when duplicated, as most parsers do), or null. */
+  get(key: string): JsonValue | null {
+    if (this.kind != JsonKind.OBJECT) return null;
+    for (let i = this.keys.length - 1; i >= 0; i--) {
+      if (this.keys[i] == key) return this.values[i];
+    }
+    return null;
+  }
+
+  has(key: string): bool {
+    return this.get(key) !== null;
+  }
+
+  isString(): bool { return this.kind == JsonKind.STRING; }
+  isNumber(): bool { return this.kind == JsonKind.NUMBER; }
+  isBool(): bool { return this.kind == JsonKind.BOOL; }
+  isNull(): bool { return this.kind == JsonKind.NULL; }
+  isArray(): bool { return this.kind == JsonKind.ARRAY; }
+  isObject(): bool { return this.kind == JsonKind.OBJECT; }
+
+  /** True for a number with no fractional part within ±2^53. */
+  isInteger(): bool {
+    return this.kind == JsonKind.NUMBER && isFinite(this.n) && Math.floor(this.n) == this.n && Math.abs(this.n) <= 9007199254740992.0;
+  }
+}
+
+/** A short description of a value for error messages: `42`, `"abc"`, `an object`, `an array`, `null`, `true`. */
+export function describeJson(v: JsonValue | null): string {
+  if (v === null) return "nothing";
+  switch (v.kind) {
+    case JsonKind.NULL: return "null";
+    case JsonKind.BOOL: return v.b ? "true" : "false";
+    case JsonKind.NUMBER: return formatNumber(v.n);
+    case JsonKind.STRING: return "\"" + (v.s.length > 40 ? v.s.substring(0, 40) + "…" : v.s) + "\"";
+    case JsonKind.ARRAY: return "an array";
+    default: return "an object";
+  }
+}
+
+/** Integers print without ".0" (AssemblyScript's f64.toString prints "42.0"). */
+export function formatNumber(n: f64): string {
+  if (isFinite(n) && Math.floor(n) == n && Math.abs(n) < 9007199254740992.0) return (<i64>n).toString();
+  return n.toString();
+}
+
+let lastError = "";
+
+/** Why the last parseJson returned null. */
+export function jsonError(): string {
+  return lastError;
+}
+
+/** Parses a complete JSON text; null on any error (see jsonError()). */
+export function parseJson(text: string): JsonValue | null {
+  const p = new Parser(text);
+  lastError = "";
+  p.skipWs();
+  const v = p.value(0);
+  if (v === null) {
+    lastError = p.error;
+    return null;
+  }
+  p.skipWs();
+  if (p.pos < text.length) {
+    lastError = "unexpected data after the JSON value at offset " + p.pos.toString();
+    return null;
+  }
+  return v;
+}
+
+class Parser {
+  pos: i32 = 0;
+  error: string = "";
+  constructor(public text: string) {}
+
+  fail(what: string): JsonValue | null {
+    if (this.error.length == 0) this.error = what + " at offset " + this.pos.toString();
+    return null;
+  }
+
+  peek(): i32 {
+    return this.pos < this.text.length ? this.text.charCodeAt(this.pos) : -1;
+  }
+
+  skipWs(): void {
+    const t = this.text;
+    while (this.pos < t.length) {
+      const c = t.charCodeAt(this.pos);
+      if (c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d) this.pos++;
+      else break;
+    }
+  }
+
+  literal(word: string): bool {
+    if (this.text.length - this.pos < word.length) return false;
+    for (let i = 0; i < word.length; i++) {
+      if (this.text.charCodeAt(this.pos + i) != word.charCodeAt(i)) return false;
+    }
+    this.pos += word.length;
+    return true;
+  }
+
+  value(depth: i32): JsonValue | null {
+    if (depth > MAX_DEPTH) return this.fail("nesting deeper than " + MAX_DEPTH.toString());
+    const c = this.peek();
+    const v = new JsonValue();
+    if (c == 0x7b) return this.object(depth);
+    if (c == 0x5b) return this.array(depth);
+    if (c == 0x22) {
+      const s = this.string();
+      if (s === null) return null;
+      v.kind = JsonKind.STRING;
+      v.s = s;
+      return v;
+    }
+    if (c == 0x74) {
+      if (!this.literal("true")) return this.fail("invalid literal");
+      v.kind = JsonKind.BOOL;
+      v.b = true;
+      return v;
+    }
+    if (c == 0x66) {
+      if (!this.literal("false")) return this.fail("invalid literal");
+      v.kind = JsonKind.BOOL;
+      return v;
+    }
+    if (c == 0x6e) {
+      if (!this.literal("null")) return this.fail("invalid literal");
+      return v;
+    }
+    if (c == 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
+    if (c < 0) return this.fail("unexpected end of input");
+    return this.fail("unexpected character");
+  }
+
+  object(depth: i32): JsonValue | null {
+    const v = new JsonValue();
+    v.kind = JsonKind.OBJECT;
+    this.pos++; // {
+    this.skipWs();
+    if (this.peek() == 0x7d) {
+      this.pos++;
+      return v;
+    }
+    while (true) {
+      this.skipWs();
+      if (this.peek() != 0x22) return this.fail("expected a string key");
+      const k = this.string();
+      if (k === null) return null;
+      this.skipWs();
+      if (this.peek() != 0x3a) return this.fail("expected ':'");
+      this.pos++;
+      this.skipWs();
+      const item = this.value(depth + 1);
+      if (item === null) return null;
+      v.keys.push(k);
+      v.values.push(item);
+      this.skipWs();
+      const c = this.peek();
+      this.pos++;
+      if (c == 0x2c) continue;
+      if (c == 0x7d) return v;
+      this.pos--;
+      return this.fail("expected ',' or '}'");
+    }
+  }
+
+  array(depth: i32): JsonValue | null {
+    const v = new JsonValue();
+    v.kind = JsonKind.ARRAY;
+    this.pos++; // [
+    this.skipWs();
+    if (this.peek() == 0x5d) {
+      this.pos++;
+      return v;
+    }
+    while (true) {
+      this.skipWs();
+      const item = this.value(depth + 1);
+      if (item === null) return null;
+      v.items.push(item);
+      this.skipWs();
+      const c = this.peek();
+      this.pos++;
+      if (c == 0x2c) continue;
+      if (c == 0x5d) return v;
+      this.pos--;
+      return this.fail("expected ',' or ']'");
+    }
+  }
+
+  number(): JsonValue | null {
+    const t = this.text;
+    const start = this.pos;
+    if (this.peek() == 0x2d) this.pos++;
+    let c = this.peek();
+    if (c == 0x30) {
+      this.pos++;
+    } else if (c >= 0x31 && c <= 0x39) {
+      while (this.peek() >= 0x30 && this.peek() <= 0x39) this.pos++;
+    } else {
+      return this.fail("invalid number");
+    }
+    if (this.peek() == 0x2e) {
+      this.pos++;
+      if (!(this.peek() >= 0x30 && this.peek() <= 0x39)) return this.fail("invalid number");
+      while (this.peek() >= 0x30 && this.peek() <= 0x39) this.pos++;
+    }
+    c = this.peek();
+    if (c == 0x65 || c == 0x45) {
+      this.pos++;
+      c = this.peek();
+      if (c == 0x2b || c == 0x2d) this.pos++;
+      if (!(this.peek() >= 0x30 && this.peek() <= 0x39)) return this.fail("invalid number");
+      while (this.peek() >= 0x30 && this.peek() <= 0x39) this.pos++;
+    }
+    const v = new JsonValue();
+    v.kind = JsonKind.NUMBER;
+    v.n = parseFloat(t.substring(start, this.pos));
+    return v;
+  }
+
+  /** A string token starting at '"'; null (with error) when malformed. */
+  string(): string | null {
+    const t = this.text;
+    this.pos++; // opening quote
+    let out: string[] | null = null;
+    let runStart = this.pos;
+    while (true) {
+      if (this.pos >= t.length) {
+        this.fail("unterminated string");
+        return null;
+      }
+      const c = t.charCodeAt(this.pos);
+      if (c == 0x22) {
+        const tail = t.substring(runStart, this.pos);
+        this.pos++;
+        if (out === null) return tail;
+        out.push(tail);
+        return out.join("");
+      }
+      if (c < 0x20) {
+        this.fail("control character in string");
+        return null;
+      }
+      if (c != 0x5c) {
+        this.pos++;
+        continue;
+      }
+      if (out === null) out = new Array<string>();
+      out.push(t.substring(runStart, this.pos));
+      this.pos++;
+      if (this.pos >= t.length) {
+        this.fail("unterminated escape");
+        return null;
+      }
+      const e = t.charCodeAt(this.pos);
+      this.pos++;
+      if (e == 0x22) out.push("\"");
+      else if (e == 0x5c) out.push("\\");
+      else if (e == 0x2f) out.push("/");
+      else if (e == 0x62) out.push("\b");
+      else if (e == 0x66) out.push("\f");
+      else if (e == 0x6e) out.push("\n");
+      else if (e == 0x72) out.push("\r");
+      else if (e == 0x74) out.push("\t");
+      else if (e == 0x75) {
+        const u = this.hex4();
+        if (u < 0) {
+          this.fail("invalid \\u escape");
+          return null;
+        }
+        out.push(String.fromCharCode(u));
+      } else {
+        this.pos--;
+        this.fail("invalid escape");
+        return null;
+      }
+      runStart = this.pos;
+    }
+  }
+
+  hex4(): i32 {
+    if (this.text.length - this.pos < 4) return -1;
+    let v = 0;
+    for (let i = 0; i < 4; i++) {
+      const c = this.text.charCodeAt(this.pos + i);
+      let d = -1;
+      if (c >= 0x30 && c <= 0x39) d = c - 0x30;
+      else if (c >= 0x61 && c <= 0x66) d = c - 0x61 + 10;
+      else if (c >= 0x41 && c <= 0x46) d = c - 0x41 + 10;
+      if (d < 0) return -1;
+      v = (v << 4) | d;
+    }
+    this.pos += 4;
+    return v;
+  }
+}

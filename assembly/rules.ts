@@ -1,0 +1,187 @@
+// Higress-style per-route / per-domain / per-service config (`_rules_`). The global config is every key
+// except `_rules_`; each rule object carries exactly one matcher plus its own full plugin config.
+// Per request: the first matching rule wins, else the global config, else null (the plugin does nothing).
+import { ConfigReader } from "./config";
+import { getHeader, getProperty, MapType } from "./host";
+import { hostWithoutPort } from "./http";
+import { describeJson } from "./json";
+import { log, LogLevel } from "./runtime";
+
+export const MATCH_ROUTE = "_match_route_";
+export const MATCH_ROUTE_PREFIX = "_match_route_prefix_";
+export const MATCH_DOMAIN = "_match_domain_";
+export const MATCH_SERVICE = "_match_service_";
+export const RULES = "_rules_";
+
+const MATCH_KEYS: string[] = [MATCH_ROUTE, MATCH_ROUTE_PREFIX, MATCH_DOMAIN, MATCH_SERVICE];
+
+// @ts-ignore: decorator
+@inline const BY_ROUTE: u8 = 0;
+// @ts-ignore: decorator
+@inline const BY_ROUTE_PREFIX: u8 = 1;
+// @ts-ignore: decorator
+@inline const BY_DOMAIN: u8 = 2;
+// @ts-ignore: decorator
+@inline const BY_SERVICE: u8 = 3;
+
+/** One `_rules_` entry: a matcher and the config it selects. */
+export class Rule<T> {
+  constructor(public by: u8, public patterns: string[], public config: T) {}
+
+  matches(route: string, host: string, cluster: string): bool {
+    for (let i = 0; i < this.patterns.length; i++) {
+      const p = this.patterns[i];
+      if (this.by == BY_ROUTE && route == p) return true;
+      if (this.by == BY_ROUTE_PREFIX && route.startsWith(p)) return true;
+      if (this.by == BY_DOMAIN && domainMatches(p, host)) return true;
+      if (this.by == BY_SERVICE && serviceMatches(p, cluster)) return true;
+    }
+    return false;
+  }
+}
+
+export class RuleSet<T> {
+  rules: Rule<T>[] = [];
+  global: T | null = null;
+  needsHost: bool = false;
+  needsRoute: bool = false;
+  needsCluster: bool = false;
+
+  /** The config for this request: reads :authority / route_name / cluster_name only if some rule needs them. */
+  select(): T | null {
+    if (this.rules.length == 0) return this.global;
+    let host = "";
+    let route = "";
+    let cluster = "";
+    if (this.needsHost) {
+      const a = getHeader(MapType.REQUEST_HEADERS, ":authority");
+      if (a !== null) host = hostWithoutPort(a).toLowerCase();
+    }
+    if (this.needsRoute) {
+      const r = getProperty("route_name");
+      if (r !== null) route = r;
+    }
+    if (this.needsCluster) {
+      const c = getProperty("cluster_name");
+      if (c !== null) cluster = c;
+    }
+    return this.selectFor(route, host, cluster);
+  }
+
+  /** Pure selection, for tests: `host` lower-case without port. */
+  selectFor(route: string, host: string, cluster: string): T | null {
+    for (let i = 0; i < this.rules.length; i++) {
+      const r = this.rules[i];
+      if (r.matches(route, host, cluster)) return r.config;
+    }
+    return this.global;
+  }
+}
+
+/**
+ * Parses a whole plugin configuration. `parseOne` reads one config object (global or a rule's) from a
+ * reader whose `ignored` already lists the matcher keys; it returns null or records an error to reject.
+ * Returns null when the config is invalid, after logging the one error line at critical (also kept in
+ * ruleSetError()).
+ */
+export function parseRuleSet<T>(text: string, parseOne: (r: ConfigReader) => T | null): RuleSet<T> | null {
+  const root = ConfigReader.parse(text);
+  const set = new RuleSet<T>();
+  if (!root.ok()) return fail<T>(root);
+  root.ignored = [RULES];
+
+  const rulesValue = root.raw(RULES);
+  const hasRules = rulesValue !== null && !rulesValue.isNull();
+  if (hasRules && !rulesValue!.isArray()) {
+    root.fail(RULES, "must be an array of rule objects, got " + describeJson(rulesValue));
+    return fail<T>(root);
+  }
+  // A config holding only `_rules_` has no global part: unmatched requests pass untouched.
+  const globalKeys = root.value.keys.length - (hasRules ? 1 : 0);
+  if (!hasRules || globalKeys > 0) {
+    set.global = parseOne(root);
+    if (!root.ok() || set.global === null) return fail<T>(root);
+  }
+
+  const rules = root.children(RULES);
+  if (!root.ok()) return fail<T>(root);
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i];
+    let by: i32 = -1;
+    for (let k = 0; k < MATCH_KEYS.length; k++) {
+      if (r.has(MATCH_KEYS[k])) {
+        if (by >= 0) {
+          r.fail(MATCH_KEYS[k], "cannot be combined with '" + MATCH_KEYS[by] + "' in one rule; use two rules");
+          return fail<T>(root);
+        }
+        by = k;
+      }
+    }
+    if (by < 0) {
+      r.fail("", "must have one of " + MATCH_KEYS.join(", "));
+      return fail<T>(root);
+    }
+    const patterns = r.strList(MATCH_KEYS[by], []);
+    if (!root.ok()) return fail<T>(root);
+    if (patterns.length == 0) {
+      r.fail(MATCH_KEYS[by], "must list at least one name");
+      return fail<T>(root);
+    }
+    if (by == BY_DOMAIN) {
+      for (let j = 0; j < patterns.length; j++) {
+        patterns[j] = patterns[j].toLowerCase();
+        if (patterns[j].lastIndexOf("*") > 0) {
+          r.fail(MATCH_KEYS[by] + "[" + j.toString() + "]", "may only have '*' as its first character (e.g. \"*.example.com\"), got \"" + patterns[j] + "\"");
+          return fail<T>(root);
+        }
+      }
+      set.needsHost = true;
+    } else if (by == BY_SERVICE) {
+      set.needsCluster = true;
+    } else {
+      set.needsRoute = true;
+    }
+    r.ignored = MATCH_KEYS;
+    const cfg = parseOne(r);
+    if (!root.ok() || cfg === null) return fail<T>(root);
+    set.rules.push(new Rule<T>(<u8>by, patterns, cfg));
+  }
+  return set;
+}
+
+let lastError = "";
+
+/** The error that made the last parseRuleSet return null. */
+export function ruleSetError(): string {
+  return lastError;
+}
+
+function fail<T>(root: ConfigReader): RuleSet<T> | null {
+  lastError = root.error.length > 0 ? root.error : "configuration rejected";
+  log(LogLevel.CRITICAL, lastError);
+  return null;
+}
+
+/** Exact host, `*` (any), or `*.suffix` / `*suffix` wildcard; case already folded. */
+export function domainMatches(pattern: string, host: string): bool {
+  if (pattern == "*") return true;
+  if (pattern.startsWith("*")) {
+    const suffix = pattern.substring(1);
+    return host.length > suffix.length && host.endsWith(suffix);
+  }
+  return pattern == host;
+}
+
+/**
+ * `name` matches cluster_name exactly, or Istio's `outbound|<port>|<subset>|<host>` by host, or by
+ * `host:port`.
+ */
+export function serviceMatches(pattern: string, cluster: string): bool {
+  if (pattern == cluster) return true;
+  if (!cluster.startsWith("outbound|") && !cluster.startsWith("inbound|")) return false;
+  const parts = cluster.split("|");
+  if (parts.length != 4) return false;
+  const host = parts[3];
+  if (pattern == host) return true;
+  return pattern == host + ":" + parts[1];
+}

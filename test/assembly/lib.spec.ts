@@ -1,0 +1,119 @@
+import { parseJson, JsonKind, describeJson } from "../../assembly/json";
+import { ConfigReader } from "../../assembly/config";
+import { RuleSet, Rule, domainMatches, serviceMatches, parseRuleSet } from "../../assembly/rules";
+import {
+  cookieValue, queryParam, hostWithoutPort, sanitizeHeaderValue, constantTimeEquals, pathWithoutQuery,
+} from "../../assembly/http";
+
+class Cfg {
+  constructor(public origin: string, public maxAge: i64) {}
+}
+
+function parseCfg(r: ConfigReader): Cfg | null {
+  r.allowOnly(["origin", "max_age"]);
+  const c = new Cfg(r.str("origin", "*"), r.int("max_age", 86400, 0, 2147483647));
+  return r.ok() ? c : null;
+}
+
+describe("parseJson", () => {
+  it("parses nested values", () => {
+    const v = parseJson('{"a":[1,2.5,-3e2],"b":{"c":"x\\u00e9\\n"},"d":true,"e":null}')!;
+    expect(v.kind).toBe(JsonKind.OBJECT);
+    expect(v.get("a")!.items[2].n).toBe(-300.0);
+    expect(v.get("b")!.get("c")!.s).toBe("xé\n");
+    expect(v.get("d")!.b).toBe(true);
+    expect(v.get("e")!.isNull()).toBe(true);
+  });
+  it("rejects malformed input without trapping", () => {
+    const bad = ["", "{", "[1,]", "{\"a\" 1}", "01", "1.", "\"\\x\"", "tru", "{\"a\":1}x", "\"a\nb\""];
+    for (let i = 0; i < bad.length; i++) expect(parseJson(bad[i])).toBeNull(bad[i]);
+  });
+  it("bounds nesting depth", () => {
+    expect(parseJson("[".repeat(100000))).toBeNull();
+    expect(parseJson("[".repeat(60) + "]".repeat(60))).not.toBeNull();
+  });
+  it("describes values for error messages", () => {
+    expect(describeJson(parseJson("42"))).toBe("42");
+    expect(describeJson(parseJson("-1.5"))).toBe("-1.5");
+    expect(describeJson(parseJson("\"x\""))).toBe("\"x\"");
+  });
+});
+
+describe("ConfigReader", () => {
+  it("names the field and the rule", () => {
+    const r = ConfigReader.parse('{"max_age": -1}');
+    parseCfg(r);
+    expect(r.error).toBe("'max_age' must be a non-negative integer, got -1");
+  });
+  it("rejects unknown fields", () => {
+    const r = ConfigReader.parse('{"origin":"a","orgin":"b"}');
+    parseCfg(r);
+    expect(r.error).toBe("'orgin' is not a known field; allowed: origin, max_age");
+  });
+  it("paths array elements and children", () => {
+    const r = ConfigReader.parse('{"list":["a",3],"kids":[{"x":1}]}');
+    r.strList("list", []);
+    expect(r.error).toBe("'list[1]' must be a string, got 3");
+    const r2 = ConfigReader.parse('{"kids":[{"x":"1"}]}');
+    const kids = r2.children("kids");
+    kids[0].int("x", 0, 0, 10);
+    expect(r2.error).toBe("'kids[0].x' must be an integer between 0 and 10, got \"1\"");
+  });
+  it("reports invalid JSON", () => {
+    expect(ConfigReader.parse("{").ok()).toBe(false);
+    expect(ConfigReader.parse("").ok()).toBe(true);
+  });
+});
+
+describe("_rules_", () => {
+  it("selects the first matching rule, else global", () => {
+    const set = parseRuleSet<Cfg>('{"origin":"g","_rules_":[{"_match_route_":["r1"],"origin":"a"},{"_match_domain_":["*.example.com"],"origin":"b"}]}', parseCfg)!;
+    expect(set.selectFor("r1", "x.example.com", "")!.origin).toBe("a");
+    expect(set.selectFor("r2", "x.example.com", "")!.origin).toBe("b");
+    expect(set.selectFor("r2", "example.com", "")!.origin).toBe("g");
+  });
+  it("has no global when only _rules_ is set", () => {
+    const set = parseRuleSet<Cfg>('{"_rules_":[{"_match_service_":["svc.ns.svc.cluster.local"],"origin":"a"}]}', parseCfg)!;
+    expect(set.selectFor("", "", "outbound|80||svc.ns.svc.cluster.local")!.origin).toBe("a");
+    expect(set.selectFor("", "", "outbound|80||other")).toBeNull();
+  });
+  it("rejects rules with no or two matchers and bad rule config", () => {
+    expect(parseRuleSet<Cfg>('{"_rules_":[{"origin":"a"}]}', parseCfg)).toBeNull();
+    expect(parseRuleSet<Cfg>('{"_rules_":[{"_match_route_":["a"],"_match_domain_":["b"]}]}', parseCfg)).toBeNull();
+    expect(parseRuleSet<Cfg>('{"_rules_":[{"_match_route_":["a"],"max_age":-5}]}', parseCfg)).toBeNull();
+    expect(parseRuleSet<Cfg>('{"_rules_":{}}', parseCfg)).toBeNull();
+  });
+  it("matches domains and services", () => {
+    expect(domainMatches("*.example.com", "a.example.com")).toBe(true);
+    expect(domainMatches("*.example.com", "example.com")).toBe(false);
+    expect(domainMatches("api.example.com", "api.example.com.evil.com")).toBe(false);
+    expect(serviceMatches("svc:8080", "outbound|8080|v1|svc")).toBe(true);
+    expect(serviceMatches("svc:80", "outbound|8080|v1|svc")).toBe(false);
+  });
+});
+
+describe("http helpers", () => {
+  it("parses cookies per RFC 6265", () => {
+    expect(cookieValue("a=1; uid=abc; b=2", "uid")).toBe("abc");
+    expect(cookieValue("uidx=1; uid=2", "uid")).toBe("2");
+    expect(cookieValue("  uid = \"q\" ;x=1", "uid")).toBe("q");
+    expect(cookieValue("uid=1; uid=2", "uid")).toBe("1");
+    expect(cookieValue("a=1", "uid")).toBeNull();
+    expect(cookieValue(";;=;", "uid")).toBeNull();
+  });
+  it("parses query strings", () => {
+    expect(queryParam("/p?a=1&u=x%20y+z&u=2", "u")).toBe("x y z");
+    expect(queryParam("/p?flag&b=1", "flag")).toBe("");
+    expect(queryParam("/p#?u=1", "u")).toBeNull();
+    expect(queryParam("/p?u=%zz", "u")).toBe("%zz");
+    expect(pathWithoutQuery("/a/b?x#y")).toBe("/a/b");
+  });
+  it("handles authorities and header hygiene", () => {
+    expect(hostWithoutPort("a.com:8080")).toBe("a.com");
+    expect(hostWithoutPort("[::1]:80")).toBe("[::1]");
+    expect(sanitizeHeaderValue("a\r\nb\0c")).toBe("abc");
+    expect(constantTimeEquals("secret", "secret")).toBe(true);
+    expect(constantTimeEquals("secret", "secreT")).toBe(false);
+    expect(constantTimeEquals("secret", "secret2")).toBe(false);
+  });
+});
