@@ -12,6 +12,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ default:
   start: { summary: "build, start the demo upstreams and the demo gateway", load: () => import("./start.ts") },
   echo: { summary: "run an upstream that answers with the request it got, as JSON", load: () => import("./echo.ts") },
   bench: { summary: "measure per-request cost, sizes and memory growth", load: () => import("./bench.ts") },
+  docs: { summary: "regenerate the README config tables from plugin.json (--check: fail on drift)", load: () => import("./docs.ts") },
 };
 
 function mainHelp(): string {

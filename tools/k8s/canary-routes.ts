@@ -1,0 +1,100 @@
+// The routing that makes the canary plugin's tag route (issue 6): the plugin writes `tag_header`; Istio routes on
+// it with a VirtualService (header match → subset) and a DestinationRule (subsets by the `version` label), and
+// plain Envoy with route entries (header match → cluster). The stable route is last and catches the rest.
+import type { Obj } from "./generate.ts";
+import { GenError } from "./generate.ts";
+
+export interface CanaryRouteOptions {
+  /** The canary plugin's config (tag_header, rules[].tag, weights[].tag, canary_tag, …). */
+  config: Obj;
+  service: string;
+  stable: string;
+  canary: string;
+  namespace?: string;
+  gateways?: string[];
+  /** Label the subsets select on (default `version`). */
+  label?: string;
+}
+
+export const DEFAULT_TAG_HEADER = "x-canary-version";
+
+const TAG = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/** Every tag the config can write, besides the stable one: the canary, rule tags, weight tags, named tags. */
+export function canaryTags(o: CanaryRouteOptions): string[] {
+  const tags = new Set<string>([o.canary]);
+  const c = o.config;
+  const add = (v: unknown) => {
+    if (typeof v === "string" && v) tags.add(v);
+  };
+  if (Array.isArray(c.rules)) for (const r of c.rules) add((r as Obj)?.tag);
+  if (Array.isArray(c.weights)) for (const w of c.weights) add((w as Obj)?.tag);
+  add(c.canary_tag);
+  add(c.default_tag);
+  add(c.stable_tag);
+  if (Array.isArray(c._rules_)) {
+    for (const r of c._rules_ as Obj[]) {
+      if (Array.isArray(r?.rules)) for (const x of r.rules as Obj[]) add(x?.tag);
+      if (Array.isArray(r?.weights)) for (const x of r.weights as Obj[]) add(x?.tag);
+      add(r?.canary_tag);
+      add(r?.default_tag);
+      add(r?.stable_tag);
+    }
+  }
+  tags.delete(o.stable);
+  for (const t of [o.stable, ...tags]) {
+    if (!TAG.test(t)) throw new GenError(`tag '${t}' cannot name a subset (letters, digits, '-', '_', '.'; alphanumeric at both ends)`, "rename the tag in the config or --stable/--canary");
+  }
+  return [...tags].sort((a, b) => (a === o.canary ? -1 : b === o.canary ? 1 : a.localeCompare(b)));
+}
+
+export function tagHeader(config: Obj): string {
+  const h = config.tag_header ?? DEFAULT_TAG_HEADER;
+  if (typeof h !== "string" || !/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(h)) throw new GenError(`'tag_header' must be a lowercase HTTP header name, got ${JSON.stringify(h)}`);
+  return h;
+}
+
+function shortName(service: string): string {
+  return service.split(".")[0].toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^-+|-+$/g, "") || "service";
+}
+
+/** Istio networking.istio.io/v1 VirtualService + DestinationRule. */
+export function istioCanaryRoutes(o: CanaryRouteOptions): Obj[] {
+  const header = tagHeader(o.config);
+  const tags = canaryTags(o);
+  const label = o.label ?? "version";
+  const name = `${shortName(o.service)}-canary`;
+  const meta = (n: string) => (o.namespace ? { name: n, namespace: o.namespace } : { name: n });
+  const vsSpec: Obj = { hosts: [o.service] };
+  if (o.gateways?.length) vsSpec.gateways = o.gateways;
+  vsSpec.http = [
+    ...tags.map((t) => ({
+      name: `tag-${t}`.toLowerCase(),
+      match: [{ headers: { [header]: { exact: t } } }],
+      route: [{ destination: { host: o.service, subset: t } }],
+    })),
+    { name: "stable", route: [{ destination: { host: o.service, subset: o.stable } }] },
+  ];
+  return [
+    { apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: meta(name), spec: vsSpec },
+    {
+      apiVersion: "networking.istio.io/v1",
+      kind: "DestinationRule",
+      metadata: meta(name),
+      spec: { host: o.service, subsets: [o.stable, ...tags].map((t) => ({ name: t, labels: { [label]: t } })) },
+    },
+  ];
+}
+
+/** Envoy route entries (envoy.config.route.v3.Route): tag header → cluster; the stable catch-all last. */
+export function envoyCanaryRoutes(o: CanaryRouteOptions & { clusterFor: (tag: string) => string }): Obj[] {
+  const header = tagHeader(o.config);
+  return [
+    ...canaryTags(o).map((t) => ({
+      name: `tag-${t}`,
+      match: { prefix: "/", headers: [{ name: header, string_match: { exact: t } }] },
+      route: { cluster: o.clusterFor(t) },
+    })),
+    { name: "stable", match: { prefix: "/" }, route: { cluster: o.clusterFor(o.stable) } },
+  ];
+}
