@@ -1,13 +1,59 @@
+import { relative } from "node:path";
 import type { Command } from "./args.ts";
-import { CliError } from "./errors.ts";
+import { str } from "./args.ts";
+import { CliError, UsageError } from "./errors.ts";
 
 const command: Command = {
   name: "start",
-  summary: "start (not built yet)",
-  usage: "start",
-  options: {},
-  async run() {
-    throw new CliError("'tollgate start' is not built yet");
+  summary: "The demo: build the plugins, start the stable and canary echo upstreams and `tollgate up envoy-configs/demo.yaml`.",
+  usage: "start [--engine auto|envoy|embedded] [--workers <n>]",
+  description: [
+    "Runs from the repository root (Wasm paths in envoy-configs/demo.yaml are relative to it) until Ctrl-C.",
+    "Upstreams: stable on 127.0.0.1:18081, canary on 127.0.0.1:18082; gateway on 127.0.0.1:10000, admin on",
+    "127.0.0.1:9901. Prints ready-to-paste curl commands for each plugin's behaviour once it serves.",
+  ].join("\n"),
+  options: {
+    engine: { type: "string", short: "e", description: "auto | envoy | embedded (see tollgate up --help)", default: "auto", valueName: "engine" },
+    workers: { type: "string", short: "w", description: "embedded engine: VMs per plugin", default: "2", valueName: "n" },
+  },
+  async run(args) {
+    const engine = str(args.values.engine) ?? "auto";
+    if (!["auto", "envoy", "embedded"].includes(engine)) throw new UsageError(`--engine must be auto, envoy or embedded, got '${engine}'`);
+    const workers = Number(str(args.values.workers) ?? "2");
+    if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`--workers must be an integer 1-64, got '${str(args.values.workers)}'`);
+    const { repoRoot } = await import("../paths.ts");
+    const { buildPlugins } = await import("./build.ts");
+    const { startEcho } = await import("../demo/echo.ts");
+    const { CURLS } = await import("../demo/curls.ts");
+    const { runUp } = await import("./up.ts");
+    // demo.yaml's Wasm paths are relative, resolved against the working directory like Envoy does.
+    if (relative(process.cwd(), repoRoot()) !== "") {
+      console.log(`(working directory: ${repoRoot()})`);
+      process.chdir(repoRoot());
+    }
+    await buildPlugins([], { log: (l) => console.log(`build ${l}`) });
+    const echoes = [];
+    try {
+      for (const [name, port] of [["stable", 18081], ["canary", 18082]] as const) {
+        try {
+          echoes.push(await startEcho({ name, port }));
+        } catch (e) {
+          throw new CliError(`cannot start the ${name} echo upstream on 127.0.0.1:${port}: ${(e as Error).message}`, 1, "stop whatever uses the port (another `npm start`?)");
+        }
+        console.log(`upstream ${name}: http://127.0.0.1:${port}`);
+      }
+      return await runUp({
+        file: "envoy-configs/demo.yaml",
+        engine: engine as "auto" | "envoy" | "embedded",
+        workers,
+        onReady: () => {
+          console.log("\nTry:");
+          for (const c of CURLS) console.log(`  # ${c.plugin}: ${c.title}\n  ${c.curl}\n`);
+        },
+      });
+    } finally {
+      await Promise.all(echoes.map((e) => e.close()));
+    }
   },
 };
 export default command;

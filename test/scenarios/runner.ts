@@ -1,0 +1,292 @@
+// Scenario runner: loads test/scenarios/*.yaml (format: README.md here), starts echo upstreams and
+// `tollgate up` on a copy of the named envoy-configs file (ports rewritten to ephemeral loopback ones),
+// sends each case over real HTTP and checks the answer. The same data runs on the embedded engine and on
+// real Envoy; the engine is only a parameter.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse, stringify } from "yaml";
+import { compileAssemblyScript } from "../../tools/build/compile.ts";
+import { startEcho, type EchoServer } from "../../tools/demo/echo.ts";
+import { pluginDir, pluginWasm, repoRoot } from "../../tools/paths.ts";
+
+export interface ScenarioRequest {
+  method?: string;
+  path: string;
+  /** Sent as the Host header (default "localhost"). */
+  authority?: string;
+  headers?: Record<string, string | string[]> | Array<[string, string]>;
+  body?: string;
+}
+
+export interface ScenarioExpect {
+  status?: number;
+  /** Response headers that must equal these values (names case-insensitive). */
+  headers?: Record<string, string>;
+  headers_present?: string[];
+  headers_absent?: string[];
+  body_contains?: string[];
+  body_not_contains?: string[];
+  body_equals?: string;
+  /** Which echo upstream served it (its x-echo-upstream header); "none" = it never reached an upstream. */
+  upstream?: string;
+  /** Headers the upstream received (read from the echo JSON body). */
+  upstream_headers?: Record<string, string>;
+  upstream_headers_present?: string[];
+  upstream_headers_absent?: string[];
+  upstream_path?: string;
+  upstream_body?: string;
+}
+
+export interface ScenarioCase {
+  name: string;
+  request: ScenarioRequest;
+  expect: ScenarioExpect;
+  /** Send the same request N times (each answer must meet `expect`), e.g. to spend a rate-limit budget. */
+  repeat?: number;
+}
+
+export interface Scenario {
+  file: string;
+  /** The envoy-configs file it runs against, relative to the repository root. */
+  config: string;
+  /** Cluster name → "echo" (default: an echo upstream named after the cluster) or "down" (nothing listens). */
+  upstreams?: Record<string, "echo" | "down">;
+  /** Listener name to send to (default: the first listener). */
+  listener?: string;
+  cases: ScenarioCase[];
+}
+
+export interface Response {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export function loadScenario(file: string): Scenario {
+  const doc = parse(readFileSync(file, "utf8")) as Omit<Scenario, "file">;
+  if (!doc || typeof doc.config !== "string" || !Array.isArray(doc.cases)) throw new Error(`${file}: needs 'config' (an envoy-configs file) and 'cases'`);
+  return { file, ...doc };
+}
+
+/** A free loopback port nobody listens on (for "down" upstreams). */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** Builds the plugins a bootstrap loads from dist/plugins/ (cached by input hash), so scenarios run on current code. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function buildReferencedPlugins(doc: any): Promise<void> {
+  const files = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === "filename" && typeof x === "string") files.add(x);
+        else walk(x);
+      }
+    }
+  };
+  walk(doc);
+  for (const f of files) {
+    const m = /^dist\/plugins\/([a-z0-9-]+?)(\.debug)?\.wasm$/.exec(f);
+    if (!m) continue;
+    const debug = m[2] !== undefined;
+    await compileAssemblyScript(join(pluginDir(m[1]), "index.ts"), pluginWasm(m[1], debug), debug ? "debug" : "release");
+  }
+}
+
+export interface RunningGateway {
+  engine: "embedded" | "envoy";
+  url: string;
+  admin: string | null;
+  output: string[];
+  stop(): Promise<void>;
+}
+
+/** Starts upstreams + `tollgate up` for a scenario's config; ports are ephemeral (port 0) everywhere. */
+export async function startScenarioGateway(s: Scenario, engine: "embedded" | "envoy", env: NodeJS.ProcessEnv = process.env): Promise<RunningGateway> {
+  const root = repoRoot();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const doc = parse(readFileSync(join(root, s.config), "utf8")) as any;
+  await buildReferencedPlugins(doc);
+  const echoes: EchoServer[] = [];
+  const tmp = mkdtempSync(join(tmpdir(), "tollgate-scenario-"));
+  let child: ChildProcess | null = null;
+  const cleanup = async (): Promise<void> => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child!.once("exit", r));
+      child.kill("SIGTERM");
+      const t = setTimeout(() => child!.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(t);
+    }
+    await Promise.all(echoes.map((e) => e.close()));
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  try {
+    for (const c of doc.static_resources?.clusters ?? []) {
+      const mode = s.upstreams?.[c.name] ?? "echo";
+      let port: number;
+      if (mode === "down") port = await closedPort();
+      else {
+        const e = await startEcho({ name: c.name });
+        echoes.push(e);
+        port = e.port;
+      }
+      c.load_assignment = { cluster_name: c.name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: port } } } }] }] };
+    }
+    for (const l of doc.static_resources?.listeners ?? []) l.address = { socket_address: { address: "127.0.0.1", port_value: 0 } };
+    doc.admin = { address: { socket_address: { address: "127.0.0.1", port_value: 0 } } };
+    const file = join(tmp, "bootstrap.yaml");
+    writeFileSync(file, stringify(doc));
+    const output: string[] = [];
+    // Wasm paths stay relative: the gateway runs in the repository root, as `npm start` does.
+    child = spawn(process.execPath, ["--import", "tsx", join(root, "tools/cli/main.ts"), "up", file, "--engine", engine], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    const listeners = new Map<string, string>();
+    let admin: string | null = null;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`tollgate up did not become ready in 60 s:\n${output.join("\n")}`)), 60_000);
+      let buf = "";
+      child!.stdout!.on("data", (d: Buffer) => {
+        buf += d.toString();
+        const lines = buf.split("\n");
+        buf = lines.pop()!;
+        for (const line of lines) {
+          output.push(line);
+          const m = /^listener (\S+): (http:\/\/\S+)$/.exec(line);
+          if (m) listeners.set(m[1], m[2]);
+          const a = /^admin: (http:\/\/\S+)/.exec(line) ?? /^ready: Envoy admin (http:\/\/\S+)/.exec(line);
+          if (a) admin = a[1];
+          if (line.startsWith("ready:")) {
+            clearTimeout(timer);
+            resolve();
+          }
+        }
+      });
+      child!.stderr!.on("data", (d: Buffer) => output.push(...d.toString().trimEnd().split("\n")));
+      child!.on("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`tollgate up exited with ${code}:\n${output.join("\n")}`));
+      });
+    });
+    if (engine === "envoy" && admin) {
+      // Envoy bound port 0: ask its admin where each listener ended up.
+      const r = await send(admin, { path: "/listeners?format=json" });
+      for (const ls of JSON.parse(r.body).listener_statuses ?? []) {
+        const sa = ls.local_address?.socket_address;
+        if (sa) listeners.set(ls.name, `http://${sa.address}:${sa.port_value}`);
+      }
+    }
+    const name = s.listener ?? doc.static_resources.listeners[0].name;
+    const url = listeners.get(name);
+    if (!url) throw new Error(`listener '${name}' not reported:\n${output.join("\n")}`);
+    return { engine, url, admin, output, stop: cleanup };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+
+/** One HTTP/1.1 request over a keep-alive connection; headers as sent (Host = authority). */
+export function send(base: string, r: ScenarioRequest): Promise<Response> {
+  const u = new URL(base);
+  const headers: string[] = ["host", r.authority ?? "localhost"];
+  const list: Array<[string, string]> = Array.isArray(r.headers)
+    ? r.headers
+    : Object.entries(r.headers ?? {}).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x): [string, string] => [k, x]) : [[k, v] as [string, string]]));
+  for (const [k, v] of list) headers.push(k, v);
+  const body = r.body !== undefined ? Buffer.from(r.body) : null;
+  if (body) headers.push("content-length", String(body.length));
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, method: r.method ?? "GET", path: r.path, headers: headers as unknown as Record<string, string>, agent, setHost: false, timeout: 20_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const h: Record<string, string> = {};
+        for (let i = 0; i < res.rawHeaders.length; i += 2) {
+          const k = res.rawHeaders[i].toLowerCase();
+          h[k] = h[k] === undefined ? res.rawHeaders[i + 1] : `${h[k]},${res.rawHeaders[i + 1]}`;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: h, body: Buffer.concat(chunks).toString("utf8") });
+      });
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error(`no answer to ${r.method ?? "GET"} ${r.path} within 20 s`)));
+    req.on("error", reject);
+    req.end(body ?? undefined);
+  });
+}
+
+/** Problems with a response against its expectation (empty = pass). */
+export function check(res: Response, e: ScenarioExpect): string[] {
+  const p: string[] = [];
+  if (e.status !== undefined && res.status !== e.status) p.push(`status ${res.status}, expected ${e.status}`);
+  for (const [k, v] of Object.entries(e.headers ?? {})) {
+    const got = res.headers[k.toLowerCase()];
+    if (got !== String(v)) p.push(`header ${k}: ${JSON.stringify(got)}, expected ${JSON.stringify(String(v))}`);
+  }
+  for (const k of e.headers_present ?? []) if (res.headers[k.toLowerCase()] === undefined) p.push(`header ${k} missing`);
+  for (const k of e.headers_absent ?? []) if (res.headers[k.toLowerCase()] !== undefined) p.push(`header ${k} present (${res.headers[k.toLowerCase()]}), expected absent`);
+  for (const s of e.body_contains ?? []) if (!res.body.includes(s)) p.push(`body lacks ${JSON.stringify(s)}`);
+  for (const s of e.body_not_contains ?? []) if (res.body.includes(s)) p.push(`body contains ${JSON.stringify(s)}`);
+  if (e.body_equals !== undefined && res.body !== e.body_equals) p.push(`body ${JSON.stringify(res.body.slice(0, 200))}, expected ${JSON.stringify(e.body_equals)}`);
+  if (e.upstream !== undefined) {
+    const got = res.headers["x-echo-upstream"] ?? "none";
+    if (got !== e.upstream) p.push(`served by upstream ${got}, expected ${e.upstream}`);
+  }
+  const needsEcho = e.upstream_headers || e.upstream_headers_present || e.upstream_headers_absent || e.upstream_path !== undefined || e.upstream_body !== undefined;
+  if (needsEcho) {
+    let echo: { path: string; body: string; headers: Record<string, string | string[]> } | null = null;
+    try {
+      echo = res.headers["x-echo-upstream"] ? JSON.parse(res.body) : null;
+    } catch {
+      echo = null;
+    }
+    if (!echo) p.push("the request did not reach an echo upstream, so its upstream view cannot be checked");
+    else {
+      const uh = (k: string): string | undefined => {
+        const v = echo!.headers[k.toLowerCase()];
+        return Array.isArray(v) ? v.join(",") : v;
+      };
+      for (const [k, v] of Object.entries(e.upstream_headers ?? {})) if (uh(k) !== String(v)) p.push(`upstream saw ${k}: ${JSON.stringify(uh(k))}, expected ${JSON.stringify(String(v))}`);
+      for (const k of e.upstream_headers_present ?? []) if (uh(k) === undefined) p.push(`upstream did not get header ${k}`);
+      for (const k of e.upstream_headers_absent ?? []) if (uh(k) !== undefined) p.push(`upstream got header ${k}: ${uh(k)}, expected absent`);
+      if (e.upstream_path !== undefined && echo.path !== e.upstream_path) p.push(`upstream path ${echo.path}, expected ${e.upstream_path}`);
+      if (e.upstream_body !== undefined && echo.body !== e.upstream_body) p.push(`upstream body ${JSON.stringify(echo.body)}, expected ${JSON.stringify(e.upstream_body)}`);
+    }
+  }
+  return p;
+}
+
+/** Runs every case in order against a started gateway; returns one line per failed case. */
+export async function runCases(gw: RunningGateway, s: Scenario): Promise<string[]> {
+  const failures: string[] = [];
+  for (const c of s.cases) {
+    const n = c.repeat ?? 1;
+    for (let i = 0; i < n; i++) {
+      let res: Response;
+      try {
+        res = await send(gw.url, c.request);
+      } catch (e) {
+        failures.push(`${c.name}${n > 1 ? ` (#${i + 1})` : ""}: ${(e as Error).message}`);
+        break;
+      }
+      const p = check(res, c.expect);
+      if (p.length) {
+        failures.push(`${c.name}${n > 1 ? ` (#${i + 1})` : ""}: ${p.join("; ")}`);
+        break;
+      }
+    }
+  }
+  return failures;
+}

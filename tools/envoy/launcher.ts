@@ -1,0 +1,208 @@
+// Runs real Envoy on a bootstrap file: ENVOY_PATH, else `envoy` on PATH, else `func-e run` (which downloads
+// Envoy on first use, pinned by ENVOY_VERSION). Waits for the admin /ready endpoint, streams Envoy's logs and
+// stops it cleanly. Envoy runs in the caller's working directory, so relative Wasm paths resolve there.
+import { spawn, type ChildProcess } from "node:child_process";
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { createInterface } from "node:readline";
+
+export type EnvoySource = "ENVOY_PATH" | "PATH" | "func-e";
+
+export interface FoundEnvoy {
+  source: EnvoySource;
+  /** The executable to spawn (envoy binary or func-e). */
+  path: string;
+  /** Human-readable reason, used in the first output line. */
+  reason: string;
+}
+
+/** Why no Envoy is usable (for `--engine auto`'s first line and `--engine envoy`'s error). */
+export interface NoEnvoy {
+  reason: string;
+}
+
+function executable(p: string): boolean {
+  try {
+    if (!statSync(p).isFile()) return false;
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** First executable `name` on PATH, or null. */
+export function onPath(name: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (!dir) continue;
+    const p = join(dir, name);
+    if (executable(p)) return p;
+  }
+  return null;
+}
+
+/** Resolution order: ENVOY_PATH, `envoy` on PATH, `func-e` on PATH (the same order func-e itself honours ENVOY_PATH). */
+export function findEnvoy(env: NodeJS.ProcessEnv = process.env): FoundEnvoy | NoEnvoy {
+  const envPath = env.ENVOY_PATH;
+  if (envPath) {
+    if (executable(envPath)) return { source: "ENVOY_PATH", path: envPath, reason: `ENVOY_PATH=${envPath}` };
+    return { reason: `ENVOY_PATH=${envPath} is not an executable file` };
+  }
+  const envoy = onPath("envoy", env);
+  if (envoy) return { source: "PATH", path: envoy, reason: `envoy found on PATH at ${envoy}` };
+  const funce = onPath("func-e", env);
+  if (funce) {
+    const v = env.ENVOY_VERSION ? `ENVOY_VERSION=${env.ENVOY_VERSION}` : "Envoy version chosen by func-e";
+    return { source: "func-e", path: funce, reason: `func-e found on PATH at ${funce} (${v})` };
+  }
+  return { reason: "no ENVOY_PATH, no envoy and no func-e on PATH" };
+}
+
+export function isFound(f: FoundEnvoy | NoEnvoy): f is FoundEnvoy {
+  return "path" in f;
+}
+
+/** The admin address the bootstrap itself configures, when any (else we ask Envoy for an ephemeral one). */
+export interface LaunchPlan {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  adminAddressPath: string;
+}
+
+/**
+ * argv for Envoy: `-c <file> --admin-address-path <tmp>` (+ an ephemeral loopback admin when the bootstrap
+ * has none, as func-e does); func-e gets `run` in front and inserts the admin itself.
+ */
+export function planLaunch(found: FoundEnvoy, configFile: string, opts: { hasAdmin: boolean; runDir: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv }): LaunchPlan {
+  const adminAddressPath = join(opts.runDir, "admin-address.txt");
+  const args = ["-c", configFile, "--admin-address-path", adminAddressPath];
+  if (!opts.hasAdmin && found.source !== "func-e") {
+    args.push("--config-yaml", "admin: {address: {socket_address: {address: '127.0.0.1', port_value: 0}}}");
+  }
+  args.push(...(opts.extraArgs ?? []));
+  const env = { ...(opts.env ?? process.env) };
+  if (found.source === "func-e") return { command: found.path, args: ["run", ...args], env, adminAddressPath };
+  return { command: found.path, args, env, adminAddressPath };
+}
+
+// What func-e prints when it cannot reach archive.tetratelabs.io (Go net errors, HTTP failures).
+const NETWORK_FAILURE = /(no such host|dial tcp|i\/o timeout|network is unreachable|connection refused|could not (download|read)|couldn't (download|get)|error (downloading|getting)|envoy-versions\.json|tls handshake|TLS handshake|temporary failure in name resolution)/i;
+
+export class EnvoyLaunchError extends Error {
+  constructor(message: string, readonly hint: string, readonly output: string[]) {
+    super(message);
+    this.name = "EnvoyLaunchError";
+  }
+}
+
+export interface RunningEnvoy {
+  child: ChildProcess;
+  adminUrl: string;
+  /** Resolves with the exit code when Envoy exits. */
+  exited: Promise<number>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number>;
+}
+
+function getReady(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(url + "/ready", { timeout: 1000 }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("error", () => resolve(0));
+    req.on("timeout", () => req.destroy());
+    req.end();
+  });
+}
+
+/**
+ * Spawns Envoy (or func-e), streams each output line to `onLine`, and resolves once admin /ready answers
+ * 200. Rejects with EnvoyLaunchError if it exits first or `readyTimeoutMs` passes; the message says when
+ * func-e failed for lack of network.
+ */
+export async function launchEnvoy(
+  found: FoundEnvoy,
+  configFile: string,
+  opts: {
+    hasAdmin: boolean;
+    onLine: (line: string, stream: "stdout" | "stderr") => void;
+    readyTimeoutMs?: number;
+    env?: NodeJS.ProcessEnv;
+    extraArgs?: string[];
+    cwd?: string;
+    /** Aborting while waiting for ready stops Envoy and resolves (the caller sees signal.aborted). */
+    signal?: AbortSignal;
+  },
+): Promise<RunningEnvoy> {
+  const runDir = mkdtempSync(join(tmpdir(), "tollgate-envoy-"));
+  const plan = planLaunch(found, configFile, { hasAdmin: opts.hasAdmin, runDir, extraArgs: opts.extraArgs, env: opts.env });
+  const child = spawn(plan.command, plan.args, { env: plan.env, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
+  const tail: string[] = [];
+  const remember = (line: string): void => {
+    tail.push(line);
+    if (tail.length > 40) tail.shift();
+  };
+  createInterface({ input: child.stdout! }).on("line", (l) => (remember(l), opts.onLine(l, "stdout")));
+  createInterface({ input: child.stderr! }).on("line", (l) => (remember(l), opts.onLine(l, "stderr")));
+  let exitCode: number | null = null;
+  let spawnError: Error | null = null;
+  const exited = new Promise<number>((resolve) => {
+    child.on("error", (e) => {
+      spawnError = e;
+      exitCode = 127;
+      resolve(127);
+    });
+    child.on("exit", (code, signal) => {
+      exitCode = code ?? (signal ? 128 : 1);
+      resolve(exitCode);
+    });
+  }).finally(() => rmSync(runDir, { recursive: true, force: true }));
+  const stop = async (graceMs = 10_000): Promise<number> => {
+    if (exitCode === null) {
+      child.kill("SIGTERM");
+      const t = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      const code = await exited;
+      clearTimeout(t);
+      return code;
+    }
+    return exited;
+  };
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 120_000);
+  const who = found.source === "func-e" ? "func-e" : "envoy";
+  while (true) {
+    if (opts.signal?.aborted && exitCode === null) {
+      await stop();
+      return { child, adminUrl: "", exited, stop };
+    }
+    if (exitCode !== null) {
+      // Give the line readers a moment to flush the last output.
+      await new Promise((r) => setTimeout(r, 50));
+      const output = tail.slice();
+      if (spawnError) throw new EnvoyLaunchError(`cannot run ${plan.command}: ${(spawnError as Error).message}`, "check ENVOY_PATH / PATH", output);
+      if (found.source === "func-e" && output.some((l) => NETWORK_FAILURE.test(l))) {
+        throw new EnvoyLaunchError(
+          "func-e could not download Envoy: it needs the internet on first use (it fetches envoy-versions.json and the Envoy tarball)",
+          "run func-e once with network access (pin the version with ENVOY_VERSION=<x.y.z>), or set ENVOY_PATH to an Envoy binary, or use --engine embedded",
+          output,
+        );
+      }
+      throw new EnvoyLaunchError(`${who} exited with code ${exitCode} before it was ready`, "read Envoy's output above; validate the file with --engine embedded", output);
+    }
+    if (existsSync(plan.adminAddressPath)) {
+      const addr = readFileSync(plan.adminAddressPath, "utf8").trim();
+      if (addr) {
+        const url = `http://${addr}`;
+        if ((await getReady(url)) === 200) return { child, adminUrl: url, exited, stop };
+      }
+    }
+    if (Date.now() > deadline) {
+      await stop(2000);
+      throw new EnvoyLaunchError(`${who} did not become ready (admin /ready) within ${Math.round((opts.readyTimeoutMs ?? 120_000) / 1000)}s`, "read Envoy's output above", tail.slice());
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

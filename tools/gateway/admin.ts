@@ -1,0 +1,60 @@
+// The admin listener, as much of Envoy's as tollgate uses: GET /ready (200 "LIVE"), GET /stats (text
+// "name: value" lines, sorted, wasm metrics with the `wasmcustom.` prefix stripped like Envoy prints them),
+// GET /stats?format=json, and the command list on anything else (404, like Envoy).
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface AdminSource {
+  /** Current stats as name → value (counters and gauges). */
+  stats(): Map<string, number | string>;
+}
+
+const COMMANDS = ["/ready: print server state, return 200 if LIVE, otherwise return 503", "/stats: print server stats"];
+
+export async function startAdmin(address: string, port: number, source: AdminSource): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://admin");
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { "content-type": "text/plain" }).end("Method Not Allowed\n");
+      return;
+    }
+    if (url.pathname === "/ready") {
+      res.writeHead(200, { "content-type": "text/plain; charset=UTF-8" }).end("LIVE\n");
+      return;
+    }
+    if (url.pathname === "/stats") {
+      const filter = url.searchParams.get("filter");
+      let re: RegExp | null = null;
+      try {
+        re = filter ? new RegExp(filter) : null;
+      } catch {
+        res.writeHead(400, { "content-type": "text/plain" }).end(`Invalid re2 regex\n`);
+        return;
+      }
+      const entries = [...source.stats()].filter(([k]) => !re || re.test(k)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      if (url.searchParams.get("format") === "json") {
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ stats: entries.map(([name, value]) => ({ name, value })) }, null, 1) + "\n");
+      } else {
+        res.writeHead(200, { "content-type": "text/plain; charset=UTF-8" }).end(entries.map(([k, v]) => `${k}: ${v}\n`).join(""));
+      }
+      return;
+    }
+    res.writeHead(404, { "content-type": "text/plain; charset=UTF-8" }).end(`invalid path. admin commands are:\n${COMMANDS.map((c) => `  ${c}\n`).join("")}`);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, address, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,502 @@
+// Envoy bootstrap v3 → the embedded engine's model. The file is first validated strictly against the Envoy
+// API protos (what Envoy itself would reject, we reject); then every field is checked against the subset the
+// embedded engine implements. Anything outside it is an error naming its YAML path — never silently ignored.
+import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import { isAbsolute, resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { validateBootstrap } from "../envoy/validate.ts";
+
+export const UNSUPPORTED = "not supported by the embedded engine; run with --engine envoy";
+
+const T = "type.googleapis.com/";
+export const HCM_TYPE = T + "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+export const WASM_TYPE = T + "envoy.extensions.filters.http.wasm.v3.Wasm";
+export const ROUTER_TYPE = T + "envoy.extensions.filters.http.router.v3.Router";
+const STRING_VALUE_TYPE = T + "google.protobuf.StringValue";
+
+export interface SocketAddress {
+  address: string;
+  port: number;
+}
+
+export type StringMatch =
+  | { kind: "exact" | "prefix" | "suffix" | "contains"; value: string; ignoreCase: boolean }
+  | { kind: "present"; present: boolean };
+
+export interface HeaderMatcher {
+  name: string;
+  match: StringMatch;
+  invert: boolean;
+  treatMissingAsEmpty: boolean;
+}
+
+export interface HeaderToAdd {
+  key: string;
+  value: string;
+  action: "APPEND_IF_EXISTS_OR_ADD" | "ADD_IF_ABSENT" | "OVERWRITE_IF_EXISTS_OR_ADD" | "OVERWRITE_IF_EXISTS";
+  keepEmpty: boolean;
+}
+
+export type RouteTarget =
+  | { kind: "cluster"; cluster: string }
+  | { kind: "weighted"; clusters: Array<{ name: string; weight: number; headersToAdd: HeaderToAdd[] }>; total: number }
+  | { kind: "header"; header: string };
+
+export interface Route {
+  name: string;
+  path: string; // YAML path, for messages
+  match: { prefix?: string; path?: string; caseSensitive: boolean; headers: HeaderMatcher[] };
+  action:
+    | { kind: "route"; target: RouteTarget; timeoutMs: number /* 0 = none */; hostRewrite?: string; prefixRewrite?: string }
+    | { kind: "direct"; status: number; body: string | null };
+  headersToAdd: HeaderToAdd[];
+}
+
+export interface VirtualHost {
+  name: string;
+  domains: string[];
+  routes: Route[];
+}
+
+export interface WasmFilter {
+  /** The http_filters[] entry name (Envoy uses it only for logs/stats). */
+  filterName: string;
+  path: string;
+  name: string;
+  rootId: string;
+  vmId: string;
+  vmConfig: string;
+  configuration: string;
+  /** code.local.filename as written, and resolved against the working directory like Envoy does. */
+  filename: string;
+  wasmFile: string;
+  failOpen: boolean;
+  allowOnHeadersStopIteration: boolean;
+}
+
+export interface Listener {
+  name: string;
+  address: SocketAddress;
+  statPrefix: string;
+  routeConfigName: string;
+  virtualHosts: VirtualHost[];
+  filters: WasmFilter[];
+}
+
+export interface Cluster {
+  name: string;
+  type: "STATIC" | "STRICT_DNS";
+  connectTimeoutMs: number;
+  endpoints: SocketAddress[];
+}
+
+export interface GatewayConfig {
+  file: string;
+  /** Bootstrap node (xds.node for plugins). */
+  node: { id?: string; cluster?: string };
+  admin: SocketAddress | null;
+  listeners: Listener[];
+  clusters: Map<string, Cluster>;
+}
+
+/** A bootstrap Envoy would reject, or one outside the embedded subset; `problems` are `<yaml path>: <why>`. */
+export class BootstrapError extends Error {
+  constructor(readonly file: string, readonly problems: string[]) {
+    super(`${file}:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    this.name = "BootstrapError";
+  }
+}
+
+type Obj = Record<string, unknown>;
+
+/** Collects subset problems while walking the already proto-valid document. */
+class Reader {
+  problems: string[] = [];
+
+  unsupported(path: string, what?: string): void {
+    this.problems.push(`${path}: ${what ? `${what} is ` : ""}${UNSUPPORTED}`);
+  }
+
+  invalid(path: string, msg: string): void {
+    this.problems.push(`${path}: ${msg}`);
+  }
+
+  /** Flags every present key outside `allowed`; `null` values count as absent (proto3 JSON). */
+  only(obj: Obj, path: string, allowed: string[]): void {
+    for (const [k, v] of Object.entries(obj)) {
+      if (v === null || v === undefined) continue;
+      if (!allowed.includes(snake(k))) this.unsupported(join(path, k), `field '${k}'`);
+    }
+  }
+}
+
+function snake(k: string): string {
+  return k.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
+}
+
+function join(path: string, key: string | number): string {
+  return typeof key === "number" ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+}
+
+/** proto3 JSON accepts snake_case and lowerCamelCase for the same field. */
+function get(obj: Obj | undefined | null, key: string): unknown {
+  if (!obj) return undefined;
+  if (obj[key] !== undefined && obj[key] !== null) return obj[key];
+  const camel = key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  const v = obj[camel];
+  return v === null ? undefined : v;
+}
+
+function obj(v: unknown): Obj {
+  return v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {};
+}
+
+function arr(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+function str(v: unknown, def = ""): string {
+  return typeof v === "string" ? v : def;
+}
+
+/** google.protobuf.Duration JSON ("1.5s") → milliseconds. */
+export function durationMs(v: unknown, def: number): number {
+  if (typeof v !== "string") return def;
+  const m = /^(-?\d+(?:\.\d+)?)s$/.exec(v);
+  return m ? Math.round(Number(m[1]) * 1000) : def;
+}
+
+function socketAddress(r: Reader, v: unknown, path: string): SocketAddress {
+  const a = obj(v);
+  r.only(a, path, ["socket_address"]);
+  const sa = obj(get(a, "socket_address"));
+  const sp = join(path, "socket_address");
+  r.only(sa, sp, ["address", "port_value", "protocol"]);
+  const protocol = get(sa, "protocol");
+  if (protocol !== undefined && protocol !== "TCP" && protocol !== 0) r.unsupported(join(sp, "protocol"), `protocol ${String(protocol)}`);
+  return { address: str(get(sa, "address")), port: Number(get(sa, "port_value") ?? 0) };
+}
+
+function headerMatcher(r: Reader, v: unknown, path: string): HeaderMatcher {
+  const h = obj(v);
+  r.only(h, path, ["name", "exact_match", "prefix_match", "suffix_match", "contains_match", "present_match", "string_match", "invert_match", "treat_missing_header_as_empty"]);
+  const name = str(get(h, "name")).toLowerCase();
+  let match: StringMatch = { kind: "present", present: true };
+  const sm = get(h, "string_match");
+  if (sm !== undefined) {
+    const s = obj(sm);
+    const sp = join(path, "string_match");
+    r.only(s, sp, ["exact", "prefix", "suffix", "contains", "ignore_case"]);
+    const ignoreCase = get(s, "ignore_case") === true;
+    for (const kind of ["exact", "prefix", "suffix", "contains"] as const) {
+      const val = get(s, kind);
+      if (typeof val === "string") match = { kind, value: val, ignoreCase };
+    }
+  } else {
+    for (const kind of ["exact", "prefix", "suffix", "contains"] as const) {
+      const val = get(h, `${kind}_match`);
+      if (typeof val === "string") match = { kind, value: val, ignoreCase: false };
+    }
+    const present = get(h, "present_match");
+    if (typeof present === "boolean") match = { kind: "present", present };
+  }
+  return { name, match, invert: get(h, "invert_match") === true, treatMissingAsEmpty: get(h, "treat_missing_header_as_empty") === true };
+}
+
+function headersToAdd(r: Reader, v: unknown, path: string): HeaderToAdd[] {
+  return arr(v).map((item, i) => {
+    const p = join(path, i);
+    const o = obj(item);
+    r.only(o, p, ["header", "append", "append_action", "keep_empty_value"]);
+    const hv = obj(get(o, "header"));
+    r.only(hv, join(p, "header"), ["key", "value"]);
+    const value = str(get(hv, "value"));
+    // Envoy evaluates %COMMAND% substitutions in header values; we implement none of them.
+    if (/%[A-Z_]+(\([^)]*\))?%/.test(value)) r.unsupported(join(join(p, "header"), "value"), `header value substitution ${JSON.stringify(value)}`);
+    const append = get(o, "append");
+    let action = str(get(o, "append_action"), "APPEND_IF_EXISTS_OR_ADD") as HeaderToAdd["action"];
+    if (append === false) action = "OVERWRITE_IF_EXISTS_OR_ADD";
+    return { key: str(get(hv, "key")).toLowerCase(), value: value.replace(/%%/g, "%"), action, keepEmpty: get(o, "keep_empty_value") === true };
+  });
+}
+
+function route(r: Reader, v: unknown, path: string, clusters: Set<string>): Route {
+  const o = obj(v);
+  r.only(o, path, ["name", "match", "route", "direct_response", "request_headers_to_add"]);
+  const m = obj(get(o, "match"));
+  const mp = join(path, "match");
+  r.only(m, mp, ["prefix", "path", "headers", "case_sensitive"]);
+  const prefix = get(m, "prefix");
+  const exact = get(m, "path");
+  if (prefix === undefined && exact === undefined) r.unsupported(mp, "a route match other than 'prefix' or 'path'");
+  const cs = get(m, "case_sensitive");
+  const match = {
+    prefix: typeof prefix === "string" ? prefix : undefined,
+    path: typeof exact === "string" ? exact : undefined,
+    caseSensitive: cs === undefined ? true : cs === true,
+    headers: arr(get(m, "headers")).map((h, i) => headerMatcher(r, h, join(join(mp, "headers"), i))),
+  };
+  let action: Route["action"];
+  const dr = get(o, "direct_response");
+  if (dr !== undefined) {
+    const d = obj(dr);
+    const dp = join(path, "direct_response");
+    r.only(d, dp, ["status", "body"]);
+    let body: string | null = null;
+    const b = get(d, "body");
+    if (b !== undefined) {
+      const bo = obj(b);
+      r.only(bo, join(dp, "body"), ["inline_string"]);
+      body = str(get(bo, "inline_string"));
+    }
+    action = { kind: "direct", status: Number(get(d, "status")), body };
+  } else {
+    const ra = obj(get(o, "route"));
+    const rp = join(path, "route");
+    if (get(o, "route") === undefined) r.unsupported(path, "a route without 'route' or 'direct_response'");
+    r.only(ra, rp, ["cluster", "cluster_header", "weighted_clusters", "timeout", "cluster_not_found_response_code"]);
+    if (get(ra, "cluster_not_found_response_code") !== undefined && get(ra, "cluster_not_found_response_code") !== "SERVICE_UNAVAILABLE") {
+      r.unsupported(join(rp, "cluster_not_found_response_code"), `cluster_not_found_response_code ${String(get(ra, "cluster_not_found_response_code"))}`);
+    }
+    let target: RouteTarget = { kind: "cluster", cluster: "" };
+    const cluster = get(ra, "cluster");
+    const header = get(ra, "cluster_header");
+    const weighted = get(ra, "weighted_clusters");
+    if (typeof cluster === "string") {
+      target = { kind: "cluster", cluster };
+      if (!clusters.has(cluster)) r.invalid(join(rp, "cluster"), `unknown cluster '${cluster}' (Envoy rejects a static route to an undefined cluster; define it under static_resources.clusters)`);
+    } else if (typeof header === "string") {
+      target = { kind: "header", header: header.toLowerCase() };
+    } else if (weighted !== undefined) {
+      const w = obj(weighted);
+      const wp = join(rp, "weighted_clusters");
+      r.only(w, wp, ["clusters", "total_weight"]);
+      const list = arr(get(w, "clusters")).map((c, i) => {
+        const co = obj(c);
+        const cp = join(join(wp, "clusters"), i);
+        r.only(co, cp, ["name", "weight", "request_headers_to_add"]);
+        const name = str(get(co, "name"));
+        if (!clusters.has(name)) r.invalid(join(cp, "name"), `unknown cluster '${name}' (define it under static_resources.clusters)`);
+        return { name, weight: Number(get(co, "weight") ?? 0), headersToAdd: headersToAdd(r, get(co, "request_headers_to_add"), join(cp, "request_headers_to_add")) };
+      });
+      const sum = list.reduce((s, c) => s + c.weight, 0);
+      const totalRaw = get(w, "total_weight");
+      const total = totalRaw === undefined ? sum : Number(totalRaw);
+      if (total !== sum) r.invalid(join(wp, "total_weight"), `is ${total} but the cluster weights sum to ${sum} (Envoy rejects this)`);
+      if (sum <= 0) r.invalid(wp, "the cluster weights must sum to more than 0");
+      target = { kind: "weighted", clusters: list, total: sum };
+    } else {
+      r.unsupported(rp, "a route action other than 'cluster', 'cluster_header' or 'weighted_clusters'");
+    }
+    action = { kind: "route", target, timeoutMs: durationMs(get(ra, "timeout"), 15000) };
+  }
+  return {
+    name: str(get(o, "name")),
+    path,
+    match,
+    action,
+    headersToAdd: headersToAdd(r, get(o, "request_headers_to_add"), join(path, "request_headers_to_add")),
+  };
+}
+
+function wasmFilter(r: Reader, name: string, tc: Obj, path: string, cwd: string): WasmFilter {
+  r.only(tc, path, ["@type", "config"]);
+  const cfg = obj(get(tc, "config"));
+  const cp = join(path, "config");
+  r.only(cfg, cp, ["name", "root_id", "vm_config", "configuration", "fail_open", "allow_on_headers_stop_iteration"]);
+  const vm = obj(get(cfg, "vm_config"));
+  const vp = join(cp, "vm_config");
+  r.only(vm, vp, ["vm_id", "runtime", "code", "configuration", "allow_precompiled"]);
+  const runtime = str(get(vm, "runtime"));
+  if (runtime && !["envoy.wasm.runtime.v8", "envoy.wasm.runtime.wasmtime", "envoy.wasm.runtime.wamr", "envoy.wasm.runtime.wavm"].includes(runtime)) {
+    r.unsupported(join(vp, "runtime"), `runtime '${runtime}'`);
+  }
+  const code = obj(get(vm, "code"));
+  r.only(code, join(vp, "code"), ["local"]);
+  const local = obj(get(code, "local"));
+  r.only(local, join(join(vp, "code"), "local"), ["filename"]);
+  const filename = str(get(local, "filename"));
+  if (!filename) r.unsupported(join(join(vp, "code"), "local"), "Wasm code other than 'local.filename'");
+  const stringValue = (v: unknown, p: string): string => {
+    if (v === undefined) return "";
+    const sv = obj(v);
+    if (sv["@type"] !== STRING_VALUE_TYPE) {
+      r.unsupported(join(p, "@type"), `configuration of type ${String(sv["@type"])} (use google.protobuf.StringValue)`);
+      return "";
+    }
+    return str(sv.value);
+  };
+  return {
+    filterName: name,
+    path,
+    name: str(get(cfg, "name")),
+    rootId: str(get(cfg, "root_id")),
+    vmId: str(get(vm, "vm_id")),
+    vmConfig: stringValue(get(vm, "configuration"), join(vp, "configuration")),
+    configuration: stringValue(get(cfg, "configuration"), join(cp, "configuration")),
+    filename,
+    wasmFile: isAbsolute(filename) ? filename : resolve(cwd, filename),
+    failOpen: get(cfg, "fail_open") === true,
+    allowOnHeadersStopIteration: get(cfg, "allow_on_headers_stop_iteration") === true,
+  };
+}
+
+function listener(r: Reader, v: unknown, path: string, clusters: Set<string>, cwd: string): Listener {
+  const l = obj(v);
+  r.only(l, path, ["name", "address", "filter_chains"]);
+  const address = socketAddress(r, get(l, "address"), join(path, "address"));
+  if (!isIP(address.address)) r.invalid(join(join(path, "address"), "socket_address.address"), `'${address.address}' is not an IP address (Envoy listens on IP addresses only)`);
+  const chains = arr(get(l, "filter_chains"));
+  if (chains.length !== 1) r.unsupported(join(path, "filter_chains"), `${chains.length} filter chains (exactly one is supported)`);
+  const fcp = join(join(path, "filter_chains"), 0);
+  const fc = obj(chains[0]);
+  r.only(fc, fcp, ["filters", "name"]);
+  const filters = arr(get(fc, "filters"));
+  if (filters.length !== 1) r.unsupported(join(fcp, "filters"), `${filters.length} network filters (exactly one http_connection_manager is supported)`);
+  const fp = join(join(fcp, "filters"), 0);
+  const f = obj(filters[0]);
+  r.only(f, fp, ["name", "typed_config"]);
+  const hcm = obj(get(f, "typed_config"));
+  const hp = join(fp, "typed_config");
+  if (hcm["@type"] !== HCM_TYPE) r.unsupported(join(hp, "@type"), `network filter ${String(hcm["@type"] ?? get(f, "name"))}`);
+  r.only(hcm, hp, ["@type", "stat_prefix", "codec_type", "route_config", "http_filters"]);
+  const codec = get(hcm, "codec_type");
+  if (codec !== undefined && codec !== "AUTO" && codec !== "HTTP1" && codec !== 0 && codec !== 1) r.unsupported(join(hp, "codec_type"), `codec_type ${String(codec)}`);
+  const rc = obj(get(hcm, "route_config"));
+  const rcp = join(hp, "route_config");
+  if (get(hcm, "route_config") === undefined) r.unsupported(hp, "an HttpConnectionManager without an inline 'route_config'");
+  r.only(rc, rcp, ["name", "virtual_hosts"]);
+  const virtualHosts = arr(get(rc, "virtual_hosts")).map((vh, i) => {
+    const vp = join(join(rcp, "virtual_hosts"), i);
+    const o = obj(vh);
+    r.only(o, vp, ["name", "domains", "routes"]);
+    return {
+      name: str(get(o, "name")),
+      domains: arr(get(o, "domains")).map((d) => str(d).toLowerCase()),
+      routes: arr(get(o, "routes")).map((rt, j) => route(r, rt, join(join(vp, "routes"), j), clusters)),
+    };
+  });
+  const seenDomains = new Map<string, string>();
+  virtualHosts.forEach((vh, i) =>
+    vh.domains.forEach((d, j) => {
+      const p = `${join(join(rcp, "virtual_hosts"), i)}.domains[${j}]`;
+      if (seenDomains.has(d)) r.invalid(p, `domain '${d}' is also used at ${seenDomains.get(d)} (Envoy rejects duplicate domains)`);
+      else seenDomains.set(d, p);
+    }),
+  );
+  const hfs = arr(get(hcm, "http_filters"));
+  const hfp = join(hp, "http_filters");
+  const wasm: WasmFilter[] = [];
+  hfs.forEach((hf, i) => {
+    const p = join(hfp, i);
+    const o = obj(hf);
+    r.only(o, p, ["name", "typed_config"]);
+    const tc = obj(get(o, "typed_config"));
+    const type = tc["@type"];
+    const last = i === hfs.length - 1;
+    if (type === ROUTER_TYPE) {
+      r.only(tc, join(p, "typed_config"), ["@type"]);
+      if (!last) r.invalid(p, "the router must be the last http filter (Envoy rejects filters after a terminal filter)");
+    } else if (type === WASM_TYPE) {
+      wasm.push(wasmFilter(r, str(get(o, "name")), tc, join(p, "typed_config"), cwd));
+    } else {
+      r.unsupported(join(join(p, "typed_config"), "@type"), `http filter ${String(type ?? get(o, "name"))}`);
+    }
+  });
+  if (hfs.length === 0 || obj(hfs[hfs.length - 1]).typed_config === undefined || obj(obj(hfs[hfs.length - 1]).typed_config)["@type"] !== ROUTER_TYPE) {
+    r.invalid(hfp, "the last http filter must be envoy.filters.http.router (typed_config @type " + ROUTER_TYPE + ")");
+  }
+  return {
+    name: str(get(l, "name")),
+    address,
+    statPrefix: str(get(hcm, "stat_prefix")),
+    routeConfigName: str(get(rc, "name")),
+    virtualHosts,
+    filters: wasm,
+  };
+}
+
+function cluster(r: Reader, v: unknown, path: string): Cluster {
+  const c = obj(v);
+  r.only(c, path, ["name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family"]);
+  const type = str(get(c, "type"), "STATIC");
+  if (type !== "STATIC" && type !== "STRICT_DNS") r.unsupported(join(path, "type"), `cluster type ${type}`);
+  const lb = get(c, "lb_policy");
+  if (lb !== undefined && lb !== "ROUND_ROBIN" && lb !== 0) r.unsupported(join(path, "lb_policy"), `lb_policy ${String(lb)}`);
+  const la = obj(get(c, "load_assignment"));
+  const lap = join(path, "load_assignment");
+  r.only(la, lap, ["cluster_name", "endpoints"]);
+  const endpoints: SocketAddress[] = [];
+  arr(get(la, "endpoints")).forEach((e, i) => {
+    const ep = join(join(lap, "endpoints"), i);
+    const eo = obj(e);
+    r.only(eo, ep, ["lb_endpoints"]);
+    arr(get(eo, "lb_endpoints")).forEach((le, j) => {
+      const lp = join(join(ep, "lb_endpoints"), j);
+      const leo = obj(le);
+      r.only(leo, lp, ["endpoint"]);
+      const en = obj(get(leo, "endpoint"));
+      r.only(en, join(lp, "endpoint"), ["address"]);
+      const ap = join(join(lp, "endpoint"), "address");
+      const sa = socketAddress(r, get(en, "address"), ap);
+      if (type === "STATIC" && !isIP(sa.address)) {
+        r.invalid(`${ap}.socket_address.address`, `'${sa.address}' is not an IP address (Envoy rejects hostnames in a STATIC cluster; use type: STRICT_DNS)`);
+      }
+      endpoints.push(sa);
+    });
+  });
+  // Envoy: connect_timeout defaults to 5s.
+  return { name: str(get(c, "name")), type: type as Cluster["type"], connectTimeoutMs: durationMs(get(c, "connect_timeout"), 5000), endpoints };
+}
+
+/** Parses a bootstrap document; throws BootstrapError listing every problem (proto errors first). */
+export function parseBootstrap(doc: unknown, file: string, cwd = process.cwd()): GatewayConfig {
+  const protoErrors = validateBootstrap(doc);
+  if (protoErrors.length) throw new BootstrapError(file, protoErrors.map((e) => `${e} (Envoy would reject this too)`));
+  const r = new Reader();
+  const root = obj(doc);
+  r.only(root, "", ["admin", "static_resources", "node"]);
+  const node = obj(get(root, "node"));
+  r.only(node, "node", ["id", "cluster"]);
+  let admin: SocketAddress | null = null;
+  if (get(root, "admin") !== undefined) {
+    const a = obj(get(root, "admin"));
+    r.only(a, "admin", ["address", "access_log"]);
+    if (arr(get(a, "access_log")).length) r.unsupported("admin.access_log", "admin access logs");
+    if (get(a, "address") !== undefined) admin = socketAddress(r, get(a, "address"), "admin.address");
+  }
+  const sr = obj(get(root, "static_resources"));
+  r.only(sr, "static_resources", ["listeners", "clusters"]);
+  const clusterList = arr(get(sr, "clusters")).map((c, i) => cluster(r, c, `static_resources.clusters[${i}]`));
+  const clusters = new Map<string, Cluster>();
+  clusterList.forEach((c, i) => {
+    if (clusters.has(c.name)) r.invalid(`static_resources.clusters[${i}].name`, `duplicate cluster name '${c.name}'`);
+    clusters.set(c.name, c);
+  });
+  const names = new Set(clusters.keys());
+  const listeners = arr(get(sr, "listeners")).map((l, i) => listener(r, l, `static_resources.listeners[${i}]`, names, cwd));
+  if (listeners.length === 0) r.invalid("static_resources.listeners", "no listener: nothing to serve");
+  if (r.problems.length) throw new BootstrapError(file, r.problems);
+  const nodeOut: GatewayConfig["node"] = {};
+  if (typeof get(node, "id") === "string") nodeOut.id = get(node, "id") as string;
+  if (typeof get(node, "cluster") === "string") nodeOut.cluster = get(node, "cluster") as string;
+  return { file, node: nodeOut, admin, listeners, clusters };
+}
+
+/** Reads a bootstrap YAML file (relative paths in it resolve against `cwd`, like Envoy's working directory). */
+export function loadBootstrap(file: string, cwd = process.cwd()): GatewayConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new BootstrapError(file, [`cannot read the file: ${(e as Error).message}`]);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new BootstrapError(file, [`invalid YAML: ${(e as Error).message}`]);
+  }
+  return parseBootstrap(doc, file, cwd);
+}

@@ -1,0 +1,422 @@
+// The embedded engine: HTTP/1.1 listeners (keep-alive) → the wasm filter chain (tools/host HttpStream, with
+// Envoy's filter manager semantics) → the router (route actions, clusters). One HostEnv per gateway (shared
+// data, metrics, logs); each plugin runs N VMs, one per "worker", and every connection is pinned to one.
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { startAdmin } from "./admin.ts";
+import type { GatewayConfig, HeaderToAdd, Listener, WasmFilter } from "./config.ts";
+import { selectRoute, type SelectedRoute } from "./routes.ts";
+import { ClusterManager, HOP_BY_HOP, readAll, ROUTER_REPLIES, routerReply, type UpstreamResponse } from "./upstream.ts";
+import { HeaderMap } from "../host/header-map.ts";
+import { HostEnv, type CalloutRequest, type CalloutResponse, type LogRecord } from "../host/env.ts";
+import type { BodyBuffer, FilterCallbacks, HttpFilter, RouteInfo } from "../host/filter-api.ts";
+import { HttpStream } from "../host/filter-manager.ts";
+import { Plugin, PluginLoadError } from "../host/plugin.ts";
+
+export interface GatewayOptions {
+  /** VMs per plugin; connections are spread over them round-robin (default 2). */
+  workers?: number;
+  /** Plugin log lines (Envoy prints them as `wasm log <plugin>: …`). */
+  onLog?: (r: LogRecord) => void;
+  /** Draw for weighted_clusters (default Math.random). */
+  random?: () => number;
+  /** Listener/admin port overrides (tests bind port 0); keyed by listener name, "admin" for admin. */
+  portOverride?: Record<string, number>;
+}
+
+/** A plugin that failed to start or configure; `logLine` is the plugin's own critical/error log line. */
+export class PluginStartError extends Error {
+  constructor(readonly filter: WasmFilter, readonly phase: string, readonly logLine: string) {
+    super(`${filter.path}: plugin '${filter.name || filter.rootId}' (${filter.filename}) failed to ${phase}: ${logLine}`);
+    this.name = "PluginStartError";
+  }
+}
+
+interface RunningListener {
+  config: Listener;
+  server: Server;
+  port: number;
+  plugins: Plugin[];
+}
+
+/** The route handle the filter chain carries; `selected` is ours, the rest is what the host reads. */
+interface GatewayRoute extends RouteInfo {
+  selected: SelectedRoute;
+}
+
+function counterAdd(stats: Map<string, number>, name: string, n = 1): void {
+  stats.set(name, (stats.get(name) ?? 0) + n);
+}
+
+export class Gateway {
+  readonly env: HostEnv;
+  readonly listeners: RunningListener[] = [];
+  adminPort: number | null = null;
+  private admin: { close(): Promise<void> } | null = null;
+  private readonly clusters: ClusterManager;
+  private readonly stats = new Map<string, number>();
+  private readonly workers: number;
+  private readonly random: () => number;
+  private connections = 0;
+
+  private constructor(readonly config: GatewayConfig, private readonly opts: GatewayOptions) {
+    this.workers = Math.max(1, opts.workers ?? 2);
+    this.random = opts.random ?? Math.random;
+    this.clusters = new ClusterManager(config.clusters);
+    this.env = new HostEnv({
+      onLog: opts.onLog,
+      callouts: (req) => this.callout(req),
+      clusterExists: (name) => this.clusters.has(name),
+      node: config.node,
+    });
+    // A long-running gateway keeps only recent plugin logs in memory (they are printed as they come).
+    this.env.maxLogs = 1000;
+  }
+
+  /** Loads every plugin (all VMs started and configured), then opens the listeners and the admin. */
+  static async start(config: GatewayConfig, opts: GatewayOptions = {}): Promise<Gateway> {
+    const gw = new Gateway(config, opts);
+    try {
+      await gw.clusters.start();
+      for (const l of config.listeners) {
+        const plugins: Plugin[] = [];
+        gw.listeners.push({ config: l, server: null as unknown as Server, port: 0, plugins });
+        for (const f of l.filters) plugins.push(await gw.loadPlugin(f));
+      }
+      for (const rl of gw.listeners) {
+        const port = opts.portOverride?.[rl.config.name] ?? rl.config.address.port;
+        rl.server = await gw.listen(rl, port);
+        rl.port = (rl.server.address() as AddressInfo).port;
+      }
+      if (config.admin) {
+        const admin = await startAdmin(config.admin.address, opts.portOverride?.admin ?? config.admin.port, { stats: () => gw.allStats() });
+        gw.admin = admin;
+        gw.adminPort = admin.port;
+      }
+    } catch (e) {
+      await gw.close();
+      throw e;
+    }
+    return gw;
+  }
+
+  private async loadPlugin(f: WasmFilter): Promise<Plugin> {
+    try {
+      return await Plugin.load(this.env, {
+        wasm: f.wasmFile,
+        name: f.name,
+        rootId: f.rootId,
+        vmId: f.vmId,
+        vmConfig: f.vmConfig,
+        configuration: f.configuration,
+        failOpen: f.failOpen,
+        workers: this.workers,
+        allowOnHeadersStopIteration: f.allowOnHeadersStopIteration,
+      });
+    } catch (e) {
+      if (e instanceof PluginLoadError) {
+        const logs = [...(e.logs ?? [])].reverse();
+        // The plugin's own words first: its last critical/error line (e.g. `'max_age' must be a non-negative integer`).
+        const line = logs.find((r) => r.source === "plugin" && r.level >= 4) ?? logs.find((r) => r.source === "plugin" && r.level >= 3);
+        throw new PluginStartError(f, e.phase, line ? line.line : e.message);
+      }
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === "ENOENT") throw new PluginStartError(f, "load", `cannot read the Wasm file ${f.wasmFile} (code.local.filename '${f.filename}' is resolved against the working directory, like Envoy)`);
+      throw e;
+    }
+  }
+
+  private allStats(): Map<string, number | string> {
+    const out = new Map<string, number | string>(this.stats);
+    for (const [k, v] of metricEntries(this.env)) out.set(k, v);
+    return out;
+  }
+
+  private listen(rl: RunningListener, port: number): Promise<Server> {
+    // Envoy's default max_request_headers_kb is 60 (Node's default is 16 KiB).
+    const server = createServer({ keepAlive: true, requireHostHeader: false, maxHeaderSize: 60 * 1024 }, (req, res) => {
+      void this.handle(rl, req, res);
+    });
+    server.keepAliveTimeout = 60_000;
+    server.on("connection", (socket: Socket & { tollgateWorker?: number; tollgateId?: number }) => {
+      // Each connection is pinned to one worker, as Envoy pins it to the worker thread that accepted it.
+      socket.tollgateId = ++this.connections;
+      socket.tollgateWorker = (socket.tollgateId - 1) % this.workers;
+    });
+    return new Promise((resolve, reject) => {
+      server.once("error", (e: NodeJS.ErrnoException) =>
+        reject(e.code === "EADDRINUSE" ? new Error(`listener '${rl.config.name}': address ${rl.config.address.address}:${port} is already in use`) : e),
+      );
+      server.listen(port, rl.config.address.address, () => resolve(server));
+    });
+  }
+
+  private async handle(rl: RunningListener, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const socket = req.socket as Socket & { tollgateWorker?: number; tollgateId?: number };
+    const worker = socket.tollgateWorker ?? 0;
+    const prefix = `http.${rl.config.statPrefix}.`;
+    counterAdd(this.stats, prefix + "downstream_rq_total");
+    const headers: Array<[string, string]> = [
+      [":authority", req.headers.host ?? ""],
+      [":path", req.url ?? "/"],
+      [":method", req.method ?? "GET"],
+      [":scheme", "http"],
+    ];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      const k = req.rawHeaders[i].toLowerCase();
+      if (k === "host" || HOP_BY_HOP.has(k)) continue;
+      headers.push([k, req.rawHeaders[i + 1]]);
+    }
+    // The HTTP connection manager adds these before any filter runs (Envoy defaults).
+    if (!headers.some(([k]) => k === "x-forwarded-proto")) headers.push(["x-forwarded-proto", "http"]);
+    if (!headers.some(([k]) => k === "x-request-id")) headers.push(["x-request-id", randomUUID()]);
+    const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
+    const properties: Record<string, unknown> = {
+      "source.address": `${socket.remoteAddress}:${socket.remotePort}`,
+      "source.port": socket.remotePort,
+      "destination.address": `${socket.localAddress}:${socket.localPort}`,
+      "destination.port": socket.localPort,
+      "connection.id": socket.tollgateId,
+      "request.protocol": `HTTP/${req.httpVersion}`,
+      "xds.listener_direction": 0,
+      "xds.filter_chain_name": "",
+    };
+    const writer = new DownstreamWriter(req, res);
+    const filters: HttpFilter[] = [writer, ...rl.plugins.map((p) => p.createFilter(worker))];
+    const stream: HttpStream = new HttpStream(
+      filters,
+      async (up, signal) => {
+        const r = await this.router(up, signal);
+        // Router-generated replies keep Envoy's response code details (response.code_details in on_log).
+        if (r.details !== "via_upstream") stream.info.responseCodeDetails = r.details;
+        return r;
+      },
+      { resolveRoute: (h: HeaderMap) => this.resolveRoute(rl, h), properties },
+    );
+    // Envoy's HCM resolves the route before the first filter runs (refreshCachedRoute), so xds.route_name /
+    // route_name / xds.cluster_name are readable in on_request_headers. The host reads StreamState.route;
+    // make it resolve on demand (and again after a filter cleared the route cache).
+    Object.defineProperty(stream.info, "route", { get: () => (stream.info.requestHeaders ? stream.route() : null), set: () => {}, configurable: true });
+    res.on("close", () => {
+      if (!res.writableFinished && !stream.finished) stream.abort("downstream_remote_disconnect");
+    });
+    try {
+      const result = await stream.run({ headers, body: hasBody ? (req as AsyncIterable<Uint8Array>) : undefined });
+      if (result.reset) {
+        // Envoy resets the downstream stream: for HTTP/1.1 that closes the connection (mid-body if started).
+        counterAdd(this.stats, prefix + "downstream_rq_tx_reset");
+        res.destroy();
+        return;
+      }
+      counterAdd(this.stats, `${prefix}downstream_rq_${Math.floor(result.status / 100)}xx`);
+      // Streamed by the writer, unless the filter manager sent a reply straight to the codec.
+      if (!writer.headersSent) this.write(req, res, result.status, result.headers, result.body);
+      else if (!writer.ended) res.end();
+    } catch {
+      // A reset stream (filter resetStream, upstream reset after headers): drop the connection like Envoy.
+      counterAdd(this.stats, prefix + "downstream_rq_rx_reset");
+      res.destroy();
+    }
+  }
+
+  private resolveRoute(rl: RunningListener, h: HeaderMap): GatewayRoute | null {
+    const selected = selectRoute(rl.config.virtualHosts, h, this.random);
+    if (!selected) return null;
+    const info: GatewayRoute = { name: selected.route.name, virtualHost: selected.virtualHost.name, selected };
+    if (selected.cluster) info.cluster = selected.cluster;
+    return info;
+  }
+
+  /** The terminal filter (envoy.filters.http.router): direct responses, router replies, or the upstream. */
+  private async router(
+    req: { headers: HeaderMap; body: Uint8Array; trailers?: HeaderMap; route: RouteInfo | null },
+    signal: AbortSignal,
+  ): Promise<{ headers: Array<[string, string]>; body: Uint8Array | AsyncIterable<Uint8Array>; details: string }> {
+    const route = (req.route as GatewayRoute | null)?.selected ?? null;
+    const toStream = (r: UpstreamResponse): { headers: Array<[string, string]>; body: AsyncIterable<Uint8Array>; details: string } => ({
+      headers: [[":status", String(r.status)], ...r.headers],
+      body: r.body,
+      details: r.details,
+    });
+    if (!route) return toStream(routerReply(ROUTER_REPLIES.routeNotFound));
+    const action = route.route.action;
+    if (action.kind === "direct") {
+      const body = new TextEncoder().encode(action.body ?? "");
+      const headers: Array<[string, string]> = [[":status", String(action.status)]];
+      if (body.length) headers.push(["content-length", String(body.length)], ["content-type", "text/plain"]);
+      return { headers, body, details: "direct_response" };
+    }
+    if (!route.cluster || !this.clusters.has(route.cluster)) return toStream(routerReply(ROUTER_REPLIES.clusterNotFound));
+    const out = new HeaderMap("request", req.headers.entries);
+    applyHeadersToAdd(out, route.clusterHeadersToAdd);
+    applyHeadersToAdd(out, route.route.headersToAdd);
+    if (action.timeoutMs > 0) out.set("x-envoy-expected-rq-timeout-ms", String(action.timeoutMs));
+    if (req.body.length) out.set("content-length", String(req.body.length));
+    const pairs: Array<[string, string]> = [];
+    for (const [k, v] of out.entries) if (k[0] !== ":") pairs.push([k, v]);
+    counterAdd(this.stats, `cluster.${route.cluster}.upstream_rq_total`);
+    const r = await this.clusters.forward(
+      route.cluster,
+      { method: out.get(":method") ?? "GET", path: out.get(":path") ?? "/", authority: out.get(":authority") ?? "", headers: pairs, body: req.body, timeoutMs: action.timeoutMs },
+      signal,
+    );
+    if (r.details === ROUTER_REPLIES.timeout.details) counterAdd(this.stats, `cluster.${route.cluster}.upstream_rq_timeout`);
+    if (r.details === ROUTER_REPLIES.noHealthyUpstream.details) counterAdd(this.stats, `cluster.${route.cluster}.upstream_cx_none_healthy`);
+    if (r.details.startsWith("upstream_reset_before_response_started")) counterAdd(this.stats, `cluster.${route.cluster}.upstream_cx_connect_fail`);
+    return toStream(r);
+  }
+
+  /** proxy_http_call: to a named cluster; timeouts and connect failures arrive as 504/503 responses, as in Envoy. */
+  private async callout(req: CalloutRequest): Promise<CalloutResponse> {
+    if (!this.clusters.has(req.cluster)) return { failure: "no_cluster" };
+    const h = new HeaderMap("request", req.headers);
+    const pairs: Array<[string, string]> = [];
+    for (const [k, v] of h.entries) if (k[0] !== ":") pairs.push([k, v]);
+    if (req.body.length) pairs.push(["content-length", String(req.body.length)]);
+    try {
+      const r = await this.clusters.forward(req.cluster, {
+        method: h.get(":method") ?? "GET",
+        path: h.get(":path") ?? "/",
+        authority: h.get(":authority") ?? h.get("host") ?? "",
+        headers: pairs,
+        body: req.body,
+        timeoutMs: req.timeoutMs,
+      });
+      const body = await readAll(r.body);
+      return { headers: [[":status", String(r.status)], ...r.headers], body };
+    } catch {
+      return { failure: "reset" };
+    }
+  }
+
+  private write(req: IncomingMessage, res: ServerResponse, status: number, headers: Array<[string, string]>, body: Uint8Array): void {
+    const flat = responseHead(headers.filter(([k]) => k !== "content-length"));
+    const bodyless = req.method === "HEAD" || status === 204 || status === 304 || (status >= 100 && status < 200);
+    // The body is complete here, so the length is exact even when a filter rewrote it.
+    if (!bodyless || req.method === "HEAD") {
+      const cl = headers.find(([k]) => k === "content-length");
+      flat.push("content-length", req.method === "HEAD" && cl ? cl[1] : String(body.length));
+    }
+    res.writeHead(status, flat as unknown as Record<string, string>);
+    res.end(bodyless ? undefined : body);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      this.listeners
+        .filter((l) => l.server)
+        .map(
+          (l) =>
+            new Promise<void>((resolve) => {
+              l.server.closeAllConnections();
+              l.server.close(() => resolve());
+            }),
+        ),
+    );
+    await this.admin?.close();
+    this.clusters.close();
+    for (const l of this.listeners) for (const p of l.plugins) p.close();
+  }
+}
+
+/** Response headers as Envoy's HTTP/1 codec writes them: no pseudo/hop-by-hop headers, `server: envoy`. */
+function responseHead(headers: Iterable<readonly [string, string]>): string[] {
+  const flat: string[] = [];
+  for (const [k, v] of headers) {
+    if (k[0] === ":" || HOP_BY_HOP.has(k) || k === "server") continue;
+    flat.push(k, v);
+  }
+  // Envoy overwrites the server header (server_header_transformation OVERWRITE).
+  flat.push("server", "envoy");
+  return flat;
+}
+
+/**
+ * The codec side of the chain: a pass-through filter placed first, so it is the LAST encoder and sees the
+ * response exactly as it leaves the filter chain. It writes headers and body chunks downstream as they
+ * arrive (streaming); replies the filter manager sends straight to the codec are written from the result.
+ */
+class DownstreamWriter implements HttpFilter {
+  headersSent = false;
+  ended = false;
+  status = 0;
+
+  constructor(private readonly req: IncomingMessage, private readonly res: ServerResponse) {}
+
+  private bodyless(): boolean {
+    return this.req.method === "HEAD" || this.status === 204 || this.status === 304 || (this.status >= 100 && this.status < 200);
+  }
+
+  // Envoy's Continue is 0 for headers, data and trailers.
+  setCallbacks(_cb: FilterCallbacks): void {}
+  decodeHeaders(_h: HeaderMap, _end: boolean): number { return 0; }
+  decodeData(_b: BodyBuffer, _end: boolean): number { return 0; }
+  decodeTrailers(_t: HeaderMap): number { return 0; }
+
+  encodeHeaders(h: HeaderMap, end: boolean): number {
+    if (this.res.destroyed) return 0;
+    this.status = Number(h.get(":status")) || 502;
+    const head = responseHead(h.entries);
+    // A headers-only response carries its length, as Envoy's codec writes it (no chunked framing).
+    if (end && !this.bodyless() && !h.has("content-length")) head.push("content-length", "0");
+    this.res.writeHead(this.status, head as unknown as Record<string, string>);
+    this.headersSent = true;
+    if (end) this.finish();
+    return 0;
+  }
+
+  encodeData(b: BodyBuffer, end: boolean): number {
+    if (this.res.destroyed) return 0;
+    if (b.length && !this.bodyless()) this.res.write(b.bytes());
+    if (end) this.finish();
+    return 0;
+  }
+
+  encodeTrailers(_t: HeaderMap): number {
+    // Envoy's HTTP/1 codec drops response trailers unless enable_trailers is set (not in the subset).
+    this.finish();
+    return 0;
+  }
+
+  private finish(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.res.end();
+  }
+
+  onLog(): void {}
+  onDestroy(): void {}
+}
+
+function applyHeadersToAdd(h: HeaderMap, list: HeaderToAdd[]): void {
+  for (const a of list) {
+    if (a.value === "" && !a.keepEmpty) continue;
+    const exists = h.has(a.key);
+    switch (a.action) {
+      case "APPEND_IF_EXISTS_OR_ADD":
+        h.add(a.key, a.value);
+        break;
+      case "ADD_IF_ABSENT":
+        if (!exists) h.add(a.key, a.value);
+        break;
+      case "OVERWRITE_IF_EXISTS_OR_ADD":
+        h.set(a.key, a.value);
+        break;
+      case "OVERWRITE_IF_EXISTS":
+        if (exists) h.set(a.key, a.value);
+        break;
+    }
+  }
+}
+
+/** Wasm metrics as Envoy's /stats prints them (the `wasmcustom.` namespace stripped; histograms as percentiles). */
+function metricEntries(env: HostEnv): Array<[string, number | string]> {
+  return env.metrics.all().map((m): [string, number | string] => {
+    if (m.kind !== "histogram") return [m.name, m.value];
+    if (m.samples.length === 0) return [m.name, "No recorded values"];
+    const sorted = [...m.samples].sort((a, b) => a - b);
+    const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+    return [m.name, [0, 25, 50, 75, 90, 95, 99, 100].map((p) => `P${p}(${q(p)},${q(p)})`).join(" ")];
+  });
+}

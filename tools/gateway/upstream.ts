@@ -1,0 +1,241 @@
+// Clusters and the upstream HTTP/1.1 client: round-robin over STATIC / STRICT_DNS endpoints, keep-alive
+// connection pools, connect_timeout, route timeout, and Envoy's router failure replies.
+import { lookup } from "node:dns/promises";
+import { Agent, request as httpRequest, type IncomingMessage } from "node:http";
+import type { Cluster, SocketAddress } from "./config.ts";
+
+export type Pairs = Array<[string, string]>;
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Pairs; // lower-case names, no pseudo-headers, framing headers removed
+  body: AsyncIterable<Uint8Array>;
+  /** Envoy response code details, for logs and the host's `response.code_details`. */
+  details: string;
+  /** The endpoint that served it ("ip:port"), null for router-generated replies. */
+  upstreamHost: string | null;
+}
+
+/** Router local replies, byte for byte what Envoy sends (text/plain body). */
+export const ROUTER_REPLIES = {
+  noHealthyUpstream: { status: 503, body: "no healthy upstream", details: "no_healthy_upstream" },
+  connectFailure: {
+    status: 503,
+    body: "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
+    details: "upstream_reset_before_response_started{connection_failure}",
+  },
+  connectTimeout: {
+    status: 503,
+    body: "upstream connect error or disconnect/reset before headers. reset reason: connection timeout",
+    details: "upstream_reset_before_response_started{connection_timeout}",
+  },
+  resetBeforeHeaders: {
+    status: 503,
+    body: "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
+    details: "upstream_reset_before_response_started{connection_termination}",
+  },
+  timeout: { status: 504, body: "upstream request timeout", details: "upstream_response_timeout" },
+  clusterNotFound: { status: 503, body: "", details: "cluster_not_found" },
+  routeNotFound: { status: 404, body: "", details: "route_not_found" },
+} as const;
+
+export type RouterReply = (typeof ROUTER_REPLIES)[keyof typeof ROUTER_REPLIES];
+
+// Hop-by-hop and framing headers: Envoy's HTTP/1 codec consumes them; they never cross the proxy.
+export const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "http2-settings"]);
+
+async function* once(body: Uint8Array): AsyncIterable<Uint8Array> {
+  if (body.length) yield body;
+}
+
+export function routerReply(r: RouterReply): UpstreamResponse {
+  const body = new TextEncoder().encode(r.body);
+  const headers: Pairs = body.length ? [["content-length", String(body.length)], ["content-type", "text/plain"]] : [];
+  return { status: r.status, headers, body: once(body), details: r.details, upstreamHost: null };
+}
+
+class ClusterState {
+  private next = 0;
+  endpoints: SocketAddress[];
+  readonly agent: Agent;
+
+  constructor(readonly config: Cluster) {
+    this.endpoints = config.type === "STATIC" ? config.endpoints : [];
+    this.agent = new Agent({ keepAlive: true, maxSockets: 1024 });
+  }
+
+  /** STRICT_DNS: every resolved address of every endpoint is a host (Envoy re-resolves periodically). */
+  async resolve(): Promise<void> {
+    if (this.config.type !== "STRICT_DNS") return;
+    const all: SocketAddress[] = [];
+    for (const e of this.config.endpoints) {
+      try {
+        for (const a of await lookup(e.address, { all: true })) all.push({ address: a.address, port: e.port });
+      } catch {
+        // Unresolvable → no hosts for this endpoint; requests get "no healthy upstream", like Envoy.
+      }
+    }
+    this.endpoints = all;
+  }
+
+  pick(): SocketAddress | null {
+    if (this.endpoints.length === 0) return null;
+    const e = this.endpoints[this.next % this.endpoints.length];
+    this.next = (this.next + 1) % this.endpoints.length;
+    return e;
+  }
+}
+
+export interface ForwardRequest {
+  method: string;
+  path: string;
+  authority: string;
+  headers: Pairs; // without pseudo-headers
+  body: Uint8Array | AsyncIterable<Uint8Array>;
+  timeoutMs: number; // 0 = none
+}
+
+export class ClusterManager {
+  private clusters = new Map<string, ClusterState>();
+  private refresh: NodeJS.Timeout | null = null;
+
+  constructor(configs: Map<string, Cluster>) {
+    for (const [name, c] of configs) this.clusters.set(name, new ClusterState(c));
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([...this.clusters.values()].map((c) => c.resolve()));
+    if ([...this.clusters.values()].some((c) => c.config.type === "STRICT_DNS")) {
+      // Envoy's default dns_refresh_rate is 5s.
+      this.refresh = setInterval(() => void Promise.all([...this.clusters.values()].map((c) => c.resolve())), 5000);
+      this.refresh.unref();
+    }
+  }
+
+  has(name: string): boolean {
+    return this.clusters.has(name);
+  }
+
+  close(): void {
+    if (this.refresh) clearInterval(this.refresh);
+    for (const c of this.clusters.values()) c.agent.destroy();
+  }
+
+  /**
+   * Sends a request to a cluster. Never throws for upstream trouble before response headers: those become
+   * Envoy's router replies. After headers, a reset or timeout surfaces as an error from the body iterator.
+   */
+  async forward(clusterName: string, req: ForwardRequest, signal?: AbortSignal): Promise<UpstreamResponse> {
+    const cluster = this.clusters.get(clusterName);
+    if (!cluster) return routerReply(ROUTER_REPLIES.clusterNotFound);
+    const ep = cluster.pick();
+    if (!ep) return routerReply(ROUTER_REPLIES.noHealthyUpstream);
+    const started = Date.now();
+    return new Promise<UpstreamResponse>((resolve, reject) => {
+      let settled = false;
+      let connectTimer: NodeJS.Timeout | null = null;
+      let routeTimer: NodeJS.Timeout | null = null;
+      const finish = (r: UpstreamResponse | Error): void => {
+        if (settled) return;
+        settled = true;
+        if (connectTimer) clearTimeout(connectTimer);
+        // The route timer keeps running only while an upstream response body is being read.
+        if (routeTimer && (r instanceof Error || r.upstreamHost === null)) clearTimeout(routeTimer);
+        if (r instanceof Error || r.upstreamHost === null) signal?.removeEventListener("abort", onAbort);
+        if (r instanceof Error) reject(r);
+        else resolve(r);
+      };
+      const headers: string[] = ["host", req.authority];
+      for (const [k, v] of req.headers) if (k !== "host" && !HOP_BY_HOP.has(k)) headers.push(k, v);
+      const out = httpRequest({
+        host: ep.address,
+        port: ep.port,
+        method: req.method,
+        path: req.path,
+        headers: headers as unknown as Record<string, string>, // node accepts a flat [k, v, …] list
+        agent: cluster.agent,
+        setHost: false,
+        maxHeaderSize: 60 * 1024,
+      });
+      const fail = (reply: RouterReply): void => {
+        out.destroy();
+        finish(routerReply(reply));
+      };
+      if (req.timeoutMs > 0) {
+        routeTimer = setTimeout(() => {
+          if (!settled) fail(ROUTER_REPLIES.timeout);
+          else out.destroy(new Error("upstream request timeout"));
+        }, req.timeoutMs);
+      }
+      const onAbort = (): void => {
+        out.destroy(new Error("downstream reset"));
+        finish(new Error("downstream reset"));
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      out.on("socket", (socket) => {
+        if (!socket.connecting) return; // reused keep-alive connection
+        connectTimer = setTimeout(() => fail(ROUTER_REPLIES.connectTimeout), cluster.config.connectTimeoutMs);
+        socket.once("connect", () => {
+          if (connectTimer) clearTimeout(connectTimer);
+          connectTimer = null;
+        });
+      });
+      let connected = false;
+      out.on("socket", (s) => {
+        if (!s.connecting) connected = true;
+        else s.once("connect", () => (connected = true));
+      });
+      out.on("error", () => {
+        if (settled) return;
+        fail(connected ? ROUTER_REPLIES.resetBeforeHeaders : ROUTER_REPLIES.connectFailure);
+      });
+      out.on("response", (res: IncomingMessage) => {
+        const pairs: Pairs = [];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) {
+          const k = res.rawHeaders[i].toLowerCase();
+          if (!HOP_BY_HOP.has(k)) pairs.push([k, res.rawHeaders[i + 1]]);
+        }
+        pairs.push(["x-envoy-upstream-service-time", String(Date.now() - started)]);
+        const body = (async function* (): AsyncIterable<Uint8Array> {
+          try {
+            for await (const chunk of res) yield chunk as Uint8Array;
+            if (!res.complete) throw new Error("upstream reset after response started");
+          } finally {
+            if (routeTimer) clearTimeout(routeTimer);
+            signal?.removeEventListener("abort", onAbort);
+          }
+        })();
+        finish({ status: res.statusCode ?? 502, headers: pairs, body, details: "via_upstream", upstreamHost: `${ep.address}:${ep.port}` });
+      });
+      const write = async (): Promise<void> => {
+        if (req.body instanceof Uint8Array) {
+          out.end(req.body.length ? req.body : undefined);
+          return;
+        }
+        for await (const chunk of req.body) if (!out.write(chunk)) await new Promise((r) => out.once("drain", r));
+        out.end();
+      };
+      write().catch((e: Error) => {
+        out.destroy(e);
+        finish(e);
+      });
+    });
+  }
+}
+
+/** Reads a whole body iterator (for http_call responses and tests). */
+export async function readAll(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for await (const c of body) {
+    parts.push(c);
+    n += c.length;
+  }
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
