@@ -1,21 +1,29 @@
 // RSASSA-PKCS1-v1_5 verification with SHA-256 (RFC 8017 §8.2.2). The encoded message is rebuilt
 // in full — 00 01 FF..FF 00 || DigestInfo(sha256) || H — and compared byte for byte, so no DER
 // parser exists to be fooled (BER lengths, missing NULL, trailing garbage all fail the compare).
-// Arithmetic: u32 limbs, u64 products, Montgomery multiplication (FIOS); e = 65537 costs 16
-// squarings + 1 multiplication.
+// Arithmetic: Montgomery multiplication on 28-bit limbs held in u64 with lazy carries: a column
+// can absorb every product that lands in it without overflowing, so the inner loops are pure
+// multiply-adds and carries are propagated twice per Montgomery product (after the product, after
+// the reduction). e = 65537 costs 16
+// squarings + 1 multiplication (plus entering and leaving the Montgomery domain).
 import { base64UrlDecode } from "./base64";
-import { sha256Init, sha256Update } from "./sha256";
+import { sha256Init, sha256Rest } from "./sha256";
+import { bytesToLimbs, geq, subInPlace } from "./bignum";
 
 const MIN_BITS = 2048;
 const MAX_BITS = 4096;
-const MAX_LIMBS: usize = 128;
+/** u32 words of the largest modulus, plus two words of zero padding for the limb reader. */
+const MAX_WORDS: usize = 130;
+/** Limbs of the largest modulus (4096 bits at 28-bit limbs = 147), with margin. */
+const MAX_LIMBS: usize = 160;
 
-/** Scratch for one verification (MAX_LIMBS + 2 words each). */
-const S_BASE: usize = memory.data(<i32>(MAX_LIMBS + 2) * 4);
-const S_X: usize = memory.data(<i32>(MAX_LIMBS + 2) * 4);
-const S_ACC: usize = memory.data(<i32>(MAX_LIMBS + 2) * 4);
-const S_T: usize = memory.data(<i32>(MAX_LIMBS + 2) * 4);
-const S_EM: usize = memory.data(<i32>MAX_LIMBS * 4);
+const S_WORDS: usize = memory.data(<i32>MAX_WORDS * 4);
+const S_BASE: usize = memory.data(<i32>MAX_LIMBS * 8);
+const S_X: usize = memory.data(<i32>MAX_LIMBS * 8);
+const S_ACC: usize = memory.data(<i32>MAX_LIMBS * 8);
+/** Double-width product accumulator. */
+const S_T: usize = memory.data(<i32>((MAX_LIMBS * 2 + 4) * 8));
+const S_EM: usize = memory.data(512);
 const S_HASH: usize = memory.data(32);
 
 /** DER of DigestInfo { AlgorithmIdentifier { sha256, NULL }, OCTET STRING (32) } (RFC 8017 §9.2 note 1). */
@@ -23,84 +31,254 @@ const DIGEST_INFO: usize = memory.data<u8>([
   0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20,
 ]);
 
-/** Reads big-endian bytes [p, p+len) into `limbs` little-endian u32 words (zero-extended). */
-function bytesToLimbs(dst: usize, limbs: usize, p: usize, len: usize): void {
-  memory.fill(dst, 0, limbs << 2);
-  for (let i: usize = 0; i < len; i++) {
-    const j = len - 1 - i; // little-endian byte index
-    const w = dst + ((j >> 2) << 2);
-    store<u32>(w, load<u32>(w) | (<u32>load<u8>(p + i) << (<u32>(j & 3) << 3)));
+/** u32 words (zero-padded by two words) → `L` limbs of `w` bits. */
+function wordsToLimbs(dst: usize, words: usize, L: usize, w: u32): void {
+  const mask: u64 = (<u64>1 << <u64>w) - 1;
+  for (let i: usize = 0; i < L; i++) {
+    const bit = i * <usize>w;
+    const p = words + ((bit >> 5) << 2);
+    const v = <u64>load<u32>(p) | (<u64>load<u32>(p, 4) << 32);
+    store<u64>(dst + (i << 3), (v >> <u64>(bit & 31)) & mask);
   }
 }
 
-/** a >= b over `n` words. */
-function geq(a: usize, b: usize, n: usize): bool {
-  for (let i = <isize>n - 1; i >= 0; i--) {
-    const x = load<u32>(a + (<usize>i << 2));
-    const y = load<u32>(b + (<usize>i << 2));
-    if (x != y) return x > y;
+/** `L` normalized limbs of `w` bits → `nw` u32 words. */
+function limbsToWords(dst: usize, limbs: usize, L: usize, w: u32, nw: usize): void {
+  memory.fill(dst, 0, (nw + 2) << 2);
+  for (let i: usize = 0; i < L; i++) {
+    const bit = i * <usize>w;
+    const p = dst + ((bit >> 5) << 2);
+    const v = load<u64>(limbs + (i << 3)) << <u64>(bit & 31);
+    store<u32>(p, load<u32>(p) | <u32>v);
+    store<u32>(p, load<u32>(p, 4) | <u32>(v >> 32), 4);
   }
-  return true;
 }
 
-/** a -= b over `n` words; returns the borrow. */
-function subInPlace(a: usize, b: usize, n: usize): u32 {
-  let borrow: i64 = 0;
-  for (let i: usize = 0; i < n; i++) {
-    const d = <i64>load<u32>(a + (i << 2)) - <i64>load<u32>(b + (i << 2)) + borrow;
-    store<u32>(a + (i << 2), <u32>d);
-    borrow = d >> 32;
+// The loops below process four rows per pass over the accumulator, so each load/store of a column
+// serves four multiply-adds (the sums are the same as one row at a time), and are unrolled by four
+// columns so the operands of a pass stay in registers.
+
+/**
+ * Propagates the lazy carries of the product in S_T (2L limbs) so every limb is < 2^w; the value
+ * (< n² < 2^(2wL)) is unchanged. Product columns hold at most L products < 2^(2w) each.
+ */
+function normalizeT(L: usize, w: u64): void {
+  const mask: u64 = (<u64>1 << w) - 1;
+  let c: u64 = 0;
+  const end = S_T + (L << 4);
+  for (let p = S_T; p < end; p += 8) {
+    const v = load<u64>(p) + c;
+    store<u64>(p, v & mask);
+    c = v >> w;
   }
-  return <u32>(-borrow);
 }
 
 /**
- * r = a·b·R⁻¹ mod n (R = 2^(32·L)), inputs < n. FIOS: one pass per word of b folds the product row
- * and the reduction row together. `r` may alias `a` or `b` (the result goes through S_T).
+ * Montgomery reduction of the accumulator S_T (2L limbs, lazy carries) into r = T·R⁻¹ mod n
+ * (R = 2^(w·L)), fully reduced. T arrives normalized (limbs < 2^w); the reduction adds at most L
+ * products < 2^(2w) to a column, plus a carry < 2^(64−w): below 2^64 while (L + 2)·2^(2w) ≤ 2^64.
  */
-function montMul(r: usize, a: usize, b: usize, n: usize, n0inv: u32, L: usize): void {
-  const t = S_T;
-  memory.fill(t, 0, (L + 2) << 2);
-  const a0 = <u64>load<u32>(a);
-  const nw0 = <u64>load<u32>(n);
-  for (let i: usize = 0; i < L; i++) {
-    const bi = <u64>load<u32>(b + (i << 2));
-    let x = <u64>load<u32>(t) + a0 * bi;
-    let c1 = x >> 32;
-    const m = <u64>(<u32>x * n0inv);
-    let y = (x & 0xffffffff) + m * nw0;
-    let c2 = y >> 32;
-    for (let j: usize = 1; j < L; j++) {
-      const o = j << 2;
-      x = <u64>load<u32>(t + o) + <u64>load<u32>(a + o) * bi + c1;
-      c1 = x >> 32;
-      y = (x & 0xffffffff) + <u64>load<u32>(n + o) * m + c2;
-      c2 = y >> 32;
-      store<u32>(t + o - 4, <u32>y);
+function montReduce(r: usize, key: RsaPublicKey): void {
+  const L = <usize>key.limbs;
+  const w = <u64>key.w;
+  const mask: u64 = (<u64>1 << w) - 1;
+  const n0inv = key.n0inv;
+  const n = changetype<usize>(key.nl);
+  const n0 = load<u64>(n);
+  const n1 = load<u64>(n, 8);
+  const n2 = load<u64>(n, 16);
+  const n3 = load<u64>(n, 24);
+  const end = L << 3;
+  let i: usize = 0;
+  // Four rows per pass: m0..m3 follow one another through the first columns, then every column
+  // j gets m0·n_j + m1·n_(j−1) + m2·n_(j−2) + m3·n_(j−3).
+  for (; i + 3 < L; i += 4) {
+    const ti = S_T + (i << 3);
+    const t0 = load<u64>(ti);
+    const m0 = ((t0 & mask) * n0inv) & mask;
+    const t1 = load<u64>(ti, 8) + m0 * n1 + ((t0 + m0 * n0) >> w);
+    const m1 = ((t1 & mask) * n0inv) & mask;
+    const t2 = load<u64>(ti, 16) + m0 * n2 + m1 * n1 + ((t1 + m1 * n0) >> w);
+    const m2 = ((t2 & mask) * n0inv) & mask;
+    const t3 = load<u64>(ti, 24) + m0 * n3 + m1 * n2 + m2 * n1 + ((t2 + m2 * n0) >> w);
+    const m3 = ((t3 & mask) * n0inv) & mask;
+    store<u64>(ti, load<u64>(ti, 32) + ((t3 + m3 * n0) >> w), 32);
+    let p1 = n3, p2 = n2, p3 = n1;
+    let o: usize = 32;
+    // Unrolled by four columns: the n_j stay in registers instead of rotating.
+    for (; o + 24 < end; o += 32) {
+      const q0 = load<u64>(n + o), q1 = load<u64>(n + o, 8), q2 = load<u64>(n + o, 16), q3 = load<u64>(n + o, 24);
+      const tp = ti + o;
+      store<u64>(tp, load<u64>(tp) + m0 * q0 + m1 * p1 + m2 * p2 + m3 * p3);
+      store<u64>(tp, load<u64>(tp, 8) + m0 * q1 + m1 * q0 + m2 * p1 + m3 * p2, 8);
+      store<u64>(tp, load<u64>(tp, 16) + m0 * q2 + m1 * q1 + m2 * q0 + m3 * p1, 16);
+      store<u64>(tp, load<u64>(tp, 24) + m0 * q3 + m1 * q2 + m2 * q1 + m3 * q0, 24);
+      p1 = q3; p2 = q2; p3 = q1;
     }
-    const z = <u64>load<u32>(t + (L << 2)) + c1 + c2;
-    store<u32>(t + ((L - 1) << 2), <u32>z);
-    store<u32>(t + (L << 2), <u32>(z >> 32));
+    for (; o < end; o += 8) {
+      const nj = load<u64>(n + o);
+      store<u64>(ti + o, load<u64>(ti + o) + m0 * nj + m1 * p1 + m2 * p2 + m3 * p3);
+      p3 = p2; p2 = p1; p1 = nj;
+    }
+    const te = ti + end;
+    store<u64>(te, load<u64>(te) + m1 * p1 + m2 * p2 + m3 * p3);
+    store<u64>(te, load<u64>(te, 8) + m2 * p1 + m3 * p2, 8);
+    store<u64>(te, load<u64>(te, 16) + m3 * p1, 16);
   }
-  // t < 2n: one conditional subtraction.
-  if (load<u32>(t + (L << 2)) != 0 || geq(t, n, L)) subInPlace(t, n, L);
-  memory.copy(r, t, L << 2);
+  for (; i < L; i++) {
+    const ti = S_T + (i << 3);
+    const t0 = load<u64>(ti);
+    const m = ((t0 & mask) * n0inv) & mask;
+    store<u64>(ti, load<u64>(ti, 8) + m * n1 + ((t0 + m * n0) >> w), 8);
+    for (let o: usize = 16; o < end; o += 8) {
+      store<u64>(ti + o, load<u64>(ti + o) + m * load<u64>(n + o));
+    }
+  }
+  // Normalize T[L..2L) into r; the value is < 2n, so at most one subtraction.
+  const top = S_T + (L << 3);
+  let c: u64 = 0;
+  for (let j: usize = 0; j < L; j++) {
+    const v = load<u64>(top + (j << 3)) + c;
+    store<u64>(r + (j << 3), v & mask);
+    c = v >> w;
+  }
+  let ge = c != 0;
+  if (!ge) {
+    ge = true;
+    for (let j = <isize>L - 1; j >= 0; j--) {
+      const x = load<u64>(r + (<usize>j << 3));
+      const y = load<u64>(n + (<usize>j << 3));
+      if (x != y) { ge = x > y; break; }
+    }
+  }
+  if (ge) {
+    let b: i64 = 0;
+    for (let j: usize = 0; j < L; j++) {
+      const d = <i64>load<u64>(r + (j << 3)) - <i64>load<u64>(n + (j << 3)) + b;
+      store<u64>(r + (j << 3), <u64>d & mask);
+      b = d >> <i64>w;
+    }
+  }
+}
+
+/** r = a·b·R⁻¹ mod n. r may alias a or b. */
+function montMulL(r: usize, a: usize, b: usize, key: RsaPublicKey): void {
+  const L = <usize>key.limbs;
+  const end = L << 3;
+  memory.fill(S_T, 0, (2 * L + 4) << 3);
+  let i: usize = 0;
+  for (; i + 3 < L; i += 4) {
+    const ai = a + (i << 3);
+    const a0 = load<u64>(ai), a1 = load<u64>(ai, 8), a2 = load<u64>(ai, 16), a3 = load<u64>(ai, 24);
+    const ti = S_T + (i << 3);
+    let p1: u64 = 0, p2: u64 = 0, p3: u64 = 0;
+    let o: usize = 0;
+    for (; o + 24 < end; o += 32) {
+      const q0 = load<u64>(b + o), q1 = load<u64>(b + o, 8), q2 = load<u64>(b + o, 16), q3 = load<u64>(b + o, 24);
+      const tp = ti + o;
+      store<u64>(tp, load<u64>(tp) + a0 * q0 + a1 * p1 + a2 * p2 + a3 * p3);
+      store<u64>(tp, load<u64>(tp, 8) + a0 * q1 + a1 * q0 + a2 * p1 + a3 * p2, 8);
+      store<u64>(tp, load<u64>(tp, 16) + a0 * q2 + a1 * q1 + a2 * q0 + a3 * p1, 16);
+      store<u64>(tp, load<u64>(tp, 24) + a0 * q3 + a1 * q2 + a2 * q1 + a3 * q0, 24);
+      p1 = q3; p2 = q2; p3 = q1;
+    }
+    for (; o < end; o += 8) {
+      const bj = load<u64>(b + o);
+      store<u64>(ti + o, load<u64>(ti + o) + a0 * bj + a1 * p1 + a2 * p2 + a3 * p3);
+      p3 = p2; p2 = p1; p1 = bj;
+    }
+    const te = ti + end;
+    store<u64>(te, load<u64>(te) + a1 * p1 + a2 * p2 + a3 * p3);
+    store<u64>(te, load<u64>(te, 8) + a2 * p1 + a3 * p2, 8);
+    store<u64>(te, load<u64>(te, 16) + a3 * p1, 16);
+  }
+  for (; i < L; i++) {
+    const a0 = load<u64>(a + (i << 3));
+    const ti = S_T + (i << 3);
+    for (let o: usize = 0; o < end; o += 8) store<u64>(ti + o, load<u64>(ti + o) + a0 * load<u64>(b + o));
+  }
+  normalizeT(L, <u64>key.w);
+  montReduce(r, key);
+}
+
+/** r = a²·R⁻¹ mod n: each cross product once, doubled, then the squares. r may alias a. */
+function montSqrL(r: usize, a: usize, key: RsaPublicKey): void {
+  const L = <usize>key.limbs;
+  const end = L << 3;
+  memory.fill(S_T, 0, (2 * L + 4) << 3);
+  // Upper triangle, four rows per pass: column i+j gets 2·a_(i+r)·a_(j−r) for rows r = 0..3 where
+  // j − r > i + r. The first six columns of a pass are partial; the last rows go one at a time.
+  let i: usize = 0;
+  for (; i + 8 <= L; i += 4) {
+    const ai = a + (i << 3);
+    const d0 = load<u64>(ai) << 1, d1 = load<u64>(ai, 8) << 1, d2 = load<u64>(ai, 16) << 1, d3 = load<u64>(ai, 24) << 1;
+    const x1 = load<u64>(ai, 8), x2 = load<u64>(ai, 16), x3 = load<u64>(ai, 24);
+    const x4 = load<u64>(ai, 32), x5 = load<u64>(ai, 40), x6 = load<u64>(ai, 48);
+    const tp = S_T + (i << 4); // column 2i; columns i+j for j = i+1.. follow
+    store<u64>(tp, load<u64>(tp, 8) + d0 * x1, 8);
+    store<u64>(tp, load<u64>(tp, 16) + d0 * x2, 16);
+    store<u64>(tp, load<u64>(tp, 24) + d0 * x3 + d1 * x2, 24);
+    store<u64>(tp, load<u64>(tp, 32) + d0 * x4 + d1 * x3, 32);
+    store<u64>(tp, load<u64>(tp, 40) + d0 * x5 + d1 * x4 + d2 * x3, 40);
+    store<u64>(tp, load<u64>(tp, 48) + d0 * x6 + d1 * x5 + d2 * x4, 48);
+    const ti = S_T + (i << 3);
+    let p1 = x6, p2 = x5, p3 = x4;
+    let o: usize = (i + 7) << 3;
+    for (; o + 24 < end; o += 32) {
+      const q0 = load<u64>(a + o), q1 = load<u64>(a + o, 8), q2 = load<u64>(a + o, 16), q3 = load<u64>(a + o, 24);
+      const t = ti + o;
+      store<u64>(t, load<u64>(t) + d0 * q0 + d1 * p1 + d2 * p2 + d3 * p3);
+      store<u64>(t, load<u64>(t, 8) + d0 * q1 + d1 * q0 + d2 * p1 + d3 * p2, 8);
+      store<u64>(t, load<u64>(t, 16) + d0 * q2 + d1 * q1 + d2 * q0 + d3 * p1, 16);
+      store<u64>(t, load<u64>(t, 24) + d0 * q3 + d1 * q2 + d2 * q1 + d3 * q0, 24);
+      p1 = q3; p2 = q2; p3 = q1;
+    }
+    for (; o < end; o += 8) {
+      const aj = load<u64>(a + o);
+      store<u64>(ti + o, load<u64>(ti + o) + d0 * aj + d1 * p1 + d2 * p2 + d3 * p3);
+      p3 = p2; p2 = p1; p1 = aj;
+    }
+    const te = ti + end;
+    store<u64>(te, load<u64>(te) + d1 * p1 + d2 * p2 + d3 * p3);
+    store<u64>(te, load<u64>(te, 8) + d2 * p1 + d3 * p2, 8);
+    store<u64>(te, load<u64>(te, 16) + d3 * p1, 16);
+  }
+  for (; i < L; i++) {
+    const d = load<u64>(a + (i << 3)) << 1;
+    const ti = S_T + (i << 3);
+    for (let o: usize = (i + 1) << 3; o < end; o += 8) store<u64>(ti + o, load<u64>(ti + o) + d * load<u64>(a + o));
+  }
+  for (let i: usize = 0; i < L; i++) {
+    const ai = load<u64>(a + (i << 3));
+    const t = S_T + (i << 4);
+    store<u64>(t, load<u64>(t) + ai * ai);
+  }
+  normalizeT(L, <u64>key.w);
+  montReduce(r, key);
 }
 
 export class RsaPublicKey {
-  /** Modulus, little-endian u32 words. */
+  /** Modulus as little-endian u32 words (range check of signatures). */
   n: StaticArray<u32>;
-  /** R² mod n, for entering the Montgomery domain. */
-  rr: StaticArray<u32>;
-  n0inv: u32;
+  /** Modulus as `limbs` limbs of `w` bits. */
+  nl: StaticArray<u64>;
+  /** R² mod n in limbs, for entering the Montgomery domain. */
+  rr: StaticArray<u64>;
+  /** −n⁻¹ mod 2^w. */
+  n0inv: u64;
   e: u32;
+  w: u32;
+  words: i32;
   limbs: i32;
   byteLen: i32;
   bitLen: i32;
 
-  private constructor(limbs: i32) {
-    this.n = new StaticArray<u32>(limbs);
-    this.rr = new StaticArray<u32>(limbs);
+  private constructor(words: i32, w: u32, limbs: i32) {
+    this.n = new StaticArray<u32>(words);
+    this.nl = new StaticArray<u64>(limbs);
+    this.rr = new StaticArray<u64>(limbs);
+    this.words = words;
+    this.w = w;
     this.limbs = limbs;
     this.n0inv = 0;
     this.e = 0;
@@ -118,6 +296,15 @@ export class RsaPublicKey {
 
   /** From big-endian modulus and exponent bytes (leading zero bytes allowed), same limits as fromJwk. */
   static fromBytes(nBytes: Uint8Array, eBytes: Uint8Array): RsaPublicKey | null {
+    return RsaPublicKey.fromBytesMinExponent(nBytes, eBytes, 65537);
+  }
+
+  /**
+   * As fromBytes with a different exponent floor (≥ 3). Only for test vectors with e = 3; keys from
+   * configuration always go through fromJwk/fromBytes.
+   */
+  static fromBytesMinExponent(nBytes: Uint8Array, eBytes: Uint8Array, minE: u32): RsaPublicKey | null {
+    if (minE < 3) minE = 3;
     let np = nBytes.dataStart;
     let nl = <usize>nBytes.length;
     while (nl > 0 && load<u8>(np) == 0) { np++; nl--; }
@@ -128,41 +315,49 @@ export class RsaPublicKey {
     let e: u32 = 0;
     for (let i: usize = 0; i < el; i++) e = (e << 8) | <u32>load<u8>(ep + i);
     // NIST SP 800-89 / FIPS 186-5 require e > 2^16; e = 1 or 3 and even exponents are refused.
-    if ((e & 1) == 0 || e < 65537) return null;
+    if ((e & 1) == 0 || e < minE) return null;
     if (nl == 0) return null;
     const bitLen = <i32>(nl << 3) - <i32>clz<u32>(<u32>load<u8>(np)) + 24;
     if (bitLen < MIN_BITS || bitLen > MAX_BITS) return null;
     if ((load<u8>(np + nl - 1) & 1) == 0) return null;
-    const limbs = <i32>((nl + 3) >> 2);
-    const key = new RsaPublicKey(limbs);
+    const words = <i32>((nl + 3) >> 2);
+    // 28-bit limbs: a product column (≤ L products) and, after normalizeT, a reduction column stay
+    // below (L + 2)·2^56 ≤ 2^64 for L ≤ 254; 4096 bits need 147 limbs.
+    const w: u32 = 28;
+    const limbs = (bitLen + <i32>w - 1) / <i32>w;
+    if (<usize>limbs > MAX_LIMBS) return null;
+    const key = new RsaPublicKey(words, w, limbs);
     const L = <usize>limbs;
+    const W = <usize>words;
     const nw = changetype<usize>(key.n);
-    bytesToLimbs(nw, L, np, nl);
+    bytesToLimbs(nw, W, np, nl);
     key.e = e;
     key.byteLen = <i32>nl;
     key.bitLen = bitLen;
-    // -n⁻¹ mod 2³² by Newton iteration (each step doubles the correct low bits).
-    const n0 = load<u32>(nw);
-    let inv: u32 = n0;
-    for (let i = 0; i < 5; i++) inv *= 2 - n0 * inv;
-    key.n0inv = -inv;
-    // R² mod n: start from 2^(bitLen-1) < n and double (mod n) up to 2^(64·L).
-    const rr = changetype<usize>(key.rr);
-    const x = S_X;
-    memory.fill(x, 0, (L + 1) << 2);
+    memory.fill(S_WORDS, 0, MAX_WORDS << 2);
+    memory.copy(S_WORDS, nw, W << 2);
+    wordsToLimbs(changetype<usize>(key.nl), S_WORDS, L, w);
+    // −n⁻¹ mod 2^w by Newton iteration (each step doubles the correct low bits).
+    const n0 = <u64>load<u32>(nw);
+    let inv: u64 = n0;
+    for (let i = 0; i < 6; i++) inv *= 2 - n0 * inv;
+    key.n0inv = (0 - inv) & ((<u64>1 << <u64>w) - 1);
+    // R² mod n (R = 2^(w·L)): start from 2^(bitLen−1) < n and double (mod n) up to 2^(2·w·L).
+    const x = S_WORDS;
+    memory.fill(x, 0, MAX_WORDS << 2);
     const top = <usize>(bitLen - 1);
     store<u32>(x + ((top >> 5) << 2), <u32>1 << <u32>(top & 31));
-    const steps = (L << 6) - top;
+    const steps: usize = ((<usize>w * L) << 1) - top;
     for (let s: usize = 0; s < steps; s++) {
       let carry: u32 = 0;
-      for (let i: usize = 0; i < L; i++) {
-        const w = load<u32>(x + (i << 2));
-        store<u32>(x + (i << 2), (w << 1) | carry);
-        carry = w >>> 31;
+      for (let i: usize = 0; i < W; i++) {
+        const v = load<u32>(x + (i << 2));
+        store<u32>(x + (i << 2), (v << 1) | carry);
+        carry = v >>> 31;
       }
-      if (carry != 0 || geq(x, nw, L)) subInPlace(x, nw, L);
+      if (carry != 0 || geq(x, nw, W)) subInPlace(x, nw, W);
     }
-    memory.copy(rr, x, L << 2);
+    wordsToLimbs(changetype<usize>(key.rr), x, L, w);
     return key;
   }
 
@@ -174,7 +369,7 @@ export class RsaPublicKey {
 /** RS256 verify: `signature` must be exactly the modulus length and < n. Never traps. */
 export function rsaPkcs1Sha256Verify(key: RsaPublicKey, message: Uint8Array, signature: Uint8Array): bool {
   sha256Init();
-  sha256Update(message.dataStart, <usize>message.length, 0, S_HASH);
+  sha256Rest(message.dataStart, <usize>message.length, 0, S_HASH);
   return rsaPkcs1Sha256VerifyDigest(key, S_HASH, signature);
 }
 
@@ -182,25 +377,28 @@ export function rsaPkcs1Sha256Verify(key: RsaPublicKey, message: Uint8Array, sig
 export function rsaPkcs1Sha256VerifyDigest(key: RsaPublicKey, digest: usize, signature: Uint8Array): bool {
   const k = <usize>key.byteLen;
   if (<usize>signature.length != k) return false;
+  const W = <usize>key.words;
   const L = <usize>key.limbs;
-  const n = changetype<usize>(key.n);
-  const base = S_BASE;
-  bytesToLimbs(base, L, signature.dataStart, k);
-  if (geq(base, n, L)) return false;
+  const w = key.w;
+  memory.fill(S_WORDS, 0, MAX_WORDS << 2);
+  bytesToLimbs(S_WORDS, W, signature.dataStart, k);
+  if (geq(S_WORDS, changetype<usize>(key.n), W)) return false;
+  wordsToLimbs(S_BASE, S_WORDS, L, w);
   // x = s·R mod n; acc = x^e (Montgomery domain), left to right over the bits of e.
   const x = S_X;
   const acc = S_ACC;
-  montMul(x, base, changetype<usize>(key.rr), n, key.n0inv, L);
-  memory.copy(acc, x, L << 2);
+  montMulL(x, S_BASE, changetype<usize>(key.rr), key);
+  memory.copy(acc, x, L << 3);
   const e = key.e;
   for (let bit = 30 - <i32>clz<u32>(e); bit >= 0; bit--) {
-    montMul(acc, acc, acc, n, key.n0inv, L);
-    if (((e >>> <u32>bit) & 1) != 0) montMul(acc, acc, x, n, key.n0inv, L);
+    montSqrL(acc, acc, key);
+    if (((e >>> <u32>bit) & 1) != 0) montMulL(acc, acc, x, key);
   }
-  // Leave the Montgomery domain: multiply by 1.
-  memory.fill(base, 0, L << 2);
-  store<u32>(base, 1);
-  montMul(acc, acc, base, n, key.n0inv, L);
+  // Leave the Montgomery domain: reduce acc itself (acc·1·R⁻¹), no product needed.
+  memory.fill(S_T, 0, (2 * L + 4) << 3);
+  memory.copy(S_T, acc, L << 3);
+  montReduce(acc, key);
+  limbsToWords(S_WORDS, acc, L, w, W);
   // Expected EM, big-endian: 00 01 FF…FF 00 DigestInfo H.
   const em = S_EM;
   const psEnd = k - 19 - 32;
@@ -213,7 +411,7 @@ export function rsaPkcs1Sha256VerifyDigest(key: RsaPublicKey, digest: usize, sig
   let diff: u32 = 0;
   for (let i: usize = 0; i < k; i++) {
     const j = k - 1 - i;
-    const b = (load<u32>(acc + ((j >> 2) << 2)) >>> (<u32>(j & 3) << 3)) & 0xff;
+    const b = (load<u32>(S_WORDS + ((j >> 2) << 2)) >>> (<u32>(j & 3) << 3)) & 0xff;
     diff |= b ^ <u32>load<u8>(em + i);
   }
   return diff == 0;

@@ -82,8 +82,8 @@ export function sha256Final(p: usize, len: usize, total: u64, out: usize): void 
   }
 }
 
-/** Hashes `len` bytes at `p` (after sha256Init and any whole blocks already absorbed: `prefix` bytes). */
-export function sha256Update(p: usize, len: usize, prefix: u64, out: usize): void {
+/** Absorbs the rest of the message (`len` bytes at `p`, after `prefix` bytes already absorbed as whole blocks) and writes the 32-byte digest to `out`. */
+export function sha256Rest(p: usize, len: usize, prefix: u64, out: usize): void {
   const full = len >> 6;
   sha256Blocks(p, full);
   const done = full << 6;
@@ -94,7 +94,7 @@ export function sha256Update(p: usize, len: usize, prefix: u64, out: usize): voi
 export function sha256(data: Uint8Array): Uint8Array {
   const out = new Uint8Array(32);
   sha256Init();
-  sha256Update(data.dataStart, <usize>data.length, 0, out.dataStart);
+  sha256Rest(data.dataStart, <usize>data.length, 0, out.dataStart);
   return out;
 }
 
@@ -113,16 +113,16 @@ export function hmacSha256Raw(key: usize, keyLen: usize, data: usize, dataLen: u
   memory.fill(KEYBLOCK, 0, 64);
   if (keyLen > 64) {
     sha256Init();
-    sha256Update(key, keyLen, 0, KEYBLOCK);
+    sha256Rest(key, keyLen, 0, KEYBLOCK);
   } else {
     memory.copy(KEYBLOCK, key, keyLen);
   }
   for (let i: usize = 0; i < 64; i += 8) store<u64>(PAD + i, load<u64>(KEYBLOCK + i) ^ 0x3636363636363636);
   sha256Init();
   sha256Blocks(PAD, 1);
-  sha256Update(data, dataLen, 64, INNER);
+  sha256Rest(data, dataLen, 64, INNER);
   for (let i: usize = 0; i < 64; i += 8) store<u64>(PAD + i, load<u64>(KEYBLOCK + i) ^ 0x5c5c5c5c5c5c5c5c);
   sha256Init();
   sha256Blocks(PAD, 1);
-  sha256Update(INNER, 32, 64, out);
+  sha256Rest(INNER, 32, 64, out);
 }

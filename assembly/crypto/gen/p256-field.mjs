@@ -9,7 +9,8 @@ import { fileURLToPath } from "node:url";
 const P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
 const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 const GX = 0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296n;
-const GY = 0x4fe342e2fe1a7f9b7c0f9e162bce33576b315ececbb6406837bf51f5cbb64f5n;
+const GY = 0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5n;
+const B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
 const G_WINDOW = 7; // odd multiples 1G..(2^(w-1)-1)G → 2^(w-2) = 32 entries
 const mod = (a, m) => ((a % m) + m) % m;
 
@@ -96,11 +97,11 @@ function foldAndFinish() {
 
 function subPOnce() {
   const pw = [0xffffffff, 0xffffffff, 0xffffffff, 0, 0, 0, 1, 0xffffffff];
-  emit("  let b: i64 = 0;");
+  emit("  let bw: i64 = 0;");
   for (let j = 0; j < 8; j++) {
-    emit(`  b += <i64>o${j} - ${pw[j]}; const d${j} = <u32>b; b >>= 32;`);
+    emit(`  bw += <i64>o${j} - ${pw[j]}; const d${j} = <u32>bw; bw >>= 32;`);
   }
-  emit("  if (b == 0) {");
+  emit("  if (bw == 0) {");
   for (let j = 0; j < 8; j++) emit(`    store<u32>(r, d${j}, ${4 * j});`);
   emit("  } else {");
   for (let j = 0; j < 8; j++) emit(`    store<u32>(r, o${j}, ${4 * j});`);
@@ -183,6 +184,7 @@ emit("}");
 emit("");
 
 // G table
+if (mod(GY * GY - (GX * GX * GX - 3n * GX + B), P) !== 0n) throw new Error("G is not on the curve");
 const table = [];
 const G = [GX, GY];
 const G2 = affAdd(G, G);
@@ -204,7 +206,12 @@ emit("");
 emit("/** R² mod n (R = 2^256), to enter the Montgomery domain mod n. */");
 emit(`export const N_RR: usize = memory.data<u32>([${words((R * R) % N).join(", ")}]);`);
 emit(`/** −n⁻¹ mod 2^32. */`);
-emit(`export const N_N0INV: u32 = 0x${mod(-inv(N & 0xffffffffn, 1n << 32n) , 1n << 32n).toString(16)};`);
+{
+  const n0 = N & 0xffffffffn;
+  let x = n0;
+  for (let i = 0; i < 5; i++) x = mod(x * (2n - n0 * x), 1n << 32n);
+  emit(`export const N_N0INV: u32 = 0x${mod(-x, 1n << 32n).toString(16)};`);
+}
 
 const out = join(dirname(fileURLToPath(import.meta.url)), "..", "p256-field.ts");
 writeFileSync(out, L.join("\n") + "\n");
