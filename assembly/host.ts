@@ -77,7 +77,7 @@ export function getHeaderPairs(map: u32): Array<string[]> {
   const len = <usize>buf.byteLength;
   if (len < 4) return out;
   const n = <usize>load<u32>(base);
-  if (4 + n * 8 > len) return out;
+  if (n * 8 + 4 > len) return out;
   let data = base + 4 + n * 8;
   const end = base + len;
   for (let i: usize = 0; i < n; i++) {

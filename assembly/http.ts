@@ -137,6 +137,31 @@ export function sanitizeHeaderValue(s: string): string {
   return parts.join("").trim();
 }
 
+/**
+ * ASCII lower case (header names, hosts, schemes). String#toLowerCase would pull Unicode case tables
+ * (~9 KB) into every module; HTTP tokens are ASCII.
+ */
+export function toLowerAscii(s: string): string {
+  let i = 0;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) break;
+  }
+  if (i == s.length) return s;
+  const out = new Array<string>();
+  let run = 0;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) {
+      if (i > run) out.push(s.substring(run, i));
+      out.push(String.fromCharCode(c + 32));
+      run = i + 1;
+    }
+  }
+  if (run < s.length) out.push(s.substring(run));
+  return out.join("");
+}
+
 /** ASCII case-insensitive equality (header names, schemes, tokens). */
 export function equalsIgnoreCase(a: string, b: string): bool {
   if (a.length != b.length) return false;

@@ -3,7 +3,7 @@
 // Per request: the first matching rule wins, else the global config, else null (the plugin does nothing).
 import { ConfigReader } from "./config";
 import { getHeader, getProperty, MapType } from "./host";
-import { hostWithoutPort } from "./http";
+import { hostWithoutPort, toLowerAscii } from "./http";
 import { describeJson } from "./json";
 import { log, LogLevel } from "./runtime";
 
@@ -55,7 +55,7 @@ export class RuleSet<T> {
     let cluster = "";
     if (this.needsHost) {
       const a = getHeader(MapType.REQUEST_HEADERS, ":authority");
-      if (a !== null) host = hostWithoutPort(a).toLowerCase();
+      if (a !== null) host = toLowerAscii(hostWithoutPort(a));
     }
     if (this.needsRoute) {
       const r = getProperty("route_name");
@@ -129,7 +129,7 @@ export function parseRuleSet<T>(text: string, parseOne: (r: ConfigReader) => T |
     }
     if (by == BY_DOMAIN) {
       for (let j = 0; j < patterns.length; j++) {
-        patterns[j] = patterns[j].toLowerCase();
+        patterns[j] = toLowerAscii(patterns[j]);
         if (patterns[j].lastIndexOf("*") > 0) {
           r.fail(MATCH_KEYS[by] + "[" + j.toString() + "]", "may only have '*' as its first character (e.g. \"*.example.com\"), got \"" + patterns[j] + "\"");
           return fail<T>(root);

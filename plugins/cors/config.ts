@@ -1,0 +1,147 @@
+// cors configuration: parse, validate, fill defaults and precompute every header value once, so the
+// request path only compares and copies. Field names and defaults follow Higress cors 2.0.1; invalid
+// values are rejected with the field path and the rule (the reader records the first error).
+import { ConfigReader, describeJson, log, LogLevel, parseRuleSet, RuleSet } from "../../assembly";
+import {
+  DEFAULT_MAX_AGE, DEFAULT_PREFLIGHT_STATUS, E_CREDENTIALS_DEFAULT_WILDCARD, E_CREDENTIALS_WILDCARD,
+  E_EMPTY_METHODS, E_ORIGIN, E_ORIGIN_WILDCARD, E_PATTERN, E_PREFLIGHT_STATUS, E_TOKEN,
+  F_ALLOW_CREDENTIALS, F_ALLOW_HEADERS, F_ALLOW_METHODS, F_ALLOW_ORIGIN_PATTERNS, F_ALLOW_ORIGINS,
+  F_ALLOW_PRIVATE_NETWORK, F_EXPOSE_HEADERS, F_MAX_AGE, F_PREFLIGHT_STATUS, NULL_ORIGIN, VARY_PREFLIGHT,
+  VARY_PREFLIGHT_PNA, W_EXPOSE_WILDCARD_CREDENTIALS, WILDCARD,
+} from "./constants";
+import { parseOriginRule } from "./origin";
+import { encoded } from "./wire";
+import { CorsPolicy } from "./policy";
+
+const FIELDS: string[] = [
+  F_ALLOW_ORIGINS, F_ALLOW_ORIGIN_PATTERNS, F_ALLOW_METHODS, F_ALLOW_HEADERS, F_EXPOSE_HEADERS,
+  F_ALLOW_CREDENTIALS, F_MAX_AGE, F_PREFLIGHT_STATUS, F_ALLOW_PRIVATE_NETWORK,
+];
+
+const DEFAULT_ORIGINS: string[] = [WILDCARD];
+const DEFAULT_METHODS: string[] = ["GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"];
+const DEFAULT_HEADERS: string[] = [
+  "DNT", "X-CustomHeader", "Keep-Alive", "User-Agent", "X-Requested-With", "If-Modified-Since",
+  "Cache-Control", "Content-Type", "Authorization",
+];
+const NO_STRINGS: string[] = [];
+
+/** Parses the whole plugin configuration (global part and `_rules_`); null when rejected (already logged). */
+export function parseConfig(text: string): RuleSet<CorsPolicy> | null {
+  return parseRuleSet<CorsPolicy>(text, parsePolicy);
+}
+
+/** RFC 9110 tchar. */
+function isTokenChar(c: i32): bool {
+  if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) return true;
+  return c == 0x21 || (c >= 0x23 && c <= 0x27) || c == 0x2a || c == 0x2b || c == 0x2d || c == 0x2e
+    || c == 0x5e || c == 0x5f || c == 0x60 || c == 0x7c || c == 0x7e;
+}
+
+function isToken(s: string): bool {
+  if (s.length == 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    if (!isTokenChar(s.charCodeAt(i))) return false;
+  }
+  return true;
+}
+
+function quote(s: string): string {
+  return "\"" + s + "\"";
+}
+
+/** A list of header names or methods: each trimmed and a token (or `*`); errors name `field[i]`. */
+function tokenList(r: ConfigReader, field: string, def: string[]): string[] {
+  const raw = r.strList(field, def);
+  const out = new Array<string>(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const t = raw[i].trim();
+    if (!isToken(t)) {
+      r.fail(field + "[" + i.toString() + "]", E_TOKEN + quote(raw[i]));
+      return NO_STRINGS;
+    }
+    out[i] = t;
+  }
+  return out;
+}
+
+/** Reads one policy (the global part or one rule) from `r`; null (with an error recorded) when invalid. */
+export function parsePolicy(r: ConfigReader): CorsPolicy | null {
+  if (!r.allowOnly(FIELDS)) return null;
+  const p = new CorsPolicy();
+
+  // Origins: `*` only when neither list is given (Higress FillDefaultValues).
+  const originsSet = r.has(F_ALLOW_ORIGINS);
+  let originsStar = false;
+  const origins = r.strList(F_ALLOW_ORIGINS, originsSet || r.has(F_ALLOW_ORIGIN_PATTERNS) ? NO_STRINGS : DEFAULT_ORIGINS);
+  for (let i = 0; i < origins.length; i++) {
+    const o = origins[i].trim();
+    const field = F_ALLOW_ORIGINS + "[" + i.toString() + "]";
+    if (o == WILDCARD) {
+      p.origins.anyOrigin = true;
+      originsStar = true;
+    } else if (o == NULL_ORIGIN) {
+      p.origins.allowNull = true;
+    } else if (o.includes(WILDCARD)) {
+      r.fail(field, E_ORIGIN_WILDCARD + quote(origins[i]));
+    } else {
+      const parsed = parseOriginRule(o, false);
+      if (parsed.rule === null) r.fail(field, E_ORIGIN + quote(origins[i]));
+      else p.origins.rules.push(parsed.rule!);
+    }
+  }
+  const patterns = r.strList(F_ALLOW_ORIGIN_PATTERNS, NO_STRINGS);
+  for (let i = 0; i < patterns.length; i++) {
+    const t = patterns[i].trim();
+    if (t == WILDCARD) {
+      p.origins.anyOrigin = true;
+      continue;
+    }
+    const parsed = parseOriginRule(t, true);
+    if (parsed.rule === null) r.fail(F_ALLOW_ORIGIN_PATTERNS + "[" + i.toString() + "]", E_PATTERN + quote(patterns[i]));
+    else p.origins.rules.push(parsed.rule!);
+  }
+
+  const methods = tokenList(r, F_ALLOW_METHODS, DEFAULT_METHODS);
+  if (r.ok() && methods.length == 0) r.fail(F_ALLOW_METHODS, E_EMPTY_METHODS);
+  for (let i = 0; i < methods.length; i++) {
+    if (methods[i] == WILDCARD) p.anyMethod = true;
+    else p.methods.push(methods[i]);
+  }
+  p.methodsValue = methods.join(",");
+  p.methodsBytes = encoded(p.methodsValue);
+
+  const headers = tokenList(r, F_ALLOW_HEADERS, DEFAULT_HEADERS);
+  for (let i = 0; i < headers.length; i++) {
+    if (headers[i] == WILDCARD) p.anyHeader = true;
+    else p.headers.push(headers[i]);
+  }
+  p.headersValue = headers.join(",");
+  p.headersBytes = encoded(p.headersValue);
+
+  const expose = tokenList(r, F_EXPOSE_HEADERS, NO_STRINGS);
+  p.exposeBytes = encoded(expose.join(","));
+
+  p.credentials = r.bool(F_ALLOW_CREDENTIALS, false);
+  // Browsers refuse `ACAO: *` with credentials, and echoing every origin with credentials hands any
+  // site the user's session: refuse the combination instead of silently picking one (Higress warns).
+  // allow_origin_patterns ["*"] stays possible as the explicit opt-in (Higress accepts it too).
+  if (p.credentials && originsStar) {
+    r.fail(F_ALLOW_CREDENTIALS, originsSet ? E_CREDENTIALS_WILDCARD : E_CREDENTIALS_DEFAULT_WILDCARD);
+  }
+  p.maxAge = r.int(F_MAX_AGE, DEFAULT_MAX_AGE, 0, <i64>i32.MAX_VALUE).toString();
+  p.maxAgeBytes = encoded(p.maxAge);
+  p.preflightStatus = <u32>DEFAULT_PREFLIGHT_STATUS;
+  const status = r.raw(F_PREFLIGHT_STATUS);
+  if (status !== null && !status.isNull()) {
+    if (status.isInteger() && (status.n == 200 || status.n == 204)) p.preflightStatus = <u32>status.n;
+    else r.fail(F_PREFLIGHT_STATUS, E_PREFLIGHT_STATUS + describeJson(status));
+  }
+  p.privateNetwork = r.bool(F_ALLOW_PRIVATE_NETWORK, false);
+  p.preflightVary = p.privateNetwork ? VARY_PREFLIGHT_PNA : VARY_PREFLIGHT;
+  p.preflightVaryBytes = encoded(p.preflightVary);
+
+  if (!r.ok()) return null;
+  if (p.credentials && expose.includes(WILDCARD)) log(LogLevel.WARN, W_EXPOSE_WILDCARD_CREDENTIALS);
+  return p;
+}

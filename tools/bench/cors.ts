@@ -1,0 +1,54 @@
+// cors section of `tollgate bench`: an allowed cross-origin GET (the hot path: origin check on the request,
+// four header edits on the response) and an allowed preflight (answered locally), each as a ratio to the
+// noop floor; release .wasm size; linear-memory growth across many requests after warm-up.
+import { pluginWasm } from "../paths.ts";
+import { type BenchContext, type BenchRequest, round, TYPICAL_REQUEST } from "./context.ts";
+
+const ORIGIN = "https://app.example.com";
+
+/** A realistic policy: two exact origins, a pattern, credentials, an exposed header. */
+const CONFIG = {
+  allow_origins: ["https://www.example.com", ORIGIN],
+  allow_origin_patterns: ["https://*.example.org:[*]"],
+  allow_methods: ["GET", "POST", "PUT", "DELETE"],
+  allow_headers: ["Content-Type", "Authorization", "X-Request-Id"],
+  expose_headers: ["X-Request-Id"],
+  allow_credentials: true,
+  max_age: 600,
+};
+
+/** The floor's typical request, cross-origin from an allowed origin (Origin replaces accept-language, so 10 headers still). */
+const GET: BenchRequest = {
+  ...TYPICAL_REQUEST,
+  headers: [...TYPICAL_REQUEST.headers!.filter(([k]) => k !== "accept-language"), ["origin", ORIGIN]],
+};
+
+const PREFLIGHT: BenchRequest = {
+  ...TYPICAL_REQUEST,
+  method: "OPTIONS",
+  headers: [
+    ...TYPICAL_REQUEST.headers!.filter(([k]) => k !== "accept-language" && k !== "x-forwarded-for" && k !== "x-request-id"),
+    ["origin", ORIGIN],
+    ["access-control-request-method", "PUT"],
+    ["access-control-request-headers", "content-type,x-request-id"],
+  ],
+};
+
+export async function bench(ctx: BenchContext): Promise<Record<string, unknown>> {
+  const spec = { wasm: pluginWasm("cors"), name: "cors", rootId: "cors", configuration: CONFIG };
+  const getNs = await ctx.nsPerRequest(spec, GET);
+  const preflightNs = await ctx.nsPerRequest(spec, PREFLIGHT);
+  const requests = ctx.full ? 1_000_000 : 100_000;
+  const memoryGrowthPages = await ctx.memoryGrowthPages(spec, (i) => (i % 4 === 0 ? PREFLIGHT : GET), requests);
+  return {
+    ratio: ctx.ratio(getNs),
+    nsPerRequest: round(getNs, 0),
+    preflightRatio: ctx.ratio(preflightNs),
+    preflightNsPerRequest: round(preflightNs, 0),
+    wasmBytes: ctx.wasmBytes("cors"),
+    memoryGrowthPages,
+    memoryRequests: requests,
+    goals: { ratio: 2.0, preflightRatio: 2.0, wasmBytes: 32768, memoryGrowthPages: 0 },
+    request: "GET with 10 headers from an allowed cross-origin Origin (ACAO, ACAC, ACEH, Vary set on the response); preflight: OPTIONS PUT with 2 requested headers",
+  };
+}
