@@ -1,0 +1,77 @@
+// canary: decides a version tag per request and writes it into `tag_header`; Envoy routes on that
+// header (VirtualService / route header match). Entry only: decisions in decide.ts, config in config.ts.
+export * from "../../assembly/exports";
+import {
+  Action, addHeader, HttpContext, MapType, parseRuleSet, randomU32, registerRootContext, Result, RootContext, RuleSet,
+} from "../../assembly";
+import { CanaryConfig, NO_TAG, parseCanaryConfig, Tag } from "./config";
+import { SET_COOKIE, Source } from "./constants";
+import { decide, Decision, pinCookieHeader, tagForDraw } from "./decide";
+import { callClearRouteCache, getHeaderBytes, removeHeaderBytes, replaceHeaderBytes } from "./hostio";
+import { HostRequest } from "./request";
+
+// A VM runs one callback at a time and the decision finishes inside on_request_headers, so one request
+// view and one decision per VM are reused by every stream.
+const request = new HostRequest();
+const decision = new Decision();
+
+class CanaryRoot extends RootContext {
+  config: RuleSet<CanaryConfig> | null = null;
+  /** False once the host said it has no clear_route_cache (ABI 0.2.1 Envoy clears by itself). */
+  hasClearRouteCache: bool = true;
+
+  onConfigure(text: string): bool {
+    const set = parseRuleSet<CanaryConfig>(text, parseCanaryConfig);
+    if (set === null) return false;
+    this.config = set;
+    return true;
+  }
+
+  createHttpContext(id: u32): HttpContext | null {
+    return new CanaryStream(id, this);
+  }
+
+  /** Newer Envoy only re-selects the route when asked; a missing function is not an error. */
+  clearRouteCache(): void {
+    if (!this.hasClearRouteCache) return;
+    if (callClearRouteCache() == Result.NOT_FOUND) this.hasClearRouteCache = false;
+  }
+}
+
+class CanaryStream extends HttpContext {
+  /** Set when this request drew a tag that the response must pin with Set-Cookie. */
+  cfg: CanaryConfig | null = null;
+  pinTag: Tag = NO_TAG;
+
+  onRequestHeaders(numHeaders: u32, endOfStream: bool): u32 {
+    const root = changetype<CanaryRoot>(this.root);
+    const set = root.config;
+    if (set === null) return Action.CONTINUE;
+    const cfg = set.select();
+    if (cfg === null) return Action.CONTINUE;
+
+    const clientTag = cfg.trustClientTag ? getHeaderBytes(MapType.REQUEST_HEADERS, cfg.tagHeaderBytes) : null;
+    const d = decide(cfg, request.reset(), clientTag, decision);
+    if (d.source == Source.CLIENT) return Action.CONTINUE;
+    if (d.source == Source.DRAW) {
+      d.tag = tagForDraw(cfg, randomU32());
+      if (cfg.pinCookie.length > 0) {
+        this.cfg = cfg;
+        this.pinTag = d.tag;
+      }
+    }
+    // replace drops every client-sent value too; with no tag, remove them so a spoofed tag cannot route.
+    if (d.tag.name.length > 0) replaceHeaderBytes(MapType.REQUEST_HEADERS, cfg.tagHeaderBytes, d.tag.bytes);
+    else removeHeaderBytes(MapType.REQUEST_HEADERS, cfg.tagHeaderBytes);
+    root.clearRouteCache();
+    return Action.CONTINUE;
+  }
+
+  onResponseHeaders(numHeaders: u32, endOfStream: bool): u32 {
+    const cfg = this.cfg;
+    if (cfg !== null) addHeader(MapType.RESPONSE_HEADERS, SET_COOKIE, pinCookieHeader(cfg, this.pinTag));
+    return Action.CONTINUE;
+  }
+}
+
+registerRootContext("canary", (id: u32): RootContext => new CanaryRoot(id));
