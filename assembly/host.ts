@@ -39,33 +39,50 @@ export namespace Result {
 }
 
 // ---- header maps (abi.md §3) ----
+// Each call has a variant taking names/values already UTF-8 encoded (`encode` them once at configure):
+// encoding on every call is a measurable share of a hot-path host call.
 
-/** First value of header `name` (lower-case) in map `map`, or null when absent or unavailable. */
-export function getHeader(map: u32, name: string): string | null {
-  const key = String.UTF8.encode(name, false);
-  const r = imp.proxy_get_header_map_value(map, changetype<usize>(key), <usize>key.byteLength, RET_PTR, RET_SIZE);
-  if (r != 0) return null;
+/** UTF-8 bytes of `s`, to pass as a pre-encoded header name or value. */
+export function encode(s: string): ArrayBuffer {
+  return String.UTF8.encode(s, false);
+}
+
+/** First value of header `name` (pre-encoded, lower-case) in map `map`, or null when absent or unavailable. */
+export function getHeaderBytes(map: u32, name: ArrayBuffer): string | null {
+  if (imp.proxy_get_header_map_value(map, changetype<usize>(name), <usize>name.byteLength, RET_PTR, RET_SIZE) != 0) return null;
   return takeString();
 }
 
+/** First value of header `name` (lower-case) in map `map`, or null when absent or unavailable. */
+export function getHeader(map: u32, name: string): string | null {
+  return getHeaderBytes(map, encode(name));
+}
+
 /** Appends a header (Envoy keeps existing values). Returns the host result. */
+export function addHeaderBytes(map: u32, name: ArrayBuffer, value: ArrayBuffer): u32 {
+  return imp.proxy_add_header_map_value(map, changetype<usize>(name), <usize>name.byteLength, changetype<usize>(value), <usize>value.byteLength);
+}
+
 export function addHeader(map: u32, name: string, value: string): u32 {
-  const k = String.UTF8.encode(name, false);
-  const v = String.UTF8.encode(value, false);
-  return imp.proxy_add_header_map_value(map, changetype<usize>(k), <usize>k.byteLength, changetype<usize>(v), <usize>v.byteLength);
+  return addHeaderBytes(map, encode(name), encode(value));
 }
 
 /** Sets a header to one value, removing the others. Returns the host result. */
+export function replaceHeaderBytes(map: u32, name: ArrayBuffer, value: ArrayBuffer): u32 {
+  return imp.proxy_replace_header_map_value(map, changetype<usize>(name), <usize>name.byteLength, changetype<usize>(value), <usize>value.byteLength);
+}
+
 export function replaceHeader(map: u32, name: string, value: string): u32 {
-  const k = String.UTF8.encode(name, false);
-  const v = String.UTF8.encode(value, false);
-  return imp.proxy_replace_header_map_value(map, changetype<usize>(k), <usize>k.byteLength, changetype<usize>(v), <usize>v.byteLength);
+  return replaceHeaderBytes(map, encode(name), encode(value));
 }
 
 /** Removes every value of a header. Returns the host result. */
+export function removeHeaderBytes(map: u32, name: ArrayBuffer): u32 {
+  return imp.proxy_remove_header_map_value(map, changetype<usize>(name), <usize>name.byteLength);
+}
+
 export function removeHeader(map: u32, name: string): u32 {
-  const k = String.UTF8.encode(name, false);
-  return imp.proxy_remove_header_map_value(map, changetype<usize>(k), <usize>k.byteLength);
+  return removeHeaderBytes(map, encode(name));
 }
 
 /** All (name, value) pairs of a map, in order; empty when unavailable. Costs one copy of the map. */
@@ -93,36 +110,59 @@ export function getHeaderPairs(map: u32): Array<string[]> {
   return out;
 }
 
-/** Serializes pairs in the ABI wire format (abi.md §3.1). */
+/**
+ * Header pairs collected as pre-encoded buffers and serialized in one allocation in the ABI wire format
+ * (abi.md §3.1: count, (key length, value length) per pair, then each key and value NUL-terminated).
+ * An instance can be reused: `reset()` keeps the arrays' capacity.
+ */
+export class PairsBuilder {
+  private keys: ArrayBuffer[] = [];
+  private values: ArrayBuffer[] = [];
+
+  reset(): void {
+    this.keys.length = 0;
+    this.values.length = 0;
+  }
+
+  add(key: ArrayBuffer, value: ArrayBuffer): void {
+    this.keys.push(key);
+    this.values.push(value);
+  }
+
+  serialize(): ArrayBuffer {
+    const n = this.keys.length;
+    let size = 4 + n * 8;
+    for (let i = 0; i < n; i++) size += unchecked(this.keys[i]).byteLength + unchecked(this.values[i]).byteLength + 2;
+    const buf = new ArrayBuffer(size);
+    const base = changetype<usize>(buf);
+    store<u32>(base, <u32>n);
+    let data = base + 4 + <usize>n * 8;
+    for (let i = 0; i < n; i++) {
+      const k = unchecked(this.keys[i]);
+      const v = unchecked(this.values[i]);
+      store<u32>(base + 4 + <usize>i * 8, <u32>k.byteLength);
+      store<u32>(base + 8 + <usize>i * 8, <u32>v.byteLength);
+      memory.copy(data, changetype<usize>(k), <usize>k.byteLength);
+      data += <usize>k.byteLength;
+      store<u8>(data, 0);
+      data += 1;
+      memory.copy(data, changetype<usize>(v), <usize>v.byteLength);
+      data += <usize>v.byteLength;
+      store<u8>(data, 0);
+      data += 1;
+    }
+    return buf;
+  }
+}
+
+/** Serializes string pairs in the ABI wire format (abi.md §3.1). */
 export function serializePairs(pairs: Array<string[]>): ArrayBuffer {
-  const keys = new Array<ArrayBuffer>(pairs.length);
-  const values = new Array<ArrayBuffer>(pairs.length);
-  let size = 4 + pairs.length * 8;
+  const b = new PairsBuilder();
   for (let i = 0; i < pairs.length; i++) {
     const pair = pairs[i];
-    keys[i] = String.UTF8.encode(pair.length > 0 ? pair[0] : "", false);
-    values[i] = String.UTF8.encode(pair.length > 1 ? pair[1] : "", false);
-    size += keys[i].byteLength + values[i].byteLength + 2;
+    b.add(encode(pair.length > 0 ? pair[0] : ""), encode(pair.length > 1 ? pair[1] : ""));
   }
-  const buf = new ArrayBuffer(size);
-  const base = changetype<usize>(buf);
-  store<u32>(base, <u32>pairs.length);
-  let data = base + 4 + <usize>pairs.length * 8;
-  for (let i = 0; i < pairs.length; i++) {
-    const k = keys[i];
-    const v = values[i];
-    store<u32>(base + 4 + <usize>i * 8, <u32>k.byteLength);
-    store<u32>(base + 8 + <usize>i * 8, <u32>v.byteLength);
-    memory.copy(data, changetype<usize>(k), <usize>k.byteLength);
-    data += <usize>k.byteLength;
-    store<u8>(data, 0);
-    data += 1;
-    memory.copy(data, changetype<usize>(v), <usize>v.byteLength);
-    data += <usize>v.byteLength;
-    store<u8>(data, 0);
-    data += 1;
-  }
-  return buf;
+  return b.serialize();
 }
 
 // ---- buffers (abi.md §4) ----
@@ -149,20 +189,26 @@ export function getPropertyBytes(path: string): ArrayBuffer | null {
 
 /** String property at a dot path ("source.address", "plugin_name"), or null. */
 export function getProperty(dotted: string): string | null {
-  const p = String.UTF8.encode(dotted.replaceAll(".", "\0"), false);
+  const p = String.UTF8.encode(dotted, false);
+  const base = changetype<usize>(p);
+  for (let i = 0; i < p.byteLength; i++) {
+    if (load<u8>(base + <usize>i) == 0x2e) store<u8>(base + <usize>i, 0);
+  }
   if (imp.proxy_get_property(changetype<usize>(p), <usize>p.byteLength, RET_PTR, RET_SIZE) != 0) return null;
   return takeString();
 }
 
 // ---- local replies (abi.md §5) ----
 
+/** Sends a local reply with pre-encoded details, body and serialized headers (see PairsBuilder). */
+export function sendLocalResponseBytes(status: u32, details: ArrayBuffer, body: ArrayBuffer, headers: ArrayBuffer): u32 {
+  return imp.proxy_send_local_response(status, changetype<usize>(details), <usize>details.byteLength,
+    changetype<usize>(body), <usize>body.byteLength, changetype<usize>(headers), <usize>headers.byteLength, -1);
+}
+
 /** Sends a local reply after the current callback returns; the caller then returns Action.PAUSE. */
 export function sendLocalResponse(status: u32, details: string, body: string, headers: Array<string[]>): u32 {
-  const d = String.UTF8.encode(details, false);
-  const b = String.UTF8.encode(body, false);
-  const h = serializePairs(headers);
-  return imp.proxy_send_local_response(status, changetype<usize>(d), <usize>d.byteLength,
-    changetype<usize>(b), <usize>b.byteLength, changetype<usize>(h), <usize>h.byteLength, -1);
+  return sendLocalResponseBytes(status, encode(details), encode(body), serializePairs(headers));
 }
 
 // ---- stream control (abi.md §2.5) ----
@@ -256,11 +302,17 @@ export function setTickPeriod(ms: u32): u32 {
   return imp.proxy_set_tick_period_milliseconds(ms);
 }
 
-/** Calls a host foreign function; returns its result code (1 = NotFound when the host lacks it). */
-export function callForeignFunction(name: string, args: ArrayBuffer): u32 {
-  const n = String.UTF8.encode(name, false);
-  const r = imp.proxy_call_foreign_function(changetype<usize>(n), <usize>n.byteLength,
+/** Calls a host foreign function with a pre-encoded name; returns its result code (1 = NotFound when the host lacks it). */
+export function callForeignFunctionBytes(name: ArrayBuffer, args: ArrayBuffer): u32 {
+  store<u32>(RET_PTR, 0);
+  store<u32>(RET_SIZE, 0);
+  const r = imp.proxy_call_foreign_function(changetype<usize>(name), <usize>name.byteLength,
     changetype<usize>(args), <usize>args.byteLength, RET_PTR, RET_SIZE);
+  // The result (empty for clear_route_cache) is host-allocated when non-empty: release it.
   if (r == 0) takeBytes();
   return r;
+}
+
+export function callForeignFunction(name: string, args: ArrayBuffer): u32 {
+  return callForeignFunctionBytes(encode(name), args);
 }

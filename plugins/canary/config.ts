@@ -1,5 +1,5 @@
 // Canary config: parsed and validated once in on_configure; host-free. Every rejection names the field.
-import { ConfigReader } from "../../assembly";
+import { ConfigReader, encode, toLowerAscii } from "../../assembly";
 import {
   BUCKETS, BUCKETS_PER_POINT, CondType, DEFAULT_PIN_MAX_AGE, DEFAULT_TAG_HEADER, F_ALL, F_ANY, F_CANARY_TAG, F_COOKIE,
   F_DEFAULT_TAG, F_HEADER, F_KEY, F_MATCH, F_OP, F_OVERRIDE_HEADER, F_PIN_COOKIE, F_PIN_COOKIE_MAX_AGE,
@@ -12,7 +12,7 @@ const EMPTY_BYTES = new ArrayBuffer(0);
 
 /** A name or tag as the UTF-8 bytes host calls take: encoded once here, reused by every request. */
 export function encodeName(name: string): ArrayBuffer {
-  return String.UTF8.encode(name, false);
+  return encode(name);
 }
 
 /** The plugin's own fields (global config and each `_rules_` item). */
@@ -131,7 +131,7 @@ function readHeaderName(r: ConfigReader, key: string, def: string, required: boo
     r.fail(key, "must be an HTTP header name (letters, digits, '-', ...), got " + quote(name));
     return def;
   }
-  return name.toLowerCase();
+  return toLowerAscii(name);
 }
 
 function readCookieName(r: ConfigReader, key: string): string {

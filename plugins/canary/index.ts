@@ -2,13 +2,16 @@
 // header (VirtualService / route header match). Entry only: decisions in decide.ts, config in config.ts.
 export * from "../../assembly/exports";
 import {
-  Action, addHeader, HttpContext, MapType, parseRuleSet, randomU32, registerRootContext, Result, RootContext, RuleSet,
+  Action, addHeader, callForeignFunctionBytes, encode, getHeaderBytes, HttpContext, MapType, parseRuleSet, randomU32,
+  registerRootContext, removeHeaderBytes, replaceHeaderBytes, Result, RootContext, RuleSet,
 } from "../../assembly";
 import { CanaryConfig, NO_TAG, parseCanaryConfig, Tag } from "./config";
-import { SET_COOKIE, Source } from "./constants";
+import { CLEAR_ROUTE_CACHE, SET_COOKIE, Source } from "./constants";
 import { decide, Decision, pinCookieHeader, tagForDraw } from "./decide";
-import { callClearRouteCache, getHeaderBytes, removeHeaderBytes, replaceHeaderBytes } from "./hostio";
 import { HostRequest } from "./request";
+
+const CLEAR_ROUTE_CACHE_NAME = encode(CLEAR_ROUTE_CACHE);
+const NO_ARGS = new ArrayBuffer(0);
 
 // A VM runs one callback at a time and the decision finishes inside on_request_headers, so one request
 // view and one decision per VM are reused by every stream.
@@ -34,7 +37,7 @@ class CanaryRoot extends RootContext {
   /** Newer Envoy only re-selects the route when asked; a missing function is not an error. */
   clearRouteCache(): void {
     if (!this.hasClearRouteCache) return;
-    if (callClearRouteCache() == Result.NOT_FOUND) this.hasClearRouteCache = false;
+    if (callForeignFunctionBytes(CLEAR_ROUTE_CACHE_NAME, NO_ARGS) == Result.NOT_FOUND) this.hasClearRouteCache = false;
   }
 }
 

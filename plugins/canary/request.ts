@@ -4,7 +4,7 @@ import { cookieValue, MapType, pathWithoutQuery, queryParam } from "../../assemb
 import { COOKIE_HEADER, METHOD_HEADER, PATH_HEADER } from "./constants";
 import { RequestView } from "./decide";
 import { encodeName } from "./config";
-import { getHeaderBytes } from "./hostio";
+import { getHeaderBytes } from "../../assembly";
 
 const COOKIE = encodeName(COOKIE_HEADER);
 const PATH = encodeName(PATH_HEADER);

@@ -10,7 +10,7 @@ import {
   VARY_PREFLIGHT_PNA, W_EXPOSE_WILDCARD_CREDENTIALS, WILDCARD,
 } from "./constants";
 import { parseOriginRule } from "./origin";
-import { encoded } from "./wire";
+import { encode as encoded } from "../../assembly";
 import { CorsPolicy } from "./policy";
 
 const FIELDS: string[] = [

@@ -12,9 +12,13 @@ import {
   allowHeadersValue, allowMethodsValue, CorsPolicy, headersAllowed, isOptions, methodAllowed, privateNetworkGranted,
   varyCoversOrigin,
 } from "./policy";
-import { addHeaderB, encoded, getHeaderB, PairsBuilder, removeHeaderB, replaceHeaderB, sendEmptyLocalReply } from "./wire";
+import {
+  addHeaderBytes as addHeaderB, encode as encoded, getHeaderBytes as getHeaderB, PairsBuilder, removeHeaderBytes as removeHeaderB,
+  replaceHeaderBytes as replaceHeaderB, sendLocalResponseBytes,
+} from "../../assembly";
 
 // Header names and constant values, encoded once (see wire.ts).
+const NO_BODY = new ArrayBuffer(0);
 const K_ORIGIN = encoded(H_ORIGIN);
 const K_METHOD = encoded(H_METHOD);
 const K_AUTHORITY = encoded(H_AUTHORITY);
@@ -154,7 +158,7 @@ function answerPreflight(p: CorsPolicy, origin: string, acrm: string, acrh: stri
   h.add(K_ACMA, p.maxAgeBytes);
   if (pna) h.add(K_ACAPN, V_TRUE);
   h.add(K_VARY, p.preflightVaryBytes);
-  sendEmptyLocalReply(p.preflightStatus, D_PREFLIGHT, h.serialize());
+  sendLocalResponseBytes(p.preflightStatus, D_PREFLIGHT, NO_BODY, h.serialize());
 }
 
 /** Local reply: the refused preflight, same status but no Access-Control-Allow-*, so the browser fails it. */
@@ -162,7 +166,7 @@ function refusePreflight(p: CorsPolicy): void {
   const h = replyHeaders;
   h.reset();
   h.add(K_VARY, p.preflightVaryBytes);
-  sendEmptyLocalReply(p.preflightStatus, D_PREFLIGHT_INVALID, h.serialize());
+  sendLocalResponseBytes(p.preflightStatus, D_PREFLIGHT_INVALID, NO_BODY, h.serialize());
 }
 
 /** The response's CORS headers become exactly the policy's: upstream copies are replaced, never doubled. */

@@ -3,6 +3,7 @@
 // and the allow lists (exact origins and anchored host-wildcard patterns with port lists).
 // Nothing here calls the host; nothing here can trap on client input (every index is bounds-checked).
 import { MAX_ORIGIN_LENGTH, NULL_ORIGIN, WILDCARD } from "./constants";
+import { toLowerAscii } from "../../assembly/http";
 
 /** Slices of an origin or authority inside a string; reused across requests, filled by the parsers below. */
 export class OriginParts {
@@ -39,16 +40,6 @@ export class OriginParts {
 /** Host characters of a registered name (RFC 3986 unreserved minus `~`), plus `*` when `wildcard`. */
 function isHostChar(c: i32, wildcard: bool): bool {
   return isAlpha(c) || isDigit(c) || c == 0x2d /* - */ || c == 0x2e /* . */ || c == 0x5f /* _ */ || (wildcard && c == 0x2a);
-}
-
-/**
- * ASCII lower case. String#toLowerCase would pull Unicode case tables (~9 KB) into the module for
- * text that is ASCII by definition (schemes, host names).
- */
-export function asciiLower(s: string): string {
-  const codes = new Array<i32>(s.length);
-  for (let i = 0; i < s.length; i++) codes[i] = lower(s.charCodeAt(i));
-  return String.fromCharCodes(codes);
 }
 
 /** True when s[start, end) equals `lowerText` ignoring ASCII case of s. */
@@ -257,8 +248,8 @@ export function parseOriginRule(text: string, wildcard: bool): ParsedRule {
   const hostEnd = listStart >= 0 ? listStart : end;
   if (!parseOriginRange(text, 0, hostEnd, wildcard, p)) return new ParsedRule(null, listStart >= 0);
   const rule = new OriginRule();
-  rule.scheme = asciiLower(text.substring(p.schemeStart, p.schemeEnd));
-  rule.host = asciiLower(text.substring(p.hostStart, p.hostEnd));
+  rule.scheme = toLowerAscii(text.substring(p.schemeStart, p.schemeEnd));
+  rule.host = toLowerAscii(text.substring(p.hostStart, p.hostEnd));
   rule.hasWildcard = rule.host.includes(WILDCARD);
   if (listStart < 0) {
     rule.ports = [p.port];
