@@ -56,9 +56,9 @@ export class ConfigReader {
     return false;
   }
 
+  /** True when the key is present (a JSON null counts as present: getters reject it, as the schemas do). */
   has(key: string): bool {
-    const v = this.value.get(key);
-    return v !== null && !v.isNull();
+    return this.value.get(key) !== null;
   }
 
   raw(key: string): JsonValue | null {
@@ -77,7 +77,7 @@ export class ConfigReader {
     return true;
   }
 
-  /** Records an error when `key` is absent or null. */
+  /** Records an error when `key` is absent. */
   require(key: string): bool {
     if (this.has(key)) return true;
     return this.fail(key, "is required");
@@ -85,7 +85,7 @@ export class ConfigReader {
 
   str(key: string, def: string): string {
     const v = this.value.get(key);
-    if (v === null || v.isNull()) return def;
+    if (v === null) return def;
     if (!v.isString()) {
       this.fail(key, "must be a string, got " + describeJson(v));
       return def;
@@ -95,7 +95,7 @@ export class ConfigReader {
 
   strOpt(key: string): string | null {
     const v = this.value.get(key);
-    if (v === null || v.isNull()) return null;
+    if (v === null) return null;
     if (!v.isString()) {
       this.fail(key, "must be a string, got " + describeJson(v));
       return null;
@@ -105,7 +105,7 @@ export class ConfigReader {
 
   bool(key: string, def: bool): bool {
     const v = this.value.get(key);
-    if (v === null || v.isNull()) return def;
+    if (v === null) return def;
     if (!v.isBool()) {
       this.fail(key, "must be true or false, got " + describeJson(v));
       return def;
@@ -115,7 +115,7 @@ export class ConfigReader {
 
   int(key: string, def: i64, min: i64, max: i64): i64 {
     const v = this.value.get(key);
-    if (v === null || v.isNull()) return def;
+    if (v === null) return def;
     if (!v.isInteger() || v.n < <f64>min || v.n > <f64>max) {
       this.fail(key, "must be " + intRule(min, max) + ", got " + describeJson(v));
       return def;
@@ -125,7 +125,7 @@ export class ConfigReader {
 
   num(key: string, def: f64, min: f64, max: f64): f64 {
     const v = this.value.get(key);
-    if (v === null || v.isNull()) return def;
+    if (v === null) return def;
     if (!v.isNumber() || !isFinite(v.n) || v.n < min || v.n > max) {
       this.fail(key, "must be a number between " + formatNumber(min) + " and " + formatNumber(max) + ", got " + describeJson(v));
       return def;
@@ -136,7 +136,7 @@ export class ConfigReader {
   /** An array of strings; `def` when absent. Element errors name `key[i]`. */
   strList(key: string, def: string[]): string[] {
     const v = this.value.get(key);
-    if (v === null || v.isNull()) return def;
+    if (v === null) return def;
     if (!v.isArray()) {
       this.fail(key, "must be an array of strings, got " + describeJson(v));
       return def;
@@ -156,7 +156,7 @@ export class ConfigReader {
   /** A string restricted to `allowed`. */
   oneOf(key: string, allowed: string[], def: string): string {
     const v = this.value.get(key);
-    if (v === null || v.isNull()) return def;
+    if (v === null) return def;
     if (!v.isString() || !allowed.includes(v.s)) {
       this.fail(key, "must be one of " + allowed.join(", ") + ", got " + describeJson(v));
       return def;
@@ -167,7 +167,7 @@ export class ConfigReader {
   /** An object field as a reader; null when absent (or wrong type, with an error). */
   child(key: string): ConfigReader | null {
     const v = this.value.get(key);
-    if (v === null || v.isNull()) return null;
+    if (v === null) return null;
     if (!v.isObject()) {
       this.fail(key, "must be an object, got " + describeJson(v));
       return null;
@@ -179,7 +179,7 @@ export class ConfigReader {
   children(key: string): ConfigReader[] {
     const out = new Array<ConfigReader>();
     const v = this.value.get(key);
-    if (v === null || v.isNull()) return out;
+    if (v === null) return out;
     if (!v.isArray()) {
       this.fail(key, "must be an array of objects, got " + describeJson(v));
       return out;

@@ -2,7 +2,7 @@
 // result (or a neutral value) and leaves the decision to the plugin. Strings crossing the boundary are
 // UTF-8; values the host returns are copied into GC memory and the host allocation is freed at once.
 import * as imp from "./imports";
-import { RET_PTR, RET_SIZE, RET_U64, takeBytes, takeString } from "./runtime";
+import { decodeBytes, RET_PTR, RET_SIZE, RET_U64, takeBytes, takeString } from "./runtime";
 
 /** Header map types (abi.md §1.4). */
 export namespace MapType {
@@ -53,6 +53,12 @@ export function getHeaderBytes(map: u32, name: ArrayBuffer): string | null {
   return takeString();
 }
 
+/** Raw bytes of the first value of header `name` (pre-encoded), or null: for secrets compared byte-exactly. */
+export function getHeaderRaw(map: u32, name: ArrayBuffer): ArrayBuffer | null {
+  if (imp.proxy_get_header_map_value(map, changetype<usize>(name), <usize>name.byteLength, RET_PTR, RET_SIZE) != 0) return null;
+  return takeBytes();
+}
+
 /** First value of header `name` (lower-case) in map `map`, or null when absent or unavailable. */
 export function getHeader(map: u32, name: string): string | null {
   return getHeaderBytes(map, encode(name));
@@ -101,9 +107,9 @@ export function getHeaderPairs(map: u32): Array<string[]> {
     const klen = <usize>load<u32>(base + 4 + i * 8);
     const vlen = <usize>load<u32>(base + 8 + i * 8);
     if (data + klen + vlen + 2 > end) break;
-    const k = String.UTF8.decodeUnsafe(data, klen, false);
+    const k = decodeBytes(data, klen);
     data += klen + 1;
-    const v = String.UTF8.decodeUnsafe(data, vlen, false);
+    const v = decodeBytes(data, vlen);
     data += vlen + 1;
     out.push([k, v]);
   }

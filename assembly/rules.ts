@@ -91,7 +91,7 @@ export function parseRuleSet<T>(text: string, parseOne: (r: ConfigReader) => T |
   root.ignored = [RULES];
 
   const rulesValue = root.raw(RULES);
-  const hasRules = rulesValue !== null && !rulesValue.isNull();
+  const hasRules = rulesValue !== null;
   if (hasRules && !rulesValue!.isArray()) {
     root.fail(RULES, "must be an array of rule objects, got " + describeJson(rulesValue));
     return fail<T>(root);

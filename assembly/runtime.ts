@@ -40,14 +40,55 @@ export function malloc(size: usize): usize {
   return heap.alloc(size);
 }
 
-/** Reads a host-allocated (ptr, size) result as a string and releases the host allocation. */
+/**
+ * Reads a host-allocated (ptr, size) result as a string and releases the host allocation. Valid UTF-8
+ * decodes as UTF-8; anything else decodes byte-for-byte (latin1), so distinct byte strings never read
+ * as the same string (a lossy U+FFFD decode would let `key\xff` equal `key\x80`).
+ */
 export function takeString(): string {
   const ptr = load<u32>(RET_PTR);
   const size = load<u32>(RET_SIZE);
   if (ptr == 0 || size == 0) return "";
-  const s = String.UTF8.decodeUnsafe(<usize>ptr, <usize>size, false);
+  const s = decodeBytes(<usize>ptr, <usize>size);
   heap.free(<usize>ptr);
   return s;
+}
+
+/** UTF-8 when the bytes are valid UTF-8, else latin1 (one char per byte). */
+export function decodeBytes(ptr: usize, size: usize): string {
+  if (isValidUtf8(ptr, size)) return String.UTF8.decodeUnsafe(ptr, size, false);
+  const out = changetype<string>(__new(size << 1, idof<string>()));
+  const dst = changetype<usize>(out);
+  for (let i: usize = 0; i < size; i++) store<u16>(dst + (i << 1), <u16>load<u8>(ptr + i));
+  return out;
+}
+
+/** RFC 3629 validation: no overlongs, no surrogates, nothing above U+10FFFF. */
+export function isValidUtf8(ptr: usize, size: usize): bool {
+  let i: usize = 0;
+  while (i < size) {
+    const c = <u32>load<u8>(ptr + i);
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    let n: usize = 0;
+    let min: u32 = 0;
+    let cp: u32 = 0;
+    if ((c & 0xe0) == 0xc0) { n = 1; min = 0x80; cp = c & 0x1f; }
+    else if ((c & 0xf0) == 0xe0) { n = 2; min = 0x800; cp = c & 0x0f; }
+    else if ((c & 0xf8) == 0xf0) { n = 3; min = 0x10000; cp = c & 0x07; }
+    else return false;
+    for (let k: usize = 1; k <= n; k++) {
+      if (i + k >= size) return false;
+      const d = <u32>load<u8>(ptr + i + k);
+      if ((d & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += n + 1;
+  }
+  return true;
 }
 
 /** Reads a host-allocated (ptr, size) result as bytes and releases the host allocation. */

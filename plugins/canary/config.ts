@@ -249,6 +249,10 @@ function parseRule(r: ConfigReader): TagRule | null {
 
 function parseWeights(r: ConfigReader, cfg: CanaryConfig): void {
   const items = r.children(F_WEIGHTS);
+  if (r.ok() && r.has(F_WEIGHTS) && items.length == 0) {
+    r.fail(F_WEIGHTS, "must list at least one { \"tag\", \"weight\" } (omit 'weights' for no split)");
+    return;
+  }
   let start: u32 = 0;
   let total: i64 = 0;
   for (let i = 0; i < items.length && r.ok(); i++) {

@@ -23,11 +23,34 @@ class CanaryRoot extends RootContext {
   /** False once the host said it has no clear_route_cache (ABI 0.2.1 Envoy clears by itself). */
   hasClearRouteCache: bool = true;
 
+  /** Tag headers of every config (global and rules) that does not trust client tags. */
+  ownedHeaders: ArrayBuffer[] = [];
+
   onConfigure(text: string): bool {
     const set = parseRuleSet<CanaryConfig>(text, parseCanaryConfig);
     if (set === null) return false;
     this.config = set;
+    this.ownedHeaders = [];
+    const g = set.global;
+    if (g !== null) this.own(g);
+    for (let i = 0; i < set.rules.length; i++) this.own(set.rules[i].config);
     return true;
+  }
+
+  private own(cfg: CanaryConfig): void {
+    if (cfg.trustClientTag) return;
+    for (let i = 0; i < this.ownedHeaders.length; i++) {
+      if (String.UTF8.decode(this.ownedHeaders[i]) == cfg.tagHeader) return;
+    }
+    this.ownedHeaders.push(cfg.tagHeaderBytes);
+  }
+
+  /**
+   * On a route no config covers, the tag headers are still ours: the mesh routes on them everywhere,
+   * so a client-sent copy is removed rather than passed on (anti-spoof, like a covered route).
+   */
+  stripOwnedHeaders(): void {
+    for (let i = 0; i < this.ownedHeaders.length; i++) removeHeaderBytes(MapType.REQUEST_HEADERS, this.ownedHeaders[i]);
   }
 
   createHttpContext(id: u32): HttpContext | null {
@@ -51,7 +74,10 @@ class CanaryStream extends HttpContext {
     const set = root.config;
     if (set === null) return Action.CONTINUE;
     const cfg = set.select();
-    if (cfg === null) return Action.CONTINUE;
+    if (cfg === null) {
+      root.stripOwnedHeaders();
+      return Action.CONTINUE;
+    }
 
     const clientTag = cfg.trustClientTag ? getHeaderBytes(MapType.REQUEST_HEADERS, cfg.tagHeaderBytes) : null;
     const d = decide(cfg, request.reset(), clientTag, decision);

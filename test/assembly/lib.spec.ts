@@ -117,3 +117,28 @@ describe("http helpers", () => {
     expect(constantTimeEquals("secret", "secret2")).toBe(false);
   });
 });
+
+import { decodeBytes, isValidUtf8 } from "../../assembly/runtime";
+
+function bytesOf(values: u8[]): Uint8Array {
+  const b = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) b[i] = values[i];
+  return b;
+}
+
+describe("header byte decoding", () => {
+  it("validates UTF-8 strictly", () => {
+    expect(isValidUtf8(bytesOf([0x61, 0xc3, 0xa9]).dataStart, 3)).toBe(true);
+    expect(isValidUtf8(bytesOf([0xc0, 0xaf]).dataStart, 2)).toBe(false); // overlong
+    expect(isValidUtf8(bytesOf([0xed, 0xa0, 0x80]).dataStart, 3)).toBe(false); // surrogate
+    expect(isValidUtf8(bytesOf([0xe2, 0x82]).dataStart, 2)).toBe(false); // truncated
+    expect(isValidUtf8(bytesOf([0xf4, 0x90, 0x80, 0x80]).dataStart, 4)).toBe(false); // > U+10FFFF
+  });
+  it("decodes invalid UTF-8 byte for byte, so distinct bytes never compare equal", () => {
+    const a = decodeBytes(bytesOf([0x6b, 0xff]).dataStart, 2);
+    const b = decodeBytes(bytesOf([0x6b, 0x80]).dataStart, 2);
+    expect(a).not.toBe(b);
+    expect(a.length).toBe(2);
+    expect(decodeBytes(bytesOf([0x6b, 0xc3, 0xa9]).dataStart, 3)).toBe("ké");
+  });
+});

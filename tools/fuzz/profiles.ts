@@ -39,8 +39,11 @@ const profiles: Record<string, FuzzProfile> = {
     localStatuses: (c) => [204, 200, ...valuesOf(c, "preflight_status").map(Number)],
     checkResponse(_c, req, r) {
       const acao = all(r.headers, "access-control-allow-origin");
-      if (acao.length > 1) return `access-control-allow-origin doubled: ${JSON.stringify(acao)}`;
       if (!acao.length) return null;
+      // Requests cors leaves alone (no Origin, same origin) keep the upstream's own headers, as Envoy's filter does.
+      const fromUpstream = all(req.upstreamHeaders, "access-control-allow-origin");
+      if (!r.localReply && JSON.stringify(acao) === JSON.stringify(fromUpstream)) return null;
+      if (acao.length > 1) return `access-control-allow-origin doubled: ${JSON.stringify(acao)}`;
       const origin = first(req.headers, "origin");
       if (acao[0] !== origin && acao[0] !== "*") return `access-control-allow-origin ${JSON.stringify(acao[0])} is neither the request origin nor *`;
       if (acao[0] === "*" && first(r.headers, "access-control-allow-credentials") === "true") return "access-control-allow-origin * together with credentials";
@@ -70,7 +73,7 @@ const profiles: Record<string, FuzzProfile> = {
     // 401 missing/invalid credential, 403 not allowed / ext-auth denied or failed; ext-auth passes its own status through.
     localStatuses: () => [401, 403, 400, 503],
     checkUpstreamRequest(c, _req, headers) {
-      const name = String((c as Record<string, unknown>)?.consumer_header ?? "x-consumer").toLowerCase();
+      const name = String((c as Record<string, unknown>)?.consumer_header ?? "x-mse-consumer").toLowerCase();
       const values = all(headers, name);
       if (values.length > 1) return `consumer header ${name} doubled: ${JSON.stringify(values)}`;
       if (!values.length) return null;

@@ -20,6 +20,11 @@ export interface PluginMeta {
   name: string;
   schema: Record<string, unknown>;
   examples: Array<{ title?: string; config: unknown }>;
+  /**
+   * Cross-field rules JSON Schema cannot express (a sum of weights, names unique across items):
+   * `log` is a regular expression matching the line on_configure logs when it rejects by that rule.
+   */
+  "x-semantic-rules"?: Array<{ rule: string; log: string }>;
 }
 
 export function readPluginMeta(name: string): PluginMeta {
@@ -55,6 +60,8 @@ export interface FuzzReport {
   configsChecked: number;
   configsAccepted: number;
   configsRejected: number;
+  /** Schema-valid configs rejected by a declared semantic rule. */
+  configsSemantic: number;
   acceptedConfigsUsed: number;
   ms: number;
 }
@@ -67,7 +74,7 @@ async function loadTesters(name: string, configs: unknown[], debug: boolean): Pr
   for (const configuration of configs) {
     const t = await PluginTester.load({
       wasm: pluginWasm(name, debug),
-      configuration: configuration as object,
+      configuration: JSON.stringify(configuration),
       workers: 2,
       logLevel: "warn",
       clusters: ["authz", "ext-authz", "ext_authz", "auth"],
@@ -158,9 +165,10 @@ export async function fuzzPlugin(name: string, opts: FuzzOptions): Promise<FuzzR
   const deadline = opts.timeLimitMs ? started + opts.timeLimitMs : Infinity;
   const report: FuzzReport = {
     plugin: name, seed: opts.seed, requests: 0, exchanges: 0, sequences: 0, outcomes: {},
-    configsChecked: 0, configsAccepted: 0, configsRejected: 0, acceptedConfigsUsed: 0, ms: 0,
+    configsChecked: 0, configsAccepted: 0, configsRejected: 0, configsSemantic: 0, acceptedConfigsUsed: 0, ms: 0,
   };
   const examples = meta.examples.map((e) => e.config);
+  const semantic = (meta["x-semantic-rules"] ?? []).map((r) => new RegExp(r.log));
 
   // Property 2: schema ⇔ on_configure on random mutations of the examples.
   const acceptedRandom: unknown[] = [];
@@ -169,13 +177,18 @@ export async function fuzzPlugin(name: string, opts: FuzzOptions): Promise<FuzzR
       fc.asyncProperty(fc.nat({ max: examples.length - 1 }), fc.integer(), fc.integer({ min: 1, max: 4 }), async (i, mseed, n) => {
         const config = mutateConfig(examples[i], mseed, n);
         const bySchema = valid(config);
-        const t = await PluginTester.load({ wasm: pluginWasm(name, opts.debug), configuration: config as object, logLevel: "warn" });
+        const t = await PluginTester.load({ wasm: pluginWasm(name, opts.debug), configuration: JSON.stringify(config), logLevel: "warn" });
         const trapped = t.plugins.some((p) => p.vms.some((vm) => vm.failed)) || (t.loadError?.message ?? "").includes("failed:");
         t.close();
         report.configsChecked++;
         if (trapped) throw new Error(`configure trapped: ${t.loadError?.message} — config ${JSON.stringify(config)}`);
         if (t.configured) report.configsAccepted++;
         else report.configsRejected++;
+        const lines = t.logsAt("critical");
+        if (bySchema && !t.configured && semantic.some((re) => lines.some((l) => re.test(l)))) {
+          report.configsSemantic++;
+          return;
+        }
         if (bySchema !== t.configured) {
           const why = t.configured ? "the plugin accepted a config the schema rejects" : `the schema accepts a config the plugin rejects (${t.logsAt("critical").join("; ") || t.loadError?.message})`;
           throw new Error(`${why}: ${JSON.stringify(config)}`);

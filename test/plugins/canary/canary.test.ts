@@ -395,7 +395,7 @@ for (const build of BUILDS) {
       }
     });
 
-    test("_rules_: a route's own config, else the global one; only-_rules_ leaves other routes alone", async () => {
+    test("_rules_: a route's own config, else the global one; on uncovered routes only the tag header is stripped", async () => {
       const c = await canary(build, {
         default_tag: "v1",
         _rules_: [{ _match_route_: ["checkout"], default_tag: "v2" }, { _match_domain_: ["*.beta.example.com"], default_tag: "beta" }],
@@ -406,8 +406,14 @@ for (const build of BUILDS) {
       assert.equal(byDomain.upstreamRequest?.header("x-canary-version"), "beta");
       const only = await canary(build, { _rules_: [{ _match_route_: ["checkout"], default_tag: "v2" }] });
       assert.equal(await tagOf(only, { properties: { route_name: "checkout" } }), "v2");
-      assert.equal(await tagOf(only, { properties: { route_name: "home" }, headers: [["x-canary-version", "mine"]] }), "mine",
-        "with no global config the plugin does not touch other routes");
+      // The mesh routes on the tag header everywhere, so a client-sent tag is removed even where no config applies.
+      assert.equal(await tagOf(only, { properties: { route_name: "home" }, headers: [["x-canary-version", "mine"], ["x-canary-version", "v2"]] }), null,
+        "a client-sent tag never reaches the upstream, even on routes no rule covers");
+      const home = await only.t.exchange({ properties: { route_name: "home" }, headers: [["x-other", "kept"]] });
+      assert.equal(home.upstreamRequest?.header("x-other"), "kept", "nothing else is touched on uncovered routes");
+      const trusting = await canary(build, { _rules_: [{ _match_route_: ["checkout"], default_tag: "v2", trust_client_tag: true }] });
+      assert.equal(await tagOf(trusting, { properties: { route_name: "home" }, headers: [["x-canary-version", "mine"]] }), "mine",
+        "a config that trusts client tags leaves them alone");
     });
 
     test("canary-cases.json vectors (ingress-nginx canary semantics)", async () => {
