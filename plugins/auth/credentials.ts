@@ -1,0 +1,114 @@
+// API-key and Basic credential checks over plain values. Every secret comparison runs over all
+// configured credentials in constant time per comparison, so timing tells neither which key nor how
+// much of it matched.
+import { base64Decode, constantTimeEqual, sha1, sha256 } from "../../assembly/crypto";
+import { ctEqualRaw } from "../../assembly/crypto/ct";
+import { AuthConfig, BasicUser, bytesEqual, PasswordKind } from "./config";
+import * as R from "./replies";
+
+/** Index of the consumer owning API key `value`, or -1. */
+export function matchKey(cfg: AuthConfig, value: string): i32 {
+  const n = value.length;
+  if (n == 0) return -1;
+  const p = changetype<usize>(value);
+  let owner: i32 = -1;
+  for (let i = 0; i < cfg.keys.length; i++) {
+    const k = unchecked(cfg.keys[i]);
+    // UTF-16 code units compared in place (no allocation); no early exit across keys, so every
+    // configured key costs the same whether or not an earlier one matched.
+    if (k.length == n && ctEqualRaw(changetype<usize>(k), p, <usize>n << 1)) owner = unchecked(cfg.keyOwner[i]);
+  }
+  return owner;
+}
+
+/** Outcome of a Basic check: consumer >= 0 on success, else the 401 details and body. */
+export class BasicVerdict {
+  constructor(public consumer: i32, public details: string, public body: string) {}
+}
+
+/** True when an Authorization value uses the Basic scheme (case-insensitive, RFC 7235 §2.1). */
+export function isBasicScheme(value: string): bool {
+  if (value.length < 5) return false;
+  for (let i = 0; i < 5; i++) {
+    let c = value.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c += 32;
+    if (c != "basic".charCodeAt(i)) return false;
+  }
+  return value.length == 5 || value.charCodeAt(5) == 0x20 || value.charCodeAt(5) == 0x09;
+}
+
+/**
+ * Checks an Authorization header value against the Basic users (RFC 7617): scheme, one or more spaces,
+ * base64 (padding optional) of `user:password`, split on the FIRST colon, compared as bytes.
+ */
+export function checkBasic(cfg: AuthConfig, value: string | null): BasicVerdict {
+  if (value === null) return new BasicVerdict(-1, R.D_BASIC_MISSING, R.B_BASIC_MISSING);
+  if (!isBasicScheme(value)) return new BasicVerdict(-1, R.D_BASIC_SCHEME, R.B_BASIC_SCHEME);
+  let b64 = value.substring(5).trim();
+  if (b64.length == 0) return new BasicVerdict(-1, R.D_BASIC_FORMAT, R.B_BASIC_FORMAT);
+  // Envoy decodes without requiring padding; restore it for the strict decoder.
+  const rem = b64.length & 3;
+  if (rem == 2) b64 += "==";
+  else if (rem == 3) b64 += "=";
+  const decoded = base64Decode(b64);
+  if (decoded === null) return new BasicVerdict(-1, R.D_BASIC_FORMAT, R.B_BASIC_FORMAT);
+  let colon = -1;
+  for (let i = 0; i < decoded.length; i++) {
+    if (unchecked(decoded[i]) == 0x3a) {
+      colon = i;
+      break;
+    }
+  }
+  if (colon <= 0) return new BasicVerdict(-1, colon == 0 ? R.D_BASIC_INVALID : R.D_BASIC_FORMAT, colon == 0 ? R.B_BASIC_INVALID : R.B_BASIC_FORMAT);
+  const user = decoded.subarray(0, colon);
+  const pass = decoded.subarray(colon + 1);
+  for (let i = 0; i < cfg.basicUsers.length; i++) {
+    const u = unchecked(cfg.basicUsers[i]);
+    if (bytesEqual(u.user, user)) {
+      return passwordMatches(u, pass) ? new BasicVerdict(u.consumer, "", "") : new BasicVerdict(-1, R.D_BASIC_INVALID, R.B_BASIC_INVALID);
+    }
+  }
+  // Unknown users get the same reply as a wrong password: no user enumeration.
+  return new BasicVerdict(-1, R.D_BASIC_INVALID, R.B_BASIC_INVALID);
+}
+
+function passwordMatches(u: BasicUser, pass: Uint8Array): bool {
+  if (u.kind == PasswordKind.SHA256) return constantTimeEqual(sha256(pass), u.secret);
+  if (u.kind == PasswordKind.SHA1) return constantTimeEqual(sha1(pass), u.secret);
+  return constantTimeEqual(pass, u.secret);
+}
+
+/** `path` without every query parameter whose (percent-decoded) name is `name`; for hide_credentials. */
+export function removeQueryParam(path: string, name: string, decode: (s: string) => string): string {
+  const q = path.indexOf("?");
+  if (q < 0) return path;
+  let end = path.indexOf("#", q);
+  if (end < 0) end = path.length;
+  const kept = new Array<string>();
+  let start = q + 1;
+  while (start <= end) {
+    let amp = path.indexOf("&", start);
+    if (amp < 0 || amp > end) amp = end;
+    const part = path.substring(start, amp);
+    const eq = part.indexOf("=");
+    const key = eq >= 0 ? part.substring(0, eq) : part;
+    if (part.length > 0 && decode(key) != name) kept.push(part);
+    start = amp + 1;
+  }
+  const base = path.substring(0, q);
+  const tail = path.substring(end);
+  return kept.length > 0 ? base + "?" + kept.join("&") + tail : base + tail;
+}
+
+/** A Cookie header without the cookie `name` ("" when nothing is left); for keep_token: false. */
+export function removeCookie(header: string, name: string): string {
+  const parts = header.split(";");
+  const kept = new Array<string>();
+  for (let i = 0; i < parts.length; i++) {
+    const part = unchecked(parts[i]).trim();
+    const eq = part.indexOf("=");
+    const key = (eq >= 0 ? part.substring(0, eq) : part).trim();
+    if (part.length > 0 && key != name) kept.push(part);
+  }
+  return kept.join("; ");
+}

@@ -1,0 +1,408 @@
+// The per-request decision: which scope applies, whether auth is required, which credential decides,
+// whether the consumer is allowed, then the upstream headers (consumer, claims) and the optional
+// external authorization callout. Decisions come from the pure functions in credentials.ts / jwt.ts;
+// this file only reads request data from the host and turns verdicts into host calls.
+import {
+  Action, addHeader, awaitCallout, BufferType, continueRequest, getBuffer, getHeader, HttpContext, httpCall,
+  MapType, nowMillis, removeHeader, replaceHeader, RootContext,
+} from "../../assembly";
+import { cookieValue, percentDecode, queryParam, sanitizeHeaderValue } from "../../assembly/http";
+import { TokenCache } from "./cache";
+import { AuthConfig, AuthPlugin, ExtAuth, JwtAuth, KeyAuth } from "./config";
+import { checkBasic, isBasicScheme, matchKey, removeCookie, removeQueryParam } from "./credentials";
+import { isOws, tokenStartAfterPrefix, verifyJwt } from "./jwt";
+import * as R from "./replies";
+
+/** Which credential decided the request. */
+namespace Method {
+  // @ts-ignore: decorator
+  @inline export const KEY: u8 = 1;
+  // @ts-ignore: decorator
+  @inline export const BASIC: u8 = 2;
+  // @ts-ignore: decorator
+  @inline export const JWT: u8 = 3;
+}
+
+/** Where a credential was found, so hide_credentials / keep_token can remove exactly that copy. */
+namespace Source {
+  // @ts-ignore: decorator
+  @inline export const HEADER: u8 = 0;
+  // @ts-ignore: decorator
+  @inline export const QUERY: u8 = 1;
+  // @ts-ignore: decorator
+  @inline export const COOKIE: u8 = 2;
+}
+
+const FAILURE_MODE_HEADER = "x-envoy-auth-failure-mode-allowed";
+/** Cap on an authorization service's denial body relayed to the client. */
+const MAX_EXT_BODY: u32 = 65536;
+
+export class AuthRoot extends RootContext {
+  plugin: AuthPlugin | null = null;
+  cache: TokenCache = new TokenCache(0, 0);
+}
+
+export class AuthStream extends HttpContext {
+  private source: u8 = Source.HEADER;
+  /** The Authorization value once read (basic and jwt both look at it); null = not read or absent. */
+  private authorization: string | null = null;
+  private authorizationRead: bool = false;
+  private sourceName: string = "";
+  private path: string = "";
+
+  constructor(id: u32, public auth: AuthRoot) {
+    super(id, auth);
+  }
+
+  onRequestHeaders(numHeaders: u32, endOfStream: bool): u32 {
+    const plugin = this.auth.plugin;
+    if (plugin === null) return Action.CONTINUE;
+    const cfg = plugin.config;
+    const scope = plugin.rules.select();
+    const allow: string[] | null = scope !== null ? scope.allow : null;
+    if (allow === null && !plugin.authWithoutAllow()) {
+      // No auth on this route, but the identity header is still ours: a client copy never passes.
+      removeHeader(MapType.REQUEST_HEADERS, cfg.consumerHeader);
+      return Action.CONTINUE;
+    }
+    if (cfg.key !== null || cfg.basic !== null || cfg.jwt !== null) {
+      if (!this.authenticate(cfg, allow)) return Action.PAUSE;
+    } else {
+      removeHeader(MapType.REQUEST_HEADERS, cfg.consumerHeader);
+    }
+    const ext = cfg.ext;
+    if (ext !== null) return this.startExtAuth(ext);
+    return Action.CONTINUE;
+  }
+
+  /** Request header `name`, reading Authorization from the host at most once. */
+  private header(name: string): string | null {
+    if (name != "authorization") return getHeader(MapType.REQUEST_HEADERS, name);
+    if (!this.authorizationRead) {
+      this.authorization = getHeader(MapType.REQUEST_HEADERS, "authorization");
+      this.authorizationRead = true;
+    }
+    return this.authorization;
+  }
+
+  private requestPath(): string {
+    if (this.path.length == 0) {
+      const p = getHeader(MapType.REQUEST_HEADERS, ":path");
+      this.path = p !== null ? p : "/";
+    }
+    return this.path;
+  }
+
+  /** Runs the consumer methods; false after a local reply. */
+  private authenticate(cfg: AuthConfig, allow: string[] | null): bool {
+    let consumer: i32 = -1;
+    let method: u8 = 0;
+    let claimValues: Array<string | null> | null = null;
+    const key = cfg.key;
+    const basic = cfg.basic;
+    const jwt = cfg.jwt;
+    // The first method (key, Basic, JWT) whose credential is present decides; the others are not consulted.
+    if (key !== null) {
+      const r = this.findKey(key);
+      if (r == -2) {
+        R.unauthorized(R.D_KEY_MULTIPLE, R.B_KEY_MULTIPLE, [R.keyChallenge(key.realm)]);
+        return false;
+      }
+      if (r == 0) {
+        consumer = matchKey(cfg, this.keyValue);
+        if (consumer < 0) {
+          R.unauthorized(R.D_KEY_INVALID, R.B_KEY_INVALID, [R.keyChallenge(key.realm)]);
+          return false;
+        }
+        method = Method.KEY;
+      }
+    }
+    let authorization: string | null = null;
+    if (method == 0 && basic !== null) {
+      authorization = this.header("authorization");
+      if (authorization !== null && isBasicScheme(authorization)) {
+        const v = checkBasic(cfg, authorization);
+        if (v.consumer < 0) {
+          R.unauthorized(v.details, v.body, [R.basicChallenge(basic.realm)]);
+          return false;
+        }
+        consumer = v.consumer;
+        method = Method.BASIC;
+      }
+    }
+    if (method == 0 && jwt !== null) {
+      const src = this.findToken(jwt);
+      if (src !== null) {
+        const now = <f64>nowMillis();
+        let verdict = this.auth.cache.get(src, this.tokenStart, this.tokenEnd, now);
+        if (verdict === null) {
+          // Only a cache miss materialises the token (the header value minus its prefix and spaces).
+          const token = this.tokenStart == 0 && this.tokenEnd == src.length ? src : src.substring(this.tokenStart, this.tokenEnd);
+          verdict = verifyJwt(token, cfg, jwt, now);
+          if (verdict.status == 0) this.auth.cache.put(token, verdict);
+        }
+        if (verdict.status == 401) {
+          R.unauthorized(verdict.details, verdict.body, [R.bearerChallenge(jwt.realm, true)]);
+          return false;
+        }
+        if (verdict.status != 0) {
+          R.forbidden(verdict.details, verdict.body, R.bearerChallenge(jwt.realm, true));
+          return false;
+        }
+        consumer = verdict.consumer;
+        claimValues = verdict.claimValues;
+        method = Method.JWT;
+      }
+    }
+    if (method == 0) {
+      this.replyMissing(cfg, authorization);
+      return false;
+    }
+    const name = cfg.consumers[consumer].name;
+    if (allow !== null && !allow.includes(name)) {
+      R.forbidden(R.D_NOT_ALLOWED, method == Method.KEY ? R.B_KEY_NOT_ALLOWED : method == Method.BASIC ? R.B_BASIC_NOT_ALLOWED : R.B_JWT_NOT_ALLOWED, "");
+      return false;
+    }
+    // replace = remove every client-sent copy, then set ours.
+    replaceHeader(MapType.REQUEST_HEADERS, cfg.consumerHeader, name);
+    if (method == Method.KEY && key !== null && key.hideCredentials) this.removeCredential();
+    if (method == Method.BASIC && basic !== null && basic.hideCredentials) removeHeader(MapType.REQUEST_HEADERS, "authorization");
+    if (method == Method.JWT && jwt !== null) {
+      if (claimValues !== null) applyClaims(jwt, claimValues);
+      if (!jwt.keepToken) this.removeCredential();
+    }
+    return true;
+  }
+
+  private keyValue: string = "";
+  private tokenStart: i32 = 0;
+  private tokenEnd: i32 = 0;
+
+  /** 0 = one key found (in keyValue/source), 1 = none, -2 = more than one. */
+  private findKey(key: KeyAuth): i32 {
+    let found = 0;
+    if (key.inHeader) {
+      for (let i = 0; i < key.headerNames.length; i++) {
+        const v = getHeader(MapType.REQUEST_HEADERS, unchecked(key.headerNames[i]));
+        if (v !== null) {
+          found++;
+          // RFC 9110 §5.5: surrounding spaces and tabs are not part of a field value.
+          this.keyValue = trimOws(v);
+          this.source = Source.HEADER;
+          this.sourceName = unchecked(key.headerNames[i]);
+        }
+      }
+    }
+    if (key.inQuery) {
+      const path = this.requestPath();
+      if (path.indexOf("?") >= 0) {
+        for (let i = 0; i < key.queryNames.length; i++) {
+          const v = queryParam(path, unchecked(key.queryNames[i]));
+          if (v !== null) {
+            found++;
+            this.keyValue = v;
+            this.source = Source.QUERY;
+            this.sourceName = unchecked(key.queryNames[i]);
+          }
+        }
+      }
+    }
+    if (found > 1) return -2;
+    return found == 1 ? 0 : 1;
+  }
+
+  /**
+   * The first token in the configured sources (headers, then params, then cookies): returns the string that
+   * holds it, with the token at [tokenStart, tokenEnd); null when no source has one.
+   */
+  private findToken(jwt: JwtAuth): string | null {
+    for (let i = 0; i < jwt.fromHeaders.length; i++) {
+      const src = unchecked(jwt.fromHeaders[i]);
+      const v = src.header == "authorization" ? this.header("authorization") : getHeader(MapType.REQUEST_HEADERS, src.header);
+      if (v === null) continue;
+      const start = tokenStartAfterPrefix(v, src.prefix);
+      if (start >= 0) {
+        this.source = Source.HEADER;
+        this.sourceName = src.header;
+        let end = v.length;
+        while (end > start && isOws(v.charCodeAt(end - 1))) end--;
+        this.tokenStart = start;
+        this.tokenEnd = end;
+        return v;
+      }
+    }
+    if (jwt.fromParams.length > 0) {
+      const path = this.requestPath();
+      if (path.indexOf("?") >= 0) {
+        for (let i = 0; i < jwt.fromParams.length; i++) {
+          const t = queryParam(path, unchecked(jwt.fromParams[i]));
+          if (t !== null) {
+            this.source = Source.QUERY;
+            this.sourceName = unchecked(jwt.fromParams[i]);
+            this.tokenStart = 0;
+            this.tokenEnd = t.length;
+            return t;
+          }
+        }
+      }
+    }
+    if (jwt.fromCookies.length > 0) {
+      const cookie = getHeader(MapType.REQUEST_HEADERS, "cookie");
+      if (cookie !== null) {
+        for (let i = 0; i < jwt.fromCookies.length; i++) {
+          const t = cookieValue(cookie, unchecked(jwt.fromCookies[i]));
+          if (t !== null) {
+            this.source = Source.COOKIE;
+            this.sourceName = unchecked(jwt.fromCookies[i]);
+            this.tokenStart = 0;
+            this.tokenEnd = t.length;
+            return t;
+          }
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Removes the credential that decided the request from where it was found. */
+  private removeCredential(): void {
+    if (this.source == Source.HEADER) {
+      removeHeader(MapType.REQUEST_HEADERS, this.sourceName);
+    } else if (this.source == Source.QUERY) {
+      replaceHeader(MapType.REQUEST_HEADERS, ":path", removeQueryParam(this.requestPath(), this.sourceName, percentDecode));
+    } else {
+      const cookie = getHeader(MapType.REQUEST_HEADERS, "cookie");
+      if (cookie === null) return;
+      const rest = removeCookie(cookie, this.sourceName);
+      if (rest.length > 0) replaceHeader(MapType.REQUEST_HEADERS, "cookie", rest);
+      else removeHeader(MapType.REQUEST_HEADERS, "cookie");
+    }
+  }
+
+  /** 401 when no configured method found a credential: one method → its own reply; several → all challenges. */
+  private replyMissing(cfg: AuthConfig, authorization: string | null): void {
+    const key = cfg.key;
+    const basic = cfg.basic;
+    const jwt = cfg.jwt;
+    const challenges = new Array<string>();
+    if (key !== null) challenges.push(R.keyChallenge(key.realm));
+    if (basic !== null) challenges.push(R.basicChallenge(basic.realm));
+    if (jwt !== null) challenges.push(R.bearerChallenge(jwt.realm, false));
+    if (challenges.length > 1) {
+      R.unauthorized(R.D_MISSING, R.B_MISSING, challenges);
+    } else if (key !== null) {
+      R.unauthorized(R.D_KEY_MISSING, R.B_KEY_MISSING, challenges);
+    } else if (basic !== null) {
+      if (authorization !== null) R.unauthorized(R.D_BASIC_SCHEME, R.B_BASIC_SCHEME, challenges);
+      else R.unauthorized(R.D_BASIC_MISSING, R.B_BASIC_MISSING, challenges);
+    } else {
+      R.unauthorized(R.D_JWT_MISSING, R.B_JWT_MISSING, challenges);
+    }
+  }
+
+  // ---- external authorization (Envoy ext_authz HTTP semantics) ----
+
+  private startExtAuth(ext: ExtAuth): u32 {
+    removeHeader(MapType.REQUEST_HEADERS, FAILURE_MODE_HEADER);
+    const method = getHeader(MapType.REQUEST_HEADERS, ":method");
+    const authority = getHeader(MapType.REQUEST_HEADERS, ":authority");
+    const headers = new Array<string[]>();
+    headers.push([":method", method !== null ? method : "GET"]);
+    headers.push([":path", ext.pathPrefix + this.requestPath()]);
+    headers.push([":authority", ext.authority.length > 0 ? ext.authority : authority !== null ? authority : ext.cluster]);
+    for (let i = 0; i < ext.allowedHeaders.length; i++) {
+      const name = unchecked(ext.allowedHeaders[i]);
+      const v = getHeader(MapType.REQUEST_HEADERS, name);
+      if (v !== null) headers.push([name, v]);
+    }
+    const token = httpCall(ext.cluster, headers, "", ext.timeoutMs);
+    if (token == 0) return this.extFailed(ext, false) ? Action.CONTINUE : Action.PAUSE;
+    awaitCallout(token, this.id);
+    return Action.PAUSE;
+  }
+
+  /** Fail open (true: caller continues) or send the error reply (false). */
+  private extFailed(ext: ExtAuth, resume: bool): bool {
+    if (ext.failureModeAllow) {
+      addHeader(MapType.REQUEST_HEADERS, FAILURE_MODE_HEADER, "true");
+      if (resume) continueRequest();
+      return true;
+    }
+    R.externalError();
+    return false;
+  }
+
+  onHttpCallResponse(token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
+    const plugin = this.auth.plugin;
+    if (plugin === null) return;
+    const ext = plugin.config.ext;
+    if (ext === null) return;
+    // No headers = reset / no upstream (abi.md §9).
+    if (numHeaders == 0) {
+      this.extFailed(ext, true);
+      return;
+    }
+    const statusText = getHeader(MapType.HTTP_CALL_RESPONSE_HEADERS, ":status");
+    const status = parseStatus(statusText);
+    if (status == 200) {
+      for (let i = 0; i < ext.allowedUpstreamHeaders.length; i++) {
+        const name = unchecked(ext.allowedUpstreamHeaders[i]);
+        const v = getHeader(MapType.HTTP_CALL_RESPONSE_HEADERS, name);
+        if (v !== null) replaceHeader(MapType.REQUEST_HEADERS, name, sanitizeHeaderValue(v));
+      }
+      continueRequest();
+      return;
+    }
+    // 5xx (a timeout arrives as Envoy's 504) or an unusable status is an error, not a decision.
+    if (status < 200 || status >= 500) {
+      this.extFailed(ext, true);
+      return;
+    }
+    const size = bodySize < MAX_EXT_BODY ? bodySize : MAX_EXT_BODY;
+    const buf = size > 0 ? getBuffer(BufferType.HTTP_CALL_RESPONSE_BODY, 0, size) : new ArrayBuffer(0);
+    const body = String.UTF8.decode(buf, false);
+    const headers = new Array<string[]>();
+    for (let i = 0; i < ext.allowedClientHeaders.length; i++) {
+      const name = unchecked(ext.allowedClientHeaders[i]);
+      const v = getHeader(MapType.HTTP_CALL_RESPONSE_HEADERS, name);
+      if (v !== null) headers.push([name, sanitizeHeaderValue(v)]);
+    }
+    R.externallyDenied(<u32>status, body, headers);
+  }
+}
+
+/** claims_to_headers: override replaces (and, with the claim absent, removes a client copy); otherwise an existing header wins. */
+function applyClaims(jwt: JwtAuth, values: Array<string | null>): void {
+  const n = min(jwt.claimsToHeaders.length, values.length);
+  for (let i = 0; i < n; i++) {
+    const c = unchecked(jwt.claimsToHeaders[i]);
+    const v = unchecked(values[i]);
+    if (c.overrides) {
+      if (v !== null) replaceHeader(MapType.REQUEST_HEADERS, c.header, v);
+      else removeHeader(MapType.REQUEST_HEADERS, c.header);
+    } else if (v !== null && getHeader(MapType.REQUEST_HEADERS, c.header) === null) {
+      addHeader(MapType.REQUEST_HEADERS, c.header, v);
+    }
+  }
+}
+
+/** The numeric :status of a response, or -1. */
+export function parseStatus(s: string | null): i32 {
+  if (s === null || s.length != 3) return -1;
+  let v = 0;
+  for (let i = 0; i < 3; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return -1;
+    v = v * 10 + (c - 0x30);
+  }
+  return v;
+}
+
+/** Drops leading and trailing spaces and tabs only. */
+function trimOws(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && isOws(s.charCodeAt(a))) a++;
+  while (b > a && isOws(s.charCodeAt(b - 1))) b--;
+  return a == 0 && b == s.length ? s : s.substring(a, b);
+}
