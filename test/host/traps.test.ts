@@ -1,0 +1,130 @@
+// Failures (abi.md §14), restricted callbacks (§1.5) and link checks (§1.1, §1.6): the VM is marked failed,
+// the message is logged once, streams get 503 wasm_fail_stream (or pass with fail_open), load errors carry
+// Envoy's messages, and Node never crashes.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { HostEnv, Plugin, PluginLoadError } from "../../tools/host/index.ts";
+import { PluginTester } from "../../tools/host/testing.ts";
+import { callbacks, fixture, probe } from "./fixtures.ts";
+
+for (const target of ["release", "debug"] as const) {
+  test(`trap in on_request_headers (${target}): VM failed, logged once, 503 wasm_fail_stream, response callbacks skipped`, async () => {
+    const t = await PluginTester.load({ wasm: await fixture("trap", "index", target), workers: 2 });
+    const ok = await t.exchange({});
+    assert.equal(ok.header("x-trap-seen"), "no");
+    const res = await t.exchange({ headers: [["x-trap", "1"]] });
+    assert.equal(res.status, 503);
+    assert.equal(res.details, "wasm_fail_stream");
+    assert.equal(res.body, "");
+    assert.equal(res.header("x-trap-seen"), undefined);
+    assert.equal(res.upstreamRequest, null);
+    const failures = t.logs.filter((l) => l.message.startsWith("Wasm VM failed"));
+    assert.equal(failures.length, 1);
+    assert.equal(failures[0].levelName, "error");
+    assert.match(failures[0].message, /Function: proxy_on_request_headers failed: Uncaught RuntimeError: unreachable/);
+    assert.equal(failures[0].worker, 0);
+    // The worker's VM stays dead: next streams on worker 0 get the 503 without touching the VM, once each.
+    const again = await t.exchange({});
+    assert.equal(again.status, 503);
+    assert.equal(t.logs.filter((l) => l.message.startsWith("Wasm VM failed")).length, 1);
+    // Worker 1 is another VM and keeps working.
+    const other = await t.exchange({ worker: 1 });
+    assert.equal(other.status, 200);
+    assert.equal(other.header("x-trap-seen"), "no");
+  });
+}
+
+test("fail_open: the failed filter is bypassed (request reaches upstream), now and for later streams", async () => {
+  const t = await PluginTester.load({ wasm: await fixture("trap", "index", "release"), failOpen: true });
+  const res = await t.exchange({ headers: [["x-trap", "1"]] });
+  assert.equal(res.status, 200);
+  assert.ok(res.upstreamRequest);
+  assert.equal(res.header("x-trap-seen"), undefined);
+  const later = await t.exchange({});
+  assert.equal(later.status, 200);
+  assert.equal(later.header("x-trap-seen"), undefined, "the plugin no longer runs");
+});
+
+test("a trap on the response path: 503 goes straight downstream", async () => {
+  const t = await PluginTester.load({ wasm: await probe() });
+  const res = await t.exchange({ headers: [["x-probe-response-headers", "trap"]], upstream: () => ({ status: 200, body: "secret" }) });
+  assert.equal(res.status, 503);
+  assert.equal(res.body, "");
+  assert.equal(res.details, "wasm_fail_stream");
+});
+
+test("a trap in on_log / on_done: no crash, VM failed, no further callbacks (on_delete skipped)", async () => {
+  const t = await PluginTester.load({ wasm: await probe() });
+  const res = await t.exchange({ headers: [["x-probe-log", "trap"]] });
+  assert.equal(res.status, 200);
+  assert.deepEqual(callbacks(t.logs).slice(-1), ["on_log 2"]);
+  assert.ok(t.plugin.vms[0].failed);
+});
+
+test("a trap in on_configure rejects the plugin with Envoy's failure message", async () => {
+  const t = await PluginTester.load({ wasm: await probe(), configuration: "on_configure=trap" });
+  assert.equal(t.configured, false);
+  assert.equal(t.loadError!.phase, "configure");
+  assert.match(t.loadError!.message, /Function: proxy_on_configure failed: Uncaught RuntimeError: unreachable/);
+});
+
+test("a trap in on_tick marks the VM failed; later streams on that worker get 503", async () => {
+  const { ManualClock } = await import("../../tools/host/index.ts");
+  const clock = new ManualClock();
+  const t = await PluginTester.load({ wasm: await probe(), clock, configuration: "on_configure=set_tick 10\non_tick=trap" });
+  clock.advance(10);
+  assert.ok(t.plugin.vms[0].failed);
+  clock.advance(100);
+  assert.equal(callbacks(t.logs).filter((c) => c.startsWith("on_tick")).length, 1, "no ticks after the failure");
+  assert.equal((await t.exchange({})).status, 503);
+});
+
+test("restricted callbacks: a host call other than the allow-list during _initialize fails the VM start", async () => {
+  const t = await PluginTester.load({ wasm: await fixture("probe", "init-restricted") });
+  assert.equal(t.configured, false);
+  assert.equal(t.loadError!.phase, "start");
+  assert.match(t.loadError!.message, /Function: _initialize failed: restricted_callback/);
+  assert.ok(t.logs.some((l) => l.message === "initializing"), "proxy_log is allowed during _initialize");
+});
+
+test("restricted callbacks: the guest malloc may call proxy_log but nothing else", async () => {
+  const t = await PluginTester.load({ wasm: await fixture("probe", "malloc-restricted"), configuration: "{}" });
+  assert.equal(t.configured, false);
+  assert.match(t.loadError!.message, /restricted_callback: env.proxy_get_current_time_nanoseconds may not be called from the allocator/);
+  assert.ok(t.logs.some((l) => l.message === "malloc called"));
+});
+
+test("link checks: Envoy's load errors for missing imports, wrong import types, env.abort, no ABI marker, bad callback signature", async () => {
+  const env = new HostEnv();
+  const cases: Array<[string, RegExp]> = [
+    ["missing-import", /^Failed to load Wasm module due to a missing import: env\.proxy_clear_route_cache$/],
+    ["bad-signature", /^Failed to load Wasm module due to an import type mismatch: env\.proxy_log, want: i32 i32 -> i32, but host exports: i32 i32 i32 -> i32$/],
+    ["env-abort", /missing import: env\.abort$/],
+    ["no-abi", /^Missing or unknown Proxy-Wasm ABI version$/],
+    ["bad-callback", /^Bad function signature for: proxy_on_request_headers$/],
+  ];
+  for (const [name, re] of cases) {
+    const wasm = await fixture("probe", name);
+    await assert.rejects(() => Plugin.load(env, { wasm }), (e: unknown) => {
+      assert.ok(e instanceof PluginLoadError, name);
+      assert.equal((e as PluginLoadError).phase, "load");
+      assert.match((e as Error).message, re, name);
+      return true;
+    });
+  }
+  assert.ok(env.logs.some((l) => l.levelName === "critical" && l.message.startsWith("Unable to create Wasm HTTP filter")));
+});
+
+test("garbage bytes are a load error, not a crash", async () => {
+  await assert.rejects(() => Plugin.load(new HostEnv(), { wasm: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]) }), PluginLoadError);
+});
+
+test("an AssemblyScript throw: the abort message is logged at critical, then the VM fails (release build)", async () => {
+  const t = await PluginTester.load({ wasm: await fixture("trap", "index", "release") });
+  const res = await t.exchange({ headers: [["x-throw", "1"]] });
+  assert.equal(res.status, 503);
+  const critical = t.logsAt("critical");
+  assert.equal(critical.length, 1);
+  assert.match(critical[0], /^abort: boom from the plugin at test\/fixtures\/trap\/index\.ts:\d+:\d+$/);
+  assert.equal(t.logs.filter((l) => l.message.startsWith("Wasm VM failed")).length, 1);
+});

@@ -1,0 +1,100 @@
+// Time for the host: wall clock (proxy_get_current_time_nanoseconds, WASI clock_time_get, request.time),
+// monotonic clock and timers (tick period, http call timeouts). Tests inject a ManualClock (abi.md §8, §12).
+
+export interface Clock {
+  /** Wall-clock nanoseconds since the Unix epoch. */
+  nowNanos(): bigint;
+  monotonicNanos(): bigint;
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(h: unknown): void;
+}
+
+export class RealClock implements Clock {
+  nowNanos(): bigint {
+    // Date.now() has ms resolution; add the sub-ms part of the monotonic clock for distinct values.
+    return BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+  }
+  monotonicNanos(): bigint {
+    return process.hrtime.bigint();
+  }
+  setTimer(fn: () => void, ms: number): unknown {
+    const t = setTimeout(() => {
+      try {
+        fn();
+      } catch (e) {
+        console.error("tollgate host: timer callback failed:", e);
+      }
+    }, ms);
+    // Plugin ticks must not keep a CLI process alive on their own.
+    t.unref?.();
+    return t;
+  }
+  clearTimer(h: unknown): void {
+    clearTimeout(h as NodeJS.Timeout);
+  }
+}
+
+interface ManualTimer {
+  due: number;
+  seq: number;
+  fn: () => void;
+  cancelled: boolean;
+}
+
+/** A clock that only moves when the test calls advance(); timers fire in due order during advance. */
+export class ManualClock implements Clock {
+  private nowMs: number;
+  private monoMs = 0;
+  private timers: ManualTimer[] = [];
+  private seq = 0;
+
+  constructor(startMs = Date.UTC(2026, 0, 1)) {
+    this.nowMs = startMs;
+  }
+
+  nowNanos(): bigint {
+    return BigInt(Math.round(this.nowMs * 1e6));
+  }
+  monotonicNanos(): bigint {
+    return BigInt(Math.round(this.monoMs * 1e6));
+  }
+  /** Current wall-clock time in ms. */
+  nowMillis(): number {
+    return this.nowMs;
+  }
+  setTimer(fn: () => void, ms: number): unknown {
+    const t: ManualTimer = { due: this.monoMs + Math.max(0, ms), seq: this.seq++, fn, cancelled: false };
+    this.timers.push(t);
+    return t;
+  }
+  clearTimer(h: unknown): void {
+    const t = h as ManualTimer;
+    if (t) t.cancelled = true;
+    this.timers = this.timers.filter((x) => x !== t);
+  }
+  /** Number of armed timers. */
+  pendingTimers(): number {
+    return this.timers.length;
+  }
+  /** Moves time forward by `ms`, firing every timer that becomes due (including ones armed while firing). */
+  advance(ms: number): void {
+    const end = this.monoMs + ms;
+    for (;;) {
+      let next: ManualTimer | undefined;
+      for (const t of this.timers) {
+        if (t.due <= end && (!next || t.due < next.due || (t.due === next.due && t.seq < next.seq))) next = t;
+      }
+      if (!next) break;
+      this.timers = this.timers.filter((x) => x !== next);
+      this.nowMs += next.due - this.monoMs;
+      this.monoMs = next.due;
+      if (!next.cancelled) next.fn();
+    }
+    this.nowMs += end - this.monoMs;
+    this.monoMs = end;
+  }
+  /** Sets the wall clock (monotonic time and timers are unaffected). */
+  setWallClock(ms: number): void {
+    this.nowMs = ms;
+  }
+}

@@ -1,0 +1,151 @@
+// proxy_http_call and its completion (abi.md §9), plus the gRPC call entry points (§10), which tollgate
+// plugins do not use: they validate like Envoy and then refuse (InternalFailure), logged once.
+import { R } from "./abi.ts";
+import type { RootContext } from "./context.ts";
+import type { CalloutResponse } from "./env.ts";
+import { HeaderMap, type HeaderList, lowerKey } from "./header-map.ts";
+import { parsePairs } from "./pairs.ts";
+import type { WasmVm } from "./vm.ts";
+
+export interface HttpCallState {
+  token: number;
+  cancel(): void;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Envoy router replies that reach on_http_call_response through the success path (abi.md §9). */
+function routerReply(status: number, body: string): { headers: HeaderList; body: Uint8Array; trailers: HeaderList } {
+  return {
+    headers: [[":status", String(status)], ["content-length", String(body.length)], ["content-type", "text/plain"]],
+    body: Buffer.from(body),
+    trailers: [],
+  };
+}
+
+/** Delivers a finished http call to the root context that owns it. */
+export function completeHttpCall(vm: WasmVm, root: RootContext, token: number, resp: CalloutResponse): void {
+  if (!root.httpCalls.has(token)) return;
+  root.httpCalls.get(token)!.cancel();
+  root.httpCalls.delete(token);
+  if (vm.failed || root.deleted) return;
+  if (vm.depth > 0) {
+    // Completions arriving during a VM call are deferred (E-CTX onHttpCallSuccess).
+    root.httpCalls.set(token, { token, cancel() {} });
+    vm.defer(() => completeHttpCall(vm, root, token, resp));
+    return;
+  }
+  const f = vm.ex.proxy_on_http_call_response;
+  let r: { headers: HeaderList; body: Uint8Array; trailers: HeaderList } | null;
+  if ("failure" in resp) {
+    if (resp.failure === "timeout") r = routerReply(504, "upstream request timeout");
+    else if (resp.failure === "no_cluster") r = routerReply(503, "no healthy upstream");
+    else r = null;
+  } else {
+    const body = resp.body === undefined ? EMPTY : typeof resp.body === "string" ? Buffer.from(resp.body) : resp.body;
+    r = { headers: resp.headers, body, trailers: resp.trailers ?? [] };
+  }
+  if (!f) return;
+  if (!r) {
+    root.statusCode = R.BrokenConnection;
+    root.statusMessage = "reset";
+    try {
+      vm.invoke(root, "proxy_on_http_call_response", f, root.id, token, 0, 0, 0);
+    } finally {
+      root.statusMessage = "";
+    }
+    return;
+  }
+  const headers = new HeaderMap("response", r.headers);
+  const trailers = new HeaderMap("response-trailers", r.trailers);
+  root.inCallResponse = { headers, body: r.body, trailers };
+  try {
+    vm.invoke(root, "proxy_on_http_call_response", f, root.id, token, headers.size, r.body.length, trailers.size);
+  } finally {
+    root.inCallResponse = null;
+  }
+}
+
+export function httpCallsImports(vm: WasmVm) {
+  let grpcWarned = false;
+  const grpcRefused = (upstreamPtr: number, upstreamSize: number): number => {
+    if (!vm.inBounds(upstreamPtr, upstreamSize)) return R.InvalidMemoryAccess;
+    if (!vm.env.clusterExists(vm.latin1(upstreamPtr, upstreamSize))) return R.ParseFailure;
+    if (!grpcWarned) {
+      grpcWarned = true;
+      vm.env.log(3, "tollgate host: gRPC callouts are not supported by the embedded engine", vm.who(false), "host");
+    }
+    return R.InternalFailure;
+  };
+  const grpcToken = (token: number): number => ((token >>> 0) % 4 === 0 ? R.BadArgument : R.NotFound);
+  return {
+    proxy_http_call(upstreamPtr: number, upstreamSize: number, headersPtr: number, headersSize: number, bodyPtr: number,
+      bodySize: number, trailersPtr: number, trailersSize: number, timeoutMs: number, retToken: number): number {
+      if (!vm.setU32(retToken, 0)) return R.InvalidMemoryAccess;
+      if (!vm.inBounds(upstreamPtr, upstreamSize) || !vm.inBounds(headersPtr, headersSize) ||
+        !vm.inBounds(bodyPtr, bodySize) || !vm.inBounds(trailersPtr, trailersSize)) return R.InvalidMemoryAccess;
+      if ((timeoutMs | 0) < 0) return R.BadArgument;
+      const cluster = vm.latin1(upstreamPtr, upstreamSize);
+      if (!vm.env.clusterExists(cluster)) return R.BadArgument;
+      const headers: HeaderList = parsePairs(vm.buf, headersPtr >>> 0, headersSize >>> 0).map(([k, v]) => [lowerKey(k), v]);
+      const has = (k: string) => headers.some((h) => h[0] === k);
+      if (!has(":path") || !has(":method") || !(has(":authority") || has("host"))) return R.BadArgument;
+      const body = vm.bytes(bodyPtr, bodySize);
+      const trailers: HeaderList = parsePairs(vm.buf, trailersPtr >>> 0, trailersSize >>> 0).map(([k, v]) => [lowerKey(k), v]);
+      if (body.length > 0) {
+        const i = headers.findIndex((h) => h[0] === "content-length");
+        if (i >= 0) headers.splice(i, 1);
+        headers.push(["content-length", String(body.length)]);
+      }
+      const root = vm.rootOfCurrent();
+      const callouts = vm.env.callouts;
+      if (!root || !callouts) return R.InternalFailure;
+      vm.nextHttpCallId += 4;
+      const token = vm.nextHttpCallId;
+      const abort = new AbortController();
+      let timer: unknown = null;
+      const state: HttpCallState = {
+        token,
+        cancel() {
+          if (timer !== null) vm.env.clock.clearTimer(timer);
+          timer = null;
+          abort.abort();
+        },
+      };
+      root.httpCalls.set(token, state);
+      const timeout = timeoutMs >>> 0;
+      if (timeout > 0) {
+        timer = vm.env.clock.setTimer(() => {
+          timer = null;
+          completeHttpCall(vm, root, token, { failure: "timeout" });
+        }, timeout);
+      }
+      let p: Promise<CalloutResponse>;
+      try {
+        p = Promise.resolve(callouts({ cluster, headers, body, trailers, timeoutMs: timeout, plugin: vm.plugin.name, worker: vm.worker, token }, abort.signal));
+      } catch (e) {
+        p = Promise.reject(e);
+      }
+      p.then(
+        (resp) => completeHttpCall(vm, root, token, resp),
+        () => completeHttpCall(vm, root, token, { failure: "reset" }),
+      ).catch((e) => vm.env.internalError("http call completion", e));
+      return vm.setU32(retToken, token) ? R.Ok : R.InvalidMemoryAccess;
+    },
+    proxy_grpc_call(upstreamPtr: number, upstreamSize: number): number {
+      return grpcRefused(upstreamPtr, upstreamSize);
+    },
+    proxy_grpc_stream(upstreamPtr: number, upstreamSize: number): number {
+      return grpcRefused(upstreamPtr, upstreamSize);
+    },
+    proxy_grpc_send(token: number): number {
+      return grpcToken(token);
+    },
+    proxy_grpc_close(token: number): number {
+      return grpcToken(token);
+    },
+    proxy_grpc_cancel(token: number): number {
+      return grpcToken(token);
+    },
+  };
+}

@@ -1,0 +1,93 @@
+// Logging, time, status, effective context, proxy_done and foreign functions (abi.md §2.8, §12).
+import { deflateSync, inflateSync } from "node:zlib";
+import { R } from "./abi.ts";
+import { HttpFilterContext } from "./context.ts";
+import type { WasmVm } from "./vm.ts";
+
+type Foreign = (vm: WasmVm, args: Uint8Array) => { result: number; value?: Uint8Array };
+
+/** Foreign functions Envoy registers (E-FOREIGN) that make sense without Envoy internals. */
+const BUILTIN_FOREIGN: Record<string, Foreign> = {
+  clear_route_cache(vm) {
+    const c = vm.ctx();
+    if (c instanceof HttpFilterContext && c.cb) c.cb.clearRouteCache();
+    return { result: R.Ok };
+  },
+  compress(_vm, args) {
+    try {
+      return { result: R.Ok, value: deflateSync(args) };
+    } catch {
+      return { result: R.SerializationFailure };
+    }
+  },
+  uncompress(_vm, args) {
+    try {
+      return { result: R.Ok, value: inflateSync(args) };
+    } catch {
+      return { result: R.SerializationFailure };
+    }
+  },
+};
+
+export function logsImports(vm: WasmVm) {
+  const env = vm.env;
+  return {
+    proxy_log(level: number, ptr: number, size: number): number {
+      if (level >>> 0 > 5) return R.BadArgument;
+      if (!vm.inBounds(ptr, size)) return R.InvalidMemoryAccess;
+      if (level < env.logLevel) return R.Ok;
+      env.log(level, vm.utf8(ptr, size), vm.who(vm.ctx().kind === 2));
+      return R.Ok;
+    },
+    proxy_get_log_level(retLevel: number): number {
+      return vm.setU32(retLevel, env.logLevel) ? R.Ok : R.InvalidMemoryAccess;
+    },
+    proxy_get_current_time_nanoseconds(retTime: number): number {
+      return vm.setU64(retTime, env.clock.nowNanos()) ? R.Ok : R.InvalidMemoryAccess;
+    },
+    proxy_get_status(retCode: number, retMsgPtr: number, retMsgSize: number): number {
+      const root = vm.rootOfCurrent();
+      if (!vm.setU32(retCode, root ? root.statusCode : 0)) return R.InvalidMemoryAccess;
+      return vm.copyOut(root ? root.statusMessage : "", retMsgPtr, retMsgSize);
+    },
+    proxy_set_effective_context(id: number): number {
+      const c = vm.contexts.get(id >>> 0);
+      if (!c) return R.BadArgument;
+      vm.effective = c;
+      return R.Ok;
+    },
+    proxy_done(): number {
+      const root = vm.rootOfCurrent();
+      if (!root || !root.pendingDone) return R.NotFound;
+      root.pendingDone = false;
+      vm.defer(() => root.delete());
+      return R.Ok;
+    },
+    proxy_call_foreign_function(namePtr: number, nameSize: number, argsPtr: number, argsSize: number, retPtr: number, retSize: number): number {
+      if (!vm.inBounds(namePtr, nameSize) || !vm.inBounds(argsPtr, argsSize)) return R.InvalidMemoryAccess;
+      const name = vm.latin1(namePtr, nameSize);
+      const args = vm.bytes(argsPtr, argsSize);
+      const custom = env.foreignFunctions.get(name);
+      let out: { result: number; value?: Uint8Array };
+      if (custom) {
+        const v = custom(args);
+        out = { result: R.Ok, value: v ?? undefined };
+      } else if (BUILTIN_FOREIGN[name]) {
+        out = BUILTIN_FOREIGN[name](vm, args);
+      } else {
+        return R.NotFound;
+      }
+      if (out.result === R.Ok && retPtr !== 0) {
+        const r = vm.copyOut(out.value ?? new Uint8Array(0), retPtr, retSize);
+        if (r !== R.Ok) return r;
+      }
+      return out.result;
+    },
+    pthread_equal(a: number, b: number): number {
+      return a === b ? 1 : 0;
+    },
+    emscripten_notify_memory_growth(_i: number): number {
+      return 0;
+    },
+  };
+}

@@ -1,0 +1,207 @@
+// A configured plugin (Envoy's Wasm HTTP filter config): the module is linked like Envoy links it
+// (abi.md §1.1, §1.6), a canary VM validates the configuration on the "main thread" (§2.1 step 3), then
+// one VM per worker is started and configured (§2.1 step 4, §2.2). createFilter() gives the stream filter.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { basename, isAbsolute, join } from "node:path";
+import { repoRoot } from "../paths.ts";
+import { HttpFilterContext } from "./context.ts";
+import type { HostEnv, LogRecord } from "./env.ts";
+import type { BodyBuffer, FilterCallbacks, HttpFilter, StreamInfo } from "./filter-api.ts";
+import type { HeaderMap } from "./header-map.ts";
+import { abiVersion, type AbiVersion, formatType, readModuleInfo, sameType } from "./link.ts";
+import { callbackSignatures, hostSignatures } from "./signatures.ts";
+import { type PluginConfig, VmLoadError, WasmVm } from "./vm.ts";
+
+export interface PluginSpec {
+  /** Path to a .wasm (relative to the cwd or the repository root) or the module bytes. */
+  wasm: string | Uint8Array;
+  /** Plugin name (Envoy `config.name`); default: the file name without .wasm. */
+  name?: string;
+  /** root_id; default: the name. */
+  rootId?: string;
+  /** vm_id (shared data / queue partition); default "" as in Envoy. */
+  vmId?: string;
+  vmConfig?: string | object;
+  /** Plugin configuration: an object is passed as JSON (google.protobuf.Struct), a string raw. */
+  configuration?: string | object;
+  failOpen?: boolean;
+  /** VMs = simulated worker threads (default 1). */
+  workers?: number;
+  allowOnHeadersStopIteration?: boolean;
+  /** Serve top-level route_name / cluster_name / node (Envoy < 1.33, Higress); default true. */
+  legacyXdsAliases?: boolean;
+  /** Run a canary VM that validates the config first, as Envoy does (default true). */
+  canary?: boolean;
+}
+
+export class PluginLoadError extends Error {
+  constructor(readonly phase: "load" | "start" | "configure", message: string, readonly logs: LogRecord[]) {
+    super(message);
+    this.name = "PluginLoadError";
+  }
+}
+
+interface Compiled {
+  module: WebAssembly.Module;
+  abi: AbiVersion;
+  bytes: number;
+}
+const compiled = new Map<string, Promise<Compiled>>();
+
+function resolveWasmPath(p: string): string {
+  if (isAbsolute(p) || existsSync(p)) return p;
+  const r = join(repoRoot(), p);
+  return existsSync(r) ? r : p;
+}
+
+/** Envoy's load-time checks; throws PluginLoadError("load") with Envoy's message. */
+export function linkCheck(bytes: Uint8Array): AbiVersion {
+  let info;
+  try {
+    info = readModuleInfo(bytes);
+  } catch (e) {
+    throw new PluginLoadError("load", `Failed to load Wasm code: ${(e as Error).message}`, []);
+  }
+  const abi = abiVersion(info);
+  if (!abi) throw new PluginLoadError("load", "Missing or unknown Proxy-Wasm ABI version", []);
+  const host = hostSignatures(abi);
+  for (const imp of info.imports) {
+    if (imp.kind === "memory" || imp.kind === "table") continue;
+    const want = imp.kind === "function" ? host.get(imp.module)?.get(imp.name) : undefined;
+    if (!want) throw new PluginLoadError("load", `Failed to load Wasm module due to a missing import: ${imp.module}.${imp.name}`, []);
+    if (!sameType(imp.type!, want)) {
+      throw new PluginLoadError("load",
+        `Failed to load Wasm module due to an import type mismatch: ${imp.module}.${imp.name}, want: ${formatType(imp.type!)}, but host exports: ${formatType(want)}`, []);
+    }
+  }
+  const cbs = callbackSignatures(abi);
+  for (const e of info.exports) {
+    const want = e.kind === "function" ? cbs.get(e.name) : undefined;
+    if (want && !sameType(e.type!, want)) throw new PluginLoadError("load", `Bad function signature for: ${e.name}`, []);
+  }
+  return abi;
+}
+
+async function compile(bytes: Uint8Array): Promise<Compiled> {
+  const key = createHash("sha256").update(bytes).digest("hex");
+  let p = compiled.get(key);
+  if (!p) {
+    p = (async () => {
+      const abi = linkCheck(bytes);
+      const module = await WebAssembly.compile(bytes as BufferSource);
+      return { module, abi, bytes: bytes.length };
+    })();
+    compiled.set(key, p);
+    p.catch(() => compiled.delete(key));
+  }
+  return p;
+}
+
+/** A filter for a plugin whose VM failed with fail_open: Envoy does not add it at all (abi.md §14). */
+class PassThroughFilter implements HttpFilter {
+  setCallbacks(_cb: FilterCallbacks): void {}
+  decodeHeaders(_h: HeaderMap, _e: boolean): number { return 0; }
+  decodeData(_b: BodyBuffer, _e: boolean): number { return 0; }
+  decodeTrailers(_t: HeaderMap): number { return 0; }
+  encodeHeaders(_h: HeaderMap, _e: boolean): number { return 0; }
+  encodeData(_b: BodyBuffer, _e: boolean): number { return 0; }
+  encodeTrailers(_t: HeaderMap): number { return 0; }
+  onLog(): void {}
+  onDestroy(): void {}
+}
+
+function configBytes(v: string | object | undefined): Uint8Array {
+  if (v === undefined) return new Uint8Array(0);
+  return Buffer.from(typeof v === "string" ? v : JSON.stringify(v), "utf8");
+}
+
+export class Plugin {
+  readonly vms: WasmVm[] = [];
+  closed = false;
+
+  private constructor(readonly env: HostEnv, readonly config: PluginConfig, readonly spec: PluginSpec, readonly wasmBytes: number) {}
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** Links, validates (canary) and starts one VM per worker. Throws PluginLoadError. */
+  static async load(env: HostEnv, spec: PluginSpec): Promise<Plugin> {
+    const path = typeof spec.wasm === "string" ? resolveWasmPath(spec.wasm) : null;
+    const name = spec.name ?? (path ? basename(path).replace(/(\.debug)?\.wasm$/, "") : "plugin");
+    let bytes: Uint8Array;
+    if (path) {
+      if (!existsSync(path)) throw new PluginLoadError("load", `${spec.wasm}: no such file (build it with 'tollgate build')`, []);
+      bytes = readFileSync(path);
+    } else {
+      bytes = spec.wasm as Uint8Array;
+    }
+    const firstLog = env.logs.length;
+    const logsSince = () => env.logs.slice(firstLog).filter((l) => l.plugin === name || l.plugin === "");
+    let c: Compiled;
+    try {
+      c = await compile(bytes);
+    } catch (e) {
+      const msg = e instanceof PluginLoadError ? e.message : `Failed to load Wasm code: ${(e as Error).message}`;
+      env.log(5, `Unable to create Wasm HTTP filter ${name}: ${msg}`, { plugin: name, rootId: spec.rootId ?? name, vmId: spec.vmId ?? "", worker: -1, stream: false }, "host");
+      throw new PluginLoadError("load", msg, logsSince());
+    }
+    const config: PluginConfig = {
+      name,
+      rootId: spec.rootId ?? name,
+      vmId: spec.vmId ?? "",
+      vmConfig: configBytes(spec.vmConfig),
+      configuration: configBytes(spec.configuration),
+      failOpen: spec.failOpen ?? false,
+      allowOnHeadersStopIteration: spec.allowOnHeadersStopIteration ?? false,
+      legacyXdsAliases: spec.legacyXdsAliases ?? true,
+    };
+    const plugin = new Plugin(env, config, spec, c.bytes);
+    // Like Envoy's base VM, the plugin holds its vm_id for its lifetime, so data the canary wrote survives.
+    env.sharedData.retain(config.vmId);
+    const workers = Math.max(1, spec.workers ?? 1);
+    const indexes = [...(spec.canary === false ? [] : [-1]), ...Array.from({ length: workers }, (_, i) => i)];
+    for (const w of indexes) {
+      let vm: WasmVm;
+      try {
+        vm = new WasmVm(env, config, c.module, c.abi, w);
+      } catch (e) {
+        plugin.close();
+        const msg = e instanceof VmLoadError || e instanceof WebAssembly.LinkError ? e.message : `Failed to instantiate: ${(e as Error).message}`;
+        env.log(5, `Unable to create Wasm HTTP filter ${name}: ${msg}`, { plugin: name, rootId: config.rootId, vmId: config.vmId, worker: w, stream: false }, "host");
+        throw new PluginLoadError("load", msg, logsSince());
+      }
+      const failure = !vm.startVm()
+        ? { phase: "start" as const, message: vm.failure }
+        : vm.startPlugin();
+      if (failure) {
+        vm.shutdown();
+        plugin.close();
+        const msg = `Unable to create Wasm HTTP filter ${name}: ${failure.message}`;
+        env.log(5, msg, { plugin: name, rootId: config.rootId, vmId: config.vmId, worker: w, stream: false }, "host");
+        throw new PluginLoadError(failure.phase, msg, logsSince());
+      }
+      if (w < 0) vm.shutdown(); // the canary is killed after validating (abi.md §2.1 step 3)
+      else plugin.vms.push(vm);
+    }
+    return plugin;
+  }
+
+  /** The stream filter for a new request on `worker` (Envoy createFilter). */
+  createFilter(worker = 0, info?: StreamInfo): HttpFilter {
+    const vm = this.vms[worker % this.vms.length];
+    if (vm.failed && this.config.failOpen) return new PassThroughFilter();
+    const f = new HttpFilterContext(vm, vm.root!, info);
+    (f as { name?: string }).name = this.config.name;
+    return f;
+  }
+
+  /** Shuts every VM down (root contexts get on_done / on_delete). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const vm of this.vms) vm.shutdown();
+    this.env.sharedData.release(this.config.vmId, this.env.queues);
+  }
+}

@@ -1,0 +1,79 @@
+// Stream control from the guest: proxy_send_local_response (abi.md §5), proxy_continue_stream and
+// proxy_close_stream (§2.5), and the ABI 0.1.0 proxy_continue_request/response/clear_route_cache.
+// All of them act after the current VM call returns (Envoy defers them, §2.6).
+import { R } from "./abi.ts";
+import { HttpFilterContext } from "./context.ts";
+import { parsePairs } from "./pairs.ts";
+import type { WasmVm } from "./vm.ts";
+
+const STREAM_REQUEST = 0;
+const STREAM_RESPONSE = 1;
+const STREAM_DOWNSTREAM = 2;
+const STREAM_UPSTREAM = 3;
+
+export function streamImports(vm: WasmVm) {
+  const continueStream = (type: number): number => {
+    if (type >>> 0 > STREAM_UPSTREAM) return R.BadArgument;
+    const c = vm.ctx();
+    if (type === STREAM_UPSTREAM) return R.Unimplemented;
+    if (!(c instanceof HttpFilterContext) || !c.cb) return R.Ok;
+    const cb = c.cb;
+    if (type === STREAM_REQUEST) {
+      vm.defer(() => cb.continueDecoding());
+      c.requestHeaders = null;
+      c.requestBody = null;
+      c.requestTrailers = null;
+    } else if (type === STREAM_RESPONSE) {
+      vm.defer(() => cb.continueEncoding());
+      c.responseHeaders = null;
+      c.responseBody = null;
+      c.responseTrailers = null;
+    }
+    return R.Ok;
+  };
+  const imports: Record<string, (...a: number[]) => number> = {
+    proxy_send_local_response(status: number, detailsPtr: number, detailsSize: number, bodyPtr: number, bodySize: number,
+      headersPtr: number, headersSize: number, grpcStatus: number): number {
+      if (!vm.inBounds(detailsPtr, detailsSize) || !vm.inBounds(bodyPtr, bodySize) || !vm.inBounds(headersPtr, headersSize)) {
+        return R.InvalidMemoryAccess;
+      }
+      const details = vm.latin1(detailsPtr, detailsSize).replace(/\s/g, "_");
+      const body = vm.bytes(bodyPtr, bodySize);
+      const headers = parsePairs(vm.buf, headersPtr >>> 0, headersSize >>> 0);
+      vm.stopNext = true;
+      const c = vm.ctx();
+      if (c instanceof HttpFilterContext && c.cb) {
+        const cb = c.cb;
+        const g = grpcStatus | 0;
+        vm.defer(() => cb.sendLocalReply(status >>> 0, body, headers, g >= 0 && g <= 16 ? g : null, details));
+      }
+      return R.Ok;
+    },
+    proxy_close_stream(type: number): number {
+      if (type >>> 0 > STREAM_UPSTREAM) return R.BadArgument;
+      const c = vm.ctx();
+      if (!(c instanceof HttpFilterContext) || !c.cb) return R.Ok;
+      const cb = c.cb;
+      if (type === STREAM_REQUEST || type === STREAM_RESPONSE) {
+        const info = cb.streamInfo();
+        if (!info.responseCodeDetails) info.responseCodeDetails = "wasm_close_stream";
+        vm.defer(() => cb.resetStream("wasm_close_stream"));
+      } else {
+        vm.defer(() => cb.resetStream(type === STREAM_DOWNSTREAM ? "wasm_downstream_close" : "wasm_upstream_close"));
+      }
+      return R.Ok;
+    },
+  };
+  if (vm.abi === "0_1_0") {
+    imports.proxy_continue_request = () => continueStream(STREAM_REQUEST);
+    imports.proxy_continue_response = () => continueStream(STREAM_RESPONSE);
+    imports.proxy_clear_route_cache = () => {
+      const c = vm.ctx();
+      if (c instanceof HttpFilterContext && c.cb) c.cb.clearRouteCache();
+      return R.Ok;
+    };
+  } else {
+    imports.proxy_continue_stream = continueStream;
+  }
+  return imports;
+}

@@ -1,0 +1,417 @@
+// One Wasm VM (one worker's instance of a plugin module): instantiation and start (abi.md §1.5, §2.1),
+// guest memory access and copy-out through the guest allocator (§1.5), the call wrapper that saves and
+// restores the current/effective context and runs deferred actions after each callback (§2.6), restricted
+// callbacks during start and malloc (§1.5), and VM failure on traps (§14).
+import { R } from "./abi.ts";
+import { buffersImports } from "./buffers.ts";
+import { type HttpFilterContext, RootContext, type Context, VmContext } from "./context.ts";
+import type { HostEnv } from "./env.ts";
+import { headersImports } from "./headers.ts";
+import { httpCallsImports } from "./http-calls.ts";
+import type { AbiVersion } from "./link.ts";
+import { logsImports } from "./logs.ts";
+import { metricsImports } from "./metrics.ts";
+import { propertiesImports } from "./properties.ts";
+import { sharedDataImports } from "./shared-data.ts";
+import { MALLOC_ALLOWED, START_ALLOWED, WASI_MODULES } from "./signatures.ts";
+import { streamImports } from "./stream-control.ts";
+import { timersImports } from "./timers.ts";
+import { failMessage, HostTrap, HostUsageError } from "./traps.ts";
+import { wasiImports } from "./wasi.ts";
+
+/** A configured plugin as the VM sees it (PluginConfig + VmConfig of the Wasm filter). */
+export interface PluginConfig {
+  name: string;
+  rootId: string;
+  vmId: string;
+  vmConfig: Uint8Array;
+  configuration: Uint8Array;
+  failOpen: boolean;
+  allowOnHeadersStopIteration: boolean;
+  /** Serve the top-level route_name / cluster_name / node … aliases removed in Envoy ≥ 1.33 (abi.md §6.1). */
+  legacyXdsAliases: boolean;
+}
+
+const RESTRICT_NONE = 0;
+const RESTRICT_START = 1;
+const RESTRICT_MALLOC = 2;
+
+type Fn = (...args: number[]) => number;
+
+/** Node's Buffer has had these since its beginning; @types/node does not declare them. */
+type FastBuffer = Buffer & {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+  latin1Write(s: string, offset: number, length: number): number;
+};
+if (typeof (Buffer.prototype as Partial<FastBuffer>).latin1Slice !== "function") {
+  throw new Error("tools/host needs Buffer.prototype.latin1Slice (Node.js ≥ 18)");
+}
+
+export class WasmVm {
+  readonly instance: WebAssembly.Instance;
+  /** The host functions this VM was linked with (tests call them directly). */
+  readonly imports: WebAssembly.Imports;
+  readonly memory: WebAssembly.Memory;
+  failed = false;
+  failure = "";
+  readonly contexts = new Map<number, Context>();
+  readonly vmContext: VmContext;
+  /** This plugin's root context in this VM (created by startPlugin). */
+  root: RootContext | null = null;
+  current: Context | null = null;
+  effective: Context | null = null;
+  /** Set by send_local_response; read when the callback's result is converted (abi.md §2.4). */
+  stopNext = false;
+  /** stopNext as it was when the last top-level callback returned. */
+  lastStop = false;
+  /** Name of the callback running (for error messages). */
+  running = "";
+  depth = 0;
+  restricted = RESTRICT_NONE;
+  private deferred: Array<() => void> = [];
+  private nextContextId = 1;
+  private usageError: unknown = null;
+  /** http_call tokens: 4, 8, … per VM (abi.md §9). */
+  nextHttpCallId = 0;
+
+  // Guest memory views, re-created whenever memory.buffer changes (growth detaches it).
+  private ab: ArrayBuffer | null = null;
+  u8!: Uint8Array;
+  buf!: Buffer;
+  dv!: DataView;
+
+  // Exports, looked up once.
+  readonly ex: Record<string, Fn | undefined>;
+  private readonly fMalloc: Fn;
+
+  constructor(
+    readonly env: HostEnv,
+    readonly plugin: PluginConfig,
+    readonly module: WebAssembly.Module,
+    readonly abi: AbiVersion,
+    readonly worker: number,
+  ) {
+    this.vmContext = new VmContext(this);
+    const imports = this.buildImports();
+    this.imports = imports;
+    this.instance = new WebAssembly.Instance(module, imports);
+    const ex = this.instance.exports as Record<string, unknown>;
+    const mem = ex.memory;
+    if (!(mem instanceof WebAssembly.Memory)) throw new VmLoadError("Wasm module is missing memory (export 'memory').");
+    this.memory = mem;
+    const fns: Record<string, Fn | undefined> = {};
+    for (const [k, v] of Object.entries(ex)) if (typeof v === "function") fns[k] = v as Fn;
+    this.ex = fns;
+    const malloc = fns.malloc ?? fns.proxy_on_memory_allocate;
+    if (!malloc) throw new VmLoadError("Wasm module is missing malloc function.");
+    this.fMalloc = malloc;
+    env.sharedData.retain(plugin.vmId);
+  }
+
+  // ---- start (abi.md §2.1 step 2) ----
+
+  /** _initialize (+ main / __main_void) or _start, under the start allow-list. False = VM failed. */
+  startVm(): boolean {
+    const ex = this.ex;
+    const run = (name: string, f: Fn, a = 0, b = 0): void => {
+      this.restricted = RESTRICT_START;
+      try {
+        this.invoke(this.vmContext, name, f, a, b);
+      } finally {
+        this.restricted = RESTRICT_NONE;
+      }
+    };
+    if (ex._initialize) {
+      run("_initialize", ex._initialize);
+      if (!this.failed && ex.main) run("main", ex.main, 0, 0);
+      else if (!this.failed && ex.__main_void) run("__main_void", ex.__main_void);
+    } else if (ex._start) {
+      run("_start", ex._start);
+    }
+    return !this.failed;
+  }
+
+  // ---- contexts ----
+
+  allocContextId(): number {
+    // Monotonic, skipping ids still in use (cpp-host allocContextId).
+    for (;;) {
+      const id = this.nextContextId++;
+      if (this.nextContextId > 0x7fffffff) this.nextContextId = 1;
+      if (!this.contexts.has(id)) return id;
+    }
+  }
+
+  /** The context host calls act on: the effective context if set, else the current one (abi.md §12). */
+  ctx(): Context {
+    return this.effective ?? this.current ?? this.vmContext;
+  }
+
+  /** Root context of the calling context (stream → its root; root → itself). */
+  rootOfCurrent(): RootContext | null {
+    const c = this.ctx();
+    return c.rootContext();
+  }
+
+  /** Creates, starts and configures this plugin's root context. Returns a failure message or null. */
+  startPlugin(): { phase: "start" | "configure"; message: string } | null {
+    const root = new RootContext(this, this.allocContextId());
+    this.contexts.set(root.id, root);
+    this.root = root;
+    if (!root.onStart()) {
+      return { phase: "start", message: this.failed ? this.failure : `Plugin ${this.plugin.name} failed to start: proxy_on_vm_start returned false` };
+    }
+    if (!root.onConfigure()) {
+      return { phase: "configure", message: this.failed ? this.failure : `Plugin ${this.plugin.name} failed to configure: proxy_on_configure returned false` };
+    }
+    return null;
+  }
+
+  // ---- calls into the guest (abi.md §2.6) ----
+
+  /**
+   * Calls guest function `fn` on context `ctx`. Traps and host exceptions mark the VM failed (the
+   * result is then 0). Deferred actions run once the outermost call returns. Re-entering a VM that is
+   * inside a host call (from a test hook) is a usage error.
+   */
+  invoke(ctx: Context, name: string, fn: Fn, a = 0, b = 0, c = 0, d = 0, e = 0): number {
+    if (this.failed) return 0;
+    if (this.depth > 0) {
+      throw new HostUsageError(
+        `re-entrant call into the VM of plugin '${this.plugin.name}' worker ${this.worker} (${name}) while it is inside ` +
+          `${this.running}: a VM runs one callback at a time — drive a different worker from the hook`,
+      );
+    }
+    const prevCur = this.current;
+    const prevEff = this.effective;
+    const prevRunning = this.running;
+    this.current = ctx;
+    this.effective = null;
+    this.running = name;
+    this.depth++;
+    let r = 0;
+    try {
+      r = fn(a, b, c, d, e);
+    } catch (err) {
+      this.fail(name, err);
+    } finally {
+      this.depth--;
+      this.current = prevCur;
+      this.effective = prevEff;
+      this.running = prevRunning;
+    }
+    const stop = this.stopNext;
+    this.stopNext = false;
+    if (this.usageError) {
+      const u = this.usageError;
+      this.usageError = null;
+      this.deferred.length = 0;
+      throw u;
+    }
+    this.runDeferred();
+    this.lastStop = stop;
+    return r;
+  }
+
+  /** Queues work for after the current VM call returns (Envoy's DeferAfterCallActions). */
+  defer(fn: () => void): void {
+    if (this.depth === 0) fn();
+    else this.deferred.push(fn);
+  }
+
+  private runDeferred(): void {
+    while (this.deferred.length) {
+      const f = this.deferred.shift()!;
+      f();
+    }
+  }
+
+  /** Marks the VM failed (abi.md §14): logged once; every later callback on this VM is skipped. */
+  fail(fn: string, err: unknown): void {
+    if (err instanceof HostUsageError) {
+      this.usageError ??= err.original ?? err;
+    }
+    if (this.failed) return;
+    this.failed = true;
+    this.failure = failMessage(fn, err instanceof HostUsageError ? new HostTrap(`interrupted by a test hook: ${err.message}`) : err);
+    this.deferred.length = 0;
+    this.env.log(4, `Wasm VM failed: ${this.failure}`, this.who(false), "host");
+    for (const c of this.contexts.values()) c.onVmFailed();
+  }
+
+  private whoCache: Array<{ plugin: string; rootId: string; vmId: string; worker: number; stream: boolean }> | null = null;
+
+  /** Log attribution for this VM (stream contexts get the plugin name in Envoy's prefix); cached, no per-log allocation. */
+  who(stream: boolean) {
+    const c = (this.whoCache ??= [false, true].map((s) => ({ plugin: this.plugin.name, rootId: this.plugin.rootId, vmId: this.plugin.vmId, worker: this.worker, stream: s })));
+    return c[stream ? 1 : 0];
+  }
+
+  /** Callback from a shared queue (posted on the event loop). */
+  onQueueReady(rootId: number, token: number): void {
+    const root = this.contexts.get(rootId);
+    if (root instanceof RootContext) root.onQueueReady(token);
+  }
+
+  // ---- guest memory (abi.md §1.5) ----
+
+  refresh(): void {
+    // Growing memory detaches the old ArrayBuffer, which zeroes our views' length: checking that is far
+    // cheaper than the memory.buffer getter on every host call.
+    if (this.ab !== null && this.u8.length !== 0) return;
+    const b = this.memory.buffer;
+    if (b !== this.ab) {
+      this.ab = b;
+      this.u8 = new Uint8Array(b);
+      this.buf = Buffer.from(b);
+      this.dv = new DataView(b);
+    }
+  }
+
+  inBounds(ptr: number, size: number): boolean {
+    this.refresh();
+    return (ptr >>> 0) + (size >>> 0) <= this.u8.length;
+  }
+
+  // Buffer's encoding-specific slice/write methods skip toString()'s encoding dispatch (hot path).
+  latin1(ptr: number, size: number): string {
+    return (this.buf as FastBuffer).latin1Slice(ptr >>> 0, (ptr >>> 0) + (size >>> 0));
+  }
+
+  utf8(ptr: number, size: number): string {
+    return (this.buf as FastBuffer).utf8Slice(ptr >>> 0, (ptr >>> 0) + (size >>> 0));
+  }
+
+  /** A copy of guest bytes (caller checked bounds). */
+  bytes(ptr: number, size: number): Uint8Array {
+    return this.u8.slice(ptr >>> 0, (ptr >>> 0) + (size >>> 0));
+  }
+
+  setU32(ptr: number, v: number): boolean {
+    if (!this.inBounds(ptr, 4)) return false;
+    this.dv.setUint32(ptr >>> 0, v >>> 0, true);
+    return true;
+  }
+
+  setU64(ptr: number, v: bigint): boolean {
+    if (!this.inBounds(ptr, 8)) return false;
+    this.dv.setBigUint64(ptr >>> 0, BigInt.asUintN(64, v), true);
+    return true;
+  }
+
+  /** Calls the guest allocator (malloc preferred, abi.md §1.3) under the malloc allow-list. */
+  malloc(size: number): number {
+    const prevR = this.restricted;
+    const prevCur = this.current;
+    const prevEff = this.effective;
+    this.restricted = RESTRICT_MALLOC;
+    this.current = null;
+    this.effective = null;
+    try {
+      return this.fMalloc(size) >>> 0;
+    } finally {
+      this.restricted = prevR;
+      this.current = prevCur;
+      this.effective = prevEff;
+    }
+  }
+
+  /**
+   * copyToPointerSize: empty → writes 0/0 without allocating; else malloc(size), copy, write ptr and size.
+   * `data` is bytes or a byte string (latin1).
+   */
+  copyOut(data: Uint8Array | string, ptrPtr: number, sizePtr: number): number {
+    const len = data.length;
+    if (!this.inBounds(ptrPtr, 4) || !this.inBounds(sizePtr, 4)) return R.InvalidMemoryAccess;
+    if (len === 0) {
+      this.dv.setUint32(ptrPtr >>> 0, 0, true);
+      this.dv.setUint32(sizePtr >>> 0, 0, true);
+      return R.Ok;
+    }
+    const p = this.malloc(len);
+    if (p === 0 || !this.inBounds(p, len)) return R.InvalidMemoryAccess;
+    if (typeof data === "string") (this.buf as FastBuffer).latin1Write(data, p, len);
+    else this.u8.set(data, p);
+    this.dv.setUint32(ptrPtr >>> 0, p, true);
+    this.dv.setUint32(sizePtr >>> 0, len, true);
+    return R.Ok;
+  }
+
+  /** Like copyOut for a value serialized straight into guest memory by `write(offset)`. */
+  copyOutWith(len: number, ptrPtr: number, sizePtr: number, write: (p: number) => void): number {
+    if (!this.inBounds(ptrPtr, 4) || !this.inBounds(sizePtr, 4)) return R.InvalidMemoryAccess;
+    if (len === 0) {
+      this.dv.setUint32(ptrPtr >>> 0, 0, true);
+      this.dv.setUint32(sizePtr >>> 0, 0, true);
+      return R.Ok;
+    }
+    const p = this.malloc(len);
+    if (p === 0 || !this.inBounds(p, len)) return R.InvalidMemoryAccess;
+    write(p);
+    this.dv.setUint32(ptrPtr >>> 0, p, true);
+    this.dv.setUint32(sizePtr >>> 0, len, true);
+    return R.Ok;
+  }
+
+  // ---- imports ----
+
+  /** Called by a guarded host function while a restricted phase forbids it: traps (abi.md §1.5). */
+  restrictedCall(name: string): never {
+    throw new HostTrap(`restricted_callback: ${name} may not be called ${this.restricted === RESTRICT_MALLOC ? "from the allocator (malloc)" : "during _initialize/_start"}`);
+  }
+
+  private buildImports(): WebAssembly.Imports {
+    const env: Record<string, unknown> = {};
+    const areas = [
+      logsImports(this), headersImports(this), buffersImports(this), propertiesImports(this),
+      sharedDataImports(this), timersImports(this), httpCallsImports(this), metricsImports(this), streamImports(this),
+    ];
+    for (const a of areas) {
+      for (const [k, f] of Object.entries(a)) env[k] = this.guard(`env.${k}`, f as Fn);
+    }
+    const out: WebAssembly.Imports = { env: env as WebAssembly.ModuleImports };
+    for (const m of WASI_MODULES) {
+      const w: Record<string, unknown> = {};
+      for (const [k, f] of Object.entries(wasiImports(this, m))) w[k] = this.guard(`${m}.${k}`, f as Fn);
+      out[m] = w as WebAssembly.ModuleImports;
+    }
+    return out;
+  }
+
+  private guard(key: string, f: Fn): Fn {
+    const okStart = START_ALLOWED.has(key);
+    const okMalloc = MALLOC_ALLOWED.has(key);
+    if (okStart && okMalloc) return f;
+    const vm = this;
+    // Fixed arity (the widest host function takes 12 arguments) instead of `arguments`/apply: V8 calls
+    // this directly; extra undefined arguments are ignored by the narrower functions.
+    return ((a: number, b: number, c: number, d: number, e: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number) => {
+      const r = vm.restricted;
+      if (r !== RESTRICT_NONE && (r === RESTRICT_MALLOC ? !okMalloc : !okStart)) vm.restrictedCall(key);
+      return f(a, b, c, d, e, g, h, i, j, k, l, m);
+    }) as Fn;
+  }
+
+  /** Tears the VM down: root contexts get on_done/on_delete (abi.md §2.8), timers and calls stop. */
+  shutdown(): void {
+    for (const c of [...this.contexts.values()]) {
+      if (c instanceof RootContext) c.shutdown();
+    }
+    for (const c of [...this.contexts.values()]) c.release();
+    this.env.sharedData.release(this.plugin.vmId, this.env.queues);
+  }
+
+  /** Live stream contexts (for tests). */
+  streams(): HttpFilterContext[] {
+    return [...this.contexts.values()].filter((c) => c.kind === 2) as HttpFilterContext[];
+  }
+}
+
+/** A module that cannot become a running VM (missing memory/malloc, link error). */
+export class VmLoadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "VmLoadError";
+  }
+}
