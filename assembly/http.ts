@@ -175,15 +175,16 @@ export function equalsIgnoreCase(a: string, b: string): bool {
   return true;
 }
 
-/** Compares secrets in time that depends only on their lengths, never on where they differ. */
+/**
+ * Compares secrets in time that depends only on their lengths, never on where they differ. Compares
+ * UTF-16 code units in place (no encoding, no allocation); equal strings have equal UTF-8 too.
+ */
 export function constantTimeEquals(a: string, b: string): bool {
-  const x = Uint8Array.wrap(String.UTF8.encode(a, false));
-  const y = Uint8Array.wrap(String.UTF8.encode(b, false));
-  const n = max(x.length, y.length);
-  let diff: u32 = <u32>(x.length ^ y.length);
+  const n = max(a.length, b.length);
+  let diff: u32 = <u32>(a.length ^ b.length);
   for (let i = 0; i < n; i++) {
-    const p: u32 = i < x.length ? <u32>unchecked(x[i]) : 0;
-    const q: u32 = i < y.length ? <u32>unchecked(y[i]) : 0;
+    const p: u32 = i < a.length ? <u32>a.charCodeAt(i) : 0;
+    const q: u32 = i < b.length ? <u32>b.charCodeAt(i) : 0;
     diff |= p ^ q;
   }
   return diff == 0;

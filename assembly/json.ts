@@ -21,15 +21,20 @@ export namespace JsonKind {
 // @ts-ignore: decorator
 @inline const MAX_DEPTH: i32 = 64;
 
+// Scalars share these empty containers (only the parser fills containers, and only fresh ones), so
+// parsing a token header or a config allocates one object per scalar instead of four.
+const NO_VALUES = new Array<JsonValue>(0);
+const NO_KEYS = new Array<string>(0);
+
 /** A parsed JSON value. Arrays use `items`; objects use parallel `keys` / `values` in document order. */
 export class JsonValue {
   kind: u8 = JsonKind.NULL;
   b: bool = false;
   n: f64 = 0;
   s: string = "";
-  items: JsonValue[] = [];
-  keys: string[] = [];
-  values: JsonValue[] = [];
+  items: JsonValue[] = NO_VALUES;
+  keys: string[] = NO_KEYS;
+  values: JsonValue[] = NO_VALUES;
 
   /** The member named `key` (the last one when duplicated, as most parsers do), or null. */
   get(key: string): JsonValue | null {
@@ -136,9 +141,9 @@ class Parser {
   value(depth: i32): JsonValue | null {
     if (depth > MAX_DEPTH) return this.fail("nesting deeper than " + MAX_DEPTH.toString());
     const c = this.peek();
-    const v = new JsonValue();
     if (c == 0x7b) return this.object(depth);
     if (c == 0x5b) return this.array(depth);
+    const v = new JsonValue();
     if (c == 0x22) {
       const s = this.string();
       if (s === null) return null;
@@ -169,6 +174,8 @@ class Parser {
   object(depth: i32): JsonValue | null {
     const v = new JsonValue();
     v.kind = JsonKind.OBJECT;
+    v.keys = new Array<string>();
+    v.values = new Array<JsonValue>();
     this.pos++; // {
     this.skipWs();
     if (this.peek() == 0x7d) {
@@ -201,6 +208,7 @@ class Parser {
   array(depth: i32): JsonValue | null {
     const v = new JsonValue();
     v.kind = JsonKind.ARRAY;
+    v.items = new Array<JsonValue>();
     this.pos++; // [
     this.skipWs();
     if (this.peek() == 0x5d) {

@@ -57,12 +57,15 @@ export class RuleSet<T> {
       const a = getHeader(MapType.REQUEST_HEADERS, ":authority");
       if (a !== null) host = toLowerAscii(hostWithoutPort(a));
     }
+    // Envoy 1.33+ serves xds.route_name / xds.cluster_name; older Envoy and Higress the bare names.
     if (this.needsRoute) {
-      const r = getProperty("route_name");
+      let r = getProperty("xds.route_name");
+      if (r === null || r.length == 0) r = getProperty("route_name");
       if (r !== null) route = r;
     }
     if (this.needsCluster) {
-      const c = getProperty("cluster_name");
+      let c = getProperty("xds.cluster_name");
+      if (c === null || c.length == 0) c = getProperty("cluster_name");
       if (c !== null) cluster = c;
     }
     return this.selectFor(route, host, cluster);

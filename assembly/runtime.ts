@@ -204,7 +204,10 @@ export function proxy_on_vm_start(rootId: u32, vmConfigSize: u32): bool {
 
 export function proxy_on_configure(rootId: u32, configSize: u32): bool {
   if (!roots.has(rootId)) return true;
-  return roots.get(rootId).onConfigure(readConfigBuffer(7, configSize));
+  const ok = roots.get(rootId).onConfigure(readConfigBuffer(7, configSize));
+  // Parsing leaves garbage; nothing managed is live on the stack past this point.
+  __collect();
+  return ok;
 }
 
 function readConfigBuffer(bufferType: u32, size: u32): string {
@@ -267,9 +270,22 @@ export function proxy_on_done(id: u32): bool {
   return true;
 }
 
+/**
+ * The minimal runtime collects only when asked. A collection is safe only where no managed object is
+ * referenced from the wasm stack alone: the end of proxy_on_delete, once the stream is gone, is such a
+ * point. Collecting every COLLECT_EVERY streams bounds garbage to that many requests' worth.
+ */
+// @ts-ignore: decorator
+@inline const COLLECT_EVERY: u32 = 64;
+let deletes: u32 = 0;
+
 export function proxy_on_delete(id: u32): void {
   if (streams.has(id)) {
     streams.delete(id);
+    if (++deletes >= COLLECT_EVERY) {
+      deletes = 0;
+      __collect();
+    }
     return;
   }
   if (roots.has(id)) {

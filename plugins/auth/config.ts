@@ -252,6 +252,7 @@ function parseConsumer(c: ConfigReader, cfg: AuthConfig, index: i32): bool {
   if (c.has("keys")) {
     const keys = c.strList("keys", []);
     if (!c.ok()) return false;
+    if (keys.length == 0) return c.fail("keys", "must list at least one key (omit 'keys' for none)");
     if (cfg.key === null) return c.fail("keys", "needs the 'key_auth' block to be set");
     for (let i = 0; i < keys.length; i++) {
       const field = "keys[" + i.toString() + "]";
@@ -269,6 +270,7 @@ function parseConsumer(c: ConfigReader, cfg: AuthConfig, index: i32): bool {
   if (c.has("basic")) {
     const creds = c.strList("basic", []);
     if (!c.ok()) return false;
+    if (creds.length == 0) return c.fail("basic", "must list at least one \"user:password\" (omit 'basic' for none)");
     if (cfg.basic === null) return c.fail("basic", "needs the 'basic_auth' block to be set");
     for (let i = 0; i < creds.length; i++) {
       const u = parseBasicCredential(c, "basic[" + i.toString() + "]", creds[i], index);
