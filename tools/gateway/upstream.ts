@@ -133,6 +133,7 @@ export class ClusterManager {
     const started = Date.now();
     return new Promise<UpstreamResponse>((resolve, reject) => {
       let settled = false;
+      let lateTimeout = false; // the route timeout fired while the response body was arriving
       let connectTimer: NodeJS.Timeout | null = null;
       let routeTimer: NodeJS.Timeout | null = null;
       const finish = (r: UpstreamResponse | Error): void => {
@@ -164,7 +165,10 @@ export class ClusterManager {
       if (req.timeoutMs > 0) {
         routeTimer = setTimeout(() => {
           if (!settled) fail(ROUTER_REPLIES.timeout);
-          else out.destroy(new Error("upstream request timeout"));
+          else {
+            lateTimeout = true;
+            out.destroy(new Error("upstream request timeout"));
+          }
         }, req.timeoutMs);
       }
       const onAbort = (): void => {
@@ -197,9 +201,18 @@ export class ClusterManager {
         }
         pairs.push(["x-envoy-upstream-service-time", String(Date.now() - started)]);
         const body = (async function* (): AsyncIterable<Uint8Array> {
+          // Errors carry Envoy's response code details for the downstream reset (filter-manager reads `details`).
+          const late = (): Error =>
+            lateTimeout
+              ? Object.assign(new Error("upstream request timeout"), { details: ROUTER_REPLIES.timeout.details })
+              : Object.assign(new Error("upstream reset after response started"), { details: "upstream_reset_after_response_started{connection_termination}" });
           try {
-            for await (const chunk of res) yield chunk as Uint8Array;
-            if (!res.complete) throw new Error("upstream reset after response started");
+            try {
+              for await (const chunk of res) yield chunk as Uint8Array;
+            } catch {
+              throw late();
+            }
+            if (!res.complete) throw late();
           } finally {
             if (routeTimer) clearTimeout(routeTimer);
             signal?.removeEventListener("abort", onAbort);
