@@ -1,0 +1,305 @@
+// Parses and validates one rate-limit config object (the global config or one `_rules_` entry).
+// Every error names its field; nothing here runs on the request path.
+import { ConfigReader, describeJson } from "../../assembly";
+import { FIXED_WINDOW, gcd, hashString, HASH_BASIS, Limit, TOKEN_BUCKET } from "./bucket";
+import { DEFAULT_BODY, KEY_PREFIX } from "./errors";
+
+// @ts-ignore: decorator
+@inline export const KEY_HEADER: u8 = 0;
+// @ts-ignore: decorator
+@inline export const KEY_QUERY: u8 = 1;
+// @ts-ignore: decorator
+@inline export const KEY_COOKIE: u8 = 2;
+// @ts-ignore: decorator
+@inline export const KEY_CLIENT_IP: u8 = 3;
+// @ts-ignore: decorator
+@inline export const KEY_PATH: u8 = 4;
+// @ts-ignore: decorator
+@inline export const KEY_GLOBAL: u8 = 5;
+
+// @ts-ignore: decorator
+@inline export const HEADERS_NONE: u8 = 0;
+// @ts-ignore: decorator
+@inline export const HEADERS_DRAFT03: u8 = 1;
+// @ts-ignore: decorator
+@inline export const HEADERS_IETF: u8 = 2;
+
+const KEY_KINDS: string[] = ["header", "query", "cookie", "client_ip", "path", "global"];
+const PERIODS: string[] = ["second", "minute", "hour", "day"];
+const PERIOD_MS: u64[] = [1000, 60000, 3600000, 86400000];
+const ALGORITHMS: string[] = ["token_bucket", "fixed_window"];
+const HEADER_MODES: string[] = ["none", "draft03", "ietf"];
+
+const TOP_KEYS: string[] = ["rules", "status", "body", "headers", "shadow", "max_keys", "client_ip"];
+const RULE_KEYS: string[] = ["name", "key", "values", "limit", "algorithm"];
+const LIMIT_KEYS: string[] = ["requests", "per", "max_tokens", "tokens_per_fill", "fill_interval_ms"];
+
+// @ts-ignore: decorator
+@inline const MAX_RULES: i32 = 16;
+// @ts-ignore: decorator
+@inline const MAX_COUNT: i64 = 1000000000;
+/** Scaled time is ms × scale in a u64; this keeps it from overflowing until the year 2100. */
+// @ts-ignore: decorator
+@inline const MAX_SCALE: u64 = 4000000;
+// @ts-ignore: decorator
+@inline export const MAX_KEYS_LIMIT: i64 = 100000;
+
+/** One limit rule: where its key comes from, which values it limits, and the limit. */
+export class LimitRule {
+  name: string = "";
+  keyKind: u8 = KEY_GLOBAL;
+  /** Header name (lower-case), query parameter or cookie name. */
+  keyName: string = "";
+  /** Only these values are limited (slot = index); null = every value gets its own slot. */
+  values: string[] | null = null;
+  limit: Limit = new Limit();
+  /** Slots in the store: values.length, max_keys, or 1 for `global`. */
+  slots: u32 = 1;
+  /** Seeds slot hashing so that rules spread the same value differently. */
+  seed: u64 = HASH_BASIS;
+  /** Shared-data key prefix; includes a hash of everything that gives slots their meaning. */
+  keyPrefix: string = "";
+  // Metric ids, defined at configure (0 = host refused; increments are then no-ops).
+  mAllowed: u32 = 0;
+  mRejected: u32 = 0;
+  mShadowRejected: u32 = 0;
+  mCasExhausted: u32 = 0;
+  mCollisions: u32 = 0;
+}
+
+/** A whole config object. */
+export class RateLimitConfig {
+  rules: LimitRule[] = [];
+  status: u32 = 429;
+  body: string = DEFAULT_BODY;
+  headers: u8 = HEADERS_DRAFT03;
+  shadow: bool = false;
+  maxKeys: u32 = 10000;
+  xffTrustedHops: i32 = 0;
+  needsClientIp: bool = false;
+}
+
+/** Reads one config object; returns null (error recorded in `r`) when invalid. */
+export function parseConfig(r: ConfigReader): RateLimitConfig | null {
+  const c = new RateLimitConfig();
+  if (!r.allowOnly(TOP_KEYS) || !noNulls(r, TOP_KEYS)) return null;
+  c.status = <u32>r.int("status", 429, 400, 599);
+  c.body = r.str("body", DEFAULT_BODY);
+  const mode = r.oneOf("headers", HEADER_MODES, "draft03");
+  c.headers = mode == "none" ? HEADERS_NONE : mode == "ietf" ? HEADERS_IETF : HEADERS_DRAFT03;
+  c.shadow = r.bool("shadow", false);
+  c.maxKeys = <u32>r.int("max_keys", 10000, 1, MAX_KEYS_LIMIT);
+  const ip = r.child("client_ip");
+  if (ip !== null) {
+    if (!ip.allowOnly(["xff_trusted_hops"]) || !noNulls(ip, null)) return null;
+    c.xffTrustedHops = <i32>ip.int("xff_trusted_hops", 0, 0, 16);
+  }
+  if (!r.ok()) return null;
+  if (!r.require("rules")) return null;
+  const rules = r.children("rules");
+  if (!r.ok()) return null;
+  if (rules.length == 0) {
+    r.fail("rules", "must list at least one rule");
+    return null;
+  }
+  if (rules.length > MAX_RULES) {
+    r.fail("rules", "may list at most " + MAX_RULES.toString() + " rules, got " + rules.length.toString());
+    return null;
+  }
+  for (let i = 0; i < rules.length; i++) {
+    // A repeated name is allowed (JSON Schema cannot forbid it) but gets its own slots; metrics add up.
+    let twin = 0;
+    const name = rules[i].raw("name");
+    for (let j = 0; j < c.rules.length; j++) {
+      if (name !== null && name.isString() && c.rules[j].name == name.s) twin++;
+    }
+    const rule = parseRule(rules[i], c, r.prefix + "#" + twin.toString());
+    if (rule === null) return null;
+    if (rule.keyKind == KEY_CLIENT_IP) c.needsClientIp = true;
+    c.rules.push(rule);
+  }
+  return c;
+}
+
+function parseRule(r: ConfigReader, c: RateLimitConfig, scope: string): LimitRule | null {
+  const rule = new LimitRule();
+  if (!r.allowOnly(RULE_KEYS) || !noNulls(r, null)) return null;
+  if (!r.require("name")) return null;
+  rule.name = r.str("name", "");
+  if (!r.ok()) return null;
+  if (!validName(rule.name)) {
+    r.fail("name", "must be 1-64 characters of A-Z a-z 0-9 _ - (it names metrics and response details), got " + describeJson(r.raw("name")));
+    return null;
+  }
+  if (!parseKey(r, rule)) return null;
+
+  const values = r.raw("values");
+  if (values !== null && !values.isNull()) {
+    const list = r.strList("values", []);
+    if (!r.ok()) return null;
+    if (list.length == 0) {
+      r.fail("values", "must list at least one value (omit it to limit every value)");
+      return null;
+    }
+    if (rule.keyKind == KEY_GLOBAL) {
+      r.fail("values", "cannot be used with key 'global' (it has no value)");
+      return null;
+    }
+    for (let i = 0; i < list.length; i++) {
+      for (let j = 0; j < i; j++) {
+        if (list[j] == list[i]) {
+          r.fail("values[" + i.toString() + "]", "repeats \"" + list[i] + "\"");
+          return null;
+        }
+      }
+    }
+    rule.values = list;
+    rule.slots = <u32>list.length;
+  } else {
+    rule.slots = rule.keyKind == KEY_GLOBAL ? 1 : c.maxKeys;
+  }
+
+  const algorithm = r.oneOf("algorithm", ALGORITHMS, "token_bucket");
+  if (!r.ok()) return null;
+  rule.limit.algorithm = algorithm == "fixed_window" ? FIXED_WINDOW : TOKEN_BUCKET;
+  if (!r.require("limit")) return null;
+  const lim = r.child("limit");
+  if (lim === null) return null;
+  if (!parseLimit(lim, rule.limit)) return null;
+
+  // Everything that decides what a slot means goes into its key, so a changed rule starts fresh
+  // instead of reinterpreting old state. Old keys stay (0.2.1 cannot delete them); see README.
+  let h = hashString(HASH_BASIS, scope);
+  h = hashString(h, "|" + rule.name + "|" + KEY_KINDS[rule.keyKind] + "|" + rule.keyName + "|" + algorithm);
+  h = hashString(h, "|" + rule.limit.capacity.toString() + "|" + rule.limit.fillTokens.toString() + "|" +
+    rule.limit.fillInterval.toString() + "|" + rule.limit.scale.toString() + "|" + rule.limit.windowMs.toString() +
+    "|" + rule.slots.toString());
+  if (rule.values !== null) {
+    const vs = rule.values!;
+    for (let i = 0; i < vs.length; i++) h = hashString(h, "|" + vs[i]);
+  }
+  rule.seed = hashString(HASH_BASIS, rule.name) ^ h;
+  rule.keyPrefix = KEY_PREFIX + rule.name + ":" + hex32(<u32>(h ^ (h >> 32))) + ":";
+  return rule;
+}
+
+function parseKey(r: ConfigReader, rule: LimitRule): bool {
+  if (!r.require("key")) return false;
+  const key = r.child("key");
+  if (key === null) return false;
+  if (!key.allowOnly(KEY_KINDS) || !noNulls(key, null)) return false;
+  let found = -1;
+  for (let i = 0; i < KEY_KINDS.length; i++) {
+    if (key.has(KEY_KINDS[i])) {
+      if (found >= 0) return key.fail(KEY_KINDS[i], "cannot be combined with '" + KEY_KINDS[found] + "'; a rule has one key");
+      found = i;
+    }
+  }
+  if (found < 0) return key.fail("", "must have one of " + KEY_KINDS.join(", "));
+  rule.keyKind = <u8>found;
+  if (found <= <i32>KEY_COOKIE) {
+    const name = key.str(KEY_KINDS[found], "");
+    if (!key.ok()) return false;
+    if (name.length == 0) return key.fail(KEY_KINDS[found], "must be a non-empty name");
+    if (found == <i32>KEY_HEADER && !isToken(name)) {
+      return key.fail(KEY_KINDS[found], "must be a header name (letters, digits and !#$%&'*+.^_|~-), got " + describeJson(key.raw("header")));
+    }
+    rule.keyName = found == <i32>KEY_HEADER ? asciiLower(name) : name;
+    return true;
+  }
+  const opts = key.child(KEY_KINDS[found]);
+  if (opts === null) return false;
+  return opts.allowOnly([]);
+}
+
+function parseLimit(r: ConfigReader, limit: Limit): bool {
+  if (!r.allowOnly(LIMIT_KEYS) || !noNulls(r, null)) return false;
+  const rate = r.has("requests") || r.has("per");
+  const bucket = r.has("max_tokens") || r.has("tokens_per_fill") || r.has("fill_interval_ms");
+  if (rate && bucket) {
+    return r.fail("", "must use either 'requests' + 'per' or 'max_tokens' + 'tokens_per_fill' + 'fill_interval_ms', not both");
+  }
+  if (!rate && !bucket) return r.fail("", "must have 'requests' + 'per' or 'max_tokens' + 'fill_interval_ms'");
+  if (rate) {
+    if (!r.require("requests") || !r.require("per")) return false;
+    const n = <u64>r.int("requests", 1, 1, MAX_COUNT);
+    const per = r.oneOf("per", PERIODS, "second");
+    if (!r.ok()) return false;
+    const p = PERIOD_MS[PERIODS.indexOf(per)];
+    limit.capacity = <u32>n;
+    limit.windowMs = p;
+    limit.policySeconds = p / 1000;
+    const g = gcd(n, p);
+    limit.fillTokens = 1;
+    limit.fillInterval = p / g;
+    limit.scale = n / g;
+    if (limit.scale > MAX_SCALE) {
+      // Only huge counts with few factors in common with the period get here: round the interval to
+      // 1/MAX_SCALE ms (n ≤ 1e9 keeps it ≥ 4 units) rather than overflow the scaled clock.
+      limit.scale = MAX_SCALE;
+      limit.fillInterval = (p * MAX_SCALE + n / 2) / n;
+    }
+    return true;
+  }
+  if (limit.algorithm == FIXED_WINDOW) {
+    return r.fail("", "must use 'requests' + 'per' with algorithm fixed_window (windows are calendar periods)");
+  }
+  if (!r.require("max_tokens") || !r.require("fill_interval_ms")) return false;
+  const max = <u64>r.int("max_tokens", 1, 1, MAX_COUNT);
+  const fill = <u64>r.int("tokens_per_fill", 1, 1, MAX_COUNT);
+  const interval = <u64>r.int("fill_interval_ms", 1000, 1, 31 * 86400000);
+  if (!r.ok()) return false;
+  limit.capacity = <u32>max;
+  limit.fillTokens = <u32>fill;
+  limit.fillInterval = interval;
+  limit.scale = 1;
+  // Time to grant `max_tokens` from empty, in whole seconds (RateLimit-Policy `w` must be ≥ 1).
+  const fills = (max + fill - 1) / fill;
+  const secs = (fills * interval + 999) / 1000;
+  limit.policySeconds = secs == 0 ? 1 : secs;
+  return true;
+}
+
+/** An explicit null is not "absent": the schema rejects it, so does the plugin. `keys` null = every key. */
+function noNulls(r: ConfigReader, keys: string[] | null): bool {
+  const v = r.value;
+  for (let i = 0; i < v.keys.length; i++) {
+    if (v.values[i].isNull() && (keys === null || keys.includes(v.keys[i]))) return r.fail(v.keys[i], "must not be null (omit it for the default)");
+  }
+  return true;
+}
+
+function validName(s: string): bool {
+  if (s.length == 0 || s.length > 64) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x5f || c == 0x2d;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** An HTTP header name (RFC 9110 token; the backtick is left out to keep docs readable). */
+function isToken(s: string): bool {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const alnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+    if (!alnum && "!#$%&'*+.^_|~-".indexOf(String.fromCharCode(c)) < 0) return false;
+  }
+  return true;
+}
+
+function asciiLower(s: string): string {
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    out += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c + 32 : c);
+  }
+  return out;
+}
+
+function hex32(v: u32): string {
+  let s = v.toString(16);
+  while (s.length < 8) s = "0" + s;
+  return s;
+}

@@ -1,0 +1,180 @@
+// The per-request decision over all of a config's rules: every applicable rule must allow, and a
+// rejected request consumes nothing. Takes the request's key values and `now` as plain inputs; state
+// goes through a BucketStore.
+import { incrementMetric, log, LogLevel } from "../../assembly";
+import { advance, giveBack, hashString, Limit, SlotState, take, Verdict } from "./bucket";
+import { KEY_GLOBAL, LimitRule, RateLimitConfig } from "./config";
+import { CAS_EXHAUSTED_LOG, STORE_ERROR_LOG } from "./errors";
+import { BucketStore, STORE_CONFLICT, STORE_OK } from "./store";
+
+/** Compare-and-swap attempts per rule before failing open (Higress uses 20 for the same loop). */
+// @ts-ignore: decorator
+@inline export const MAX_CAS_ATTEMPTS: i32 = 16;
+
+/** What the request gets, and the numbers for the rate-limit response headers. */
+export class Outcome {
+  /** Index of the rule that rejected the request, or -1. */
+  rejected: i32 = -1;
+  /** Index of the rule the headers describe (the rejecting one, else the tightest), or -1 = no rule applied. */
+  report: i32 = -1;
+  limit: u32 = 0;
+  remaining: u32 = 0;
+  resetMs: u64 = 0;
+  policySeconds: u64 = 0;
+
+  reset(): void {
+    this.rejected = -1;
+    this.report = -1;
+  }
+}
+
+/** Slot and fingerprint of a value under a rule; slot -1 = the rule does not limit this value. */
+export class SlotRef {
+  slot: i32 = -1;
+  fp: u32 = 0;
+}
+
+/** Maps a key value to its slot: its index in `values`, else a hash of the value modulo the slots. */
+export function slotOf(rule: LimitRule, value: string, out: SlotRef): void {
+  if (rule.keyKind == KEY_GLOBAL) {
+    out.slot = 0;
+    out.fp = 1;
+    return;
+  }
+  if (rule.values !== null) {
+    const i = rule.values!.indexOf(value);
+    out.slot = i;
+    out.fp = <u32>(i + 1);
+    return;
+  }
+  const h = hashString(rule.seed, value);
+  out.slot = <i32>(h % <u64>rule.slots);
+  out.fp = <u32>(h >> 32) | 1;
+}
+
+export class Limiter {
+  private loaded: SlotState[] = [];
+  private work: SlotState[] = [];
+  private verdicts: Verdict[] = [];
+  private refs: SlotRef[] = [];
+
+  constructor(private store: BucketStore, maxRules: i32) {
+    for (let i = 0; i < maxRules; i++) {
+      this.loaded.push(new SlotState());
+      this.work.push(new SlotState());
+      this.verdicts.push(new Verdict());
+      this.refs.push(new SlotRef());
+    }
+  }
+
+  /**
+   * Decides one request. `values[i]` is rule i's key value (null = absent: the rule does not apply).
+   * Reads every applicable slot first and writes only when all allow; a write that loses a race is
+   * re-decided on fresh state, and tokens already taken are given back if the re-decision rejects.
+   */
+  check(cfg: RateLimitConfig, values: Array<string | null>, nowMs: u64, out: Outcome): void {
+    out.reset();
+    const rules = cfg.rules;
+    const n = min(rules.length, this.refs.length);
+    for (let i = 0; i < n; i++) {
+      const ref = unchecked(this.refs[i]);
+      ref.slot = -1;
+      const v = unchecked(values[i]);
+      if (v === null) continue;
+      slotOf(unchecked(rules[i]), v, ref);
+    }
+    for (let i = 0; i < n; i++) {
+      const ref = unchecked(this.refs[i]);
+      if (ref.slot < 0) continue;
+      const rule = unchecked(rules[i]);
+      const loaded = unchecked(this.loaded[i]);
+      const w = unchecked(this.work[i]);
+      this.store.load(rule, <u32>ref.slot, loaded);
+      w.copyFrom(loaded);
+      this.decide(rule.limit, w, ref.fp, nowMs, unchecked(this.verdicts[i]));
+      if (!unchecked(this.verdicts[i]).allowed) {
+        this.reject(cfg, i, out);
+        return;
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      const ref = unchecked(this.refs[i]);
+      if (ref.slot < 0) continue;
+      if (!this.commit(unchecked(rules[i]), i, nowMs)) {
+        for (let j = 0; j < i; j++) {
+          if (unchecked(this.refs[j]).slot >= 0) this.refund(unchecked(rules[j]), j, nowMs);
+        }
+        this.reject(cfg, i, out);
+        return;
+      }
+    }
+    // Allowed: report the rule with the least quota left (draft-03 §3: "the lowest remaining").
+    for (let i = 0; i < n; i++) {
+      const ref = unchecked(this.refs[i]);
+      if (ref.slot < 0) continue;
+      const rule = unchecked(rules[i]);
+      const v = unchecked(this.verdicts[i]);
+      incrementMetric(rule.mAllowed, 1);
+      if (v.shared) incrementMetric(rule.mCollisions, 1);
+      if (out.report < 0 || v.remaining < out.remaining) this.fill(rule, v, i, out);
+    }
+  }
+
+  // @ts-ignore: decorator
+  @inline private decide(limit: Limit, w: SlotState, fp: u32, nowMs: u64, v: Verdict): void {
+    advance(limit, w, nowMs);
+    take(limit, w, fp, nowMs, v);
+  }
+
+  /** Writes rule i's new state; false when a race left the rule with no quota (the request is rejected). */
+  private commit(rule: LimitRule, i: i32, nowMs: u64): bool {
+    const ref = unchecked(this.refs[i]);
+    const loaded = unchecked(this.loaded[i]);
+    const w = unchecked(this.work[i]);
+    for (let attempt = 1; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const r = this.store.store(rule, <u32>ref.slot, w);
+      if (r == STORE_OK) return true;
+      if (r != STORE_CONFLICT) {
+        log(LogLevel.ERROR, STORE_ERROR_LOG + rule.name);
+        incrementMetric(rule.mCasExhausted, 1);
+        return true;
+      }
+      this.store.load(rule, <u32>ref.slot, loaded);
+      w.copyFrom(loaded);
+      this.decide(rule.limit, w, ref.fp, nowMs, unchecked(this.verdicts[i]));
+      if (!unchecked(this.verdicts[i]).allowed) return false;
+    }
+    // Still conflicting: the store is too contended to decide; fail open, as documented.
+    if (this.store.store(rule, <u32>ref.slot, w) == STORE_OK) return true;
+    log(LogLevel.WARN, CAS_EXHAUSTED_LOG + rule.name);
+    incrementMetric(rule.mCasExhausted, 1);
+    return true;
+  }
+
+  /** Returns the token rule j took for this request (a later rule rejected it). */
+  private refund(rule: LimitRule, j: i32, nowMs: u64): void {
+    const ref = unchecked(this.refs[j]);
+    const w = unchecked(this.work[j]);
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      this.store.load(rule, <u32>ref.slot, w);
+      giveBack(rule.limit, w, nowMs);
+      if (this.store.store(rule, <u32>ref.slot, w) != STORE_CONFLICT) return;
+    }
+    incrementMetric(rule.mCasExhausted, 1);
+  }
+
+  private reject(cfg: RateLimitConfig, i: i32, out: Outcome): void {
+    const rule = unchecked(cfg.rules[i]);
+    incrementMetric(cfg.shadow ? rule.mShadowRejected : rule.mRejected, 1);
+    out.rejected = i;
+    this.fill(rule, unchecked(this.verdicts[i]), i, out);
+  }
+
+  private fill(rule: LimitRule, v: Verdict, i: i32, out: Outcome): void {
+    out.report = i;
+    out.limit = rule.limit.capacity;
+    out.remaining = v.remaining;
+    out.resetMs = v.resetMs;
+    out.policySeconds = rule.limit.policySeconds;
+  }
+}
