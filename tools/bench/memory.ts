@@ -59,9 +59,9 @@ const TARGETED: Record<string, (i: number) => BenchRequest> = {
   },
   "rate-limit": (i) => {
     switch (i % 4) {
-      case 0: return req([["x-api-key", `client-${i}`]]); // a new client every time: the key table must stay bounded (max_keys)
-      case 1: return req([["x-api-key", "hot-client"]]); // over 5/min almost at once: 429s
-      case 2: return req([["x-api-key", `client-${i % 50}`]]);
+      case 0: return req([["x-client-id", `client-${i}`]]); // a new client every time: the key table must stay bounded (max_keys)
+      case 1: return req([["x-client-id", "hot-client"]]); // over 5/min almost at once: 429s
+      case 2: return req([["x-client-id", `client-${i % 50}`]]);
       default: return req([]); // no key: not limited
     }
   },

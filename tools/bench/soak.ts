@@ -90,7 +90,7 @@ export const SOAK_REQUESTS: Array<{ method: string; path: string; headers: Recor
   { method: "GET", path: "/private", headers: { host: "secure.example.com", authorization: basic("bob:bob-password") } },
   { method: "GET", path: "/private", headers: { host: "secure.example.com", "x-api-key": "wrong" } },
   { method: "GET", path: "/private", headers: { host: "secure.example.com" } },
-  { method: "GET", path: "/limited", headers: { "x-api-key": "soak-hot-key" } },
+  { method: "GET", path: "/limited", headers: { "x-client-id": "soak-hot-key" } },
   { method: "GET", path: "/tagged", headers: { "x-user-id": "user-42" } },
   { method: "GET", path: "/tagged", headers: { "x-beta": "true", cookie: "canary_pin=v2" } },
   { method: "POST", path: "/upload", headers: { "content-type": "application/json" } },

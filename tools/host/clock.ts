@@ -53,10 +53,10 @@ export class ManualClock implements Clock {
   }
 
   nowNanos(): bigint {
-    return BigInt(Math.round(this.nowMs * 1e6));
+    return msToNanos(this.nowMs);
   }
   monotonicNanos(): bigint {
-    return BigInt(Math.round(this.monoMs * 1e6));
+    return msToNanos(this.monoMs);
   }
   /** Current wall-clock time in ms. */
   nowMillis(): number {
@@ -97,4 +97,10 @@ export class ManualClock implements Clock {
   setWallClock(ms: number): void {
     this.nowMs = ms;
   }
+}
+
+/** Exact for integer milliseconds near today's epoch values (ms * 1e6 in a double loses up to ~0.1 ms). */
+function msToNanos(ms: number): bigint {
+  const whole = Math.floor(ms);
+  return BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6));
 }

@@ -16,8 +16,14 @@ export interface Metric {
   /** Envoy's internal stat name. */
   statName: string;
   value: number;
+  /** Histogram: the most recent MAX_SAMPLES values (a ring, so a long-running gateway stays bounded). */
   samples: number[];
+  /** Histogram: how many values were recorded in all. */
+  count: number;
 }
+
+/** Histogram samples kept per metric. */
+export const MAX_SAMPLES = 4096;
 
 export class Metrics {
   private readonly stats = new Map<string, Metric>();
@@ -26,7 +32,7 @@ export class Metrics {
     const key = `${kind}\0${name}`;
     let m = this.stats.get(key);
     if (!m) {
-      m = { kind, name, statName: CUSTOM_STAT_PREFIX + name, value: 0, samples: [] };
+      m = { kind, name, statName: CUSTOM_STAT_PREFIX + name, value: 0, samples: [], count: 0 };
       this.stats.set(key, m);
     }
     return m;
@@ -87,7 +93,11 @@ export function metricsImports(vm: WasmVm) {
       const v = Number(BigInt.asUintN(64, value));
       if (m.kind === "counter") m.value += v;
       else if (m.kind === "gauge") m.value = v;
-      else m.samples.push(v);
+      else {
+        if (m.samples.length < MAX_SAMPLES) m.samples.push(v);
+        else m.samples[m.count % MAX_SAMPLES] = v;
+        m.count++;
+      }
       return R.Ok;
     },
     proxy_get_metric(id: number, retValue: number): number {
