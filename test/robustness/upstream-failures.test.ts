@@ -19,8 +19,8 @@ const logs: LogRecord[] = [];
 /** An upstream that misbehaves by path: /reset-mid-body, /reset-before-headers, /slow, /slow-body, else 200. */
 function startMisbehaving(): Promise<Server> {
   const s = createServer((req, res) => {
-    req.resume();
     const path = req.url ?? "/";
+    req.resume();
     if (path.startsWith("/reset-before-headers")) {
       req.socket.destroy();
     } else if (path.startsWith("/reset-mid-body")) {
@@ -33,6 +33,9 @@ function startMisbehaving(): Promise<Server> {
       pending.add(res);
     } else if (path.startsWith("/slow")) {
       pending.add(res); // never answers (closed in after())
+    } else if (path.startsWith("/upload")) {
+      // Answers only once the whole (streamed) request body arrived, like a real upload handler.
+      req.on("end", () => res.writeHead(200, { "content-type": "text/plain" }).end("stored"));
     } else {
       res.writeHead(200, { "content-type": "text/plain" }).end("ok");
     }

@@ -192,7 +192,7 @@ export class Gateway {
         if (r.details !== "via_upstream") stream.info.responseCodeDetails = r.details;
         return r;
       },
-      { resolveRoute: (h: HeaderMap) => this.resolveRoute(rl, h), properties },
+      { resolveRoute: (h: HeaderMap) => this.resolveRoute(rl, h), properties, streamRequestBody: true },
     );
     // Envoy's HCM resolves the route before the first filter runs (refreshCachedRoute), so xds.route_name /
     // route_name / xds.cluster_name are readable in on_request_headers. The host reads StreamState.route;
@@ -230,7 +230,7 @@ export class Gateway {
 
   /** The terminal filter (envoy.filters.http.router): direct responses, router replies, or the upstream. */
   private async router(
-    req: { headers: HeaderMap; body: Uint8Array; trailers?: HeaderMap; route: RouteInfo | null },
+    req: { headers: HeaderMap; body: Uint8Array; bodyStream?: AsyncIterable<Uint8Array>; trailers?: HeaderMap; route: RouteInfo | null },
     signal: AbortSignal,
   ): Promise<{ headers: Array<[string, string]>; body: Uint8Array | AsyncIterable<Uint8Array>; details: string }> {
     const route = (req.route as GatewayRoute | null)?.selected ?? null;
@@ -252,13 +252,15 @@ export class Gateway {
     applyHeadersToAdd(out, route.clusterHeadersToAdd);
     applyHeadersToAdd(out, route.route.headersToAdd);
     if (action.timeoutMs > 0) out.set("x-envoy-expected-rq-timeout-ms", String(action.timeoutMs));
-    if (req.body.length) out.set("content-length", String(req.body.length));
+    // A streamed body keeps the downstream's content-length (or goes chunked without one); a buffered one
+    // is sent with its exact length.
+    if (!req.bodyStream && req.body.length) out.set("content-length", String(req.body.length));
     const pairs: Array<[string, string]> = [];
     for (const [k, v] of out.entries) if (k[0] !== ":") pairs.push([k, v]);
     counterAdd(this.stats, `cluster.${route.cluster}.upstream_rq_total`);
     const r = await this.clusters.forward(
       route.cluster,
-      { method: out.get(":method") ?? "GET", path: out.get(":path") ?? "/", authority: out.get(":authority") ?? "", headers: pairs, body: req.body, timeoutMs: action.timeoutMs },
+      { method: out.get(":method") ?? "GET", path: out.get(":path") ?? "/", authority: out.get(":authority") ?? "", headers: pairs, body: req.bodyStream ?? req.body, timeoutMs: action.timeoutMs },
       signal,
     );
     if (r.details === ROUTER_REPLIES.timeout.details) counterAdd(this.stats, `cluster.${route.cluster}.upstream_rq_timeout`);

@@ -162,7 +162,11 @@ export class ClusterManager {
         out.destroy();
         finish(routerReply(reply));
       };
-      if (req.timeoutMs > 0) {
+      let responseDone = false;
+      // Envoy's route timeout starts once the downstream request is complete: at once for a buffered
+      // body, after the last chunk for a streamed one.
+      const armRouteTimer = (): void => {
+        if (req.timeoutMs <= 0 || routeTimer || responseDone) return;
         routeTimer = setTimeout(() => {
           if (!settled) fail(ROUTER_REPLIES.timeout);
           else {
@@ -170,7 +174,8 @@ export class ClusterManager {
             out.destroy(new Error("upstream request timeout"));
           }
         }, req.timeoutMs);
-      }
+      };
+      if (req.body instanceof Uint8Array) armRouteTimer();
       const onAbort = (): void => {
         out.destroy(new Error("downstream reset"));
         finish(new Error("downstream reset"));
@@ -214,6 +219,7 @@ export class ClusterManager {
             }
             if (!res.complete) throw late();
           } finally {
+            responseDone = true;
             if (routeTimer) clearTimeout(routeTimer);
             signal?.removeEventListener("abort", onAbort);
           }
@@ -227,6 +233,7 @@ export class ClusterManager {
         }
         for await (const chunk of req.body) if (!out.write(chunk)) await new Promise((r) => out.once("drain", r));
         out.end();
+        armRouteTimer();
       };
       write().catch((e: Error) => {
         out.destroy(e);

@@ -13,9 +13,53 @@ import { isGrpcRequest, prepareLocalReply } from "./local-reply.ts";
 
 export type UpstreamResponse = { headers: HeaderList; body?: Uint8Array | string | AsyncIterable<Uint8Array>; trailers?: HeaderList };
 export type Upstream = (
-  req: { headers: HeaderMap; body: Uint8Array; trailers?: HeaderMap; route: RouteInfo | null },
+  req: {
+    headers: HeaderMap;
+    /** The whole request body (empty when `bodyStream` is set). */
+    body: Uint8Array;
+    /** With `streamRequestBody`: the body as it passes the filter chain, ending at end of stream. */
+    bodyStream?: AsyncIterable<Uint8Array>;
+    trailers?: HeaderMap;
+    route: RouteInfo | null;
+  },
   signal: AbortSignal,
 ) => Promise<UpstreamResponse>;
+
+/** A single-consumer queue of body chunks: the router pushes, the upstream request pulls. */
+class ChunkChannel implements AsyncIterable<Uint8Array> {
+  private readonly chunks: Uint8Array[] = [];
+  private waiter: (() => void) | null = null;
+  private ended = false;
+  private error: Error | null = null;
+
+  push(chunk: Uint8Array): void {
+    if (this.ended) return;
+    if (chunk.length) this.chunks.push(chunk);
+    this.wake();
+  }
+
+  end(error?: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (error) this.error = error;
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    for (;;) {
+      while (this.chunks.length) yield this.chunks.shift()!;
+      if (this.error) throw this.error;
+      if (this.ended) return;
+      await new Promise<void>((r) => (this.waiter = r));
+    }
+  }
+}
 
 export interface StreamResult {
   status: number;
@@ -38,6 +82,12 @@ export interface HttpStreamOptions {
   /** Connection attributes for properties (source.address, destination.address, connection.id, …). */
   properties?: Record<string, unknown>;
   clock?: Clock;
+  /**
+   * Start the upstream request when the request headers reach the router and stream the body to it as
+   * it passes the chain, as Envoy's router does (the embedded gateway). Default: the upstream gets the
+   * whole body at once (tests).
+   */
+  streamRequestBody?: boolean;
 }
 
 const CONTINUE = 0;
@@ -280,6 +330,8 @@ export class HttpStream {
   private upBody = new BodyBuffer();
   private upHeaders: HeaderMap | null = null;
   private upTrailers: HeaderMap | null = null;
+  /** The request body on its way to a streaming upstream (streamRequestBody). */
+  private upStream: ChunkChannel | null = null;
   private dsHeaders: HeaderMap | null = null;
   private dsBody = new BodyBuffer();
   private dsTrailers: HeaderMap | null = null;
@@ -440,18 +492,29 @@ export class HttpStream {
       this.sendLocalReply(404, new Uint8Array(0), [], null, "route_not_found");
       return;
     }
-    if (end) this.startUpstream();
+    if (!end && this.opts.streamRequestBody) this.upStream = new ChunkChannel();
+    if (end || this.upStream) this.startUpstream();
   }
 
   /** @internal */
   routerData(b: BodyBuffer, end: boolean): void {
-    this.upBody.append(b.bytes());
+    const bytes = b.bytes();
+    this.upBody.append(bytes);
+    if (this.upStream) {
+      this.upStream.push(bytes);
+      if (end) this.upStream.end();
+      return;
+    }
     if (end) this.startUpstream();
   }
 
   /** @internal */
   routerTrailers(t: HeaderMap): void {
     this.upTrailers = t;
+    if (this.upStream) {
+      this.upStream.end();
+      return;
+    }
     this.startUpstream();
   }
 
@@ -463,7 +526,11 @@ export class HttpStream {
     const route = this.route();
     let p: Promise<UpstreamResponse>;
     try {
-      p = Promise.resolve(this.upstream({ headers: this.upHeaders!, body: this.upBody.bytes(), trailers: this.upTrailers ?? undefined, route }, ac.signal));
+      p = Promise.resolve(
+        this.upStream
+          ? this.upstream({ headers: this.upHeaders!, body: new Uint8Array(0), bodyStream: this.upStream, trailers: undefined, route }, ac.signal)
+          : this.upstream({ headers: this.upHeaders!, body: this.upBody.bytes(), trailers: this.upTrailers ?? undefined, route }, ac.signal),
+      );
     } catch (e) {
       p = Promise.reject(e);
     }
@@ -624,6 +691,7 @@ export class HttpStream {
   }
 
   private abortUpstream(): void {
+    this.upStream?.end(new Error("stream reset before the request body was complete"));
     if (this.upstreamAbort && !this.upstreamSettled) {
       this.upstreamSettled = true;
       this.upstreamAbort.abort();
