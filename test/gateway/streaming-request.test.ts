@@ -4,7 +4,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { listenerPort, startGateway } from "../robustness/helpers.ts";
+import { bootstrapYaml, listenerPort, startGateway } from "../robustness/helpers.ts";
 
 let upstream: Server;
 let firstChunkBeforeClientEnd = false;
@@ -23,31 +23,7 @@ test("request bodies stream through the embedded router (upstream reads while th
   });
   await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", () => r()));
   const port = (upstream.address() as AddressInfo).port;
-  const yaml = `static_resources:
-  listeners:
-  - name: main
-    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: main
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes: [{ match: { prefix: "/" }, route: { cluster: up } }]
-          http_filters:
-          - name: envoy.filters.http.router
-            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-  clusters:
-  - name: up
-    type: STATIC
-    load_assignment:
-      cluster_name: up
-      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${port} } } } }] }]
-`;
+  const yaml = bootstrapYaml([{ name: "main", cluster: "up", filters: [] }], { up: port });
   const gw = await startGateway(yaml);
   try {
     const gwPort = listenerPort(gw, "main");

@@ -2,6 +2,7 @@ import { relative } from "node:path";
 import type { Command } from "./args.ts";
 import { str } from "./args.ts";
 import { CliError, UsageError } from "./errors.ts";
+import { ENGINE_OPTIONS } from "./up.ts";
 
 const command: Command = {
   name: "start",
@@ -12,10 +13,7 @@ const command: Command = {
     "Upstreams: stable on 127.0.0.1:18081, canary on 127.0.0.1:18082; gateway on 127.0.0.1:10000, admin on",
     "127.0.0.1:9901. Prints ready-to-paste curl commands for each plugin's behaviour once it serves.",
   ].join("\n"),
-  options: {
-    engine: { type: "string", short: "e", description: "auto | envoy | embedded (see tollgate up --help)", default: "auto", valueName: "engine" },
-    workers: { type: "string", short: "w", description: "embedded engine: VMs per plugin", default: "2", valueName: "n" },
-  },
+  options: ENGINE_OPTIONS,
   async run(args) {
     const engine = str(args.values.engine) ?? "auto";
     if (!["auto", "envoy", "embedded"].includes(engine)) throw new UsageError(`--engine must be auto, envoy or embedded, got '${engine}'`);

@@ -146,6 +146,12 @@ async function runEmbedded(o: UpOptions, print: (l: string) => void, printErr: (
   return 0;
 }
 
+/** --engine / --workers, shared with `tollgate start`. */
+export const ENGINE_OPTIONS: Command["options"] = {
+  engine: { type: "string", short: "e", description: "auto | envoy | embedded (see tollgate up --help)", default: "auto", valueName: "engine" },
+  workers: { type: "string", short: "w", description: "embedded engine: VMs per plugin (connections are pinned to one)", default: "2", valueName: "n" },
+};
+
 const command: Command = {
   name: "up",
   summary: "Run an Envoy bootstrap YAML on real Envoy (ENVOY_PATH / envoy / func-e) or on the embedded engine.",
@@ -166,10 +172,7 @@ const command: Command = {
     "resolves them: run from the directory the paths are written for (the repository root for",
     "envoy-configs/*.yaml).",
   ].join("\n"),
-  options: {
-    engine: { type: "string", short: "e", description: "auto | envoy | embedded", default: "auto", valueName: "engine" },
-    workers: { type: "string", short: "w", description: "embedded engine: VMs per plugin (connections are pinned to one)", default: "2", valueName: "n" },
-  },
+  options: ENGINE_OPTIONS,
   async run(args) {
     if (args.positionals.length > 1) throw new UsageError(`expected one bootstrap file, got ${args.positionals.length}`);
     const engine = str(args.values.engine) ?? "auto";

@@ -85,6 +85,27 @@ export interface StreamState {
   complete: boolean;
 }
 
+/** A fresh stream's state at its start (the filter manager and the test drivers both start streams). */
+export function newStreamState(clock: { nowNanos(): bigint; monotonicNanos(): bigint }, properties: Record<string, unknown>): StreamState {
+  return {
+    startTimeNanos: clock.nowNanos(),
+    startMonoNanos: clock.monotonicNanos(),
+    endMonoNanos: null,
+    requestHeaders: null,
+    requestTrailers: null,
+    responseHeaders: null,
+    responseTrailers: null,
+    responseCode: null,
+    responseCodeDetails: "",
+    filterState: new Map(),
+    properties,
+    requestBodyBytes: 0,
+    responseBodyBytes: 0,
+    route: null,
+    complete: false,
+  };
+}
+
 export interface AccessLogView {
   requestHeaders: HeaderMap | null;
   responseHeaders: HeaderMap | null;

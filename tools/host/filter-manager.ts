@@ -7,7 +7,7 @@
 // on request-header changes.
 import { DataStatus, HeadersStatus, TrailersStatus } from "./abi.ts";
 import { type Clock, RealClock } from "./clock.ts";
-import { type AccessLogView, BodyBuffer, type FilterCallbacks, type HttpFilter, type RouteInfo, type StreamState } from "./filter-api.ts";
+import { type AccessLogView, BodyBuffer, type FilterCallbacks, type HttpFilter, newStreamState, type RouteInfo, type StreamState } from "./filter-api.ts";
 import { HeaderMap, type HeaderList } from "./header-map.ts";
 import { isGrpcRequest, prepareLocalReply } from "./local-reply.ts";
 
@@ -347,23 +347,7 @@ export class HttpStream {
   constructor(readonly filters: HttpFilter[], readonly upstream: Upstream, readonly opts: HttpStreamOptions = {}) {
     this.clock = opts.clock ?? new RealClock();
     this.names = filters.map((f, i) => (f as { name?: string }).name ?? `filter #${i}`);
-    this.info = {
-      startTimeNanos: this.clock.nowNanos(),
-      startMonoNanos: this.clock.monotonicNanos(),
-      endMonoNanos: null,
-      requestHeaders: null,
-      requestTrailers: null,
-      responseHeaders: null,
-      responseTrailers: null,
-      responseCode: null,
-      responseCodeDetails: "",
-      filterState: new Map(),
-      properties: { "connection.id": ++connectionIds, ...(opts.properties ?? {}) },
-      requestBodyBytes: 0,
-      responseBodyBytes: 0,
-      route: null,
-      complete: false,
-    };
+    this.info = newStreamState(this.clock, { "connection.id": ++connectionIds, ...(opts.properties ?? {}) });
     this.done = new Promise((res, rej) => {
       this.resolve = res;
       this.reject = rej;

@@ -47,7 +47,7 @@ import { logLevelNumber, type LogLevelName } from "./abi.ts";
 import { type Clock, ManualClock } from "./clock.ts";
 import { HttpFilterContext } from "./context.ts";
 import { type CalloutRequest, type CalloutResponse, HostEnv, type LogRecord } from "./env.ts";
-import { BodyBuffer, type FilterCallbacks, type RouteInfo, type StreamState } from "./filter-api.ts";
+import { BodyBuffer, type FilterCallbacks, newStreamState, type RouteInfo, type StreamState } from "./filter-api.ts";
 import { HttpStream, type StreamResult, type UpstreamResponse } from "./filter-manager.ts";
 import { HeaderMap, type HeaderList } from "./header-map.ts";
 import { isGrpcRequest, prepareLocalReply } from "./local-reply.ts";
@@ -409,23 +409,7 @@ export class StreamDriver {
     const f = plugin.createFilter(worker);
     if (!(f instanceof HttpFilterContext)) throw new Error(`plugin '${plugin.name}' worker ${worker} failed (fail_open): no filter is created`);
     this.filter = f;
-    this.state = {
-      startTimeNanos: clock.nowNanos(),
-      startMonoNanos: clock.monotonicNanos(),
-      endMonoNanos: null,
-      requestHeaders: null,
-      requestTrailers: null,
-      responseHeaders: null,
-      responseTrailers: null,
-      responseCode: null,
-      responseCodeDetails: "",
-      filterState: new Map(),
-      properties,
-      requestBodyBytes: 0,
-      responseBodyBytes: 0,
-      route: null,
-      complete: false,
-    };
+    this.state = newStreamState(clock, properties);
     const cb: FilterCallbacks = {
       continueDecoding: () => void this.continued.request++,
       continueEncoding: () => void this.continued.response++,

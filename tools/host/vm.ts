@@ -323,14 +323,8 @@ export class WasmVm {
    */
   copyOut(data: Uint8Array | string, ptrPtr: number, sizePtr: number): number {
     const len = data.length;
-    if (!this.inBounds(ptrPtr, 4) || !this.inBounds(sizePtr, 4)) return R.InvalidMemoryAccess;
-    if (len === 0) {
-      this.dv.setUint32(ptrPtr >>> 0, 0, true);
-      this.dv.setUint32(sizePtr >>> 0, 0, true);
-      return R.Ok;
-    }
-    const p = this.malloc(len);
-    if (p === 0 || !this.inBounds(p, len)) return R.InvalidMemoryAccess;
+    const p = this.reserveOut(len, ptrPtr, sizePtr);
+    if (p <= 0) return p === 0 ? R.Ok : -p;
     if (typeof data === "string") (this.buf as FastBuffer).latin1Write(data, p, len);
     else this.u8.set(data, p);
     this.dv.setUint32(ptrPtr >>> 0, p, true);
@@ -338,21 +332,32 @@ export class WasmVm {
     return R.Ok;
   }
 
-  /** Like copyOut for a value serialized straight into guest memory by `write(offset)`. */
-  copyOutWith(len: number, ptrPtr: number, sizePtr: number, write: (p: number) => void): number {
-    if (!this.inBounds(ptrPtr, 4) || !this.inBounds(sizePtr, 4)) return R.InvalidMemoryAccess;
+  /**
+   * The shared part of copyToPointerSize: checks the out-pointers and allocates `len` guest bytes.
+   * Returns the guest address; 0 for an empty value (0/0 already written); -result on failure.
+   */
+  private reserveOut(len: number, ptrPtr: number, sizePtr: number): number {
+    if (!this.inBounds(ptrPtr, 4) || !this.inBounds(sizePtr, 4)) return -R.InvalidMemoryAccess;
     if (len === 0) {
       this.dv.setUint32(ptrPtr >>> 0, 0, true);
       this.dv.setUint32(sizePtr >>> 0, 0, true);
-      return R.Ok;
+      return 0;
     }
     const p = this.malloc(len);
-    if (p === 0 || !this.inBounds(p, len)) return R.InvalidMemoryAccess;
+    if (p === 0 || !this.inBounds(p, len)) return -R.InvalidMemoryAccess;
+    return p;
+  }
+
+  /** Like copyOut for a value serialized straight into guest memory by `write(offset)`. */
+  copyOutWith(len: number, ptrPtr: number, sizePtr: number, write: (p: number) => void): number {
+    const p = this.reserveOut(len, ptrPtr, sizePtr);
+    if (p <= 0) return p === 0 ? R.Ok : -p;
     write(p);
     this.dv.setUint32(ptrPtr >>> 0, p, true);
     this.dv.setUint32(sizePtr >>> 0, len, true);
     return R.Ok;
   }
+
 
   // ---- imports ----
 
