@@ -1,4 +1,4 @@
-// HTTP Basic through the host on the compiled module: ../shared/vectors/basic-auth-cases.json
+// HTTP Basic through the host on the compiled module: test/vectors/basic-auth-cases.json
 // (Envoy basic_auth tests, RFC 7617 examples, derived edge cases) translated to consumers, plus
 // hashed passwords, colon-in-password and hide_credentials.
 import assert from "node:assert/strict";

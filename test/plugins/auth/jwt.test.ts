@@ -1,4 +1,4 @@
-// JWT through the host on the compiled module: every token of ../shared/vectors/jwt-cases.json (RFC 7515,
+// JWT through the host on the compiled module: every token of test/vectors/jwt-cases.json (RFC 7515,
 // Envoy jwt_authn, jwt_verify_lib, derived edge cases, extraction variants) with tollgate's recorded
 // decision where sources disagree, then the behaviours of features.md §5.4/§5.6 with fresh
 // node:crypto-signed tokens (HS256, RS256, ES256).

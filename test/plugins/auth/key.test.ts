@@ -1,5 +1,5 @@
 // API-key authentication through the host on the compiled module: the shared vectors
-// (../shared/vectors/apikey-cases.json, translated to tollgate's config) and the behaviours of
+// (test/vectors/apikey-cases.json, translated to tollgate's config) and the behaviours of
 // features.md §5.2/§5.6 — sources, multiple keys, query decoding, hide_credentials, challenges.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";

@@ -45,7 +45,7 @@ export async function rejected(build: Build, configuration: object | string): Pr
 }
 
 export function vectors(name: string): any {
-  return JSON.parse(readFileSync(join(repoRoot(), "..", "shared", "vectors", name), "utf8"));
+  return JSON.parse(readFileSync(join(repoRoot(), "test", "vectors", name), "utf8"));
 }
 
 // ---- JWT signing with node:crypto ----

@@ -139,9 +139,9 @@ export function translate(c: VectorCase["config"]): Record<string, unknown> {
   return cfg;
 }
 
-/** canary-cases.json is a verbatim copy of the team's shared vectors (shared/vectors/canary-cases.json). */
+/** canary-cases.json: test/vectors (a verbatim copy of the public vectors). */
 export function vectorCases(): Array<VectorCase & { expectTag: string }> {
-  const file = JSON.parse(readFileSync(join(import.meta.dirname, "canary-cases.json"), "utf8")) as { cases: VectorCase[] };
+  const file = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "vectors", "canary-cases.json"), "utf8")) as { cases: VectorCase[] };
   return file.cases.map((c) => {
     const word = c.expect_backend.split(/[\s(]/)[0];
     const expectTag = DECIDED[c.id] ?? (word === "canary" ? CANARY_TAG : word === "stable" ? STABLE_TAG : "");

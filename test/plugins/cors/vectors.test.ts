@@ -1,4 +1,4 @@
-// The shared CORS vectors (shared/vectors/cors-cases.json: Envoy cors_filter_test.cc, Higress cors plugin
+// The shared CORS vectors (test/vectors/cors-cases.json, a copy of the public vectors: Envoy cors_filter_test.cc, Higress cors plugin
 // tests and README, derived cases, Higress unit tables) run through the host on the compiled cors module,
 // release and debug. Every vector is either translated into our config/request and asserted, or listed in
 // NOT_APPLICABLE with the reason; a new vector in the file fails the test until it is classified.
@@ -24,7 +24,7 @@ interface VectorFile {
   higress_unit_tables: Record<string, unknown>;
 }
 
-const vectors = JSON.parse(readFileSync(join(repoRoot(), "..", "shared", "vectors", "cors-cases.json"), "utf8")) as VectorFile;
+const vectors = JSON.parse(readFileSync(join(repoRoot(), "test", "vectors", "cors-cases.json"), "utf8")) as VectorFile;
 
 /** What we assert for one request. */
 interface Expect {
