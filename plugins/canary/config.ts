@@ -124,9 +124,9 @@ function readTag(r: ConfigReader, key: string, def: string, allowEmpty: bool): s
 
 /** A header name, lower-cased (Envoy header maps are lower-case). */
 function readHeaderName(r: ConfigReader, key: string, def: string, required: bool): string {
+  if (!r.has(key) && !required) return def;
   const name = r.str(key, def);
   if (!r.ok()) return def;
-  if (name.length == 0 && !required) return name;
   if (!isToken(name)) {
     r.fail(key, "must be an HTTP header name (letters, digits, '-', ...), got " + quote(name));
     return def;

@@ -6,7 +6,7 @@ import {
   registerRootContext, removeHeaderBytes, replaceHeaderBytes, Result, RootContext, RuleSet,
 } from "../../assembly";
 import { CanaryConfig, NO_TAG, parseCanaryConfig, Tag } from "./config";
-import { CLEAR_ROUTE_CACHE, SET_COOKIE, Source } from "./constants";
+import { CLEAR_ROUTE_CACHE, DEFAULT_TAG_HEADER, SET_COOKIE, Source } from "./constants";
 import { decide, Decision, pinCookieHeader, tagForDraw } from "./decide";
 import { HostRequest } from "./request";
 
@@ -34,6 +34,8 @@ class CanaryRoot extends RootContext {
     const g = set.global;
     if (g !== null) this.own(g);
     for (let i = 0; i < set.rules.length; i++) this.own(set.rules[i].config);
+    // Even a config that tags nothing (`{"_rules_": []}`) owns the default tag header.
+    if (g === null && set.rules.length == 0) this.ownedHeaders.push(encode(DEFAULT_TAG_HEADER));
     return true;
   }
 

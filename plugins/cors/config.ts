@@ -133,7 +133,7 @@ export function parsePolicy(r: ConfigReader): CorsPolicy | null {
   p.maxAgeBytes = encoded(p.maxAge);
   p.preflightStatus = <u32>DEFAULT_PREFLIGHT_STATUS;
   const status = r.raw(F_PREFLIGHT_STATUS);
-  if (status !== null && !status.isNull()) {
+  if (status !== null) {
     if (status.isInteger() && (status.n == 200 || status.n == 204)) p.preflightStatus = <u32>status.n;
     else r.fail(F_PREFLIGHT_STATUS, E_PREFLIGHT_STATUS + describeJson(status));
   }

@@ -134,7 +134,7 @@ function parseRule(r: ConfigReader, c: RateLimitConfig, scope: string): LimitRul
   if (!parseKey(r, rule)) return null;
 
   const values = r.raw("values");
-  if (values !== null && !values.isNull()) {
+  if (values !== null) {
     const list = r.strList("values", []);
     if (!r.ok()) return null;
     if (list.length == 0) {
