@@ -162,6 +162,15 @@ export function toLowerAscii(s: string): string {
   return out.join("");
 }
 
+/** Strips HTTP optional whitespace (SP, HTAB) at both ends; other characters, controls included, stay. */
+export function trimOws(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && isSpace(s.charCodeAt(a))) a++;
+  while (b > a && isSpace(s.charCodeAt(b - 1))) b--;
+  return a == 0 && b == s.length ? s : s.substring(a, b);
+}
+
 /** ASCII case-insensitive equality (header names, schemes, tokens). */
 export function equalsIgnoreCase(a: string, b: string): bool {
   if (a.length != b.length) return false;

@@ -7,5 +7,5 @@ export { ConfigReader, ErrorSink } from "./config";
 export { Rule, RuleSet, parseRuleSet, ruleSetError, domainMatches, serviceMatches } from "./rules";
 export {
   cookieValue, queryParam, percentDecode, pathWithoutQuery, hostWithoutPort, sanitizeHeaderValue,
-  equalsIgnoreCase, toLowerAscii, constantTimeEquals, localReply,
+  equalsIgnoreCase, toLowerAscii, trimOws, constantTimeEquals, localReply,
 } from "./http";

@@ -2,7 +2,7 @@
 // of policy.ts / origin.ts, and turns the verdict into host calls — a local reply for preflights, header
 // edits on the response (upstream answers and other filters' local replies alike: Envoy runs those
 // through this filter's response path too, after the request headers are gone, hence the saved verdict).
-import { Action, HttpContext, MapType, RootContext, RuleSet } from "../../assembly";
+import { Action, HttpContext, MapType, RootContext, RuleSet, trimOws } from "../../assembly";
 import {
   DETAILS_PREFLIGHT, DETAILS_PREFLIGHT_INVALID, H_ACAC, H_ACAH, H_ACAM, H_ACAO, H_ACAPN, H_ACEH, H_ACMA, H_ACRH,
   H_ACRM, H_ACRPN, H_AUTHORITY, H_METHOD, H_ORIGIN, H_SCHEME, H_VARY, TRUE, VARY_ORIGIN,
@@ -78,7 +78,7 @@ export function decideRequest(s: CorsStreamState): u32 {
   const raw = getHeaderB(MapType.REQUEST_HEADERS, K_ORIGIN);
   if (raw === null) return Action.CONTINUE;
   // Echoed as Access-Control-Allow-Origin, which must equal the serialized origin: no blanks.
-  const origin = raw.trim();
+  const origin = trimOws(raw);
   if (origin.length == 0) return Action.CONTINUE;
   const parsed = parseOrigin(origin, originParts);
   if (parsed && isSameOriginRequest(origin)) return Action.CONTINUE;

@@ -292,7 +292,8 @@ export class OriginAllowList {
   allows(origin: string, parsed: bool, o: OriginParts): bool {
     // An opaque origin ("null": sandboxed frames, file:, data:) is admitted only when listed literally.
     if (origin == NULL_ORIGIN) return this.allowNull;
-    if (this.anyOrigin) return isVisibleAscii(origin);
+    // "*" echoes the origin back, so it must be a well-formed serialized origin, not arbitrary client text.
+    if (this.anyOrigin) return parsed && isVisibleAscii(origin);
     if (!parsed) return false;
     for (let i = 0; i < this.rules.length; i++) {
       if (unchecked(this.rules[i]).matches(origin, o)) return true;
