@@ -31,7 +31,8 @@ for (const name of plugins) {
     });
     console.log(
       `${name}: ${r.requests} requests (${r.exchanges} exchanges, ${r.sequences} callback sequences), ` +
-        `${r.configsChecked} configs (${r.configsAccepted} accepted, ${r.configsRejected} rejected; schema agreed on all), ${(r.ms / 1000).toFixed(1)} s`,
+        `${r.configsChecked} configs (${r.configsAccepted} accepted, ${r.configsRejected} rejected, ${r.configsSemantic} of those by a declared semantic rule; ` +
+        `schema and plugin agreed on all), ${(r.ms / 1000).toFixed(1)} s`,
     );
     for (const [k, n] of Object.entries(r.outcomes).sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(9)}  ${k}`);
   } catch (e) {
