@@ -75,10 +75,90 @@ export function describeJson(v: JsonValue | null): string {
   }
 }
 
-/** Integers print without ".0" (AssemblyScript's f64.toString prints "42.0"). */
+/**
+ * A number for error messages: integers without ".0", others with up to 6 decimals. Avoids f64.toString,
+ * whose shortest-round-trip printer (and its tables) would otherwise be linked into every plugin.
+ */
 export function formatNumber(n: f64): string {
-  if (isFinite(n) && Math.floor(n) == n && Math.abs(n) < 9007199254740992.0) return (<i64>n).toString();
-  return n.toString();
+  if (isNaN(n)) return "NaN";
+  if (!isFinite(n)) return n > 0 ? "Infinity" : "-Infinity";
+  const a = Math.abs(n);
+  const sign = n < 0 ? "-" : "";
+  if (Math.floor(a) == a && a < 9007199254740992.0) return sign + (<i64>a).toString();
+  if (a >= 1e15) {
+    let m = a;
+    let e = 0;
+    while (m >= 10) {
+      m /= 10;
+      e++;
+    }
+    return sign + formatNumber(m) + "e" + e.toString();
+  }
+  const scaled = <i64>Math.round(a * 1e6);
+  const whole = scaled / 1000000;
+  let frac = (scaled % 1000000).toString();
+  while (frac.length < 6) frac = "0" + frac;
+  let end = frac.length;
+  while (end > 0 && frac.charCodeAt(end - 1) == 0x30) end--;
+  return end == 0 ? sign + whole.toString() : sign + whole.toString() + "." + frac.substring(0, end);
+}
+
+/**
+ * Value of a JSON number already checked against the grammar: mantissa digits times a power of ten.
+ * Exact for integers up to 2^53 and for decimals with few digits (configs); avoids linking strtod.
+ */
+function numberValue(t: string, start: i32, end: i32): f64 {
+  let i = start;
+  let neg = false;
+  if (t.charCodeAt(i) == 0x2d) {
+    neg = true;
+    i++;
+  }
+  let mant: f64 = 0;
+  let exp: i32 = 0;
+  for (; i < end; i++) {
+    const c = t.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) break;
+    mant = mant * 10 + <f64>(c - 0x30);
+  }
+  if (i < end && t.charCodeAt(i) == 0x2e) {
+    for (i++; i < end; i++) {
+      const c = t.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) break;
+      mant = mant * 10 + <f64>(c - 0x30);
+      exp--;
+    }
+  }
+  if (i < end) {
+    i++; // e or E
+    let eneg = false;
+    const sc = t.charCodeAt(i);
+    if (sc == 0x2b || sc == 0x2d) {
+      eneg = sc == 0x2d;
+      i++;
+    }
+    let e: i32 = 0;
+    for (; i < end; i++) if (e < 100000) e = e * 10 + (t.charCodeAt(i) - 0x30);
+    exp += eneg ? -e : e;
+  }
+  let v = mant;
+  if (v != 0) {
+    if (exp > 400) v = Infinity;
+    else if (exp < -400) v = 0;
+    else if (exp > 0) for (let k = 0; k < exp; k++) v *= 10;
+    else if (exp < 0) {
+      // Divide by one power of ten when it is exact (≤ 1e22), so 0.1 and 1.5 round correctly.
+      let k = -exp;
+      while (k > 22) {
+        v /= 1e22;
+        k -= 22;
+      }
+      let p: f64 = 1;
+      for (let j = 0; j < k; j++) p *= 10;
+      v /= p;
+    }
+  }
+  return neg ? -v : v;
 }
 
 let lastError = "";
@@ -257,7 +337,7 @@ class Parser {
     }
     const v = new JsonValue();
     v.kind = JsonKind.NUMBER;
-    v.n = parseFloat(t.substring(start, this.pos));
+    v.n = numberValue(t, start, this.pos);
     return v;
   }
 

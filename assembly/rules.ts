@@ -182,9 +182,12 @@ export function domainMatches(pattern: string, host: string): bool {
 export function serviceMatches(pattern: string, cluster: string): bool {
   if (pattern == cluster) return true;
   if (!cluster.startsWith("outbound|") && !cluster.startsWith("inbound|")) return false;
-  const parts = cluster.split("|");
-  if (parts.length != 4) return false;
-  const host = parts[3];
+  // direction|port|subset|host, without String#split (it would be linked into every plugin).
+  const p1 = cluster.indexOf("|");
+  const p2 = cluster.indexOf("|", p1 + 1);
+  const p3 = p2 < 0 ? -1 : cluster.indexOf("|", p2 + 1);
+  if (p3 < 0 || cluster.indexOf("|", p3 + 1) >= 0) return false;
+  const host = cluster.substring(p3 + 1);
   if (pattern == host) return true;
-  return pattern == host + ":" + parts[1];
+  return pattern == host + ":" + cluster.substring(p1 + 1, p2);
 }

@@ -32,9 +32,20 @@ describe("parseJson", () => {
     expect(parseJson("[".repeat(100000))).toBeNull();
     expect(parseJson("[".repeat(60) + "]".repeat(60))).not.toBeNull();
   });
+  it("reads numbers without strtod, exactly for config-sized decimals", () => {
+    expect(parseJson("0.1")!.n).toBe(0.1);
+    expect(parseJson("1e3")!.n).toBe(1000.0);
+    expect(parseJson("2.5e-1")!.n).toBe(0.25);
+    expect(parseJson("-86400")!.n).toBe(-86400.0);
+    expect(parseJson("9007199254740993")!.n).toBe(9007199254740992.0);
+    expect(parseJson("1e999")!.n).toBe(Infinity);
+    expect(parseJson("1e-999")!.n).toBe(0.0);
+  });
   it("describes values for error messages", () => {
     expect(describeJson(parseJson("42"))).toBe("42");
     expect(describeJson(parseJson("-1.5"))).toBe("-1.5");
+    expect(describeJson(parseJson("0.125"))).toBe("0.125");
+    expect(describeJson(parseJson("1e20"))).toBe("1e20");
     expect(describeJson(parseJson("\"x\""))).toBe("\"x\"");
   });
 });
