@@ -3,24 +3,15 @@
 import { createHmac, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { compileAssemblyScript } from "../../../tools/build/compile.ts";
-import { pluginWasm, repoRoot } from "../../../tools/paths.ts";
+import { repoRoot } from "../../../tools/paths.ts";
 import { PluginTester } from "../../../tools/host/testing.ts";
 
-export const BUILDS = ["release", "debug"] as const;
-export type Build = (typeof BUILDS)[number];
-
-const built = new Map<Build, Promise<string>>();
+import { type Build, compiledPlugin } from "../../helpers/plugins.ts";
+export { BUILDS, type Build } from "../../helpers/plugins.ts";
 
 /** The auth module for `build`, compiled from plugins/auth (cached by input hash). */
 export function authWasm(build: Build): Promise<string> {
-  let p = built.get(build);
-  if (!p) {
-    const out = pluginWasm("auth", build === "debug");
-    p = compileAssemblyScript(join(repoRoot(), "plugins", "auth", "index.ts"), out, build).then(() => out);
-    built.set(build, p);
-  }
-  return p;
+  return compiledPlugin("auth", build);
 }
 
 /** A request on route `route` (the route_name attribute Envoy serves, abi.md §6.3). */

@@ -1,28 +1,17 @@
 // Shared by the canary tests: the compiled module (release and debug, cached by input hash), testers
 // with an injectable random source and clear_route_cache counter, and the tag a request ends up with.
-import { join } from "node:path";
-import { compileAssemblyScript } from "../../../tools/build/compile.ts";
 import { HostEnv } from "../../../tools/host/env.ts";
 import type { RouteInfo } from "../../../tools/host/filter-api.ts";
 import type { HeaderMap } from "../../../tools/host/header-map.ts";
 import { PluginTester } from "../../../tools/host/testing.ts";
-import { pluginWasm, repoRoot } from "../../../tools/paths.ts";
 
-export const BUILDS = ["release", "debug"] as const;
-export type Build = (typeof BUILDS)[number];
+import { type Build, compiledPlugin } from "../../helpers/plugins.ts";
+export { BUILDS, type Build } from "../../helpers/plugins.ts";
 export const TAG_HEADER = "x-canary-version";
-
-const built = new Map<Build, Promise<string>>();
 
 /** plugins/canary compiled for `build` into dist/plugins (no-op when up to date). */
 export function canaryWasm(build: Build): Promise<string> {
-  let p = built.get(build);
-  if (!p) {
-    const out = pluginWasm("canary", build === "debug");
-    p = compileAssemblyScript(join(repoRoot(), "plugins", "canary", "index.ts"), out, build).then(() => out);
-    built.set(build, p);
-  }
-  return p;
+  return compiledPlugin("canary", build);
 }
 
 /** A configured canary plugin plus the knobs the tests turn: random bytes and the foreign function. */

@@ -2,17 +2,15 @@
 // one tester per configuration, and reads response headers the way a browser or cache would see them.
 import { join } from "node:path";
 import { compileAssemblyScript } from "../../../tools/build/compile.ts";
-import { pluginWasm, repoRoot } from "../../../tools/paths.ts";
+import { repoRoot } from "../../../tools/paths.ts";
 import { PluginTester } from "../../../tools/host/testing.ts";
 
-export type Build = "release" | "debug";
-export const BUILDS: Build[] = ["release", "debug"];
+import { type Build, compiledPlugin } from "../../helpers/plugins.ts";
+export { BUILDS, type Build } from "../../helpers/plugins.ts";
 
-/** Compiles plugins/cors into dist/plugins/cors{,.debug}.wasm (no-op when up to date); returns the path. */
-export async function corsWasm(build: Build): Promise<string> {
-  const out = pluginWasm("cors", build === "debug");
-  await compileAssemblyScript(join(repoRoot(), "plugins", "cors", "index.ts"), out, build);
-  return out;
+/** plugins/cors compiled into dist/plugins/cors{,.debug}.wasm (no-op when up to date); returns the path. */
+export function corsWasm(build: Build): Promise<string> {
+  return compiledPlugin("cors", build);
 }
 
 /** The 401-answering fixture filter (test/plugins/cors/fixtures/deny.ts) in dist/fixtures/. */

@@ -1,25 +1,14 @@
 // Shared by the rate-limit plugin tests: the compiled module (release and debug, cached by input hash),
 // testers on a manual clock, and small request helpers.
-import { join } from "node:path";
-import { compileAssemblyScript } from "../../../tools/build/compile.ts";
 import { ManualClock } from "../../../tools/host/clock.ts";
-import { pluginWasm, repoRoot } from "../../../tools/paths.ts";
 import { PluginTester } from "../../../tools/host/testing.ts";
 
-export const BUILDS = ["release", "debug"] as const;
-export type Build = (typeof BUILDS)[number];
-
-const built = new Map<Build, Promise<string>>();
+import { type Build, compiledPlugin } from "../../helpers/plugins.ts";
+export { BUILDS, type Build } from "../../helpers/plugins.ts";
 
 /** plugins/rate-limit compiled for `build` into dist/plugins (no-op when up to date). */
 export function rateLimitWasm(build: Build): Promise<string> {
-  let p = built.get(build);
-  if (!p) {
-    const out = pluginWasm("rate-limit", build === "debug");
-    p = compileAssemblyScript(join(repoRoot(), "plugins", "rate-limit", "index.ts"), out, build).then(() => out);
-    built.set(build, p);
-  }
-  return p;
+  return compiledPlugin("rate-limit", build);
 }
 
 /**
