@@ -3,7 +3,6 @@
 // size = byte size. Request-header mutations clear the route cache (ABI 0.2.1 Wasm filter behaviour).
 import { MapType, R } from "./abi.ts";
 import { HttpFilterContext } from "./context.ts";
-import { lowerKey } from "./header-map.ts";
 import { pairsSize, parsePairs, writePairs } from "./pairs.ts";
 import type { WasmVm } from "./vm.ts";
 
@@ -24,7 +23,7 @@ export function headersImports(vm: WasmVm) {
       if (!vm.inBounds(keyPtr, keySize)) return R.InvalidMemoryAccess;
       const map = vm.ctx().constMap(type);
       if (!map) return v01 ? vm.copyOut("", retPtr, retSize) : unavailableRead();
-      const v = map.get(lowerKey(vm.latin1(keyPtr, keySize)));
+      const v = map.get(vm.latin1(keyPtr, keySize)); // get() lower-cases the key
       if (v === undefined) return v01 ? vm.copyOut("", retPtr, retSize) : R.NotFound;
       return vm.copyOut(v, retPtr, retSize);
     },
