@@ -74,6 +74,34 @@ function normalizeT(L: usize, w: u64): void {
 }
 
 /**
+ * The inner kernel of montReduce and montMulL: adds four rows m0·v, m1·v, m2·v, m3·v (each shifted one
+ * limb further) into T at `ti`, for v's limbs [from, end) plus the three carry-out columns. p1..p3 are
+ * v's limbs just below `from` (zero when from is 0). Unrolled by four columns so the v_j stay in registers.
+ */
+// @ts-ignore: decorator
+@inline function addRows4(ti: usize, v: usize, from: usize, end: usize, m0: u64, m1: u64, m2: u64, m3: u64, p1: u64, p2: u64, p3: u64): void {
+  let o = from;
+  for (; o + 24 < end; o += 32) {
+    const q0 = load<u64>(v + o), q1 = load<u64>(v + o, 8), q2 = load<u64>(v + o, 16), q3 = load<u64>(v + o, 24);
+    const tp = ti + o;
+    store<u64>(tp, load<u64>(tp) + m0 * q0 + m1 * p1 + m2 * p2 + m3 * p3);
+    store<u64>(tp, load<u64>(tp, 8) + m0 * q1 + m1 * q0 + m2 * p1 + m3 * p2, 8);
+    store<u64>(tp, load<u64>(tp, 16) + m0 * q2 + m1 * q1 + m2 * q0 + m3 * p1, 16);
+    store<u64>(tp, load<u64>(tp, 24) + m0 * q3 + m1 * q2 + m2 * q1 + m3 * q0, 24);
+    p1 = q3; p2 = q2; p3 = q1;
+  }
+  for (; o < end; o += 8) {
+    const vj = load<u64>(v + o);
+    store<u64>(ti + o, load<u64>(ti + o) + m0 * vj + m1 * p1 + m2 * p2 + m3 * p3);
+    p3 = p2; p2 = p1; p1 = vj;
+  }
+  const te = ti + end;
+  store<u64>(te, load<u64>(te) + m1 * p1 + m2 * p2 + m3 * p3);
+  store<u64>(te, load<u64>(te, 8) + m2 * p1 + m3 * p2, 8);
+  store<u64>(te, load<u64>(te, 16) + m3 * p1, 16);
+}
+
+/**
  * Montgomery reduction of the accumulator S_T (2L limbs, lazy carries) into r = T·R⁻¹ mod n
  * (R = 2^(w·L)), fully reduced. T arrives normalized (limbs < 2^w); the reduction adds at most L
  * products < 2^(2w) to a column, plus a carry < 2^(64−w): below 2^64 while (L + 2)·2^(2w) ≤ 2^64.
@@ -103,27 +131,7 @@ function montReduce(r: usize, key: RsaPublicKey): void {
     const t3 = load<u64>(ti, 24) + m0 * n3 + m1 * n2 + m2 * n1 + ((t2 + m2 * n0) >> w);
     const m3 = ((t3 & mask) * n0inv) & mask;
     store<u64>(ti, load<u64>(ti, 32) + ((t3 + m3 * n0) >> w), 32);
-    let p1 = n3, p2 = n2, p3 = n1;
-    let o: usize = 32;
-    // Unrolled by four columns: the n_j stay in registers instead of rotating.
-    for (; o + 24 < end; o += 32) {
-      const q0 = load<u64>(n + o), q1 = load<u64>(n + o, 8), q2 = load<u64>(n + o, 16), q3 = load<u64>(n + o, 24);
-      const tp = ti + o;
-      store<u64>(tp, load<u64>(tp) + m0 * q0 + m1 * p1 + m2 * p2 + m3 * p3);
-      store<u64>(tp, load<u64>(tp, 8) + m0 * q1 + m1 * q0 + m2 * p1 + m3 * p2, 8);
-      store<u64>(tp, load<u64>(tp, 16) + m0 * q2 + m1 * q1 + m2 * q0 + m3 * p1, 16);
-      store<u64>(tp, load<u64>(tp, 24) + m0 * q3 + m1 * q2 + m2 * q1 + m3 * q0, 24);
-      p1 = q3; p2 = q2; p3 = q1;
-    }
-    for (; o < end; o += 8) {
-      const nj = load<u64>(n + o);
-      store<u64>(ti + o, load<u64>(ti + o) + m0 * nj + m1 * p1 + m2 * p2 + m3 * p3);
-      p3 = p2; p2 = p1; p1 = nj;
-    }
-    const te = ti + end;
-    store<u64>(te, load<u64>(te) + m1 * p1 + m2 * p2 + m3 * p3);
-    store<u64>(te, load<u64>(te, 8) + m2 * p1 + m3 * p2, 8);
-    store<u64>(te, load<u64>(te, 16) + m3 * p1, 16);
+    addRows4(ti, n, 32, end, m0, m1, m2, m3, n3, n2, n1);
   }
   for (; i < L; i++) {
     const ti = S_T + (i << 3);
@@ -171,26 +179,7 @@ function montMulL(r: usize, a: usize, b: usize, key: RsaPublicKey): void {
     const ai = a + (i << 3);
     const a0 = load<u64>(ai), a1 = load<u64>(ai, 8), a2 = load<u64>(ai, 16), a3 = load<u64>(ai, 24);
     const ti = S_T + (i << 3);
-    let p1: u64 = 0, p2: u64 = 0, p3: u64 = 0;
-    let o: usize = 0;
-    for (; o + 24 < end; o += 32) {
-      const q0 = load<u64>(b + o), q1 = load<u64>(b + o, 8), q2 = load<u64>(b + o, 16), q3 = load<u64>(b + o, 24);
-      const tp = ti + o;
-      store<u64>(tp, load<u64>(tp) + a0 * q0 + a1 * p1 + a2 * p2 + a3 * p3);
-      store<u64>(tp, load<u64>(tp, 8) + a0 * q1 + a1 * q0 + a2 * p1 + a3 * p2, 8);
-      store<u64>(tp, load<u64>(tp, 16) + a0 * q2 + a1 * q1 + a2 * q0 + a3 * p1, 16);
-      store<u64>(tp, load<u64>(tp, 24) + a0 * q3 + a1 * q2 + a2 * q1 + a3 * q0, 24);
-      p1 = q3; p2 = q2; p3 = q1;
-    }
-    for (; o < end; o += 8) {
-      const bj = load<u64>(b + o);
-      store<u64>(ti + o, load<u64>(ti + o) + a0 * bj + a1 * p1 + a2 * p2 + a3 * p3);
-      p3 = p2; p2 = p1; p1 = bj;
-    }
-    const te = ti + end;
-    store<u64>(te, load<u64>(te) + a1 * p1 + a2 * p2 + a3 * p3);
-    store<u64>(te, load<u64>(te, 8) + a2 * p1 + a3 * p2, 8);
-    store<u64>(te, load<u64>(te, 16) + a3 * p1, 16);
+    addRows4(ti, b, 0, end, a0, a1, a2, a3, 0, 0, 0);
   }
   for (; i < L; i++) {
     const a0 = load<u64>(a + (i << 3));
