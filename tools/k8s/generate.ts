@@ -85,17 +85,23 @@ export function wasmPlugins(plugins: PluginInput[], o: K8sOptions): Obj[] {
     const spec: Obj = {};
     if (o.selector && Object.keys(o.selector).length) spec.selector = { matchLabels: o.selector };
     if (o.targetRefs?.length) spec.targetRefs = o.targetRefs.map((t) => ({ ...(t.group ? { group: t.group } : {}), kind: t.kind, name: t.name }));
-    spec.url = requireUrl(p);
-    if (p.sha256) spec.sha256 = p.sha256;
-    if (o.imagePullPolicy) spec.imagePullPolicy = o.imagePullPolicy;
-    if (o.imagePullSecret) spec.imagePullSecret = o.imagePullSecret;
-    spec.pluginName = p.meta.name;
-    spec.phase = o.phase ?? p.meta.phase;
-    spec.priority = o.priority ?? p.meta.priority;
-    if (o.failStrategy) spec.failStrategy = o.failStrategy;
+    Object.assign(spec, moduleSpec(p, o));
     if (hasConfig(p.config)) spec.pluginConfig = p.config;
     return { apiVersion: "extensions.istio.io/v1alpha1", kind: "WasmPlugin", metadata: metadata(p.meta.name, o.namespace), spec };
   });
+}
+
+/** The spec fields Istio's and Higress's WasmPlugin share, in their schema order: module, pull, identity, order, failure. */
+function moduleSpec(p: PluginInput, o: K8sOptions): Obj {
+  const spec: Obj = { url: requireUrl(p) };
+  if (p.sha256) spec.sha256 = p.sha256;
+  if (o.imagePullPolicy) spec.imagePullPolicy = o.imagePullPolicy;
+  if (o.imagePullSecret) spec.imagePullSecret = o.imagePullSecret;
+  spec.pluginName = p.meta.name;
+  spec.phase = o.phase ?? p.meta.phase;
+  spec.priority = o.priority ?? p.meta.priority;
+  if (o.failStrategy) spec.failStrategy = o.failStrategy;
+  return spec;
 }
 
 /** Higress extensions.higress.io/v1alpha1 WasmPlugin: global keys → defaultConfig, `_rules_` → matchRules. */
@@ -104,14 +110,7 @@ export function higressPlugins(plugins: PluginInput[], o: K8sOptions & { namespa
   if (o.selector && Object.keys(o.selector).length) throw new GenError("Higress WasmPlugins have no selector: Higress applies them to its gateway", "drop --selector; scope with _rules_ (_match_route_, _match_domain_, _match_service_) in the config");
   if (o.targetRefs?.length) throw new GenError("Higress WasmPlugins have no targetRefs", "drop --target-ref; scope with _rules_ in the config");
   return ordered(plugins, o).map((p) => {
-    const spec: Obj = { url: requireUrl(p) };
-    if (p.sha256) spec.sha256 = p.sha256;
-    if (o.imagePullPolicy) spec.imagePullPolicy = o.imagePullPolicy;
-    if (o.imagePullSecret) spec.imagePullSecret = o.imagePullSecret;
-    spec.pluginName = p.meta.name;
-    spec.phase = o.phase ?? p.meta.phase;
-    spec.priority = o.priority ?? p.meta.priority;
-    if (o.failStrategy) spec.failStrategy = o.failStrategy;
+    const spec: Obj = moduleSpec(p, o);
     Object.assign(spec, toHigressConfig(p.meta.name, p.config ?? {}));
     // Higress processes WasmPlugins only in its own namespace.
     return { apiVersion: "extensions.higress.io/v1alpha1", kind: "WasmPlugin", metadata: metadata(p.meta.name, o.namespace ?? "higress-system"), spec };
