@@ -14,6 +14,7 @@ import { startEcho, type EchoServer } from "../../tools/demo/echo.ts";
 import { parseBootstrap, UNSUPPORTED } from "../../tools/gateway/config.ts";
 import { Gateway, PluginStartError } from "../../tools/gateway/server.ts";
 import { repoRoot } from "../../tools/paths.ts";
+import { foldRawHeaders } from "../helpers/http.ts";
 
 const PROBE = join(repoRoot(), "dist", "fixtures", "gateway-probe.wasm");
 let stable: EchoServer;
@@ -118,11 +119,7 @@ function send(port: number, path: string, opts: { method?: string; headers?: Rec
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
-        const h: Record<string, string> = {};
-        for (let i = 0; i < res.rawHeaders.length; i += 2) {
-          const k = res.rawHeaders[i].toLowerCase();
-          h[k] = h[k] === undefined ? res.rawHeaders[i + 1] : `${h[k]},${res.rawHeaders[i + 1]}`;
-        }
+        const h = foldRawHeaders(res.rawHeaders);
         resolve({ status: res.statusCode ?? 0, headers: h, body: Buffer.concat(chunks).toString(), localPort: req.socket?.localPort ?? 0 });
       });
     });

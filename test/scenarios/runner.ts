@@ -12,6 +12,7 @@ import { parse, stringify } from "yaml";
 import { compileAssemblyScript } from "../../tools/build/compile.ts";
 import { startEcho, type EchoServer } from "../../tools/demo/echo.ts";
 import { pluginDir, pluginWasm, repoRoot } from "../../tools/paths.ts";
+import { foldRawHeaders } from "../helpers/http.ts";
 
 export interface ScenarioRequest {
   method?: string;
@@ -212,11 +213,7 @@ export function send(base: string, r: ScenarioRequest): Promise<Response> {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
-        const h: Record<string, string> = {};
-        for (let i = 0; i < res.rawHeaders.length; i += 2) {
-          const k = res.rawHeaders[i].toLowerCase();
-          h[k] = h[k] === undefined ? res.rawHeaders[i + 1] : `${h[k]},${res.rawHeaders[i + 1]}`;
-        }
+        const h = foldRawHeaders(res.rawHeaders);
         resolve({ status: res.statusCode ?? 0, headers: h, body: Buffer.concat(chunks).toString("utf8") });
       });
       res.on("error", reject);
