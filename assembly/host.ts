@@ -64,6 +64,39 @@ export function getHeader(map: u32, name: string): string | null {
   return getHeaderBytes(map, encode(name));
 }
 
+// String values on their way to the host: encoded into a static block instead of a fresh buffer (one host
+// call at a time; the host copies the value before returning).
+// @ts-ignore: decorator
+@inline const VALUE_SCRATCH_SIZE: usize = 512;
+const VALUE_SCRATCH: usize = memory.data(<i32>VALUE_SCRATCH_SIZE, 16);
+
+/** The bytes of `value` in a reused block when it is short ASCII (see withUtf8); for one host call. */
+function utf8Ptr(value: string): usize {
+  const n = <usize>value.length;
+  if (n > VALUE_SCRATCH_SIZE) return 0;
+  const src = changetype<usize>(value);
+  for (let i: usize = 0; i < n; i++) {
+    const c = load<u16>(src + (i << 1));
+    if (c >= 0x80) return 0;
+    store<u8>(VALUE_SCRATCH + i, <u8>c);
+  }
+  return VALUE_SCRATCH;
+}
+
+/** Sets header `name` (pre-encoded) to a string value without allocating for short ASCII values. */
+export function replaceHeaderValue(map: u32, name: ArrayBuffer, value: string): u32 {
+  const p = utf8Ptr(value);
+  if (p == 0) return replaceHeaderBytes(map, name, encode(value));
+  return imp.proxy_replace_header_map_value(map, changetype<usize>(name), <usize>name.byteLength, p, <usize>value.length);
+}
+
+/** Appends header `name` (pre-encoded) with a string value, without allocating for short ASCII values. */
+export function addHeaderValue(map: u32, name: ArrayBuffer, value: string): u32 {
+  const p = utf8Ptr(value);
+  if (p == 0) return addHeaderBytes(map, name, encode(value));
+  return imp.proxy_add_header_map_value(map, changetype<usize>(name), <usize>name.byteLength, p, <usize>value.length);
+}
+
 /** Appends a header (Envoy keeps existing values). Returns the host result. */
 export function addHeaderBytes(map: u32, name: ArrayBuffer, value: ArrayBuffer): u32 {
   return imp.proxy_add_header_map_value(map, changetype<usize>(name), <usize>name.byteLength, changetype<usize>(value), <usize>value.byteLength);

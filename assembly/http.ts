@@ -2,6 +2,12 @@
 // comparison, and the one local-reply helper every plugin outcome goes through. None of them traps.
 import { sendLocalResponse } from "./host";
 
+/** `s.charCodeAt(i)` without the bounds check, for loops that already keep 0 <= i < s.length. */
+// @ts-ignore: decorator
+@inline export function codeAt(s: string, i: i32): i32 {
+  return <i32>load<u16>(changetype<usize>(s) + (<usize>i << 1));
+}
+
 /**
  * Value of cookie `name` in a Cookie header (RFC 6265 §5.4 pairs separated by ';'), or null. Spaces
  * around pairs are ignored, a name that merely prefixes another never matches, the first occurrence

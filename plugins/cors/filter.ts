@@ -14,7 +14,7 @@ import {
 } from "./policy";
 import {
   addHeaderBytes as addHeaderB, encode as encoded, getHeaderBytes as getHeaderB, PairsBuilder, removeHeaderBytes as removeHeaderB,
-  replaceHeaderBytes as replaceHeaderB, sendLocalResponseBytes,
+  replaceHeaderBytes as replaceHeaderB, replaceHeaderValue, sendLocalResponseBytes,
 } from "../../assembly";
 
 // Header names and constant values, encoded once (see wire.ts).
@@ -172,7 +172,7 @@ function refusePreflight(p: CorsPolicy): void {
 /** The response's CORS headers become exactly the policy's: upstream copies are replaced, never doubled. */
 function addCorsHeaders(p: CorsPolicy, origin: string): void {
   const map = MapType.RESPONSE_HEADERS;
-  replaceHeaderB(map, K_ACAO, encoded(origin));
+  replaceHeaderValue(map, K_ACAO, origin);
   if (p.credentials) replaceHeaderB(map, K_ACAC, V_TRUE);
   else removeHeaderB(map, K_ACAC);
   if (p.exposeBytes.byteLength > 0) replaceHeaderB(map, K_ACEH, p.exposeBytes);

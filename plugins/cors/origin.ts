@@ -3,7 +3,7 @@
 // and the allow lists (exact origins and anchored host-wildcard patterns with port lists).
 // Nothing here calls the host; nothing here can trap on client input (every index is bounds-checked).
 import { MAX_ORIGIN_LENGTH, NULL_ORIGIN, WILDCARD } from "./constants";
-import { toLowerAscii } from "../../assembly/http";
+import { codeAt, toLowerAscii } from "../../assembly/http";
 
 /** Slices of an origin or authority inside a string; reused across requests, filled by the parsers below. */
 export class OriginParts {
@@ -46,7 +46,7 @@ function isHostChar(c: i32, wildcard: bool): bool {
 export function regionEqualsLower(s: string, start: i32, end: i32, lowerText: string): bool {
   if (end - start != lowerText.length) return false;
   for (let i = 0; i < lowerText.length; i++) {
-    if (lower(s.charCodeAt(start + i)) != lowerText.charCodeAt(i)) return false;
+    if (lower(codeAt(s, start + i)) != codeAt(lowerText, i)) return false;
   }
   return true;
 }
@@ -55,7 +55,7 @@ export function regionEqualsLower(s: string, start: i32, end: i32, lowerText: st
 export function regionsEqualIgnoreCase(a: string, as: i32, ae: i32, b: string, bs: i32, be: i32): bool {
   if (ae - as != be - bs) return false;
   for (let i = 0; i < ae - as; i++) {
-    if (lower(a.charCodeAt(as + i)) != lower(b.charCodeAt(bs + i))) return false;
+    if (lower(codeAt(a, as + i)) != lower(codeAt(b, bs + i))) return false;
   }
   return true;
 }
@@ -69,13 +69,13 @@ export function defaultPort(s: string, start: i32, end: i32): i32 {
 
 /** Index of the first non-blank character at or after `i`. */
 function skipSpace(s: string, i: i32, end: i32): i32 {
-  while (i < end && isSpace(s.charCodeAt(i))) i++;
+  while (i < end && isSpace(codeAt(s, i))) i++;
   return i;
 }
 
 /** End of `s` without trailing blanks. */
 function trimEnd(s: string, start: i32, end: i32): i32 {
-  while (end > start && isSpace(s.charCodeAt(end - 1))) end--;
+  while (end > start && isSpace(codeAt(s, end - 1))) end--;
   return end;
 }
 
@@ -86,10 +86,10 @@ function trimEnd(s: string, start: i32, end: i32): i32 {
 function parseHostPort(s: string, from: i32, end: i32, dflt: i32, wildcard: bool, p: OriginParts): bool {
   let i = from;
   if (i >= end) return false;
-  if (s.charCodeAt(i) == 0x5b /* [ */) {
+  if (codeAt(s, i) == 0x5b /* [ */) {
     i++;
     while (i < end) {
-      const c = s.charCodeAt(i);
+      const c = codeAt(s, i);
       if (c == 0x5d /* ] */) break;
       if (!(isDigit(c) || (lower(c) >= 0x61 && lower(c) <= 0x66) || c == 0x3a || c == 0x2e)) return false;
       i++;
@@ -97,8 +97,8 @@ function parseHostPort(s: string, from: i32, end: i32, dflt: i32, wildcard: bool
     if (i >= end || i == from + 1) return false;
     i++; // past ']'
   } else {
-    while (i < end && s.charCodeAt(i) != 0x3a /* : */) {
-      if (!isHostChar(s.charCodeAt(i), wildcard)) return false;
+    while (i < end && codeAt(s, i) != 0x3a /* : */) {
+      if (!isHostChar(codeAt(s, i), wildcard)) return false;
       i++;
     }
     if (i == from) return false;
@@ -109,7 +109,7 @@ function parseHostPort(s: string, from: i32, end: i32, dflt: i32, wildcard: bool
     p.port = dflt;
     return true;
   }
-  if (s.charCodeAt(i) != 0x3a) return false;
+  if (codeAt(s, i) != 0x3a) return false;
   const port = parsePort(s, i + 1, end);
   if (port < 0) return false;
   p.port = port;
@@ -121,7 +121,7 @@ function parsePort(s: string, start: i32, end: i32): i32 {
   if (end <= start || end - start > 5) return -1;
   let n = 0;
   for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
+    const c = codeAt(s, i);
     if (!isDigit(c)) return -1;
     n = n * 10 + (c - 0x30);
   }
@@ -132,14 +132,14 @@ function parsePort(s: string, start: i32, end: i32): i32 {
 function parseOriginRange(s: string, start: i32, end: i32, wildcard: bool, p: OriginParts): bool {
   if (end - start > MAX_ORIGIN_LENGTH) return false;
   let i = start;
-  if (i >= end || !isAlpha(s.charCodeAt(i))) return false;
+  if (i >= end || !isAlpha(codeAt(s, i))) return false;
   while (i < end) {
-    const c = s.charCodeAt(i);
+    const c = codeAt(s, i);
     if (!(isAlpha(c) || isDigit(c) || c == 0x2b || c == 0x2d || c == 0x2e)) break;
     i++;
   }
   // "://" must follow the scheme.
-  if (i + 3 > end || s.charCodeAt(i) != 0x3a || s.charCodeAt(i + 1) != 0x2f || s.charCodeAt(i + 2) != 0x2f) return false;
+  if (i + 3 > end || codeAt(s, i) != 0x3a || codeAt(s, i + 1) != 0x2f || codeAt(s, i + 2) != 0x2f) return false;
   p.schemeStart = start;
   p.schemeEnd = i;
   return parseHostPort(s, i + 3, end, defaultPort(s, start, i), wildcard, p);
@@ -181,13 +181,13 @@ export function globMatch(glob: string, s: string, start: i32, end: i32): bool {
   const gl = glob.length;
   while (i < end) {
     if (g < gl) {
-      const gc = glob.charCodeAt(g);
+      const gc = codeAt(glob, g);
       if (gc == 0x2a) {
         starG = g++;
         starI = i;
         continue;
       }
-      if (gc == lower(s.charCodeAt(i))) {
+      if (gc == lower(codeAt(s, i))) {
         g++;
         i++;
         continue;
@@ -197,7 +197,7 @@ export function globMatch(glob: string, s: string, start: i32, end: i32): bool {
     g = starG + 1;
     i = ++starI;
   }
-  while (g < gl && glob.charCodeAt(g) == 0x2a) g++;
+  while (g < gl && codeAt(glob, g) == 0x2a) g++;
   return g == gl;
 }
 
@@ -276,7 +276,7 @@ export function parseOriginRule(text: string, wildcard: bool): ParsedRule {
  */
 function isVisibleAscii(s: string): bool {
   for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
+    const c = codeAt(s, i);
     if (c <= 0x20 || c >= 0x7f) return false;
   }
   return true;

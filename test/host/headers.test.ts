@@ -163,3 +163,42 @@ test("trailers can be created from the last body chunk (Envoy addDecodedTrailers
   await t2.exchange({ headers: [["x-probe-request-headers", "add_header 1 x 1"]] });
   assert.deepEqual(results(t2.logs, "add_header"), ["add_header r=2"]);
 });
+
+test("names and values decoded from a guest address that was rewritten are read afresh (decode caches)", async () => {
+  const { HostEnv, Plugin, HeaderMap: Map2 } = await import("../../tools/host/index.ts");
+  const env = new HostEnv({ logLevel: "critical" });
+  const p = await Plugin.load(env, { wasm: await probe(), workers: 1, canary: false });
+  try {
+    const vm = p.vms[0];
+    const f = p.createFilter(0) as unknown as { requestHeaders: HeaderMap | null };
+    f.requestHeaders = new Map2("request", [[":method", "GET"], ["x-api-key", "k1"], ["x-user-id", "u7"]]);
+    vm.current = f as never;
+    const get = vm.imports.env.proxy_get_header_map_value as (...a: number[]) => number;
+    const add = vm.imports.env.proxy_add_header_map_value as (...a: number[]) => number;
+    const base = vm.malloc(64);
+    const ret = vm.malloc(8);
+    const read = (name: string): string => {
+      vm.refresh();
+      vm.buf.write(name, base, "latin1");
+      assert.equal(get(0, base, name.length, ret, ret + 4), 0, name);
+      vm.refresh();
+      return vm.buf.toString("latin1", vm.dv.getUint32(ret, true), vm.dv.getUint32(ret, true) + vm.dv.getUint32(ret + 4, true));
+    };
+    // Same address, same length, different bytes: each read must see what is there now.
+    for (let i = 0; i < 3; i++) {
+      assert.equal(read("x-api-key"), "k1");
+      assert.equal(read("x-user-id"), "u7");
+      assert.equal(read("X-USER-ID"), "u7", "lower-cased like Envoy's LowerCaseString");
+    }
+    // Values too: the same value address rewritten between two adds.
+    for (const v of ["one", "two"]) {
+      vm.refresh();
+      vm.buf.write("x-v", base, "latin1");
+      vm.buf.write(v, base + 8, "latin1");
+      assert.equal(add(0, base, 3, base + 8, 3), 0);
+    }
+    assert.deepEqual(f.requestHeaders.getAll("x-v"), ["one", "two"]);
+  } finally {
+    p.close();
+  }
+});

@@ -73,7 +73,11 @@ export class HeaderMap {
 
   /** First value of `key`, or undefined. */
   get(key: string): string | undefined {
-    const k = lowerKey(key);
+    return this.getLower(lowerKey(key));
+  }
+
+  /** get() for a key already lower-case (host calls decode and lower-case names once, cached). */
+  getLower(k: string): string | undefined {
     const e = this.entries;
     for (let i = 0; i < e.length; i++) if (e[i][0] === k) return e[i][1];
     return undefined;
@@ -90,7 +94,10 @@ export class HeaderMap {
 
   /** Envoy addCopy: appends an entry; an existing inline header gets ",value" appended instead. */
   add(key: string, value: string): void {
-    const k = lowerKey(key);
+    this.addLower(lowerKey(key), value);
+  }
+
+  addLower(k: string, value: string): void {
     const e = this.entries;
     if (this.inline.has(k)) {
       // A scan beats a per-map index here: maps are small and keys are internalized strings.
@@ -112,14 +119,20 @@ export class HeaderMap {
 
   /** Envoy setCopy: remove every entry of `key`, then addCopy. */
   set(key: string, value: string): void {
-    const k = lowerKey(key);
-    this.remove(k);
-    this.add(k, value);
+    this.setLower(lowerKey(key), value);
+  }
+
+  setLower(k: string, value: string): void {
+    this.removeLower(k);
+    this.addLower(k, value);
   }
 
   /** Removes every entry of `key`; returns how many were removed. */
   remove(key: string): number {
-    const k = lowerKey(key);
+    return this.removeLower(lowerKey(key));
+  }
+
+  removeLower(k: string): number {
     let n = 0;
     const e = this.entries;
     for (let i = e.length - 1; i >= 0; i--) {

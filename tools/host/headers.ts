@@ -23,7 +23,7 @@ export function headersImports(vm: WasmVm) {
       if (!vm.inBounds(keyPtr, keySize)) return R.InvalidMemoryAccess;
       const map = vm.ctx().constMap(type);
       if (!map) return v01 ? vm.copyOut("", retPtr, retSize) : unavailableRead();
-      const v = map.get(vm.latin1(keyPtr, keySize)); // get() lower-cases the key
+      const v = map.getLower(vm.headerKey(keyPtr, keySize));
       if (v === undefined) return v01 ? vm.copyOut("", retPtr, retSize) : R.NotFound;
       return vm.copyOut(v, retPtr, retSize);
     },
@@ -32,7 +32,7 @@ export function headersImports(vm: WasmVm) {
       if (!vm.inBounds(keyPtr, keySize) || !vm.inBounds(valuePtr, valueSize)) return R.InvalidMemoryAccess;
       const map = vm.ctx().mutableMap(type);
       if (!map) return R.BadArgument;
-      map.add(vm.latin1(keyPtr, keySize), vm.latin1(valuePtr, valueSize));
+      map.addLower(vm.headerKey(keyPtr, keySize), vm.latin1(valuePtr, valueSize));
       afterMutation(type);
       return R.Ok;
     },
@@ -41,7 +41,7 @@ export function headersImports(vm: WasmVm) {
       if (!vm.inBounds(keyPtr, keySize) || !vm.inBounds(valuePtr, valueSize)) return R.InvalidMemoryAccess;
       const map = vm.ctx().mutableMap(type);
       if (!map) return R.BadArgument;
-      map.set(vm.latin1(keyPtr, keySize), vm.latin1(valuePtr, valueSize));
+      map.setLower(vm.headerKey(keyPtr, keySize), vm.latin1(valuePtr, valueSize));
       afterMutation(type);
       return R.Ok;
     },
@@ -50,7 +50,7 @@ export function headersImports(vm: WasmVm) {
       if (!vm.inBounds(keyPtr, keySize)) return R.InvalidMemoryAccess;
       const map = vm.ctx().mutableMap(type);
       if (!map) return R.BadArgument;
-      map.remove(vm.latin1(keyPtr, keySize));
+      map.removeLower(vm.headerKey(keyPtr, keySize));
       afterMutation(type);
       return R.Ok;
     },

@@ -6,6 +6,7 @@ import { R } from "./abi.ts";
 import { buffersImports } from "./buffers.ts";
 import { type HttpFilterContext, RootContext, type Context, VmContext } from "./context.ts";
 import type { HostEnv } from "./env.ts";
+import { lowerKey } from "./header-map.ts";
 import { headersImports } from "./headers.ts";
 import { httpCallsImports } from "./http-calls.ts";
 import type { AbiVersion } from "./link.ts";
@@ -46,6 +47,46 @@ type FastBuffer = Buffer & {
 };
 if (typeof (Buffer.prototype as Partial<FastBuffer>).latin1Slice !== "function") {
   throw new Error("tools/host needs Buffer.prototype.latin1Slice (Node.js ≥ 18)");
+}
+
+/** Byte strings up to this length are written to guest memory from JS. */
+const SHORT_WRITE = 28;
+
+/** Slots of a decode cache (a power of two) and the longest byte string one holds. */
+const CACHE_SLOTS = 256;
+const CACHE_MAX_LEN = 64;
+const NOT_CACHEABLE = -(CACHE_SLOTS + 1);
+
+/**
+ * A direct-mapped cache of strings decoded from guest memory, keyed by (address, size) and validated
+ * against a copy of the bytes (compared four at a time: much cheaper here than String#charCodeAt).
+ */
+class DecodeCache {
+  readonly ptrs = new Int32Array(CACHE_SLOTS).fill(-1);
+  readonly sizes = new Int32Array(CACHE_SLOTS);
+  readonly strings: string[] = new Array<string>(CACHE_SLOTS).fill("");
+  private readonly copy = new Uint8Array(CACHE_SLOTS * CACHE_MAX_LEN);
+  private readonly copyView = new DataView(this.copy.buffer);
+
+  /** The slot holding exactly these bytes (≥ 0); else -(slot + 1) to store into, or NOT_CACHEABLE. */
+  find(dv: DataView, u8: Uint8Array, ptr: number, size: number): number {
+    if (size > CACHE_MAX_LEN) return NOT_CACHEABLE;
+    const slot = (ptr ^ (ptr >>> 7) ^ size) & (CACHE_SLOTS - 1);
+    if (this.ptrs[slot] !== ptr || this.sizes[slot] !== size) return -slot - 1;
+    const cv = this.copyView;
+    const off = slot * CACHE_MAX_LEN;
+    let i = 0;
+    for (; i + 4 <= size; i += 4) if (dv.getUint32(ptr + i, true) !== cv.getUint32(off + i, true)) return -slot - 1;
+    for (; i < size; i++) if (u8[ptr + i] !== this.copy[off + i]) return -slot - 1;
+    return slot;
+  }
+
+  store(u8: Uint8Array, slot: number, ptr: number, size: number, s: string): void {
+    this.ptrs[slot] = ptr;
+    this.sizes[slot] = size;
+    this.strings[slot] = s;
+    this.copy.set(u8.subarray(ptr, ptr + size), slot * CACHE_MAX_LEN);
+  }
 }
 
 export class WasmVm {
@@ -274,9 +315,36 @@ export class WasmVm {
     return (ptr >>> 0) + (size >>> 0) <= this.u8.length;
   }
 
-  // Buffer's encoding-specific slice/write methods skip toString()'s encoding dispatch (hot path).
+  // Decoded short strings by guest address: plugins pass the same pre-encoded header names (and many
+  // constant values) from the same addresses on every request. A hit is checked against a copy of the
+  // bytes, so changed memory at a cached address never reads stale; that check costs a fraction of a
+  // latin1Slice call into C++ plus a fresh string.
+  private readonly values = new DecodeCache();
+  /** Same, for header names, holding the lower-cased name (Envoy's LowerCaseString). */
+  private readonly keys = new DecodeCache();
+
+  /** Guest bytes [ptr, ptr+size) as a byte string (latin1: one char per byte); caller checked bounds. */
   latin1(ptr: number, size: number): string {
-    return (this.buf as FastBuffer).latin1Slice(ptr >>> 0, (ptr >>> 0) + (size >>> 0));
+    ptr >>>= 0;
+    size >>>= 0;
+    const c = this.values;
+    const slot = c.find(this.dv, this.u8, ptr, size);
+    if (slot >= 0) return c.strings[slot];
+    const s = (this.buf as FastBuffer).latin1Slice(ptr, ptr + size);
+    if (slot !== NOT_CACHEABLE) c.store(this.u8, -slot - 1, ptr, size, s);
+    return s;
+  }
+
+  /** A header name from guest memory, lower-cased (caller checked bounds). */
+  headerKey(ptr: number, size: number): string {
+    ptr >>>= 0;
+    size >>>= 0;
+    const c = this.keys;
+    const slot = c.find(this.dv, this.u8, ptr, size);
+    if (slot >= 0) return c.strings[slot];
+    const s = lowerKey((this.buf as FastBuffer).latin1Slice(ptr, ptr + size));
+    if (slot !== NOT_CACHEABLE) c.store(this.u8, -slot - 1, ptr, size, s);
+    return s;
   }
 
   utf8(ptr: number, size: number): string {
@@ -325,8 +393,13 @@ export class WasmVm {
     const len = data.length;
     const p = this.reserveOut(len, ptrPtr, sizePtr);
     if (p <= 0) return p === 0 ? R.Ok : -p;
-    if (typeof data === "string") (this.buf as FastBuffer).latin1Write(data, p, len);
-    else this.u8.set(data, p);
+    if (typeof data !== "string") this.u8.set(data, p);
+    else if (len > SHORT_WRITE) (this.buf as FastBuffer).latin1Write(data, p, len);
+    else {
+      // Short values (most header values) are cheaper to store from JS than through a C++ call.
+      const u8 = this.u8;
+      for (let i = 0; i < len; i++) u8[p + i] = data.charCodeAt(i);
+    }
     this.dv.setUint32(ptrPtr >>> 0, p, true);
     this.dv.setUint32(sizePtr >>> 0, len, true);
     return R.Ok;
