@@ -2,7 +2,7 @@
 // result (or a neutral value) and leaves the decision to the plugin. Strings crossing the boundary are
 // UTF-8; values the host returns are copied into GC memory and the host allocation is freed at once.
 import * as imp from "./imports";
-import { decodeBytes, RET_PTR, RET_SIZE, RET_U64, takeBytes, takeString } from "./runtime";
+import { decodeBytes, release, RET_PTR, RET_SIZE, RET_U64, takeBytes, takeString } from "./runtime";
 
 /** Header map types (abi.md §1.4). */
 export namespace MapType {
@@ -95,6 +95,25 @@ export function addHeaderValue(map: u32, name: ArrayBuffer, value: string): u32 
   const p = utf8Ptr(value);
   if (p == 0) return addHeaderBytes(map, name, encode(value));
   return imp.proxy_add_header_map_value(map, changetype<usize>(name), <usize>name.byteLength, p, <usize>value.length);
+}
+
+/** Decimal digits of `n` written at `dst`; returns how many. */
+export function writeDecimal(dst: usize, n: u64): usize {
+  let len: usize = 1;
+  for (let t = n; t >= 10; t /= 10) len++;
+  let p = dst + len;
+  do {
+    p--;
+    store<u8>(p, <u8>(0x30 + <u32>(n % 10)));
+    n /= 10;
+  } while (n != 0);
+  return len;
+}
+
+/** Sets header `name` (pre-encoded) to the decimal `n`, formatted without allocating. */
+export function replaceHeaderNumber(map: u32, name: ArrayBuffer, n: u64): u32 {
+  const len = writeDecimal(VALUE_SCRATCH, n);
+  return imp.proxy_replace_header_map_value(map, changetype<usize>(name), <usize>name.byteLength, VALUE_SCRATCH, len);
 }
 
 /** Appends a header (Envoy keeps existing values). Returns the host result. */
@@ -270,6 +289,34 @@ export function getSharedData(key: string): SharedValue {
   if (r != 0) return new SharedValue(false, new ArrayBuffer(0), 0);
   const cas = load<u32>(RET_U64);
   return new SharedValue(true, takeBytes(), cas);
+}
+
+/** CAS of the value the last getSharedDataInto found. */
+let sharedCas: u32 = 0;
+
+/**
+ * Reads shared data under a pre-encoded key [key, key+keyLen) into `dst` without allocating: returns the
+ * value's size (bytes beyond dst's size are not copied) and keeps its CAS for `lastSharedCas()`; -1 when
+ * the key is absent or the read failed.
+ */
+export function getSharedDataInto(key: usize, keyLen: usize, dst: ArrayBuffer): i32 {
+  if (imp.proxy_get_shared_data(key, keyLen, RET_PTR, RET_SIZE, RET_U64) != 0) return -1;
+  sharedCas = load<u32>(RET_U64);
+  const ptr = <usize>load<u32>(RET_PTR);
+  const size = <usize>load<u32>(RET_SIZE);
+  if (ptr == 0) return 0;
+  memory.copy(changetype<usize>(dst), ptr, min(size, <usize>dst.byteLength));
+  release(ptr);
+  return <i32>size;
+}
+
+export function lastSharedCas(): u32 {
+  return sharedCas;
+}
+
+/** setSharedData under a pre-encoded key [key, key+keyLen). */
+export function setSharedDataAt(key: usize, keyLen: usize, value: ArrayBuffer, cas: u32): u32 {
+  return imp.proxy_set_shared_data(key, keyLen, changetype<usize>(value), <usize>value.byteLength, cas);
 }
 
 /** Writes shared data; cas 0 writes unconditionally. Returns Result.OK or Result.CAS_MISMATCH. */

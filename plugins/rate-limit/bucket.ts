@@ -143,9 +143,9 @@ export function encodeSlot(s: SlotState, buf: ArrayBuffer): void {
   store<u64>(p, s.anchor, 8);
 }
 
-/** Reads a slot; a value of any other size (foreign or corrupt) reads as a fresh slot. */
-export function decodeSlot(buf: ArrayBuffer, s: SlotState): void {
-  if (buf.byteLength != SLOT_BYTES) {
+/** Reads a slot of `size` bytes from `buf`; a value of any other size (foreign or corrupt) reads as a fresh slot. */
+export function decodeSlot(buf: ArrayBuffer, size: i32, s: SlotState): void {
+  if (size != SLOT_BYTES || buf.byteLength < SLOT_BYTES) {
     s.fp = 0;
     s.tokens = 0;
     s.anchor = 0;

@@ -59,6 +59,10 @@ export class LimitRule {
   seed: u64 = HASH_BASIS;
   /** Shared-data key prefix; includes a hash of everything that gives slots their meaning. */
   keyPrefix: string = "";
+  /** UTF-8 of keyPrefix (shared-data keys are built from it per request). */
+  keyPrefixBytes: ArrayBuffer = new ArrayBuffer(0);
+  /** UTF-8 of keyName, for header keys (read with a pre-encoded name). */
+  keyNameBytes: ArrayBuffer = new ArrayBuffer(0);
   // Metric ids, defined at configure (0 = host refused; increments are then no-ops).
   mAllowed: u32 = 0;
   mRejected: u32 = 0;
@@ -180,6 +184,7 @@ function parseRule(r: ConfigReader, c: RateLimitConfig, scope: string): LimitRul
   }
   rule.seed = hashString(HASH_BASIS, rule.name) ^ h;
   rule.keyPrefix = KEY_PREFIX + rule.name + ":" + hex32(<u32>(h ^ (h >> 32))) + ":";
+  rule.keyPrefixBytes = String.UTF8.encode(rule.keyPrefix, false);
   return rule;
 }
 
@@ -205,6 +210,7 @@ function parseKey(r: ConfigReader, rule: LimitRule): bool {
       return key.fail(KEY_KINDS[found], "must be a header name (letters, digits and !#$%&'*+.^_|~-), got " + describeJson(key.raw("header")));
     }
     rule.keyName = found == <i32>KEY_HEADER ? asciiLower(name) : name;
+    rule.keyNameBytes = String.UTF8.encode(rule.keyName, false);
     return true;
   }
   const opts = key.child(KEY_KINDS[found]);

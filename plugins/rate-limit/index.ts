@@ -3,7 +3,7 @@
 export * from "../../assembly/exports";
 import {
   Action, defineMetric, HttpContext, localReply, MapType, MetricType, nowMillis, parseRuleSet,
-  registerRootContext, removeHeader, replaceHeader, RootContext, RuleSet, ConfigReader,
+  registerRootContext, removeHeader, replaceHeader, replaceHeaderNumber, encode, RootContext, RuleSet, ConfigReader,
 } from "../../assembly";
 import { HEADERS_DRAFT03, HEADERS_IETF, HEADERS_NONE, LimitRule, parseConfig, RateLimitConfig } from "./config";
 import {
@@ -17,6 +17,10 @@ import { SharedDataStore } from "./store";
 
 // @ts-ignore: decorator
 @inline const MAX_RULES: i32 = 16;
+// Response header names, encoded once.
+const K_LIMIT = encode(DRAFT03_LIMIT);
+const K_REMAINING = encode(DRAFT03_REMAINING);
+const K_RESET = encode(DRAFT03_RESET);
 
 class RateLimitRoot extends RootContext {
   ruleSet: RuleSet<RateLimitConfig> | null = null;
@@ -86,9 +90,9 @@ class RateLimitStream extends HttpContext {
     const o = this.outcome;
     if (o.report < 0) return Action.CONTINUE;
     if (cfg.headers == HEADERS_DRAFT03) {
-      replaceHeader(MapType.RESPONSE_HEADERS, DRAFT03_LIMIT, o.limit.toString());
-      replaceHeader(MapType.RESPONSE_HEADERS, DRAFT03_REMAINING, o.remaining.toString());
-      replaceHeader(MapType.RESPONSE_HEADERS, DRAFT03_RESET, resetSeconds(o.resetMs).toString());
+      replaceHeaderNumber(MapType.RESPONSE_HEADERS, K_LIMIT, o.limit);
+      replaceHeaderNumber(MapType.RESPONSE_HEADERS, K_REMAINING, o.remaining);
+      replaceHeaderNumber(MapType.RESPONSE_HEADERS, K_RESET, resetSeconds(o.resetMs));
     } else if (cfg.headers == HEADERS_IETF) {
       const name = cfg.rules[o.report].name;
       replaceHeader(MapType.RESPONSE_HEADERS, IETF_POLICY, ietfPolicy(name, o.limit, o.policySeconds));

@@ -1,6 +1,6 @@
 // Key values of a request: pure parsing (clientIp) plus the host reads that feed it. A rule whose key
 // has no value on this request (header absent, no cookie, ...) does not apply to it.
-import { cookieValue, getHeader, getProperty, MapType, pathWithoutQuery, queryParam } from "../../assembly";
+import { cookieValue, getHeader, getHeaderBytes, getProperty, MapType, pathWithoutQuery, queryParam } from "../../assembly";
 import { KEY_CLIENT_IP, KEY_COOKIE, KEY_GLOBAL, KEY_HEADER, KEY_PATH, KEY_QUERY, RateLimitConfig } from "./config";
 
 /** An address without its port and IPv6 brackets: `10.0.0.1:5000` → `10.0.0.1`, `[::1]:80` → `::1`. */
@@ -58,7 +58,7 @@ export function readKeyValues(cfg: RateLimitConfig, out: Array<string | null>): 
     let v: string | null = null;
     switch (rule.keyKind) {
       case KEY_HEADER: {
-        v = getHeader(MapType.REQUEST_HEADERS, rule.keyName);
+        v = getHeaderBytes(MapType.REQUEST_HEADERS, rule.keyNameBytes);
         break;
       }
       case KEY_QUERY: {

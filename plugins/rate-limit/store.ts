@@ -5,7 +5,7 @@
 // A remote backend (Envoy's RLS over gRPC, Redis over an http/gRPC callout) cannot answer inside the
 // callback: it would implement the same load/store pair asynchronously (pause the stream, resume on the
 // callout response) or take over the whole decision; the Verdict/Outcome types stay the same.
-import { getSharedData, Result, setSharedData } from "../../assembly";
+import { getSharedDataInto, lastSharedCas, Result, setSharedDataAt, writeDecimal } from "../../assembly";
 import { decodeSlot, encodeSlot, SLOT_BYTES, SlotState } from "./bucket";
 import { LimitRule } from "./config";
 
@@ -35,23 +35,31 @@ export abstract class BucketStore {
  */
 export class SharedDataStore extends BucketStore {
   private buf: ArrayBuffer = new ArrayBuffer(SLOT_BYTES);
-  // A request loads then stores the same slot: build its key string once.
+  private readBuf: ArrayBuffer = new ArrayBuffer(SLOT_BYTES);
+  // A request loads then stores the same slot: its key bytes are built once, in a reused buffer.
+  private keyBuf: ArrayBuffer = new ArrayBuffer(64);
+  private keyLen: usize = 0;
   private lastRule: LimitRule | null = null;
   private lastSlot: u32 = 0;
-  private lastKey: string = "";
 
-  private key(rule: LimitRule, slot: u32): string {
+  /** UTF-8 of `rule.keyPrefix + slot` at the returned address (length in keyLen). */
+  private key(rule: LimitRule, slot: u32): usize {
     if (this.lastRule !== rule || this.lastSlot != slot) {
+      const prefix = rule.keyPrefixBytes;
+      const plen = <usize>prefix.byteLength;
+      if (<usize>this.keyBuf.byteLength < plen + 10) this.keyBuf = new ArrayBuffer(<i32>(plen + 10));
+      const p = changetype<usize>(this.keyBuf);
+      memory.copy(p, changetype<usize>(prefix), plen);
+      this.keyLen = plen + writeDecimal(p + plen, slot);
       this.lastRule = rule;
       this.lastSlot = slot;
-      this.lastKey = rule.keyPrefix + slot.toString();
     }
-    return this.lastKey;
+    return changetype<usize>(this.keyBuf);
   }
 
   load(rule: LimitRule, slot: u32, out: SlotState): void {
-    const v = getSharedData(this.key(rule, slot));
-    if (!v.found) {
+    const size = getSharedDataInto(this.key(rule, slot), this.keyLen, this.readBuf);
+    if (size < 0) {
       // Only if something outside this plugin removed it; the next store creates it again.
       out.fp = 0;
       out.tokens = 0;
@@ -59,13 +67,13 @@ export class SharedDataStore extends BucketStore {
       out.cas = 0;
       return;
     }
-    decodeSlot(v.value, out);
-    out.cas = v.cas;
+    decodeSlot(this.readBuf, size, out);
+    out.cas = lastSharedCas();
   }
 
   store(rule: LimitRule, slot: u32, s: SlotState): u32 {
     encodeSlot(s, this.buf);
-    const r = setSharedData(this.key(rule, slot), this.buf, s.cas);
+    const r = setSharedDataAt(this.key(rule, slot), this.keyLen, this.buf, s.cas);
     if (r == Result.OK) return STORE_OK;
     if (r == Result.CAS_MISMATCH) return STORE_CONFLICT;
     return STORE_ERROR;
@@ -75,8 +83,8 @@ export class SharedDataStore extends BucketStore {
     const fresh = new SlotState();
     encodeSlot(fresh, this.buf);
     for (let i: u32 = 0; i < rule.slots; i++) {
-      const key = rule.keyPrefix + i.toString();
-      if (!getSharedData(key).found) setSharedData(key, this.buf, 0);
+      const k = this.key(rule, i);
+      if (getSharedDataInto(k, this.keyLen, this.readBuf) < 0) setSharedDataAt(k, this.keyLen, this.buf, 0);
     }
   }
 }

@@ -10,9 +10,17 @@ export interface Clock {
 }
 
 export class RealClock implements Clock {
+  private baseMs = -1;
+  private baseNanos = 0n;
   nowNanos(): bigint {
-    // Date.now() has ms resolution; add the sub-ms part of the monotonic clock for distinct values.
-    return BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+    // Date.now() has ms resolution; add the sub-ms part of the monotonic clock for distinct values. The
+    // ms part is converted once per millisecond: BigInt arithmetic is the cost of this call.
+    const ms = Date.now();
+    if (ms !== this.baseMs) {
+      this.baseMs = ms;
+      this.baseNanos = BigInt(ms) * 1_000_000n;
+    }
+    return this.baseNanos + BigInt(Math.floor((performance.now() % 1) * 1e6));
   }
   monotonicNanos(): bigint {
     return process.hrtime.bigint();

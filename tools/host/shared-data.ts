@@ -38,13 +38,29 @@ export class SharedData {
 
   /** Envoy's set: CasMismatch when the key exists, cas ≠ 0 and cas ≠ stored; new CAS from the global counter. */
   set(vmId: string, key: string, value: Uint8Array, cas: number): number {
+    return this.setFrom(vmId, key, value, 0, value.length, cas);
+  }
+
+  /**
+   * set() with the value taken from guest memory `src[off, off + len)`. Each request of a rate limiter
+   * rewrites a value of the same size: that is done in place, without a new entry or buffer (values are
+   * copied out on every get, so nothing outside the store holds an entry's bytes).
+   */
+  setFrom(vmId: string, key: string, src: Uint8Array, off: number, len: number, cas: number): number {
     let m = this.byVm.get(vmId);
     if (!m) this.byVm.set(vmId, (m = new Map()));
     const cur = m.get(key);
     if (cur && cas !== 0 && cas !== cur.cas) return R.CasMismatch;
     const next = this.nextCas;
     this.nextCas = next >= 0xffffffff ? 1 : next + 1;
-    m.set(key, { value: value.slice(), cas: next });
+    if (cur && cur.value.length === len) {
+      const v = cur.value;
+      if (len > 64) v.set(src.subarray(off, off + len));
+      else for (let i = 0; i < len; i++) v[i] = src[off + i];
+      cur.cas = next;
+    } else {
+      m.set(key, { value: src.slice(off, off + len), cas: next });
+    }
     return R.Ok;
   }
 
@@ -52,9 +68,11 @@ export class SharedData {
     return [...(this.byVm.get(vmId)?.keys() ?? [])];
   }
 
-  /** Test helper: all entries of a vm_id. */
+  /** Test helper: a copy of all entries of a vm_id. */
   entries(vmId: string): Map<string, SharedEntry> {
-    return new Map(this.byVm.get(vmId) ?? []);
+    const out = new Map<string, SharedEntry>();
+    for (const [k, e] of this.byVm.get(vmId) ?? []) out.set(k, { value: e.value.slice(), cas: e.cas });
+    return out;
   }
 
   /** A VM holding vm_id started / ended; data (and queues) go with the last one (abi.md §7.1). */
@@ -171,18 +189,17 @@ export function sharedDataImports(vm: WasmVm) {
         if (result === R.Ok && !vm.setU32(retCas, e.cas)) result = R.InvalidMemoryAccess;
       }
       if (env.sharedData.onAccess) {
-        env.sharedData.fire({ op: "get", vmId, key, worker: vm.worker, plugin: vm.plugin.name, result, cas: e?.cas ?? 0, value: e?.value ?? null });
+        env.sharedData.fire({ op: "get", vmId, key, worker: vm.worker, plugin: vm.plugin.name, result, cas: e?.cas ?? 0, value: e ? e.value.slice() : null });
       }
       return result;
     },
     proxy_set_shared_data(keyPtr: number, keySize: number, valuePtr: number, valueSize: number, cas: number): number {
       if (!vm.inBounds(keyPtr, keySize) || !vm.inBounds(valuePtr, valueSize)) return R.InvalidMemoryAccess;
       const key = vm.latin1(keyPtr, keySize);
-      const value = vm.bytes(valuePtr, valueSize);
       const vmId = vm.plugin.vmId;
-      const result = env.sharedData.set(vmId, key, value, cas >>> 0);
+      const result = env.sharedData.setFrom(vmId, key, vm.u8, valuePtr >>> 0, valueSize >>> 0, cas >>> 0);
       if (env.sharedData.onAccess) {
-        env.sharedData.fire({ op: "set", vmId, key, worker: vm.worker, plugin: vm.plugin.name, result, cas: cas >>> 0, value });
+        env.sharedData.fire({ op: "set", vmId, key, worker: vm.worker, plugin: vm.plugin.name, result, cas: cas >>> 0, value: vm.bytes(valuePtr, valueSize) });
       }
       return result;
     },

@@ -85,7 +85,10 @@ class DecodeCache {
     this.ptrs[slot] = ptr;
     this.sizes[slot] = size;
     this.strings[slot] = s;
-    this.copy.set(u8.subarray(ptr, ptr + size), slot * CACHE_MAX_LEN);
+    // A loop, not copy.set(u8.subarray(…)): the subarray view would cost more than these few bytes.
+    const copy = this.copy;
+    const off = slot * CACHE_MAX_LEN;
+    for (let i = 0; i < size; i++) copy[off + i] = u8[ptr + i];
   }
 }
 
@@ -393,7 +396,10 @@ export class WasmVm {
     const len = data.length;
     const p = this.reserveOut(len, ptrPtr, sizePtr);
     if (p <= 0) return p === 0 ? R.Ok : -p;
-    if (typeof data !== "string") this.u8.set(data, p);
+    if (typeof data !== "string") {
+      if (len > SHORT_WRITE) this.u8.set(data, p);
+      else for (let i = 0; i < len; i++) this.u8[p + i] = data[i];
+    }
     else if (len > SHORT_WRITE) (this.buf as FastBuffer).latin1Write(data, p, len);
     else {
       // Short values (most header values) are cheaper to store from JS than through a C++ call.
