@@ -33,36 +33,17 @@ const RULE = typicalWith("x-beta", "true");
 const STICKY_POOL: BenchRequest[] = Array.from({ length: 16 }, (_, i) => typicalWith("x-user-id", `user-${i * 7919}`));
 const sticky = (i: number): BenchRequest => STICKY_POOL[i & 15];
 const ANONYMOUS = typicalWith("accept-language", "en-US,en;q=0.9");
-const NOOP = { wasm: pluginWasm("noop"), name: "noop", rootId: "noop" };
 
 function spec(configuration: object): object {
   return { wasm: pluginWasm("canary"), name: "canary", rootId: "canary", configuration };
 }
 
-/**
- * Median over rounds of (plugin ns ÷ noop ns measured right before it): on a shared machine the load moves
- * between the run's one floor measurement and this section; pairing keeps the ratio about the plugin.
- */
-async function paired(ctx: BenchContext, s: object, request: BenchRequest | ((i: number) => BenchRequest)): Promise<{ ratio: number; ns: number }> {
-  const ratios: number[] = [];
-  const nss: number[] = [];
-  for (let r = 0; r < 3; r++) {
-    const floor = await ctx.nsPerRequest(NOOP, TYPICAL_REQUEST, { ms: 300, rounds: 5 });
-    const ns = await ctx.nsPerRequest(s as never, request, { ms: 300, rounds: 5 });
-    ratios.push(ns / floor);
-    nss.push(ns);
-  }
-  ratios.sort((a, b) => a - b);
-  nss.sort((a, b) => a - b);
-  return { ratio: round(ratios[1]), ns: nss[1] };
-}
-
 export async function bench(ctx: BenchContext): Promise<Record<string, unknown>> {
-  const rule = await paired(ctx, spec(RULE_CONFIG), RULE);
-  const stick = await paired(ctx, spec(STICKY_CONFIG), sticky);
-  const demoRule = await paired(ctx, spec(DEMO_CONFIG), RULE);
-  const demoSticky = await paired(ctx, spec(DEMO_CONFIG), sticky);
-  const draw = await paired(ctx, spec(DEMO_CONFIG), ANONYMOUS);
+  const rule = await ctx.paired(spec(RULE_CONFIG), RULE);
+  const stick = await ctx.paired(spec(STICKY_CONFIG), sticky);
+  const demoRule = await ctx.paired(spec(DEMO_CONFIG), RULE);
+  const demoSticky = await ctx.paired(spec(DEMO_CONFIG), sticky);
+  const draw = await ctx.paired(spec(DEMO_CONFIG), ANONYMOUS);
   const requests = ctx.full ? 1_000_000 : 100_000;
   // Memory: many distinct ids (new strings every request), the three kinds of decision mixed.
   const memoryGrowthPages = await ctx.memoryGrowthPages(spec(DEMO_CONFIG) as never,
@@ -73,8 +54,7 @@ export async function bench(ctx: BenchContext): Promise<Record<string, unknown>>
     stickyRatio: stick.ratio,
     stickyNsPerRequest: round(stick.ns, 0),
     demoPolicy: { ratio: demoRule.ratio, stickyRatio: demoSticky.ratio, drawRatio: draw.ratio, drawNsPerRequest: round(draw.ns, 0) },
-    ratioVsRunFloor: { ratio: ctx.ratio(rule.ns), stickyRatio: ctx.ratio(stick.ns) },
-    ratioMethod: "median of 3 rounds of plugin ns ÷ noop ns measured just before it (same driver, same request shape)",
+    floorNsPerRequest: round(rule.floorNs, 0),
     wasmBytes: ctx.wasmBytes("canary"),
     memoryGrowthPages,
     memoryRequests: requests,

@@ -146,6 +146,8 @@ export interface BenchContext {
   log(line: string): void;
   /** Median ns per request through the host for `spec` (one plugin or a chain), same method as the floor. */
   nsPerRequest(spec: PluginSpec | PluginSpec[], request: BenchRequest | ((i: number) => BenchRequest), opts?: MeasureOptions): Promise<number>;
+  /** Ratio to the noop floor with the floor measured in rounds alternating with the plugin's (measurePaired). */
+  paired(spec: PluginSpec | PluginSpec[], request: BenchRequest | ((i: number) => BenchRequest), opts?: MeasureOptions): Promise<PairedResult>;
   /** Linear-memory growth (64 KiB pages) over `n` requests after a warm-up of min(n, 10k). */
   memoryGrowthPages(spec: PluginSpec | PluginSpec[], makeRequest: (i: number) => BenchRequest, n: number): Promise<number>;
   /** Size of dist/plugins/<name>.wasm (release). */
@@ -204,6 +206,82 @@ export async function measureNs(spec: PluginSpec | PluginSpec[], request: BenchR
     return samples[Math.floor(samples.length / 2)];
   } finally {
     for (const p of plugins) p.close();
+  }
+}
+
+/** A plugin's cost against the noop floor measured alongside it (see measurePaired). */
+export interface PairedResult {
+  /** Median over rounds of plugin ns ÷ noop ns of the same round pair. */
+  ratio: number;
+  /** Median plugin ns per request. */
+  ns: number;
+  /** Median noop ns per request over the same rounds. */
+  floorNs: number;
+}
+
+/**
+ * The plugin and the noop floor in one process, warmed up together, measured in alternating rounds
+ * (noop, plugin, plugin, noop, …); the ratio is the median of the per-pair ratios. On a shared machine
+ * the load changes between one floor measurement at the start of a run and a section minutes later;
+ * pairing rounds keeps each ratio about the plugin rather than about the machine.
+ */
+export async function measurePaired(spec: PluginSpec | PluginSpec[], request: BenchRequest | ((i: number) => BenchRequest), opts: MeasureOptions = {}): Promise<PairedResult> {
+  const noopEnv = new HostEnv({ logLevel: "critical" });
+  const env = new HostEnv({ logLevel: "critical", ...(opts.env ?? {}) });
+  noopEnv.maxLogs = env.maxLogs = 1000;
+  const floorPlugins = await load({ wasm: pluginWasm("noop"), name: "noop", rootId: "noop" }, noopEnv);
+  const plugins = await load(spec, env);
+  try {
+    const floor = new SyncDriver(noopEnv, floorPlugins);
+    const d = new SyncDriver(env, plugins);
+    const make = typeof request === "function" ? request : () => request;
+    const rounds = opts.rounds ?? 9;
+    const perRound = (opts.ms ?? 900) / (2 * rounds);
+    let i = 0;
+    const runFloor = () => floor.run(TYPICAL_REQUEST);
+    const runPlugin = () => d.run(make(i++));
+    // Warm-up (both tiers of V8's wasm compilers), then requests per round from the warm rates.
+    const calibrate = (run: () => void, warmMs: number): number => {
+      let t0 = performance.now();
+      while (performance.now() - t0 < warmMs) run();
+      let n = 0;
+      t0 = performance.now();
+      while (performance.now() - t0 < Math.max(20, perRound / 2)) {
+        run();
+        n++;
+      }
+      return Math.max(1, Math.round((n / (performance.now() - t0)) * perRound));
+    };
+    const warm = (opts.warmupMs ?? 400) / 2;
+    const nFloor = calibrate(runFloor, warm);
+    const nPlugin = calibrate(runPlugin, warm);
+    const cpuNs = (run: () => void, n: number): number => {
+      const start = process.cpuUsage();
+      for (let k = 0; k < n; k++) run();
+      const used = process.cpuUsage(start);
+      return ((used.user + used.system) * 1000) / n;
+    };
+    const ratios: number[] = [];
+    const nss: number[] = [];
+    const floors: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      let f: number;
+      let p: number;
+      if (r % 2 === 0) {
+        f = cpuNs(runFloor, nFloor);
+        p = cpuNs(runPlugin, nPlugin);
+      } else {
+        p = cpuNs(runPlugin, nPlugin);
+        f = cpuNs(runFloor, nFloor);
+      }
+      ratios.push(p / f);
+      nss.push(p);
+      floors.push(f);
+    }
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    return { ratio: round(median(ratios)), ns: median(nss), floorNs: median(floors) };
+  } finally {
+    for (const p of [...floorPlugins, ...plugins]) p.close();
   }
 }
 
@@ -313,6 +391,7 @@ export function makeContext(noopNs: number, full: boolean, log: (line: string) =
     full,
     log,
     nsPerRequest: (spec, request, opts) => measureNs(spec, request, opts),
+    paired: (spec, request, opts) => measurePaired(spec, request, opts),
     memoryGrowthPages,
     wasmBytes,
     ratio: (ns) => round(ns / noopNs),

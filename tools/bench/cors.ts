@@ -36,15 +36,16 @@ const PREFLIGHT: BenchRequest = {
 
 export async function bench(ctx: BenchContext): Promise<Record<string, unknown>> {
   const spec = { wasm: pluginWasm("cors"), name: "cors", rootId: "cors", configuration: CONFIG };
-  const getNs = await ctx.nsPerRequest(spec, GET);
-  const preflightNs = await ctx.nsPerRequest(spec, PREFLIGHT);
+  const get = await ctx.paired(spec, GET);
+  const preflight = await ctx.paired(spec, PREFLIGHT);
   const requests = ctx.full ? 1_000_000 : 100_000;
   const memoryGrowthPages = await ctx.memoryGrowthPages(spec, (i) => (i % 4 === 0 ? PREFLIGHT : GET), requests);
   return {
-    ratio: ctx.ratio(getNs),
-    nsPerRequest: round(getNs, 0),
-    preflightRatio: ctx.ratio(preflightNs),
-    preflightNsPerRequest: round(preflightNs, 0),
+    ratio: get.ratio,
+    nsPerRequest: round(get.ns, 0),
+    preflightRatio: preflight.ratio,
+    preflightNsPerRequest: round(preflight.ns, 0),
+    floorNsPerRequest: round(get.floorNs, 0),
     wasmBytes: ctx.wasmBytes("cors"),
     memoryGrowthPages,
     memoryRequests: requests,

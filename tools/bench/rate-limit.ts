@@ -28,15 +28,16 @@ const request = (i: number): BenchRequest => REQUESTS[i % CLIENTS];
 
 export async function bench(ctx: BenchContext): Promise<Record<string, unknown>> {
   const spec = (headers: "draft03" | "none") => ({ wasm: pluginWasm("rate-limit"), name: "rate-limit", rootId: "rate-limit", configuration: config(headers) });
-  const ns = await ctx.nsPerRequest(spec("draft03"), request);
-  const bareNs = await ctx.nsPerRequest(spec("none"), request);
+  const withHeaders = await ctx.paired(spec("draft03"), request);
+  const bare = await ctx.paired(spec("none"), request);
   const requests = ctx.full ? 1_000_000 : 100_000;
   const memoryGrowthPages = await ctx.memoryGrowthPages(spec("draft03"), request, requests);
   return {
-    ratio: ctx.ratio(ns),
-    nsPerRequest: round(ns, 0),
-    noHeadersRatio: ctx.ratio(bareNs),
-    noHeadersNsPerRequest: round(bareNs, 0),
+    ratio: withHeaders.ratio,
+    nsPerRequest: round(withHeaders.ns, 0),
+    noHeadersRatio: bare.ratio,
+    noHeadersNsPerRequest: round(bare.ns, 0),
+    floorNsPerRequest: round(withHeaders.floorNs, 0),
     wasmBytes: ctx.wasmBytes("rate-limit"),
     memoryGrowthPages,
     memoryRequests: requests,
