@@ -1,6 +1,7 @@
 // Reading plugin config with field paths: every getter validates its field and records the FIRST error
 // as `'<path>' <rule>, got <value>` (e.g. `'max_age' must be a non-negative integer, got -1`), so
 // on_configure can log exactly one precise line and return false. Getters never trap.
+import { decimal } from "./number";
 import { describeJson, formatNumber, JsonKind, JsonValue, parseJson, jsonError } from "./json";
 
 /** Shared by a reader and its children so the first error anywhere wins. */
@@ -145,7 +146,7 @@ export class ConfigReader {
     for (let i = 0; i < v.items.length; i++) {
       const item = v.items[i];
       if (!item.isString()) {
-        this.fail(key + "[" + i.toString() + "]", "must be a string, got " + describeJson(item));
+        this.fail(key + "[" + decimal(<i64>i) + "]", "must be a string, got " + describeJson(item));
         return def;
       }
       out[i] = item.s;
@@ -186,7 +187,7 @@ export class ConfigReader {
     }
     for (let i = 0; i < v.items.length; i++) {
       const item = v.items[i];
-      const p = key + "[" + i.toString() + "]";
+      const p = key + "[" + decimal(<i64>i) + "]";
       if (item.kind != JsonKind.OBJECT) {
         this.fail(p, "must be an object, got " + describeJson(item));
         return new Array<ConfigReader>();
@@ -200,5 +201,5 @@ export class ConfigReader {
 function intRule(min: i64, max: i64): string {
   if (min == 0 && max >= <i64>i32.MAX_VALUE) return "a non-negative integer";
   if (min == 1 && max >= <i64>i32.MAX_VALUE) return "a positive integer";
-  return "an integer between " + min.toString() + " and " + max.toString();
+  return "an integer between " + decimal(<i64>min) + " and " + decimal(<i64>max);
 }

@@ -2,7 +2,9 @@
 // result (or a neutral value) and leaves the decision to the plugin. Strings crossing the boundary are
 // UTF-8; values the host returns are copied into GC memory and the host allocation is freed at once.
 import * as imp from "./imports";
+import { writeDecimal } from "./number";
 import { decodeBytes, release, RET_PTR, RET_SIZE, RET_U64, takeBytes, takeString } from "./runtime";
+export { decimal, writeDecimal } from "./number";
 
 /** Header map types (abi.md §1.4). */
 export namespace MapType {
@@ -97,19 +99,6 @@ export function addHeaderValue(map: u32, name: ArrayBuffer, value: string): u32 
   return imp.proxy_add_header_map_value(map, changetype<usize>(name), <usize>name.byteLength, p, <usize>value.length);
 }
 
-/** Decimal digits of `n` written at `dst`; returns how many. */
-export function writeDecimal(dst: usize, n: u64): usize {
-  let len: usize = 1;
-  for (let t = n; t >= 10; t /= 10) len++;
-  let p = dst + len;
-  do {
-    p--;
-    store<u8>(p, <u8>(0x30 + <u32>(n % 10)));
-    n /= 10;
-  } while (n != 0);
-  return len;
-}
-
 /** Sets header `name` (pre-encoded) to the decimal `n`, formatted without allocating. */
 export function replaceHeaderNumber(map: u32, name: ArrayBuffer, n: u64): u32 {
   const len = writeDecimal(VALUE_SCRATCH, n);
@@ -169,13 +158,16 @@ export function getHeaderPairs(map: u32): Array<string[]> {
 }
 
 /**
- * Header pairs collected as pre-encoded buffers and serialized in one allocation in the ABI wire format
- * (abi.md §3.1: count, (key length, value length) per pair, then each key and value NUL-terminated).
- * An instance can be reused: `reset()` keeps the arrays' capacity.
+ * Header pairs collected as pre-encoded buffers and serialized in the ABI wire format (abi.md §3.1:
+ * count, (key length, value length) per pair, then each key and value NUL-terminated).
+ * An instance can be reused: `reset()` keeps the arrays' capacity, and `sendLocalResponsePairs`
+ * serializes into a block the builder keeps, so a builder reused per request allocates nothing and
+ * hands the host the same address every time.
  */
 export class PairsBuilder {
   private keys: ArrayBuffer[] = [];
   private values: ArrayBuffer[] = [];
+  private out: ArrayBuffer = new ArrayBuffer(0);
 
   reset(): void {
     this.keys.length = 0;
@@ -187,12 +179,32 @@ export class PairsBuilder {
     this.values.push(value);
   }
 
-  serialize(): ArrayBuffer {
+  /** Bytes the serialized pairs take. */
+  size(): usize {
     const n = this.keys.length;
-    let size = 4 + n * 8;
-    for (let i = 0; i < n; i++) size += unchecked(this.keys[i]).byteLength + unchecked(this.values[i]).byteLength + 2;
-    const buf = new ArrayBuffer(size);
-    const base = changetype<usize>(buf);
+    let size = 4 + <usize>n * 8;
+    for (let i = 0; i < n; i++) size += <usize>(unchecked(this.keys[i]).byteLength + unchecked(this.values[i]).byteLength + 2);
+    return size;
+  }
+
+  /** A new buffer holding the serialized pairs. */
+  serialize(): ArrayBuffer {
+    const buf = new ArrayBuffer(<i32>this.size());
+    this.writeTo(changetype<usize>(buf));
+    return buf;
+  }
+
+  /** The serialized pairs in this builder's own block (valid until its next use); returns its address, size in size(). */
+  serializeReused(): usize {
+    const size = this.size();
+    if (<usize>this.out.byteLength < size) this.out = new ArrayBuffer(<i32>max<usize>(size, 256));
+    const base = changetype<usize>(this.out);
+    this.writeTo(base);
+    return base;
+  }
+
+  private writeTo(base: usize): void {
+    const n = this.keys.length;
     store<u32>(base, <u32>n);
     let data = base + 4 + <usize>n * 8;
     for (let i = 0; i < n; i++) {
@@ -209,7 +221,6 @@ export class PairsBuilder {
       store<u8>(data, 0);
       data += 1;
     }
-    return buf;
   }
 }
 
@@ -262,6 +273,13 @@ export function getProperty(dotted: string): string | null {
 export function sendLocalResponseBytes(status: u32, details: ArrayBuffer, body: ArrayBuffer, headers: ArrayBuffer): u32 {
   return imp.proxy_send_local_response(status, changetype<usize>(details), <usize>details.byteLength,
     changetype<usize>(body), <usize>body.byteLength, changetype<usize>(headers), <usize>headers.byteLength, -1);
+}
+
+/** sendLocalResponseBytes with the headers of a (reused) PairsBuilder: nothing allocated per reply. */
+export function sendLocalResponsePairs(status: u32, details: ArrayBuffer, body: ArrayBuffer, headers: PairsBuilder): u32 {
+  const p = headers.serializeReused();
+  return imp.proxy_send_local_response(status, changetype<usize>(details), <usize>details.byteLength,
+    changetype<usize>(body), <usize>body.byteLength, p, headers.size(), -1);
 }
 
 /** Sends a local reply after the current callback returns; the caller then returns Action.PAUSE. */

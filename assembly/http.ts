@@ -1,6 +1,7 @@
 // HTTP helpers over plain strings: cookies, query strings, authorities, header-value hygiene, constant-time
 // comparison, and the one local-reply helper every plugin outcome goes through. None of them traps.
 import { sendLocalResponse } from "./host";
+import { decodeBytes } from "./runtime";
 
 /** `s.charCodeAt(i)` without the bounds check, for loops that already keep 0 <= i < s.length. */
 // @ts-ignore: decorator
@@ -80,7 +81,7 @@ export function queryParam(path: string, name: string): string | null {
   return null;
 }
 
-/** Decodes %XX escapes (UTF-8) and '+' → space; malformed escapes stay as written. */
+/** Decodes %XX escapes and '+' → space; malformed escapes stay as written. Bytes that are not valid UTF-8 decode one char per byte. */
 export function percentDecode(s: string): string {
   if (s.indexOf("%") < 0 && s.indexOf("+") < 0) return s;
   const src = String.UTF8.encode(s, false);
@@ -99,7 +100,7 @@ export function percentDecode(s: string): string {
       out[j++] = c;
     }
   }
-  return String.UTF8.decodeUnsafe(out.dataStart, <usize>j, false);
+  return decodeBytes(out.dataStart, <usize>j);
 }
 
 function hexVal(c: u8): i32 {

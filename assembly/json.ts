@@ -1,5 +1,6 @@
 // A small strict JSON parser (RFC 8259) for plugin config and for client-supplied JSON (JWT parts).
 // It never traps: malformed input, deep nesting and huge numbers yield null and a message in jsonError().
+import { decimal } from "./number";
 
 /** Kinds of JsonValue. */
 export namespace JsonKind {
@@ -84,7 +85,7 @@ export function formatNumber(n: f64): string {
   if (!isFinite(n)) return n > 0 ? "Infinity" : "-Infinity";
   const a = Math.abs(n);
   const sign = n < 0 ? "-" : "";
-  if (Math.floor(a) == a && a < 9007199254740992.0) return sign + (<i64>a).toString();
+  if (Math.floor(a) == a && a < 9007199254740992.0) return sign + decimal(<i64>(<i64>a));
   if (a >= 1e15) {
     let m = a;
     let e = 0;
@@ -92,15 +93,15 @@ export function formatNumber(n: f64): string {
       m /= 10;
       e++;
     }
-    return sign + formatNumber(m) + "e" + e.toString();
+    return sign + formatNumber(m) + "e" + decimal(<i64>e);
   }
   const scaled = <i64>Math.round(a * 1e6);
   const whole = scaled / 1000000;
-  let frac = (scaled % 1000000).toString();
+  let frac = decimal(<i64>(scaled % 1000000));
   while (frac.length < 6) frac = "0" + frac;
   let end = frac.length;
   while (end > 0 && frac.charCodeAt(end - 1) == 0x30) end--;
-  return end == 0 ? sign + whole.toString() : sign + whole.toString() + "." + frac.substring(0, end);
+  return end == 0 ? sign + decimal(<i64>whole) : sign + decimal(<i64>whole) + "." + frac.substring(0, end);
 }
 
 /**
@@ -180,7 +181,7 @@ export function parseJson(text: string): JsonValue | null {
   }
   p.skipWs();
   if (p.pos < text.length) {
-    lastError = "unexpected data after the JSON value at offset " + p.pos.toString();
+    lastError = "unexpected data after the JSON value at offset " + decimal(<i64>p.pos);
     return null;
   }
   return v;
@@ -192,7 +193,7 @@ class Parser {
   constructor(public text: string) {}
 
   fail(what: string): JsonValue | null {
-    if (this.error.length == 0) this.error = what + " at offset " + this.pos.toString();
+    if (this.error.length == 0) this.error = what + " at offset " + decimal(<i64>this.pos);
     return null;
   }
 
@@ -219,7 +220,7 @@ class Parser {
   }
 
   value(depth: i32): JsonValue | null {
-    if (depth > MAX_DEPTH) return this.fail("nesting deeper than " + MAX_DEPTH.toString());
+    if (depth > MAX_DEPTH) return this.fail("nesting deeper than " + decimal(<i64>MAX_DEPTH));
     const c = this.peek();
     if (c == 0x7b) return this.object(depth);
     if (c == 0x5b) return this.array(depth);

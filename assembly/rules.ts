@@ -1,6 +1,7 @@
 // Higress-style per-route / per-domain / per-service config (`_rules_`). The global config is every key
 // except `_rules_`; each rule object carries exactly one matcher plus its own full plugin config.
 // Per request: the first matching rule wins, else the global config, else null (the plugin does nothing).
+import { decimal } from "./number";
 import { ConfigReader } from "./config";
 import { getHeader, getProperty, MapType } from "./host";
 import { hostWithoutPort, toLowerAscii } from "./http";
@@ -134,7 +135,7 @@ export function parseRuleSet<T>(text: string, parseOne: (r: ConfigReader) => T |
       for (let j = 0; j < patterns.length; j++) {
         patterns[j] = toLowerAscii(patterns[j]);
         if (patterns[j].lastIndexOf("*") > 0) {
-          r.fail(MATCH_KEYS[by] + "[" + j.toString() + "]", "may only have '*' as its first character (e.g. \"*.example.com\"), got \"" + patterns[j] + "\"");
+          r.fail(MATCH_KEYS[by] + "[" + decimal(<i64>j) + "]", "may only have '*' as its first character (e.g. \"*.example.com\"), got \"" + patterns[j] + "\"");
           return fail<T>(root);
         }
       }

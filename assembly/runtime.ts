@@ -1,6 +1,7 @@
 // The guest side of the proxy-wasm ABI 0.2.1: allocator, context registry and callback dispatch.
 // Replaces the SDK runtime because its CHECK_RESULT throws (a trap, which kills the worker's VM in
 // Envoy) on any unexpected host result; here every host result is returned to the caller instead.
+import { decimal } from "./number";
 import {
   proxy_get_buffer_bytes, proxy_get_property, proxy_log, proxy_set_effective_context,
 } from "./imports";
@@ -75,28 +76,20 @@ export function takeString(): string {
   return s;
 }
 
-/** UTF-8 when the bytes are valid UTF-8, else latin1 (one char per byte). ASCII (the usual case) is widened in one pass. */
+/**
+ * UTF-8 when the bytes are valid UTF-8 (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF),
+ * else latin1 (one char per byte). One pass: ASCII is widened as it is checked, other sequences are
+ * validated and decoded together; the first invalid byte switches the whole value to latin1.
+ */
 export function decodeBytes(ptr: usize, size: usize): string {
-  const out = changetype<string>(__new(size << 1, idof<string>()));
-  const dst = changetype<usize>(out);
+  // UTF-16 never needs more units than UTF-8 has bytes: `size` units always fit.
+  const out = __new(size << 1, idof<string>());
   let i: usize = 0;
-  for (; i < size; i++) {
-    const c = load<u8>(ptr + i);
-    if (c >= 0x80) break;
-    store<u16>(dst + (i << 1), <u16>c);
-  }
-  if (i == size) return out;
-  if (isValidUtf8(ptr + i, size - i)) return String.UTF8.decodeUnsafe(ptr, size, false);
-  for (; i < size; i++) store<u16>(dst + (i << 1), <u16>load<u8>(ptr + i));
-  return out;
-}
-
-/** RFC 3629 validation: no overlongs, no surrogates, nothing above U+10FFFF. */
-export function isValidUtf8(ptr: usize, size: usize): bool {
-  let i: usize = 0;
+  let j: usize = 0;
   while (i < size) {
     const c = <u32>load<u8>(ptr + i);
     if (c < 0x80) {
+      store<u16>(out + (j++ << 1), <u16>c);
       i++;
       continue;
     }
@@ -106,17 +99,30 @@ export function isValidUtf8(ptr: usize, size: usize): bool {
     if ((c & 0xe0) == 0xc0) { n = 1; min = 0x80; cp = c & 0x1f; }
     else if ((c & 0xf0) == 0xe0) { n = 2; min = 0x800; cp = c & 0x0f; }
     else if ((c & 0xf8) == 0xf0) { n = 3; min = 0x10000; cp = c & 0x07; }
-    else return false;
+    else return latin1Into(out, ptr, size);
+    if (i + n >= size) return latin1Into(out, ptr, size);
     for (let k: usize = 1; k <= n; k++) {
-      if (i + k >= size) return false;
       const d = <u32>load<u8>(ptr + i + k);
-      if ((d & 0xc0) != 0x80) return false;
+      if ((d & 0xc0) != 0x80) return latin1Into(out, ptr, size);
       cp = (cp << 6) | (d & 0x3f);
     }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return latin1Into(out, ptr, size);
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      store<u16>(out + (j++ << 1), <u16>(0xd800 | (cp >> 10)));
+      store<u16>(out + (j++ << 1), <u16>(0xdc00 | (cp & 0x3ff)));
+    } else {
+      store<u16>(out + (j++ << 1), <u16>cp);
+    }
     i += n + 1;
   }
-  return true;
+  return changetype<string>(j == size ? out : __renew(out, j << 1));
+}
+
+/** Fills the `size`-unit string at `out` with the bytes at `ptr`, one char per byte. */
+function latin1Into(out: usize, ptr: usize, size: usize): string {
+  for (let k: usize = 0; k < size; k++) store<u16>(out + (k << 1), <u16>load<u8>(ptr + k));
+  return changetype<string>(out);
 }
 
 /** Reads a host-allocated (ptr, size) result as bytes and releases the host allocation. */
@@ -136,13 +142,16 @@ export function log(level: u32, message: string): void {
   proxy_log(level, changetype<usize>(buf), <usize>buf.byteLength);
 }
 
-/** Aborts (config assertions, out-of-bounds) go to the host log at critical, then trap. */
+/**
+ * Debug builds route aborts (config assertions, out-of-bounds) here: the host log at critical, then a trap.
+ * Release builds trap without a message (asconfig.json `abort=`), which keeps the strings out of the binary.
+ */
 // @ts-ignore: decorator
 @global
 export function tollgate_abort(message: string | null, fileName: string | null, line: u32, column: u32): void {
   let text = "abort: ";
   if (message !== null) text += message;
-  if (fileName !== null) text += " at " + fileName + ":" + line.toString() + ":" + column.toString();
+  if (fileName !== null) text += " at " + fileName + ":" + decimal(<i64>line) + ":" + decimal(<i64>column);
   log(LogLevel.CRITICAL, text);
 }
 

@@ -1,6 +1,7 @@
 // Auth configuration: consumers (API keys, Basic users, JWT issuers with their JWKS), the method blocks,
 // consumer_header, global_auth, and `_rules_` whose only field is `allow`. Everything is validated here,
 // once, so that the request path only compares.
+import { decimal } from "../../assembly/number";
 import { ConfigReader } from "../../assembly/config";
 import { parseRuleSet, ruleSetError, RuleSet } from "../../assembly/rules";
 import { log, LogLevel } from "../../assembly/runtime";
@@ -166,7 +167,7 @@ function parseScope(r: ConfigReader): Scope | null {
   }
   for (let i = 0; i < allow.length; i++) {
     if (consumerIndex(cfg, allow[i]) < 0) {
-      r.fail("allow[" + i.toString() + "]", "names unknown consumer \"" + allow[i] + "\"; known: " + consumerNames(cfg));
+      r.fail("allow[" + decimal(<i64>i) + "]", "names unknown consumer \"" + allow[i] + "\"; known: " + consumerNames(cfg));
       return null;
     }
   }
@@ -245,7 +246,7 @@ function parseConsumer(c: ConfigReader, cfg: AuthConfig, index: i32): bool {
     return c.fail("name", "must be 1 to 256 visible ASCII characters (it is sent upstream in a header), got \"" + name + "\"");
   }
   const dup = consumerIndex(cfg, name);
-  if (dup >= 0) return c.fail("name", "duplicates consumers[" + dup.toString() + "] (\"" + name + "\"); consumer names must be unique");
+  if (dup >= 0) return c.fail("name", "duplicates consumers[" + decimal(<i64>dup) + "] (\"" + name + "\"); consumer names must be unique");
   cfg.consumers.push(new Consumer(name));
 
   let credentials = 0;
@@ -255,7 +256,7 @@ function parseConsumer(c: ConfigReader, cfg: AuthConfig, index: i32): bool {
     if (keys.length == 0) return c.fail("keys", "must list at least one key (omit 'keys' for none)");
     if (cfg.key === null) return c.fail("keys", "needs the 'key_auth' block to be set");
     for (let i = 0; i < keys.length; i++) {
-      const field = "keys[" + i.toString() + "]";
+      const field = "keys[" + decimal(<i64>i) + "]";
       if (keys[i].length == 0) return c.fail(field, "must not be empty");
       for (let j = 0; j < cfg.keys.length; j++) {
         if (cfg.keys[j] == keys[i]) {
@@ -273,11 +274,11 @@ function parseConsumer(c: ConfigReader, cfg: AuthConfig, index: i32): bool {
     if (creds.length == 0) return c.fail("basic", "must list at least one \"user:password\" (omit 'basic' for none)");
     if (cfg.basic === null) return c.fail("basic", "needs the 'basic_auth' block to be set");
     for (let i = 0; i < creds.length; i++) {
-      const u = parseBasicCredential(c, "basic[" + i.toString() + "]", creds[i], index);
+      const u = parseBasicCredential(c, "basic[" + decimal(<i64>i) + "]", creds[i], index);
       if (u === null) return false;
       for (let j = 0; j < cfg.basicUsers.length; j++) {
         if (bytesEqual(cfg.basicUsers[j].user, u.user)) {
-          return c.fail("basic[" + i.toString() + "]", "names a user that another credential already has; user names must be unique");
+          return c.fail("basic[" + decimal(<i64>i) + "]", "names a user that another credential already has; user names must be unique");
         }
       }
       cfg.basicUsers.push(u);
@@ -316,7 +317,7 @@ function parseBasicCredential(c: ConfigReader, field: string, cred: string, cons
     const digest = base64Decode(pass.substring(sha256 ? 8 : 5));
     const want = sha256 ? 32 : 20;
     if (digest === null || digest.length != want) {
-      c.fail(field, "must carry a base64 " + (sha256 ? "SHA-256" : "SHA-1") + " digest (" + want.toString() + " bytes) after " + (sha256 ? "{SHA256}" : "{SHA}"));
+      c.fail(field, "must carry a base64 " + (sha256 ? "SHA-256" : "SHA-1") + " digest (" + decimal(<i64>want) + " bytes) after " + (sha256 ? "{SHA256}" : "{SHA}"));
       return null;
     }
     return new BasicUser(user, sha256 ? PasswordKind.SHA256 : PasswordKind.SHA1, digest, consumer);
@@ -392,7 +393,7 @@ function parseKeyAuth(r: ConfigReader): KeyAuth {
   }
   for (let i = 0; i < names.length; i++) {
     if (names[i].length == 0 || (k.inHeader && !isHeaderName(names[i].toLowerCase()))) {
-      r.fail("keys[" + i.toString() + "]", "must be a header name (letters, digits, '-', '_'), got \"" + names[i] + "\"");
+      r.fail("keys[" + decimal(<i64>i) + "]", "must be a header name (letters, digits, '-', '_'), got \"" + names[i] + "\"");
       return k;
     }
     k.headerNames.push(names[i].toLowerCase());
@@ -485,7 +486,7 @@ function parseExtAuth(r: ConfigReader): ExtAuth {
   e.allowedUpstreamHeaders = lowerNames(r, "allowed_upstream_headers", []);
   for (let i = 0; i < e.allowedUpstreamHeaders.length; i++) {
     if (FRAMING_HEADERS.includes(e.allowedUpstreamHeaders[i])) {
-      r.fail("allowed_upstream_headers[" + i.toString() + "]", "cannot be a framing header (host, content-length, transfer-encoding, ...), got \"" + e.allowedUpstreamHeaders[i] + "\"");
+      r.fail("allowed_upstream_headers[" + decimal(<i64>i) + "]", "cannot be a framing header (host, content-length, transfer-encoding, ...), got \"" + e.allowedUpstreamHeaders[i] + "\"");
       return e;
     }
   }
@@ -499,7 +500,7 @@ function lowerNames(r: ConfigReader, key: string, def: string[]): string[] {
   for (let i = 0; i < names.length; i++) {
     names[i] = names[i].toLowerCase();
     if (!isHeaderName(names[i])) {
-      r.fail(key + "[" + i.toString() + "]", "must be a header name, got \"" + names[i] + "\"");
+      r.fail(key + "[" + decimal(<i64>i) + "]", "must be a header name, got \"" + names[i] + "\"");
       return def;
     }
   }

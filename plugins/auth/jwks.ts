@@ -1,5 +1,6 @@
 // JWKS parsing at configure time (RFC 7517): every key becomes a typed JwtKey bound to exactly one
 // algorithm, so a token's `alg` can only ever meet a key of its own kind (RFC 8725 §3.1, no confusion).
+import { decimal } from "../../assembly/number";
 import { ConfigReader } from "../../assembly/config";
 import { describeJson, JsonKind, JsonValue, jsonError, parseJson } from "../../assembly/json";
 import { log, LogLevel } from "../../assembly/runtime";
@@ -105,7 +106,7 @@ function parseJwk(k: ConfigReader): JwtKey | null {
     }
     const bits = bitLength(nb);
     if (bits < 2048 || bits > 4096) {
-      k.fail("n", "must be a 2048 to 4096-bit RSA modulus, got " + bits.toString() + " bits");
+      k.fail("n", "must be a 2048 to 4096-bit RSA modulus, got " + decimal(<i64>bits) + " bits");
       return null;
     }
     const key = RsaPublicKey.fromJwk(n, e);
@@ -145,7 +146,7 @@ function parseJwk(k: ConfigReader): JwtKey | null {
       return null;
     }
     if (secret.length < 32) {
-      k.fail("k", "must be at least 32 bytes for HS256 (RFC 7518 §3.2), got " + secret.length.toString());
+      k.fail("k", "must be at least 32 bytes for HS256 (RFC 7518 §3.2), got " + decimal(<i64>secret.length));
       return null;
     }
     const out = new JwtKey(KeyKind.HS256, kid);

@@ -1,4 +1,5 @@
 // Canary config: parsed and validated once in on_configure; host-free. Every rejection names the field.
+import { decimal } from "../../assembly/number";
 import { ConfigReader, encode, toLowerAscii } from "../../assembly";
 import {
   BUCKETS, BUCKETS_PER_POINT, CondType, DEFAULT_PIN_MAX_AGE, DEFAULT_TAG_HEADER, F_ALL, F_ANY, F_CANARY_TAG, F_COOKIE,
@@ -282,7 +283,7 @@ function parseWeights(r: ConfigReader, cfg: CanaryConfig): void {
   }
   if (!r.ok()) return;
   if (total > MAX_WEIGHT_TOTAL) {
-    r.fail(F_WEIGHTS, "must sum to at most 100, got " + total.toString());
+    r.fail(F_WEIGHTS, "must sum to at most 100, got " + decimal(<i64>total));
     return;
   }
   cfg.weightedBuckets = start;

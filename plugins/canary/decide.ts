@@ -6,6 +6,7 @@
 //   4. weights: sticky value present → its bucket (STICKY); else a pin cookie naming a weighted tag (PIN);
 //      else the caller draws a random u32 and calls tagForDraw (DRAW)
 //   5. default_tag (DEFAULT)
+import { decimal } from "../../assembly/number";
 import { CanaryConfig, Condition, NO_TAG, Tag, TagRule, weightedTag } from "./config";
 import { CondType, Op, OVERRIDE_ALWAYS, OVERRIDE_NEVER, Source } from "./constants";
 import { bucketOfDraw, bucketOfKey } from "./hash";
@@ -143,7 +144,7 @@ export function decide(cfg: CanaryConfig, req: RequestView, clientTag: string | 
 
 /** The Set-Cookie value that pins `tag` (a config-validated token, so nothing here comes from the client). */
 export function pinCookieHeader(cfg: CanaryConfig, tag: Tag): string {
-  let s = cfg.pinCookie + "=" + tag.name + "; Max-Age=" + cfg.pinMaxAge.toString() + "; Path=/; HttpOnly; SameSite=Lax";
+  let s = cfg.pinCookie + "=" + tag.name + "; Max-Age=" + decimal(<i64>cfg.pinMaxAge) + "; Path=/; HttpOnly; SameSite=Lax";
   if (cfg.pinSecure) s += "; Secure";
   return s;
 }

@@ -42,7 +42,9 @@ class CanaryRoot extends RootContext {
   private own(cfg: CanaryConfig): void {
     if (cfg.trustClientTag) return;
     for (let i = 0; i < this.ownedHeaders.length; i++) {
-      if (String.UTF8.decode(this.ownedHeaders[i]) == cfg.tagHeader) return;
+      const owned = this.ownedHeaders[i];
+      const mine = cfg.tagHeaderBytes;
+      if (owned.byteLength == mine.byteLength && memory.compare(changetype<usize>(owned), changetype<usize>(mine), <usize>mine.byteLength) == 0) return;
     }
     this.ownedHeaders.push(cfg.tagHeaderBytes);
   }

@@ -1,6 +1,7 @@
 // cors configuration: parse, validate, fill defaults and precompute every header value once, so the
 // request path only compares and copies. Field names and defaults follow Higress cors 2.0.1; invalid
 // values are rejected with the field path and the rule (the reader records the first error).
+import { decimal } from "../../assembly/number";
 import { ConfigReader, describeJson, log, LogLevel, parseRuleSet, RuleSet } from "../../assembly";
 import {
   DEFAULT_MAX_AGE, DEFAULT_PREFLIGHT_STATUS, E_CREDENTIALS_DEFAULT_WILDCARD, E_CREDENTIALS_WILDCARD,
@@ -57,7 +58,7 @@ function tokenList(r: ConfigReader, field: string, def: string[]): string[] {
   for (let i = 0; i < raw.length; i++) {
     const t = raw[i].trim();
     if (!isToken(t)) {
-      r.fail(field + "[" + i.toString() + "]", E_TOKEN + quote(raw[i]));
+      r.fail(field + "[" + decimal(<i64>i) + "]", E_TOKEN + quote(raw[i]));
       return NO_STRINGS;
     }
     out[i] = t;
@@ -76,7 +77,7 @@ export function parsePolicy(r: ConfigReader): CorsPolicy | null {
   const origins = r.strList(F_ALLOW_ORIGINS, originsSet || r.has(F_ALLOW_ORIGIN_PATTERNS) ? NO_STRINGS : DEFAULT_ORIGINS);
   for (let i = 0; i < origins.length; i++) {
     const o = origins[i].trim();
-    const field = F_ALLOW_ORIGINS + "[" + i.toString() + "]";
+    const field = F_ALLOW_ORIGINS + "[" + decimal(<i64>i) + "]";
     if (o == WILDCARD) {
       p.origins.anyOrigin = true;
       originsStar = true;
@@ -98,7 +99,7 @@ export function parsePolicy(r: ConfigReader): CorsPolicy | null {
       continue;
     }
     const parsed = parseOriginRule(t, true);
-    if (parsed.rule === null) r.fail(F_ALLOW_ORIGIN_PATTERNS + "[" + i.toString() + "]", E_PATTERN + quote(patterns[i]));
+    if (parsed.rule === null) r.fail(F_ALLOW_ORIGIN_PATTERNS + "[" + decimal(<i64>i) + "]", E_PATTERN + quote(patterns[i]));
     else p.origins.rules.push(parsed.rule!);
   }
 
@@ -129,7 +130,7 @@ export function parsePolicy(r: ConfigReader): CorsPolicy | null {
   if (p.credentials && originsStar) {
     r.fail(F_ALLOW_CREDENTIALS, originsSet ? E_CREDENTIALS_WILDCARD : E_CREDENTIALS_DEFAULT_WILDCARD);
   }
-  p.maxAge = r.int(F_MAX_AGE, DEFAULT_MAX_AGE, 0, <i64>i32.MAX_VALUE).toString();
+  p.maxAge = decimal(<i64>r.int(F_MAX_AGE, DEFAULT_MAX_AGE, 0, <i64>i32.MAX_VALUE));
   p.maxAgeBytes = encoded(p.maxAge);
   p.preflightStatus = <u32>DEFAULT_PREFLIGHT_STATUS;
   const status = r.raw(F_PREFLIGHT_STATUS);

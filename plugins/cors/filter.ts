@@ -14,7 +14,7 @@ import {
 } from "./policy";
 import {
   addHeaderBytes as addHeaderB, encode as encoded, getHeaderBytes as getHeaderB, PairsBuilder, removeHeaderBytes as removeHeaderB,
-  replaceHeaderBytes as replaceHeaderB, replaceHeaderValue, sendLocalResponseBytes,
+  replaceHeaderBytes as replaceHeaderB, replaceHeaderValue, sendLocalResponsePairs,
 } from "../../assembly";
 
 // Header names and constant values, encoded once (see wire.ts).
@@ -158,7 +158,7 @@ function answerPreflight(p: CorsPolicy, origin: string, acrm: string, acrh: stri
   h.add(K_ACMA, p.maxAgeBytes);
   if (pna) h.add(K_ACAPN, V_TRUE);
   h.add(K_VARY, p.preflightVaryBytes);
-  sendLocalResponseBytes(p.preflightStatus, D_PREFLIGHT, NO_BODY, h.serialize());
+  sendLocalResponsePairs(p.preflightStatus, D_PREFLIGHT, NO_BODY, h);
 }
 
 /** Local reply: the refused preflight, same status but no Access-Control-Allow-*, so the browser fails it. */
@@ -166,7 +166,7 @@ function refusePreflight(p: CorsPolicy): void {
   const h = replyHeaders;
   h.reset();
   h.add(K_VARY, p.preflightVaryBytes);
-  sendLocalResponseBytes(p.preflightStatus, D_PREFLIGHT_INVALID, NO_BODY, h.serialize());
+  sendLocalResponsePairs(p.preflightStatus, D_PREFLIGHT_INVALID, NO_BODY, h);
 }
 
 /** The response's CORS headers become exactly the policy's: upstream copies are replaced, never doubled. */

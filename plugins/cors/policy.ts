@@ -3,6 +3,7 @@
 // values in, verdicts and header values out. filter.ts turns them into host calls. No host call, no trap.
 import { OPTIONS, TRUE, WILDCARD } from "./constants";
 import { OriginAllowList } from "./origin";
+import { codeAt } from "../../assembly/http";
 
 /** One effective configuration (global or one `_rules_` entry), ready for the hot path. */
 export class CorsPolicy {
@@ -48,7 +49,7 @@ export class CorsPolicy {
 function tokenEquals(s: string, start: i32, end: i32, text: string): bool {
   if (end - start != text.length) return false;
   for (let i = 0; i < text.length; i++) {
-    if (lower(s.charCodeAt(start + i)) != lower(text.charCodeAt(i))) return false;
+    if (lower(codeAt(s, start + i)) != lower(codeAt(text, i))) return false;
   }
   return true;
 }
@@ -88,12 +89,12 @@ export function headersAllowed(p: CorsPolicy, acrh: string | null): bool {
   const n = acrh.length;
   let i = 0;
   while (i < n) {
-    while (i < n && (isBlank(acrh.charCodeAt(i)) || acrh.charCodeAt(i) == 0x2c)) i++;
+    while (i < n && (isBlank(codeAt(acrh, i)) || codeAt(acrh, i) == 0x2c)) i++;
     if (i >= n) break;
     const start = i;
-    while (i < n && acrh.charCodeAt(i) != 0x2c) i++;
+    while (i < n && codeAt(acrh, i) != 0x2c) i++;
     let end = i;
-    while (end > start && isBlank(acrh.charCodeAt(end - 1))) end--;
+    while (end > start && isBlank(codeAt(acrh, end - 1))) end--;
     let found = false;
     for (let k = 0; k < p.headers.length; k++) {
       if (tokenEquals(acrh, start, end, unchecked(p.headers[k]))) {
@@ -114,8 +115,8 @@ export function normalizeList(list: string): string {
   const n = list.length;
   let normal = n > 0;
   for (let i = 0; i < n; i++) {
-    const c = list.charCodeAt(i);
-    if (isBlank(c) || (c == 0x2c && (i == 0 || i == n - 1 || list.charCodeAt(i - 1) == 0x2c))) {
+    const c = codeAt(list, i);
+    if (isBlank(c) || (c == 0x2c && (i == 0 || i == n - 1 || codeAt(list, i - 1) == 0x2c))) {
       normal = false;
       break;
     }
@@ -146,11 +147,11 @@ export function varyCoversOrigin(vary: string): bool {
   const n = vary.length;
   let i = 0;
   while (i < n) {
-    while (i < n && (isBlank(vary.charCodeAt(i)) || vary.charCodeAt(i) == 0x2c)) i++;
+    while (i < n && (isBlank(codeAt(vary, i)) || codeAt(vary, i) == 0x2c)) i++;
     const start = i;
-    while (i < n && vary.charCodeAt(i) != 0x2c) i++;
+    while (i < n && codeAt(vary, i) != 0x2c) i++;
     let end = i;
-    while (end > start && isBlank(vary.charCodeAt(end - 1))) end--;
+    while (end > start && isBlank(codeAt(vary, end - 1))) end--;
     if (tokenEquals(vary, start, end, "origin") || tokenEquals(vary, start, end, WILDCARD)) return true;
   }
   return false;

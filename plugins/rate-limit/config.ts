@@ -1,5 +1,6 @@
 // Parses and validates one rate-limit config object (the global config or one `_rules_` entry).
 // Every error names its field; nothing here runs on the request path.
+import { decimal } from "../../assembly/number";
 import { ConfigReader, describeJson } from "../../assembly";
 import { FIXED_WINDOW, gcd, hashString, HASH_BASIS, Limit, TOKEN_BUCKET } from "./bucket";
 import { DEFAULT_BODY, KEY_PREFIX } from "./errors";
@@ -107,7 +108,7 @@ export function parseConfig(r: ConfigReader): RateLimitConfig | null {
     return null;
   }
   if (rules.length > MAX_RULES) {
-    r.fail("rules", "may list at most " + MAX_RULES.toString() + " rules, got " + rules.length.toString());
+    r.fail("rules", "may list at most " + decimal(<i64>MAX_RULES) + " rules, got " + decimal(<i64>rules.length));
     return null;
   }
   for (let i = 0; i < rules.length; i++) {
@@ -117,7 +118,7 @@ export function parseConfig(r: ConfigReader): RateLimitConfig | null {
     for (let j = 0; j < c.rules.length; j++) {
       if (name !== null && name.isString() && c.rules[j].name == name.s) twin++;
     }
-    const rule = parseRule(rules[i], c, r.prefix + "#" + twin.toString());
+    const rule = parseRule(rules[i], c, r.prefix + "#" + decimal(<i64>twin));
     if (rule === null) return null;
     if (rule.keyKind == KEY_CLIENT_IP) c.needsClientIp = true;
     c.rules.push(rule);
@@ -152,7 +153,7 @@ function parseRule(r: ConfigReader, c: RateLimitConfig, scope: string): LimitRul
     for (let i = 0; i < list.length; i++) {
       for (let j = 0; j < i; j++) {
         if (list[j] == list[i]) {
-          r.fail("values[" + i.toString() + "]", "repeats \"" + list[i] + "\"");
+          r.fail("values[" + decimal(<i64>i) + "]", "repeats \"" + list[i] + "\"");
           return null;
         }
       }
@@ -175,9 +176,9 @@ function parseRule(r: ConfigReader, c: RateLimitConfig, scope: string): LimitRul
   // instead of reinterpreting old state. Old keys stay (0.2.1 cannot delete them); see README.
   let h = hashString(HASH_BASIS, scope);
   h = hashString(h, "|" + rule.name + "|" + KEY_KINDS[rule.keyKind] + "|" + rule.keyName + "|" + algorithm);
-  h = hashString(h, "|" + rule.limit.capacity.toString() + "|" + rule.limit.fillTokens.toString() + "|" +
-    rule.limit.fillInterval.toString() + "|" + rule.limit.scale.toString() + "|" + rule.limit.windowMs.toString() +
-    "|" + rule.slots.toString());
+  h = hashString(h, "|" + decimal(<i64>rule.limit.capacity) + "|" + decimal(<i64>rule.limit.fillTokens) + "|" +
+    decimal(<i64>rule.limit.fillInterval) + "|" + decimal(<i64>rule.limit.scale) + "|" + decimal(<i64>rule.limit.windowMs) +
+    "|" + decimal(<i64>rule.slots));
   if (rule.values !== null) {
     const vs = rule.values!;
     for (let i = 0; i < vs.length; i++) h = hashString(h, "|" + vs[i]);

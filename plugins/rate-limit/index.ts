@@ -1,5 +1,6 @@
 // rate-limit: per-client limits shared by all worker VMs of a proxy (state in shared data).
 // Entry only: parse config once, wire the stream hooks to the limiter and the reply helpers.
+import { decimal } from "../../assembly/number";
 export * from "../../assembly/exports";
 import {
   Action, defineMetric, HttpContext, localReply, MapType, MetricType, nowMillis, parseRuleSet,
@@ -105,7 +106,7 @@ class RateLimitStream extends HttpContext {
 /** 429 (or the configured status) for `rule`; the rate-limit headers are added on the response path. */
 function tooManyRequests(cfg: RateLimitConfig, rule: LimitRule, o: Outcome): void {
   const extra = new Array<string[]>();
-  extra.push([RETRY_AFTER, resetSeconds(o.resetMs).toString()]);
+  extra.push([RETRY_AFTER, decimal(<i64>resetSeconds(o.resetMs))]);
   localReply(cfg.status, DETAILS_PREFIX + rule.name, cfg.body, cfg.body.length > 0 ? "text/plain" : "", extra);
 }
 

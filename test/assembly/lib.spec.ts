@@ -129,7 +129,7 @@ describe("http helpers", () => {
   });
 });
 
-import { decodeBytes, isValidUtf8 } from "../../assembly/runtime";
+import { decodeBytes } from "../../assembly/runtime";
 
 function bytesOf(values: u8[]): Uint8Array {
   const b = new Uint8Array(values.length);
@@ -138,12 +138,22 @@ function bytesOf(values: u8[]): Uint8Array {
 }
 
 describe("header byte decoding", () => {
-  it("validates UTF-8 strictly", () => {
-    expect(isValidUtf8(bytesOf([0x61, 0xc3, 0xa9]).dataStart, 3)).toBe(true);
-    expect(isValidUtf8(bytesOf([0xc0, 0xaf]).dataStart, 2)).toBe(false); // overlong
-    expect(isValidUtf8(bytesOf([0xed, 0xa0, 0x80]).dataStart, 3)).toBe(false); // surrogate
-    expect(isValidUtf8(bytesOf([0xe2, 0x82]).dataStart, 2)).toBe(false); // truncated
-    expect(isValidUtf8(bytesOf([0xf4, 0x90, 0x80, 0x80]).dataStart, 4)).toBe(false); // > U+10FFFF
+  it("decodes valid UTF-8, strictly: anything else byte for byte (latin1)", () => {
+    expect(decodeBytes(bytesOf([0x61, 0xc3, 0xa9]).dataStart, 3)).toBe("aé");
+    expect(decodeBytes(bytesOf([0x61, 0xf0, 0x9f, 0x98, 0x80]).dataStart, 5)).toBe("a😀"); // surrogate pair
+    const invalid: u8[][] = [
+      [0xc0, 0xaf], // overlong
+      [0xed, 0xa0, 0x80], // surrogate
+      [0xe2, 0x82], // truncated
+      [0xf4, 0x90, 0x80, 0x80], // > U+10FFFF
+      [0x61, 0xc3, 0xa9, 0xff], // valid prefix, then an invalid byte
+    ];
+    for (let k = 0; k < invalid.length; k++) {
+      const bytes = invalid[k];
+      const s = decodeBytes(bytesOf(bytes).dataStart, bytes.length);
+      expect(s.length).toBe(bytes.length);
+      for (let i = 0; i < bytes.length; i++) expect(s.charCodeAt(i)).toBe(<i32>bytes[i]);
+    }
   });
   it("decodes invalid UTF-8 byte for byte, so distinct bytes never compare equal", () => {
     const a = decodeBytes(bytesOf([0x6b, 0xff]).dataStart, 2);

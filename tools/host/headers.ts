@@ -66,7 +66,7 @@ export function headersImports(vm: WasmVm) {
       if (!vm.inBounds(ptr, size)) return R.InvalidMemoryAccess;
       const map = vm.ctx().mutableMap(type);
       if (!map) return R.BadArgument;
-      const pairs = parsePairs(vm.buf, ptr >>> 0, size >>> 0);
+      const pairs = parsePairs(vm.buf, ptr >>> 0, size >>> 0, vm);
       map.clear();
       for (const [k, v] of pairs) map.add(k, v);
       afterMutation(type);

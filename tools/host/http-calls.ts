@@ -3,7 +3,7 @@
 import { R } from "./abi.ts";
 import type { RootContext } from "./context.ts";
 import type { CalloutResponse } from "./env.ts";
-import { HeaderMap, type HeaderList, lowerKey } from "./header-map.ts";
+import { HeaderMap, type HeaderList } from "./header-map.ts";
 import { parsePairs } from "./pairs.ts";
 import type { WasmVm } from "./vm.ts";
 
@@ -87,11 +87,11 @@ export function httpCallsImports(vm: WasmVm) {
       if ((timeoutMs | 0) < 0) return R.BadArgument;
       const cluster = vm.latin1(upstreamPtr, upstreamSize);
       if (!vm.env.clusterExists(cluster)) return R.BadArgument;
-      const headers: HeaderList = parsePairs(vm.buf, headersPtr >>> 0, headersSize >>> 0).map(([k, v]) => [lowerKey(k), v]);
+      const headers: HeaderList = parsePairs(vm.buf, headersPtr >>> 0, headersSize >>> 0, vm);
       const has = (k: string) => headers.some((h) => h[0] === k);
       if (!has(":path") || !has(":method") || !(has(":authority") || has("host"))) return R.BadArgument;
       const body = vm.bytes(bodyPtr, bodySize);
-      const trailers: HeaderList = parsePairs(vm.buf, trailersPtr >>> 0, trailersSize >>> 0).map(([k, v]) => [lowerKey(k), v]);
+      const trailers: HeaderList = parsePairs(vm.buf, trailersPtr >>> 0, trailersSize >>> 0, vm);
       if (body.length > 0) {
         const i = headers.findIndex((h) => h[0] === "content-length");
         if (i >= 0) headers.splice(i, 1);

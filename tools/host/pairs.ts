@@ -36,20 +36,38 @@ export function serializePairs(pairs: ReadonlyArray<readonly [string, string]>):
   return b;
 }
 
-/** cpp-host toPairs: malformed input (or > 1 MiB / > 1024 pairs) → empty list. */
-export function parsePairs(buf: Buffer, p: number, size: number): HeaderList {
+/** Decodes guest bytes as byte strings; a WasmVm serves both from its decode caches. */
+export interface PairDecoder {
+  latin1(ptr: number, size: number): string;
+  headerKey(ptr: number, size: number): string;
+}
+
+const plainDecoder = (buf: Buffer): PairDecoder => ({
+  latin1: (p, n) => (buf as LatinBuffer).latin1Slice(p, p + n),
+  headerKey: (p, n) => (buf as LatinBuffer).latin1Slice(p, p + n),
+});
+
+function u32(buf: Uint8Array, p: number): number {
+  return (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24)) >>> 0;
+}
+
+/**
+ * cpp-host toPairs: malformed input (or > 1 MiB / > 1024 pairs) → empty list. With a decoder `dec` (the
+ * VM, for guest memory), keys come back lower-cased, as every caller adds them to a header map.
+ */
+export function parsePairs(buf: Buffer, p: number, size: number, dec: PairDecoder = plainDecoder(buf)): HeaderList {
   const out: HeaderList = [];
-  if (size < 4 || size > MAX_PAIRS_BYTES) return out;
+  if (size < 4 || size > MAX_PAIRS_BYTES || p + size > buf.length) return out;
   const end = p + size;
-  const n = buf.readUInt32LE(p);
+  const n = u32(buf, p);
   if (n > MAX_PAIRS || 4 + n * 8 > size) return out;
   let data = p + 4 + n * 8;
   for (let i = 0; i < n; i++) {
-    const kl = buf.readUInt32LE(p + 4 + i * 8);
-    const vl = buf.readUInt32LE(p + 8 + i * 8);
+    const kl = u32(buf, p + 4 + i * 8);
+    const vl = u32(buf, p + 8 + i * 8);
     if (data + kl + 1 + vl + 1 > end) return [];
     if (buf[data + kl] !== 0 || buf[data + kl + 1 + vl] !== 0) return [];
-    out.push([(buf as LatinBuffer).latin1Slice(data, data + kl), (buf as LatinBuffer).latin1Slice(data + kl + 1, data + kl + 1 + vl)]);
+    out.push([dec.headerKey(data, kl), dec.latin1(data + kl + 1, vl)]);
     data += kl + 1 + vl + 1;
   }
   if (data !== end) return [];

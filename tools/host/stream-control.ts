@@ -37,9 +37,10 @@ export function streamImports(vm: WasmVm) {
       if (!vm.inBounds(detailsPtr, detailsSize) || !vm.inBounds(bodyPtr, bodySize) || !vm.inBounds(headersPtr, headersSize)) {
         return R.InvalidMemoryAccess;
       }
-      const details = vm.latin1(detailsPtr, detailsSize).replace(/\s/g, "_");
+      const raw = vm.latin1(detailsPtr, detailsSize);
+      const details = /\s/.test(raw) ? raw.replace(/\s/g, "_") : raw;
       const body = vm.bytes(bodyPtr, bodySize);
-      const headers = parsePairs(vm.buf, headersPtr >>> 0, headersSize >>> 0);
+      const headers = parsePairs(vm.buf, headersPtr >>> 0, headersSize >>> 0, vm);
       vm.stopNext = true;
       const c = vm.ctx();
       if (c instanceof HttpFilterContext && c.cb) {
