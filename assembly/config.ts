@@ -11,6 +11,10 @@ export class ErrorSink {
 
 const EMPTY_STRINGS = new Array<string>(0);
 
+function isJsonSpace(c: i32): bool {
+  return c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d;
+}
+
 export class ConfigReader {
   /** Keys that allowOnly() accepts in addition to the listed ones (e.g. `_rules_`, `_match_route_`). */
   ignored: string[] = EMPTY_STRINGS;
@@ -19,9 +23,10 @@ export class ConfigReader {
 
   /** Parses `text` as a JSON object; on failure the reader carries the parse error. Empty text = `{}`. */
   static parse(text: string): ConfigReader {
-    let trimmed = text.trim();
-    if (trimmed.length == 0) trimmed = "{}";
-    const v = parseJson(trimmed);
+    // Only JSON whitespace (or nothing) reads as `{}`: Envoy passes an empty buffer for no configuration.
+    let i = 0;
+    while (i < text.length && isJsonSpace(text.charCodeAt(i))) i++;
+    const v = parseJson(i == text.length ? "{}" : text);
     if (v === null) {
       const r = new ConfigReader(new JsonValue());
       r.sink.message = "configuration is not valid JSON: " + jsonError();

@@ -178,6 +178,20 @@ export function trimOws(s: string): string {
   return a == 0 && b == s.length ? s : s.substring(a, b);
 }
 
+/** Items of a comma-separated list, each trimmed of blanks; empty items are kept (String#split costs more code). */
+export function commaItems(s: string): string[] {
+  const out = new Array<string>();
+  let start = 0;
+  const n = s.length;
+  for (let i = 0; i <= n; i++) {
+    if (i == n || codeAt(s, i) == 0x2c) {
+      out.push(trimOws(s.substring(start, i)));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
 /** ASCII case-insensitive equality (header names, schemes, tokens). */
 export function equalsIgnoreCase(a: string, b: string): bool {
   if (a.length != b.length) return false;

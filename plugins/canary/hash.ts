@@ -36,32 +36,37 @@ export function fnv1a64(s: string): u64 {
   for (let i = 0; i < n; i++) {
     // i < length: a direct UTF-16 load, without charCodeAt's call and range check per character.
     let c = <u32>load<u16>(base + (<usize>i << 1));
-    if (c < 0x80) {
-      h = fnvByte(h, c);
-      continue;
-    }
-    if (c < 0x800) {
-      h = fnvByte(h, 0xc0 | (c >> 6));
-      h = fnvByte(h, 0x80 | (c & 0x3f));
-      continue;
-    }
-    if (c >= 0xd800 && c < 0xdc00 && i + 1 < n) {
-      const lo = <u32>load<u16>(base + (<usize>(i + 1) << 1));
-      if (lo >= 0xdc00 && lo < 0xe000) {
-        const cp = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
-        h = fnvByte(h, 0xf0 | (cp >> 18));
-        h = fnvByte(h, 0x80 | ((cp >> 12) & 0x3f));
-        h = fnvByte(h, 0x80 | ((cp >> 6) & 0x3f));
-        h = fnvByte(h, 0x80 | (cp & 0x3f));
-        i++;
-        continue;
+    // The character's UTF-8 bytes, first byte lowest, and how many there are.
+    let bytes = c;
+    let count = 1;
+    if (c >= 0x80) {
+      if (c < 0x800) {
+        bytes = (0xc0 | (c >> 6)) | ((0x80 | (c & 0x3f)) << 8);
+        count = 2;
+      } else {
+        let pair = false;
+        if (c >= 0xd800 && c < 0xdc00 && i + 1 < n) {
+          const lo = <u32>load<u16>(base + (<usize>(i + 1) << 1));
+          if (lo >= 0xdc00 && lo < 0xe000) {
+            const cp = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+            bytes = (0xf0 | (cp >> 18)) | ((0x80 | ((cp >> 12) & 0x3f)) << 8) | ((0x80 | ((cp >> 6) & 0x3f)) << 16) | ((0x80 | (cp & 0x3f)) << 24);
+            count = 4;
+            pair = true;
+            i++;
+          }
+        }
+        if (!pair) {
+          // A lone surrogate cannot come from UTF-8 input; hash it as U+FFFD like a lossy decoder would.
+          if (c >= 0xd800 && c < 0xe000) c = 0xfffd;
+          bytes = (0xe0 | (c >> 12)) | ((0x80 | ((c >> 6) & 0x3f)) << 8) | ((0x80 | (c & 0x3f)) << 16);
+          count = 3;
+        }
       }
     }
-    // A lone surrogate cannot come from UTF-8 input; hash it as U+FFFD like a lossy decoder would.
-    if (c >= 0xd800 && c < 0xe000) c = 0xfffd;
-    h = fnvByte(h, 0xe0 | (c >> 12));
-    h = fnvByte(h, 0x80 | ((c >> 6) & 0x3f));
-    h = fnvByte(h, 0x80 | (c & 0x3f));
+    for (let k = 0; k < count; k++) {
+      h = fnvByte(h, bytes);
+      bytes >>= 8;
+    }
   }
   return h;
 }

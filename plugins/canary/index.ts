@@ -25,12 +25,15 @@ class CanaryRoot extends RootContext {
 
   /** Tag headers of every config (global and rules) that does not trust client tags. */
   ownedHeaders: ArrayBuffer[] = [];
+  /** The same names as strings (to add each once). */
+  ownedNames: string[] = [];
 
   onConfigure(text: string): bool {
     const set = parseRuleSet<CanaryConfig>(text, parseCanaryConfig);
     if (set === null) return false;
     this.config = set;
     this.ownedHeaders = [];
+    this.ownedNames = [];
     const g = set.global;
     if (g !== null) this.own(g);
     for (let i = 0; i < set.rules.length; i++) this.own(set.rules[i].config);
@@ -41,11 +44,8 @@ class CanaryRoot extends RootContext {
 
   private own(cfg: CanaryConfig): void {
     if (cfg.trustClientTag) return;
-    for (let i = 0; i < this.ownedHeaders.length; i++) {
-      const owned = this.ownedHeaders[i];
-      const mine = cfg.tagHeaderBytes;
-      if (owned.byteLength == mine.byteLength && memory.compare(changetype<usize>(owned), changetype<usize>(mine), <usize>mine.byteLength) == 0) return;
-    }
+    if (this.ownedNames.includes(cfg.tagHeader)) return;
+    this.ownedNames.push(cfg.tagHeader);
     this.ownedHeaders.push(cfg.tagHeaderBytes);
   }
 

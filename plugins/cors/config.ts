@@ -2,7 +2,7 @@
 // request path only compares and copies. Field names and defaults follow Higress cors 2.0.1; invalid
 // values are rejected with the field path and the rule (the reader records the first error).
 import { decimal } from "../../assembly/number";
-import { ConfigReader, describeJson, log, LogLevel, parseRuleSet, RuleSet } from "../../assembly";
+import { ConfigReader, describeJson, log, LogLevel, parseRuleSet, RuleSet, trimOws } from "../../assembly";
 import {
   DEFAULT_MAX_AGE, DEFAULT_PREFLIGHT_STATUS, E_CREDENTIALS_DEFAULT_WILDCARD, E_CREDENTIALS_WILDCARD,
   E_EMPTY_METHODS, E_ORIGIN, E_ORIGIN_WILDCARD, E_PATTERN, E_PREFLIGHT_STATUS, E_TOKEN,
@@ -56,7 +56,7 @@ function tokenList(r: ConfigReader, field: string, def: string[]): string[] {
   const raw = r.strList(field, def);
   const out = new Array<string>(raw.length);
   for (let i = 0; i < raw.length; i++) {
-    const t = raw[i].trim();
+    const t = trimOws(raw[i]);
     if (!isToken(t)) {
       r.fail(field + "[" + decimal(<i64>i) + "]", E_TOKEN + quote(raw[i]));
       return NO_STRINGS;
@@ -76,7 +76,7 @@ export function parsePolicy(r: ConfigReader): CorsPolicy | null {
   let originsStar = false;
   const origins = r.strList(F_ALLOW_ORIGINS, originsSet || r.has(F_ALLOW_ORIGIN_PATTERNS) ? NO_STRINGS : DEFAULT_ORIGINS);
   for (let i = 0; i < origins.length; i++) {
-    const o = origins[i].trim();
+    const o = trimOws(origins[i]);
     const field = F_ALLOW_ORIGINS + "[" + decimal(<i64>i) + "]";
     if (o == WILDCARD) {
       p.origins.anyOrigin = true;
@@ -93,7 +93,7 @@ export function parsePolicy(r: ConfigReader): CorsPolicy | null {
   }
   const patterns = r.strList(F_ALLOW_ORIGIN_PATTERNS, NO_STRINGS);
   for (let i = 0; i < patterns.length; i++) {
-    const t = patterns[i].trim();
+    const t = trimOws(patterns[i]);
     if (t == WILDCARD) {
       p.origins.anyOrigin = true;
       continue;

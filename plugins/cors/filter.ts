@@ -89,7 +89,7 @@ export function decideRequest(s: CorsStreamState): u32 {
   // Access-Control-Request-Method first: on the hot path (actual requests) it is absent, and a miss is the
   // cheapest host call; :method is read only when it is present. OPTIONS without it is an ordinary request.
   const acrm = getHeaderB(MapType.REQUEST_HEADERS, K_ACRM);
-  if (acrm !== null && acrm.trim().length > 0 && isOptions(getHeaderB(MapType.REQUEST_HEADERS, K_METHOD))) {
+  if (acrm !== null && trimOws(acrm).length > 0 && isOptions(getHeaderB(MapType.REQUEST_HEADERS, K_METHOD))) {
     s.verdict = Verdict.ANSWERED;
     answerOrRefusePreflight(policy, origin, allowed, acrm);
     return Action.PAUSE;

@@ -3,7 +3,7 @@
 // and the allow lists (exact origins and anchored host-wildcard patterns with port lists).
 // Nothing here calls the host; nothing here can trap on client input (every index is bounds-checked).
 import { MAX_ORIGIN_LENGTH, NULL_ORIGIN, WILDCARD } from "./constants";
-import { codeAt, toLowerAscii } from "../../assembly/http";
+import { codeAt, commaItems, toLowerAscii } from "../../assembly/http";
 
 /** Slices of an origin or authority inside a string; reused across requests, filled by the parsers below. */
 export class OriginParts {
@@ -256,9 +256,9 @@ export function parseOriginRule(text: string, wildcard: bool): ParsedRule {
     return new ParsedRule(rule, false);
   }
   if (!wildcard) return new ParsedRule(null, true);
-  const items = text.substring(listStart + 2, end - 1).split(",");
+  const items = commaItems(text.substring(listStart + 2, end - 1));
   for (let i = 0; i < items.length; i++) {
-    const item = items[i].trim();
+    const item = items[i];
     if (item == WILDCARD) {
       rule.anyPort = true;
       continue;

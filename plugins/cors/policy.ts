@@ -3,7 +3,7 @@
 // values in, verdicts and header values out. filter.ts turns them into host calls. No host call, no trap.
 import { OPTIONS, TRUE, WILDCARD } from "./constants";
 import { OriginAllowList } from "./origin";
-import { codeAt } from "../../assembly/http";
+import { codeAt, commaItems, trimOws } from "../../assembly/http";
 
 /** One effective configuration (global or one `_rules_` entry), ready for the hot path. */
 export class CorsPolicy {
@@ -61,12 +61,12 @@ export function isOptions(method: string | null): bool {
 
 /** `OPTIONS` with a non-empty Access-Control-Request-Method is a preflight (Fetch, Envoy, Higress, Kong). */
 export function isPreflight(method: string | null, acrm: string | null): bool {
-  return isOptions(method) && acrm !== null && acrm.trim().length > 0;
+  return isOptions(method) && acrm !== null && trimOws(acrm).length > 0;
 }
 
 /** True when the preflight's Access-Control-Request-Method is allowed by `p`. */
 export function methodAllowed(p: CorsPolicy, acrm: string): bool {
-  const m = acrm.trim();
+  const m = trimOws(acrm);
   if (m.length == 0) return false;
   if (p.anyMethod) return true;
   for (let i = 0; i < p.methods.length; i++) {
@@ -77,7 +77,7 @@ export function methodAllowed(p: CorsPolicy, acrm: string): bool {
 
 /** Access-Control-Allow-Methods for an allowed preflight: the requested method when `*`, else the list. */
 export function allowMethodsValue(p: CorsPolicy, acrm: string): string {
-  return p.anyMethod ? acrm.trim() : p.methodsValue;
+  return p.anyMethod ? trimOws(acrm) : p.methodsValue;
 }
 
 /**
@@ -122,13 +122,13 @@ export function normalizeList(list: string): string {
     }
   }
   if (normal) return list;
-  const parts = list.split(",");
-  const out = new Array<string>();
+  const parts = commaItems(list);
+  let out = "";
   for (let i = 0; i < parts.length; i++) {
-    const t = parts[i].trim();
-    if (t.length > 0) out.push(t);
+    const t = parts[i];
+    if (t.length > 0) out = out.length > 0 ? out + "," + t : t;
   }
-  return out.join(",");
+  return out;
 }
 
 /** Access-Control-Allow-Headers for an allowed preflight ("" = omit): requested names when `*`, else the list. */
