@@ -130,8 +130,7 @@ export function parsePolicy(r: ConfigReader): CorsPolicy | null {
   if (p.credentials && originsStar) {
     r.fail(F_ALLOW_CREDENTIALS, originsSet ? E_CREDENTIALS_WILDCARD : E_CREDENTIALS_DEFAULT_WILDCARD);
   }
-  p.maxAge = decimal(<i64>r.int(F_MAX_AGE, DEFAULT_MAX_AGE, 0, <i64>i32.MAX_VALUE));
-  p.maxAgeBytes = encoded(p.maxAge);
+  p.maxAgeBytes = encoded(decimal(<i64>r.int(F_MAX_AGE, DEFAULT_MAX_AGE, 0, <i64>i32.MAX_VALUE)));
   p.preflightStatus = <u32>DEFAULT_PREFLIGHT_STATUS;
   const status = r.raw(F_PREFLIGHT_STATUS);
   if (status !== null) {
@@ -139,8 +138,7 @@ export function parsePolicy(r: ConfigReader): CorsPolicy | null {
     else r.fail(F_PREFLIGHT_STATUS, E_PREFLIGHT_STATUS + describeJson(status));
   }
   p.privateNetwork = r.bool(F_ALLOW_PRIVATE_NETWORK, false);
-  p.preflightVary = p.privateNetwork ? VARY_PREFLIGHT_PNA : VARY_PREFLIGHT;
-  p.preflightVaryBytes = encoded(p.preflightVary);
+  p.preflightVaryBytes = encoded(p.privateNetwork ? VARY_PREFLIGHT_PNA : VARY_PREFLIGHT);
 
   if (!r.ok()) return null;
   if (p.credentials && expose.includes(WILDCARD)) log(LogLevel.WARN, W_EXPOSE_WILDCARD_CREDENTIALS);

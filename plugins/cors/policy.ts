@@ -25,13 +25,11 @@ export class CorsPolicy {
   /** Access-Control-Expose-Headers on actual responses, UTF-8 (empty = omitted). */
   exposeBytes: ArrayBuffer = new ArrayBuffer(0);
   credentials: bool = false;
-  /** Access-Control-Max-Age, already a decimal string. */
-  maxAge: string = "";
+  /** Access-Control-Max-Age as decimal text, UTF-8. */
   maxAgeBytes: ArrayBuffer = new ArrayBuffer(0);
   preflightStatus: u32 = 204;
   privateNetwork: bool = false;
-  /** Vary of preflight answers (includes the PNA request header when PNA is enabled). */
-  preflightVary: string = "";
+  /** Vary of preflight answers (includes the PNA request header when PNA is enabled), UTF-8. */
   preflightVaryBytes: ArrayBuffer = new ArrayBuffer(0);
 }
 
