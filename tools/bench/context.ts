@@ -235,8 +235,8 @@ export async function measurePaired(spec: PluginSpec | PluginSpec[], request: Be
     const floor = new SyncDriver(noopEnv, floorPlugins);
     const d = new SyncDriver(env, plugins);
     const make = typeof request === "function" ? request : () => request;
-    const rounds = opts.rounds ?? 9;
-    const perRound = (opts.ms ?? 900) / (2 * rounds);
+    const rounds = opts.rounds ?? 11;
+    const perRound = (opts.ms ?? 1600) / (2 * rounds);
     let i = 0;
     const runFloor = () => floor.run(TYPICAL_REQUEST);
     const runPlugin = () => d.run(make(i++));

@@ -41,9 +41,10 @@ const command: Command = {
   usage: "bench [--json] [--only <section>] [--full] | bench --soak [--seconds <n>] [--connections <n>] [--json]",
   description: `The floor: ns per request of the noop plugin for a typical request (10 request headers, 5 response
 headers, no body) through the host, the V8 call overhead, and noop.wasm size. Each registered section
-(tools/bench/index.ts) reports its figures as ratios to that floor, measured in the same run.
-Times are CPU time (user + system) per request, median of rounds after a warm-up, so that a busy machine
-does not inflate them; compare ratios, not absolute numbers, across machines.`,
+(tools/bench/index.ts) reports its ratios against the noop floor measured beside it: the plugin and
+the noop are loaded in the same process, warmed up together and measured in alternating rounds; a ratio
+is the median of the per-round ratios. Times are CPU time (user + system) per request, so that a busy
+machine does not inflate them; compare ratios, not absolute numbers, across machines.`,
   options: {
     json: { type: "boolean", description: "print the report as JSON" },
     only: { type: "string", multiple: true, valueName: "section", description: "run only these sections (the floor always runs)" },
