@@ -147,13 +147,6 @@ function readQueryName(r: ConfigReader, key: string): string {
   return name;
 }
 
-function indexOfName(names: string[], s: string): i32 {
-  for (let i = 0; i < names.length; i++) {
-    if (names[i] == s) return i;
-  }
-  return -1;
-}
-
 function parseCondition(r: ConfigReader): Condition | null {
   const c = new Condition();
   if (!r.allowOnly([F_TYPE, F_KEY, F_OP, F_VALUE])) return null;
@@ -168,8 +161,8 @@ function parseCondition(r: ConfigReader): Condition | null {
   const typeName = r.oneOf(F_TYPE, TYPE_NAMES, "");
   const opName = r.oneOf(F_OP, OP_NAMES, "");
   if (!r.ok()) return null;
-  c.type = indexOfName(TYPE_NAMES, typeName);
-  c.op = indexOfName(OP_NAMES, opName);
+  c.type = TYPE_NAMES.indexOf(typeName);
+  c.op = OP_NAMES.indexOf(opName);
 
   const keyed = c.type == CondType.HEADER || c.type == CondType.COOKIE || c.type == CondType.QUERY;
   if (keyed) {
