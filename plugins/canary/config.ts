@@ -108,6 +108,9 @@ export function isToken(s: string): bool {
   return true;
 }
 
+/** sticky_by and pin_cookie act on the weighted split only. */
+const E_NEEDS_WEIGHTS = "needs 'weights' (it applies to the weighted split only)";
+
 function quote(s: string): string {
   return "\"" + s + "\"";
 }
@@ -186,7 +189,7 @@ function parseCondition(r: ConfigReader): Condition | null {
       return null;
     }
     if (!keyed) {
-      r.fail(F_OP, "must be a value operator for type " + quote(typeName) + " (which is always present), got " + quote(opName));
+      r.fail(F_OP, "must be a value operator for type " + quote(typeName) + ", got " + quote(opName));
       return null;
     }
     return c;
@@ -244,7 +247,7 @@ function parseRule(r: ConfigReader): TagRule | null {
 function parseWeights(r: ConfigReader, cfg: CanaryConfig): void {
   const items = r.children(F_WEIGHTS);
   if (r.ok() && r.has(F_WEIGHTS) && items.length == 0) {
-    r.fail(F_WEIGHTS, "must list at least one { \"tag\", \"weight\" } (omit 'weights' for no split)");
+    r.fail(F_WEIGHTS, "must list at least one { \"tag\", \"weight\" }");
     return;
   }
   let start: u32 = 0;
@@ -335,7 +338,7 @@ export function parseCanaryConfig(r: ConfigReader): CanaryConfig | null {
   parseSticky(r, cfg);
   if (!r.ok()) return null;
   if (cfg.stickyType != StickyFrom.NONE && cfg.weights.length == 0) {
-    r.fail(F_STICKY_BY, "needs 'weights': it makes the weighted split consistent per user");
+    r.fail(F_STICKY_BY, E_NEEDS_WEIGHTS);
     return null;
   }
 
@@ -344,7 +347,7 @@ export function parseCanaryConfig(r: ConfigReader): CanaryConfig | null {
   cfg.stableTag = r.has(F_STABLE_TAG) ? new Tag(readTag(r, F_STABLE_TAG, "", true)) : cfg.defaultTag;
   if (!r.ok()) return null;
   if (cfg.overrideHeader.length > 0 && cfg.canaryTag.name.length == 0) {
-    r.fail(F_CANARY_TAG, "is required when 'override_header' is set (the tag that \"always\" selects)");
+    r.fail(F_CANARY_TAG, "is required when 'override_header' is set");
     return null;
   }
   if (cfg.overrideHeader.length > 0 && cfg.overrideHeader == cfg.tagHeader) {
@@ -358,11 +361,11 @@ export function parseCanaryConfig(r: ConfigReader): CanaryConfig | null {
     cfg.pinSecure = r.bool(F_PIN_COOKIE_SECURE, false);
     if (!r.ok()) return null;
     if (cfg.weights.length == 0) {
-      r.fail(F_PIN_COOKIE, "needs 'weights': it pins the tag a weighted draw picked");
+      r.fail(F_PIN_COOKIE, E_NEEDS_WEIGHTS);
       return null;
     }
     if (cfg.weightedBuckets < BUCKETS && cfg.defaultTag.name.length == 0) {
-      r.fail(F_PIN_COOKIE, "needs a non-empty 'default_tag' when 'weights' sum to less than 100, so every draw can be pinned");
+      r.fail(F_PIN_COOKIE, "needs a non-empty 'default_tag' when 'weights' sum to less than 100");
       return null;
     }
   } else if (r.has(F_PIN_COOKIE_MAX_AGE) || r.has(F_PIN_COOKIE_SECURE)) {
