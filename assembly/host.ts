@@ -61,42 +61,60 @@ export function getHeaderRaw(map: u32, name: ArrayBuffer): ArrayBuffer | null {
   return takeBytes();
 }
 
-/** First value of header `name` (lower-case) in map `map`, or null when absent or unavailable. */
-export function getHeader(map: u32, name: string): string | null {
-  return getHeaderBytes(map, encode(name));
-}
-
-// String values on their way to the host: encoded into a static block instead of a fresh buffer (one host
-// call at a time; the host copies the value before returning).
+// Strings on their way to the host are written into static blocks instead of fresh buffers when they are
+// short ASCII (header names and most values): one host call at a time, and the host copies them before
+// returning. Names and values have a block each, so one call can pass both.
 // @ts-ignore: decorator
 @inline const VALUE_SCRATCH_SIZE: usize = 512;
 const VALUE_SCRATCH: usize = memory.data(<i32>VALUE_SCRATCH_SIZE, 16);
+// @ts-ignore: decorator
+@inline const NAME_SCRATCH_SIZE: usize = 128;
+const NAME_SCRATCH: usize = memory.data(<i32>NAME_SCRATCH_SIZE, 16);
+/** Byte length of the last utf8Of() result. */
+let utf8Len: usize = 0;
 
-/** The bytes of `value` in a reused block when it is short ASCII (see withUtf8); for one host call. */
-function utf8Ptr(value: string): usize {
-  const n = <usize>value.length;
-  if (n > VALUE_SCRATCH_SIZE) return 0;
-  const src = changetype<usize>(value);
-  for (let i: usize = 0; i < n; i++) {
-    const c = load<u16>(src + (i << 1));
-    if (c >= 0x80) return 0;
-    store<u8>(VALUE_SCRATCH + i, <u8>c);
+/**
+ * The UTF-8 bytes of `s` for one host call: written one byte per char into `block` when `s` is ASCII and
+ * fits `cap`, else encoded into a fresh buffer (nothing collects inside a callback: the minimal runtime
+ * collects only at the end of on_delete and on_configure). Returns the address; the length is in utf8Len.
+ */
+function utf8Of(s: string, block: usize, cap: usize): usize {
+  const n = <usize>s.length;
+  if (n <= cap) {
+    const src = changetype<usize>(s);
+    let i: usize = 0;
+    for (; i < n; i++) {
+      const c = load<u16>(src + (i << 1));
+      if (c >= 0x80) break;
+      store<u8>(block + i, <u8>c);
+    }
+    if (i == n) {
+      utf8Len = n;
+      return block;
+    }
   }
-  return VALUE_SCRATCH;
+  const b = String.UTF8.encode(s, false);
+  utf8Len = <usize>b.byteLength;
+  return changetype<usize>(b);
 }
 
-/** Sets header `name` (pre-encoded) to a string value without allocating for short ASCII values. */
+/** First value of header `name` (lower-case) in map `map`, or null when absent or unavailable. */
+export function getHeader(map: u32, name: string): string | null {
+  const p = utf8Of(name, NAME_SCRATCH, NAME_SCRATCH_SIZE);
+  if (imp.proxy_get_header_map_value(map, p, utf8Len, RET_PTR, RET_SIZE) != 0) return null;
+  return takeString();
+}
+
+/** Sets header `name` (pre-encoded) to a string value. */
 export function replaceHeaderValue(map: u32, name: ArrayBuffer, value: string): u32 {
-  const p = utf8Ptr(value);
-  if (p == 0) return replaceHeaderBytes(map, name, encode(value));
-  return imp.proxy_replace_header_map_value(map, changetype<usize>(name), <usize>name.byteLength, p, <usize>value.length);
+  const v = utf8Of(value, VALUE_SCRATCH, VALUE_SCRATCH_SIZE);
+  return imp.proxy_replace_header_map_value(map, changetype<usize>(name), <usize>name.byteLength, v, utf8Len);
 }
 
-/** Appends header `name` (pre-encoded) with a string value, without allocating for short ASCII values. */
+/** Appends header `name` (pre-encoded) with a string value. */
 export function addHeaderValue(map: u32, name: ArrayBuffer, value: string): u32 {
-  const p = utf8Ptr(value);
-  if (p == 0) return addHeaderBytes(map, name, encode(value));
-  return imp.proxy_add_header_map_value(map, changetype<usize>(name), <usize>name.byteLength, p, <usize>value.length);
+  const v = utf8Of(value, VALUE_SCRATCH, VALUE_SCRATCH_SIZE);
+  return imp.proxy_add_header_map_value(map, changetype<usize>(name), <usize>name.byteLength, v, utf8Len);
 }
 
 /** Sets header `name` (pre-encoded) to the decimal `n`, formatted without allocating. */
@@ -111,7 +129,10 @@ export function addHeaderBytes(map: u32, name: ArrayBuffer, value: ArrayBuffer):
 }
 
 export function addHeader(map: u32, name: string, value: string): u32 {
-  return addHeaderBytes(map, encode(name), encode(value));
+  const k = utf8Of(name, NAME_SCRATCH, NAME_SCRATCH_SIZE);
+  const kl = utf8Len;
+  const v = utf8Of(value, VALUE_SCRATCH, VALUE_SCRATCH_SIZE);
+  return imp.proxy_add_header_map_value(map, k, kl, v, utf8Len);
 }
 
 /** Sets a header to one value, removing the others. Returns the host result. */
@@ -120,7 +141,10 @@ export function replaceHeaderBytes(map: u32, name: ArrayBuffer, value: ArrayBuff
 }
 
 export function replaceHeader(map: u32, name: string, value: string): u32 {
-  return replaceHeaderBytes(map, encode(name), encode(value));
+  const k = utf8Of(name, NAME_SCRATCH, NAME_SCRATCH_SIZE);
+  const kl = utf8Len;
+  const v = utf8Of(value, VALUE_SCRATCH, VALUE_SCRATCH_SIZE);
+  return imp.proxy_replace_header_map_value(map, k, kl, v, utf8Len);
 }
 
 /** Removes every value of a header. Returns the host result. */
@@ -129,7 +153,8 @@ export function removeHeaderBytes(map: u32, name: ArrayBuffer): u32 {
 }
 
 export function removeHeader(map: u32, name: string): u32 {
-  return removeHeaderBytes(map, encode(name));
+  const k = utf8Of(name, NAME_SCRATCH, NAME_SCRATCH_SIZE);
+  return imp.proxy_remove_header_map_value(map, k, utf8Len);
 }
 
 /** All (name, value) pairs of a map, in order; empty when unavailable. Costs one copy of the map. */

@@ -3,7 +3,10 @@
 // Per request: the first matching rule wins, else the global config, else null (the plugin does nothing).
 import { decimal } from "./number";
 import { ConfigReader } from "./config";
-import { getHeader, getProperty, MapType } from "./host";
+import { encode, getHeaderBytes, getProperty, MapType } from "./host";
+
+// @ts-ignore: decorator
+@lazy const K_AUTHORITY = encode(":authority");
 import { hostWithoutPort, toLowerAscii } from "./http";
 import { describeJson } from "./json";
 import { log, LogLevel } from "./runtime";
@@ -55,7 +58,7 @@ export class RuleSet<T> {
     let route = "";
     let cluster = "";
     if (this.needsHost) {
-      const a = getHeader(MapType.REQUEST_HEADERS, ":authority");
+      const a = getHeaderBytes(MapType.REQUEST_HEADERS, K_AUTHORITY);
       if (a !== null) host = toLowerAscii(hostWithoutPort(a));
     }
     // Envoy 1.33+ serves xds.route_name / xds.cluster_name; older Envoy and Higress the bare names.

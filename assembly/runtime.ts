@@ -86,13 +86,6 @@ export function decodeBytes(ptr: usize, size: usize): string {
   const out = __new(size << 1, idof<string>());
   let i: usize = 0;
   let j: usize = 0;
-  // ASCII runs four bytes at a time: each byte moves into its own 16-bit lane.
-  for (; i + 4 <= size; i += 4) {
-    const w = <u64>load<u32>(ptr + i);
-    if ((w & 0x80808080) != 0) break;
-    store<u64>(out + (i << 1), (w & 0xff) | ((w & 0xff00) << 8) | ((w & 0xff0000) << 16) | ((w & 0xff000000) << 24));
-  }
-  j = i;
   while (i < size) {
     const c = <u32>load<u8>(ptr + i);
     if (c < 0x80) {
