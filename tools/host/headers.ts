@@ -25,7 +25,7 @@ export function headersImports(vm: WasmVm) {
       if (!map) return v01 ? vm.copyOut("", retPtr, retSize) : unavailableRead();
       const v = map.getLower(vm.headerKey(keyPtr, keySize));
       if (v === undefined) return v01 ? vm.copyOut("", retPtr, retSize) : R.NotFound;
-      return vm.copyOut(v, retPtr, retSize);
+      return vm.copyOutString(v, retPtr, retSize);
     },
     proxy_add_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
       if (type >>> 0 > MapType.HttpCallResponseTrailers) return R.BadArgument;

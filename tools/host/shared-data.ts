@@ -185,7 +185,7 @@ export function sharedDataImports(vm: WasmVm) {
       if (!e) {
         result = R.NotFound;
       } else {
-        result = vm.copyOut(e.value, retPtr, retSize);
+        result = vm.copyOutBytes(e.value, retPtr, retSize);
         if (result === R.Ok && !vm.setU32(retCas, e.cas)) result = R.InvalidMemoryAccess;
       }
       if (env.sharedData.onAccess) {

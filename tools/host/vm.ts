@@ -393,14 +393,15 @@ export class WasmVm {
    * `data` is bytes or a byte string (latin1).
    */
   copyOut(data: Uint8Array | string, ptrPtr: number, sizePtr: number): number {
+    return typeof data === "string" ? this.copyOutString(data, ptrPtr, sizePtr) : this.copyOutBytes(data, ptrPtr, sizePtr);
+  }
+
+  /** copyOut of a byte string (header values: the hot path, kept monomorphic). */
+  copyOutString(data: string, ptrPtr: number, sizePtr: number): number {
     const len = data.length;
     const p = this.reserveOut(len, ptrPtr, sizePtr);
     if (p <= 0) return p === 0 ? R.Ok : -p;
-    if (typeof data !== "string") {
-      if (len > SHORT_WRITE) this.u8.set(data, p);
-      else for (let i = 0; i < len; i++) this.u8[p + i] = data[i];
-    }
-    else if (len > SHORT_WRITE) (this.buf as FastBuffer).latin1Write(data, p, len);
+    if (len > SHORT_WRITE) (this.buf as FastBuffer).latin1Write(data, p, len);
     else {
       // Short values (most header values) are cheaper to store from JS than through a C++ call.
       const u8 = this.u8;
@@ -411,12 +412,26 @@ export class WasmVm {
     return R.Ok;
   }
 
+  copyOutBytes(data: Uint8Array, ptrPtr: number, sizePtr: number): number {
+    const len = data.length;
+    const p = this.reserveOut(len, ptrPtr, sizePtr);
+    if (p <= 0) return p === 0 ? R.Ok : -p;
+    const u8 = this.u8;
+    if (len > SHORT_WRITE) u8.set(data, p);
+    else for (let i = 0; i < len; i++) u8[p + i] = data[i];
+    this.dv.setUint32(ptrPtr >>> 0, p, true);
+    this.dv.setUint32(sizePtr >>> 0, len, true);
+    return R.Ok;
+  }
+
   /**
    * The shared part of copyToPointerSize: checks the out-pointers and allocates `len` guest bytes.
    * Returns the guest address; 0 for an empty value (0/0 already written); -result on failure.
    */
   private reserveOut(len: number, ptrPtr: number, sizePtr: number): number {
-    if (!this.inBounds(ptrPtr, 4) || !this.inBounds(sizePtr, 4)) return -R.InvalidMemoryAccess;
+    this.refresh();
+    const end = this.u8.length;
+    if ((ptrPtr >>> 0) + 4 > end || (sizePtr >>> 0) + 4 > end) return -R.InvalidMemoryAccess;
     if (len === 0) {
       this.dv.setUint32(ptrPtr >>> 0, 0, true);
       this.dv.setUint32(sizePtr >>> 0, 0, true);
