@@ -32,6 +32,7 @@ export class JsonValue {
   kind: u8 = JsonKind.NULL;
   b: bool = false;
   n: f64 = 0;
+  /** A string's value; for a number, its text as written in the source. */
   s: string = "";
   items: JsonValue[] = NO_VALUES;
   keys: string[] = NO_KEYS;
@@ -69,7 +70,7 @@ export function describeJson(v: JsonValue | null): string {
   switch (v.kind) {
     case JsonKind.NULL: return "null";
     case JsonKind.BOOL: return v.b ? "true" : "false";
-    case JsonKind.NUMBER: return formatNumber(v.n);
+    case JsonKind.NUMBER: return v.s;
     case JsonKind.STRING: return "\"" + (v.s.length > 40 ? v.s.substring(0, 40) + "…" : v.s) + "\"";
     case JsonKind.ARRAY: return "an array";
     default: return "an object";
@@ -339,6 +340,8 @@ class Parser {
     const v = new JsonValue();
     v.kind = JsonKind.NUMBER;
     v.n = numberValue(t, start, this.pos);
+    // The number as written: error messages and claim headers show what the user or issuer wrote.
+    v.s = t.substring(start, this.pos);
     return v;
   }
 

@@ -2,7 +2,7 @@
 // verdict out. Order: structure → header → payload → issuer → key (kid + alg + key type) → signature →
 // exp/nbf → audience. Claims other than `iss` and the header's `alg`/`kid` are trusted only after the
 // signature verifies, so an unsigned token can never learn which of its claims failed.
-import { formatNumber, JsonKind, JsonValue, parseJson } from "../../assembly/json";
+import { JsonKind, JsonValue, parseJson } from "../../assembly/json";
 import { sanitizeHeaderValue } from "../../assembly/http";
 import { base64UrlDecode, hmacSha256, constantTimeEqual, rsaPkcs1Sha256Verify, ecdsaP256Sha256Verify } from "../../assembly/crypto";
 import { AuthConfig, JwtAuth, JwtProvider, normalizeAudience } from "./config";
@@ -211,7 +211,8 @@ export function claimString(payload: JsonValue, path: string): string | null {
   }
   if (v === null) return null;
   if (v.kind == JsonKind.STRING) return v.s;
-  if (v.kind == JsonKind.NUMBER) return formatNumber(v.n);
+  // As the issuer wrote it: no float formatting, no precision lost on large integers.
+  if (v.kind == JsonKind.NUMBER) return v.s;
   if (v.kind == JsonKind.BOOL) return v.b ? "true" : "false";
   return null;
 }
