@@ -305,8 +305,12 @@ function asciiLower(s: string): string {
   return out;
 }
 
+/** `v` as 8 lower-case hex digits (without toString(16), which links a radix printer and its tables). */
 function hex32(v: u32): string {
-  let s = v.toString(16);
-  while (s.length < 8) s = "0" + s;
-  return s;
+  const out = changetype<string>(__new(16, idof<string>()));
+  for (let i = 0; i < 8; i++) {
+    const d = (v >> (28 - (i << 2))) & 0xf;
+    store<u16>(changetype<usize>(out) + (<usize>i << 1), <u16>(d < 10 ? 0x30 + d : 0x57 + d));
+  }
+  return out;
 }
