@@ -74,7 +74,7 @@ function normalizeT(L: usize, w: u64): void {
 }
 
 /**
- * The inner kernel of montReduce and montMulL: adds four rows m0·v, m1·v, m2·v, m3·v (each shifted one
+ * The inner kernel of montReduce, montMulL and montSqrL: adds four rows m0·v, m1·v, m2·v, m3·v (each shifted one
  * limb further) into T at `ti`, for v's limbs [from, end) plus the three carry-out columns. p1..p3 are
  * v's limbs just below `from` (zero when from is 0). Unrolled by four columns so the v_j stay in registers.
  */
@@ -210,27 +210,8 @@ function montSqrL(r: usize, a: usize, key: RsaPublicKey): void {
     store<u64>(tp, load<u64>(tp, 32) + d0 * x4 + d1 * x3, 32);
     store<u64>(tp, load<u64>(tp, 40) + d0 * x5 + d1 * x4 + d2 * x3, 40);
     store<u64>(tp, load<u64>(tp, 48) + d0 * x6 + d1 * x5 + d2 * x4, 48);
-    const ti = S_T + (i << 3);
-    let p1 = x6, p2 = x5, p3 = x4;
-    let o: usize = (i + 7) << 3;
-    for (; o + 24 < end; o += 32) {
-      const q0 = load<u64>(a + o), q1 = load<u64>(a + o, 8), q2 = load<u64>(a + o, 16), q3 = load<u64>(a + o, 24);
-      const t = ti + o;
-      store<u64>(t, load<u64>(t) + d0 * q0 + d1 * p1 + d2 * p2 + d3 * p3);
-      store<u64>(t, load<u64>(t, 8) + d0 * q1 + d1 * q0 + d2 * p1 + d3 * p2, 8);
-      store<u64>(t, load<u64>(t, 16) + d0 * q2 + d1 * q1 + d2 * q0 + d3 * p1, 16);
-      store<u64>(t, load<u64>(t, 24) + d0 * q3 + d1 * q2 + d2 * q1 + d3 * q0, 24);
-      p1 = q3; p2 = q2; p3 = q1;
-    }
-    for (; o < end; o += 8) {
-      const aj = load<u64>(a + o);
-      store<u64>(ti + o, load<u64>(ti + o) + d0 * aj + d1 * p1 + d2 * p2 + d3 * p3);
-      p3 = p2; p2 = p1; p1 = aj;
-    }
-    const te = ti + end;
-    store<u64>(te, load<u64>(te) + d1 * p1 + d2 * p2 + d3 * p3);
-    store<u64>(te, load<u64>(te, 8) + d2 * p1 + d3 * p2, 8);
-    store<u64>(te, load<u64>(te, 16) + d3 * p1, 16);
+    // The full columns from i+7 on: the shared four-row kernel, with a's limbs 6, 5, 4 above row i as carry-in.
+    addRows4(S_T + (i << 3), a, (i + 7) << 3, end, d0, d1, d2, d3, x6, x5, x4);
   }
   for (; i < L; i++) {
     const d = load<u64>(a + (i << 3)) << 1;
