@@ -219,9 +219,8 @@ export class PairsBuilder {
     return buf;
   }
 
-  /** The serialized pairs in this builder's own block (valid until its next use); returns its address, size in size(). */
-  serializeReused(): usize {
-    const size = this.size();
+  /** The serialized pairs (`size` = size()) in this builder's own block, valid until its next use; returns its address. */
+  serializeReused(size: usize): usize {
     if (<usize>this.out.byteLength < size) this.out = new ArrayBuffer(<i32>max<usize>(size, 256));
     const base = changetype<usize>(this.out);
     this.writeTo(base);
@@ -302,9 +301,10 @@ export function sendLocalResponseBytes(status: u32, details: ArrayBuffer, body: 
 
 /** sendLocalResponseBytes with the headers of a (reused) PairsBuilder: nothing allocated per reply. */
 export function sendLocalResponsePairs(status: u32, details: ArrayBuffer, body: ArrayBuffer, headers: PairsBuilder): u32 {
-  const p = headers.serializeReused();
+  const size = headers.size();
+  const p = headers.serializeReused(size);
   return imp.proxy_send_local_response(status, changetype<usize>(details), <usize>details.byteLength,
-    changetype<usize>(body), <usize>body.byteLength, p, headers.size(), -1);
+    changetype<usize>(body), <usize>body.byteLength, p, size, -1);
 }
 
 /** Sends a local reply after the current callback returns; the caller then returns Action.PAUSE. */

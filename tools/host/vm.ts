@@ -328,24 +328,19 @@ export class WasmVm {
 
   /** Guest bytes [ptr, ptr+size) as a byte string (latin1: one char per byte); caller checked bounds. */
   latin1(ptr: number, size: number): string {
-    ptr >>>= 0;
-    size >>>= 0;
-    const c = this.values;
-    const slot = c.find(this.dv, this.u8, ptr, size);
-    if (slot >= 0) return c.strings[slot];
-    const s = (this.buf as FastBuffer).latin1Slice(ptr, ptr + size);
-    if (slot !== NOT_CACHEABLE) c.store(this.u8, -slot - 1, ptr, size, s);
-    return s;
+    return this.decodeCached(this.values, ptr >>> 0, size >>> 0, false);
   }
 
   /** A header name from guest memory, lower-cased (caller checked bounds). */
   headerKey(ptr: number, size: number): string {
-    ptr >>>= 0;
-    size >>>= 0;
-    const c = this.keys;
+    return this.decodeCached(this.keys, ptr >>> 0, size >>> 0, true);
+  }
+
+  private decodeCached(c: DecodeCache, ptr: number, size: number, lower: boolean): string {
     const slot = c.find(this.dv, this.u8, ptr, size);
     if (slot >= 0) return c.strings[slot];
-    const s = lowerKey((this.buf as FastBuffer).latin1Slice(ptr, ptr + size));
+    const raw = (this.buf as FastBuffer).latin1Slice(ptr, ptr + size);
+    const s = lower ? lowerKey(raw) : raw;
     if (slot !== NOT_CACHEABLE) c.store(this.u8, -slot - 1, ptr, size, s);
     return s;
   }
@@ -407,9 +402,7 @@ export class WasmVm {
       const u8 = this.u8;
       for (let i = 0; i < len; i++) u8[p + i] = data.charCodeAt(i);
     }
-    this.dv.setUint32(ptrPtr >>> 0, p, true);
-    this.dv.setUint32(sizePtr >>> 0, len, true);
-    return R.Ok;
+    return this.setOut(p, len, ptrPtr, sizePtr);
   }
 
   copyOutBytes(data: Uint8Array, ptrPtr: number, sizePtr: number): number {
@@ -419,9 +412,7 @@ export class WasmVm {
     const u8 = this.u8;
     if (len > SHORT_WRITE) u8.set(data, p);
     else for (let i = 0; i < len; i++) u8[p + i] = data[i];
-    this.dv.setUint32(ptrPtr >>> 0, p, true);
-    this.dv.setUint32(sizePtr >>> 0, len, true);
-    return R.Ok;
+    return this.setOut(p, len, ptrPtr, sizePtr);
   }
 
   /**
@@ -433,8 +424,7 @@ export class WasmVm {
     const end = this.u8.length;
     if ((ptrPtr >>> 0) + 4 > end || (sizePtr >>> 0) + 4 > end) return -R.InvalidMemoryAccess;
     if (len === 0) {
-      this.dv.setUint32(ptrPtr >>> 0, 0, true);
-      this.dv.setUint32(sizePtr >>> 0, 0, true);
+      this.setOut(0, 0, ptrPtr, sizePtr);
       return 0;
     }
     const p = this.malloc(len);
@@ -442,14 +432,19 @@ export class WasmVm {
     return p;
   }
 
+  /** The end of copyToPointerSize: the value's address and size into the guest's out-pointers. */
+  private setOut(p: number, len: number, ptrPtr: number, sizePtr: number): number {
+    this.dv.setUint32(ptrPtr >>> 0, p, true);
+    this.dv.setUint32(sizePtr >>> 0, len, true);
+    return R.Ok;
+  }
+
   /** Like copyOut for a value serialized straight into guest memory by `write(offset)`. */
   copyOutWith(len: number, ptrPtr: number, sizePtr: number, write: (p: number) => void): number {
     const p = this.reserveOut(len, ptrPtr, sizePtr);
     if (p <= 0) return p === 0 ? R.Ok : -p;
     write(p);
-    this.dv.setUint32(ptrPtr >>> 0, p, true);
-    this.dv.setUint32(sizePtr >>> 0, len, true);
-    return R.Ok;
+    return this.setOut(p, len, ptrPtr, sizePtr);
   }
 
 
