@@ -174,6 +174,38 @@ async function load(spec: PluginSpec | PluginSpec[], env: HostEnv): Promise<Plug
   return out;
 }
 
+/**
+ * Runs `run` for `warmMs` (V8 tiers wasm up from Liftoff to TurboFan in the background, which takes a
+ * while on a busy machine), then returns how many runs fill `perRoundMs` at the warm rate.
+ */
+function calibrate(run: () => void, warmMs: number, perRoundMs: number): number {
+  let t0 = performance.now();
+  while (performance.now() - t0 < warmMs) run();
+  let n = 0;
+  t0 = performance.now();
+  while (performance.now() - t0 < Math.max(20, perRoundMs / 2)) {
+    run();
+    n++;
+  }
+  return Math.max(1, Math.round((n / (performance.now() - t0)) * perRoundMs));
+}
+
+/**
+ * CPU ns (user + system) per run over `n` runs. CPU time rather than wall time: on a shared machine the
+ * process is descheduled at random, which wall time would count; medians of rounds drop the rest.
+ */
+function cpuNsPerRun(run: () => void, n: number): number {
+  const start = process.cpuUsage();
+  for (let k = 0; k < n; k++) run();
+  const used = process.cpuUsage(start);
+  return ((used.user + used.system) * 1000) / n;
+}
+
+/** Middle value (upper middle for even lengths); sorts `xs` in place. */
+export function median(xs: number[]): number {
+  return xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+}
+
 /** Median-of-rounds CPU ns per request (the method used for the floor and for every plugin). */
 export async function measureNs(spec: PluginSpec | PluginSpec[], request: BenchRequest | ((i: number) => BenchRequest), opts: MeasureOptions = {}): Promise<number> {
   const env = new HostEnv({ logLevel: "critical", ...(opts.env ?? {}) });
@@ -183,27 +215,12 @@ export async function measureNs(spec: PluginSpec | PluginSpec[], request: BenchR
     const d = new SyncDriver(env, plugins);
     const make = typeof request === "function" ? request : () => request;
     const rounds = opts.rounds ?? 7;
-    const perRound = (opts.ms ?? 600) / rounds;
-    // Warm-up: V8 tiers wasm up from Liftoff to TurboFan in the background, which takes a while on a
-    // busy machine; then calibrate requests per round from the warm rate.
     let i = 0;
-    let t0 = performance.now();
-    while (performance.now() - t0 < (opts.warmupMs ?? 400)) d.run(make(i++));
-    const warmStart = i;
-    t0 = performance.now();
-    while (performance.now() - t0 < Math.max(20, perRound / 2)) d.run(make(i++));
-    const est = Math.max(1, Math.round(((i - warmStart) / (performance.now() - t0)) * perRound));
-    // CPU time (user + system) rather than wall time: on a shared machine the process is descheduled at
-    // random, which wall time would count; the median of rounds drops the remaining outliers.
+    const run = () => d.run(make(i++));
+    const n = calibrate(run, opts.warmupMs ?? 400, (opts.ms ?? 600) / rounds);
     const samples: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      const start = process.cpuUsage();
-      for (let k = 0; k < est; k++) d.run(make(i++));
-      const used = process.cpuUsage(start);
-      samples.push(((used.user + used.system) * 1000) / est);
-    }
-    samples.sort((a, b) => a - b);
-    return samples[Math.floor(samples.length / 2)];
+    for (let r = 0; r < rounds; r++) samples.push(cpuNsPerRun(run, n));
+    return median(samples);
   } finally {
     for (const p of plugins) p.close();
   }
@@ -240,27 +257,10 @@ export async function measurePaired(spec: PluginSpec | PluginSpec[], request: Be
     let i = 0;
     const runFloor = () => floor.run(TYPICAL_REQUEST);
     const runPlugin = () => d.run(make(i++));
-    // Warm-up (both tiers of V8's wasm compilers), then requests per round from the warm rates.
-    const calibrate = (run: () => void, warmMs: number): number => {
-      let t0 = performance.now();
-      while (performance.now() - t0 < warmMs) run();
-      let n = 0;
-      t0 = performance.now();
-      while (performance.now() - t0 < Math.max(20, perRound / 2)) {
-        run();
-        n++;
-      }
-      return Math.max(1, Math.round((n / (performance.now() - t0)) * perRound));
-    };
+    // Warm-up and calibration for each, then rounds of equal length.
     const warm = (opts.warmupMs ?? 400) / 2;
-    const nFloor = calibrate(runFloor, warm);
-    const nPlugin = calibrate(runPlugin, warm);
-    const cpuNs = (run: () => void, n: number): number => {
-      const start = process.cpuUsage();
-      for (let k = 0; k < n; k++) run();
-      const used = process.cpuUsage(start);
-      return ((used.user + used.system) * 1000) / n;
-    };
+    const nFloor = calibrate(runFloor, warm, perRound);
+    const nPlugin = calibrate(runPlugin, warm, perRound);
     const ratios: number[] = [];
     const nss: number[] = [];
     const floors: number[] = [];
@@ -268,17 +268,16 @@ export async function measurePaired(spec: PluginSpec | PluginSpec[], request: Be
       let f: number;
       let p: number;
       if (r % 2 === 0) {
-        f = cpuNs(runFloor, nFloor);
-        p = cpuNs(runPlugin, nPlugin);
+        f = cpuNsPerRun(runFloor, nFloor);
+        p = cpuNsPerRun(runPlugin, nPlugin);
       } else {
-        p = cpuNs(runPlugin, nPlugin);
-        f = cpuNs(runFloor, nFloor);
+        p = cpuNsPerRun(runPlugin, nPlugin);
+        f = cpuNsPerRun(runFloor, nFloor);
       }
       ratios.push(p / f);
       nss.push(p);
       floors.push(f);
     }
-    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     return { ratio: round(median(ratios)), ns: median(nss), floorNs: median(floors) };
   } finally {
     for (const p of [...floorPlugins, ...plugins]) p.close();
@@ -362,16 +361,8 @@ export function callOverhead(): { hostToWasmNs: number; wasmToHostNs: number } {
   const h = (x: number) => (sink += x) & 0;
   const loop = new WebAssembly.Instance(new WebAssembly.Module(caller as BufferSource), { env: { h } }).exports.loop as (n: number) => void;
   const N = 2_000_000;
-  const med = (fn: () => void): number => {
-    const s: number[] = [];
-    for (let r = 0; r < 5; r++) {
-      const t = process.cpuUsage();
-      fn();
-      const u = process.cpuUsage(t);
-      s.push(((u.user + u.system) * 1000) / N);
-    }
-    return s.sort((a, b) => a - b)[2];
-  };
+  // Median of 5 timings of `fn` (N calls each), per call.
+  const med = (fn: () => void): number => median(Array.from({ length: 5 }, () => cpuNsPerRun(fn, 1) / N));
   const hostToWasm = med(() => {
     for (let i = 0; i < N; i++) sink += f(i, 1, 0);
   });
