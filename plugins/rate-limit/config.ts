@@ -1,6 +1,7 @@
 // Parses and validates one rate-limit config object (the global config or one `_rules_` entry).
 // Every error names its field; nothing here runs on the request path.
 import { decimal } from "../../assembly/number";
+import { decodeBytes } from "../../assembly/runtime";
 import { ConfigReader, describeJson } from "../../assembly";
 import { FIXED_WINDOW, gcd, hashString, HASH_BASIS, Limit, TOKEN_BUCKET } from "./bucket";
 import { DEFAULT_BODY, KEY_PREFIX } from "./errors";
@@ -307,10 +308,10 @@ function asciiLower(s: string): string {
 
 /** `v` as 8 lower-case hex digits (without toString(16), which links a radix printer and its tables). */
 function hex32(v: u32): string {
-  const out = changetype<string>(__new(16, idof<string>()));
+  const digits = memory.data(8);
   for (let i = 0; i < 8; i++) {
     const d = (v >> (28 - (i << 2))) & 0xf;
-    store<u16>(changetype<usize>(out) + (<usize>i << 1), <u16>(d < 10 ? 0x30 + d : 0x57 + d));
+    store<u8>(digits + <usize>i, <u8>(d < 10 ? 0x30 + d : 0x57 + d));
   }
-  return out;
+  return decodeBytes(digits, 8);
 }
