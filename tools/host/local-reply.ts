@@ -27,6 +27,12 @@ function grpcMessageEncode(s: string): string {
   return out;
 }
 
+/** Status codes as header values, made once per code (every local reply needs one). */
+const STATUS_TEXT: string[] = [];
+function statusText(status: number): string {
+  return status < 1000 ? (STATUS_TEXT[status] ??= String(status)) : String(status);
+}
+
 export interface LocalReply {
   headers: HeaderMap;
   body: Uint8Array;
@@ -34,8 +40,9 @@ export interface LocalReply {
 
 /** Headers start as :status, extra headers are added (addCopy), then content-length/type per body. */
 export function prepareLocalReply(status: number, body: Uint8Array, extra: HeaderList, grpcStatus: number | null, grpc: boolean): LocalReply {
-  const headers = new HeaderMap("response", [[":status", String(status)]]);
-  for (const [k, v] of extra) headers.add(k, v);
+  const headers = new HeaderMap("response");
+  headers.addLower(":status", statusText(status));
+  for (let i = 0; i < extra.length; i++) headers.add(extra[i][0], extra[i][1]);
   if (grpc) {
     headers.set(":status", "200");
     headers.set("content-type", "application/grpc");

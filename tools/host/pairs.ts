@@ -42,11 +42,6 @@ export interface PairDecoder {
   headerKey(ptr: number, size: number): string;
 }
 
-const plainDecoder = (buf: Buffer): PairDecoder => ({
-  latin1: (p, n) => (buf as LatinBuffer).latin1Slice(p, p + n),
-  headerKey: (p, n) => (buf as LatinBuffer).latin1Slice(p, p + n),
-});
-
 function u32(buf: Uint8Array, p: number): number {
   return (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24)) >>> 0;
 }
@@ -55,7 +50,7 @@ function u32(buf: Uint8Array, p: number): number {
  * cpp-host toPairs: malformed input (or > 1 MiB / > 1024 pairs) → empty list. With a decoder `dec` (the
  * VM, for guest memory), keys come back lower-cased, as every caller adds them to a header map.
  */
-export function parsePairs(buf: Buffer, p: number, size: number, dec: PairDecoder = plainDecoder(buf)): HeaderList {
+export function parsePairs(buf: Buffer, p: number, size: number, dec?: PairDecoder): HeaderList {
   const out: HeaderList = [];
   if (size < 4 || size > MAX_PAIRS_BYTES || p + size > buf.length) return out;
   const end = p + size;
@@ -67,7 +62,9 @@ export function parsePairs(buf: Buffer, p: number, size: number, dec: PairDecode
     const vl = u32(buf, p + 8 + i * 8);
     if (data + kl + 1 + vl + 1 > end) return [];
     if (buf[data + kl] !== 0 || buf[data + kl + 1 + vl] !== 0) return [];
-    out.push([dec.headerKey(data, kl), dec.latin1(data + kl + 1, vl)]);
+    // Two call sites rather than a default decoder object: the guest-memory one stays monomorphic.
+    if (dec) out.push([dec.headerKey(data, kl), dec.latin1(data + kl + 1, vl)]);
+    else out.push([(buf as LatinBuffer).latin1Slice(data, data + kl), (buf as LatinBuffer).latin1Slice(data + kl + 1, data + kl + 1 + vl)]);
     data += kl + 1 + vl + 1;
   }
   if (data !== end) return [];

@@ -6,6 +6,8 @@ import { HttpFilterContext } from "./context.ts";
 import { parsePairs } from "./pairs.ts";
 import type { WasmVm } from "./vm.ts";
 
+/** The body of every local reply without one (zero-length: nothing can write into it). */
+const EMPTY = new Uint8Array(0);
 const STREAM_REQUEST = 0;
 const STREAM_RESPONSE = 1;
 const STREAM_DOWNSTREAM = 2;
@@ -31,6 +33,8 @@ export function streamImports(vm: WasmVm) {
     }
     return R.Ok;
   };
+  let lastRawDetails = "";
+  let lastDetails = "";
   const imports: Record<string, (...a: number[]) => number> = {
     proxy_send_local_response(status: number, detailsPtr: number, detailsSize: number, bodyPtr: number, bodySize: number,
       headersPtr: number, headersSize: number, grpcStatus: number): number {
@@ -38,8 +42,13 @@ export function streamImports(vm: WasmVm) {
         return R.InvalidMemoryAccess;
       }
       const raw = vm.latin1(detailsPtr, detailsSize);
-      const details = /\s/.test(raw) ? raw.replace(/\s/g, "_") : raw;
-      const body = vm.bytes(bodyPtr, bodySize);
+      // Plugins send the same few details strings (the same cached string object): sanitized once.
+      if (raw !== lastRawDetails) {
+        lastRawDetails = raw;
+        lastDetails = /\s/.test(raw) ? raw.replace(/\s/g, "_") : raw;
+      }
+      const details = lastDetails;
+      const body = bodySize === 0 ? EMPTY : vm.bytes(bodyPtr, bodySize);
       const headers = parsePairs(vm.buf, headersPtr >>> 0, headersSize >>> 0, vm);
       vm.stopNext = true;
       const c = vm.ctx();
