@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { dirname, join, relative } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { repoRoot } from "../paths.ts";
+import { packDataSection } from "./pack-data.ts";
 
 export type Target = "release" | "debug";
 
@@ -24,21 +25,25 @@ function filesUnder(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-/** Hash of everything a module's output depends on: compiler version, asconfig, assembly/, the entry's folder. */
+/** Hash of everything a module's output depends on: compiler version, asconfig, the data packer, assembly/, the entry's folder. */
 function inputsHash(entry: string, target: Target, version: string): string {
   const h = createHash("sha256").update(version).update(target);
   const root = repoRoot();
-  for (const f of [join(root, "asconfig.json"), ...filesUnder(join(root, "assembly")), ...filesUnder(dirname(entry))]) {
+  const packer = join(root, "tools", "build", "pack-data.ts");
+  for (const f of [join(root, "asconfig.json"), packer, ...filesUnder(join(root, "assembly")), ...filesUnder(dirname(entry))]) {
     h.update(relative(root, f)).update(readFileSync(f));
   }
   return h.digest("hex");
 }
 
-/** Compiles `entry` with asconfig.json's `target`; reuses the previous output when no input changed. */
-export async function compileAssemblyScript(entry: string, outFile: string, target: Target, force = false): Promise<CompileResult> {
+/**
+ * Compiles `entry` with asconfig.json's `target`, the data section packed (pack-data.ts) unless `pack` is
+ * false (default: release builds only); reuses the previous output when no input changed.
+ */
+export async function compileAssemblyScript(entry: string, outFile: string, target: Target, force = false, pack = target === "release"): Promise<CompileResult> {
   const asc = await import("assemblyscript/asc");
   const stamp = `${outFile}.inputs`;
-  const hash = inputsHash(entry, target, asc.version);
+  const hash = inputsHash(entry, target, asc.version) + (pack ? "+packed" : "");
   if (!force && existsSync(outFile) && existsSync(stamp) && readFileSync(stamp, "utf8") === hash) {
     const bytes = readFileSync(outFile);
     return { outFile, bytes: bytes.length, sha256: sha256(bytes), cached: true };
@@ -54,6 +59,10 @@ export async function compileAssemblyScript(entry: string, outFile: string, targ
   );
   if (error) {
     throw new CliError(`compiling ${relative(repoRoot(), entry)} (${target}) failed:\n${stderr.trim() || error.message}`);
+  }
+  if (pack) {
+    const packed = packDataSection(readFileSync(outFile));
+    if (packed) writeFileSync(outFile, packed.wasm);
   }
   writeFileSync(stamp, hash);
   const bytes = readFileSync(outFile);
