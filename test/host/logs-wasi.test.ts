@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { inflateSync } from "node:zlib";
-import { ManualClock } from "../../tools/host/index.ts";
+import { ManualClock, RealClock } from "../../tools/host/index.ts";
 import { PluginTester } from "../../tools/host/testing.ts";
 import { fields, probe, results } from "./fixtures.ts";
 
@@ -36,6 +36,21 @@ test("time: proxy_get_current_time_nanoseconds and WASI clock_time_get(realtime)
   const ns = BigInt(Date.UTC(2030, 5, 1)) * 1_000_000n;
   assert.deepEqual(results(t.logs, "time"), [`time r=0 ns=${ns}`]);
   assert.deepEqual(results(t.logs, "wasi_time"), [`wasi_time r=0 ns=${ns}`, "wasi_time r=0 ns=0", "wasi_time r=58 ns=0"]);
+});
+
+test("time: the u64 the host writes equals nowNanos() exactly (fractional ms, today, up to the end of the u64 range; real clock within its ms)", () => {
+  const dv = new DataView(new ArrayBuffer(8));
+  for (const ms of [0, 1.5, Date.UTC(2026, 10, 22, 6, 0, 0, 123) + 0.456789, 2 ** 40 + 0.999, Date.UTC(2554, 0, 1)]) {
+    const c = new ManualClock(ms);
+    c.writeNowNanos(dv, 0);
+    assert.equal(dv.getBigUint64(0, true), c.nowNanos(), `ms=${ms}`);
+  }
+  const real = new RealClock();
+  const before = BigInt(Date.now()) * 1_000_000n;
+  real.writeNowNanos(dv, 0);
+  const after = (BigInt(Date.now()) + 1n) * 1_000_000n;
+  const got = dv.getBigUint64(0, true);
+  assert.ok(got >= before && got < after, `${got} within [${before}, ${after})`);
 });
 
 test("foreign functions: clear_route_cache Ok (route re-resolved), compress via zlib, custom ones, unknown → NotFound", async () => {

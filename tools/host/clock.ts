@@ -4,6 +4,8 @@
 export interface Clock {
   /** Wall-clock nanoseconds since the Unix epoch. */
   nowNanos(): bigint;
+  /** nowNanos() as a little-endian u64 at `ptr` (the host calls' path: no BigInt arithmetic). */
+  writeNowNanos(dv: DataView, ptr: number): void;
   monotonicNanos(): bigint;
   setTimer(fn: () => void, ms: number): unknown;
   clearTimer(h: unknown): void;
@@ -20,7 +22,10 @@ export class RealClock implements Clock {
       this.baseMs = ms;
       this.baseNanos = BigInt(ms) * 1_000_000n;
     }
-    return this.baseNanos + BigInt(Math.floor((performance.now() % 1) * 1e6));
+    return this.baseNanos + BigInt(subMsNanos());
+  }
+  writeNowNanos(dv: DataView, ptr: number): void {
+    writeNanos(dv, ptr, Date.now(), subMsNanos());
   }
   monotonicNanos(): bigint {
     return process.hrtime.bigint();
@@ -62,6 +67,10 @@ export class ManualClock implements Clock {
 
   nowNanos(): bigint {
     return msToNanos(this.nowMs);
+  }
+  writeNowNanos(dv: DataView, ptr: number): void {
+    const whole = Math.floor(this.nowMs);
+    writeNanos(dv, ptr, whole, Math.round((this.nowMs - whole) * 1e6));
   }
   monotonicNanos(): bigint {
     return msToNanos(this.monoMs);
@@ -111,4 +120,23 @@ export class ManualClock implements Clock {
 function msToNanos(ms: number): bigint {
   const whole = Math.floor(ms);
   return BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6));
+}
+
+/** Nanoseconds within the current millisecond (Date.now() has ms resolution; the fraction comes from the monotonic clock). */
+function subMsNanos(): number {
+  return Math.floor((performance.now() % 1) * 1e6);
+}
+
+const TWO_32 = 4294967296;
+
+/**
+ * `ms * 1e6 + sub` (integer ms whose nanoseconds fit a u64, i.e. before the year 2554; 0 ≤ sub ≤ 1e6) as
+ * a little-endian u64, exactly: the product is split at 2^32 so every intermediate stays below 2^53.
+ */
+export function writeNanos(dv: DataView, ptr: number, ms: number, sub: number): void {
+  const hi = Math.floor(ms / TWO_32);
+  const low = (ms - hi * TWO_32) * 1e6 + sub;
+  const carry = Math.floor(low / TWO_32);
+  dv.setUint32(ptr, low - carry * TWO_32, true);
+  dv.setUint32(ptr + 4, hi * 1e6 + carry, true);
 }

@@ -43,7 +43,9 @@ export function logsImports(vm: WasmVm) {
       return vm.setU32(retLevel, env.logLevel) ? R.Ok : R.InvalidMemoryAccess;
     },
     proxy_get_current_time_nanoseconds(retTime: number): number {
-      return vm.setU64(retTime, env.clock.nowNanos()) ? R.Ok : R.InvalidMemoryAccess;
+      if (!vm.inBounds(retTime, 8)) return R.InvalidMemoryAccess;
+      env.clock.writeNowNanos(vm.dv, retTime >>> 0);
+      return R.Ok;
     },
     proxy_get_status(retCode: number, retMsgPtr: number, retMsgSize: number): number {
       const root = vm.rootOfCurrent();

@@ -113,7 +113,11 @@ export function wasiImports(vm: WasmVm, moduleName: string) {
     },
     args_get: () => SUCCESS,
     clock_time_get: (id: number, _precision: bigint, ret: number) => {
-      if (id === 0) return vm.setU64(ret, env.clock.nowNanos()) ? SUCCESS : FAULT;
+      if (id === 0) {
+        if (!vm.inBounds(ret, 8)) return FAULT;
+        env.clock.writeNowNanos(vm.dv, ret >>> 0);
+        return SUCCESS;
+      }
       if (id === 1) return vm.setU64(ret, env.clock.monotonicNanos()) ? SUCCESS : FAULT;
       return NOTSUP;
     },
