@@ -26,6 +26,39 @@ test("set with a stale cas → CasMismatch (8); the current cas → Ok; cas 0 �
   assert.equal(t.sharedData("c")!.text, "4");
 });
 
+test("the store against a Map model: 5,000 keys (table and slab growth), long keys and values, values changing size, key bytes", () => {
+  const store = new SharedData();
+  const model = new Map<string, { value: Buffer; cas: number }>();
+  let cas = 0;
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+  const keyOf = (i: number) => (i % 97 === 0 ? `long-key-${"k".repeat(120)}-${i}` : i % 13 === 0 ? `bytes-\xff\x00\x80-${i}` : `rl:per-client:${i}`);
+  for (let step = 0; step < 20000; step++) {
+    const key = keyOf(rnd(5000));
+    const len = rnd(10) === 0 ? 100 + rnd(200) : rnd(60);
+    const value = Buffer.alloc(len, step & 0xff);
+    const cur = model.get(key);
+    const useCas = rnd(3) === 0 ? (cur ? cur.cas : 0) : rnd(4) === 0 ? 12345 : 0;
+    const r = store.set("v", key, value, useCas);
+    if (cur && useCas !== 0 && useCas !== cur.cas) {
+      assert.equal(r, 8, "stale cas → CasMismatch");
+      continue;
+    }
+    assert.equal(r, 0);
+    model.set(key, { value, cas: ++cas });
+  }
+  assert.deepEqual(store.keys("v"), [...model.keys()], "keys in insertion order");
+  for (const [k, e] of model) {
+    const got = store.get("v", k)!;
+    assert.ok(got, `has ${JSON.stringify(k)}`);
+    assert.equal(got.cas, e.cas);
+    assert.ok(Buffer.from(got.value).equals(e.value), `value of ${JSON.stringify(k)}`);
+  }
+  assert.equal(store.get("v", "absent"), undefined);
+  assert.equal(store.get("other", "rl:per-client:1"), undefined);
+  assert.deepEqual([...store.entries("v").keys()], [...model.keys()]);
+});
+
 test("workers share the store; vm_id partitions it", async () => {
   const env = new HostEnv({ logLevel: "trace" });
   const a = await PluginTester.load({ wasm: await probe(), env, name: "a", vmId: "shared", workers: 2 });

@@ -21,8 +21,151 @@ export interface SharedDataAccess {
   value: Uint8Array | null;
 }
 
+/** Bytes per record: cas, key length, value length, key hash (4 × u32), then key and value when they fit. */
+const RECORD = 128;
+const RECORD_WORDS = RECORD / 4;
+const RECORD_INLINE = RECORD - 16;
+
+/** FNV-1a over bytes (keys are byte strings: latin1 for the string API). */
+function fnv1a(b: Uint8Array, p: number, n: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ b[p + i], 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * One vm_id's entries, keyed by the key's bytes: the host call looks a key up straight from guest memory
+ * (no string decoded, hashed and compared) in an open-addressing table of record numbers, and a record
+ * keeps CAS, lengths, key and value (when they fit in 112 bytes: counters, buckets, tokens) in one
+ * 128-byte slot of a single slab. A rate limiter over 10,000 clients reads a different cold record on every
+ * request; this touches one table slot and one record. Longer keys/values are kept beside the slab. ABI
+ * 0.2.1 cannot delete a key, so records are only ever added (insertion order = keys() order).
+ */
+class VmEntries {
+  count = 0;
+  private slab = new Uint8Array(RECORD * 16);
+  private words = new Uint32Array(this.slab.buffer);
+  /** Open addressing, linear probing: record number + 1, 0 = empty; at most half full. */
+  private table = new Int32Array(32);
+  private readonly largeKey: Array<Uint8Array | undefined> = [];
+  private readonly largeValue: Array<Uint8Array | undefined> = [];
+
+  /** The record holding key src[p, p + n), or -1. */
+  find(src: Uint8Array, p: number, n: number): number {
+    const h = fnv1a(src, p, n);
+    const table = this.table;
+    const mask = table.length - 1;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const r = table[i] - 1;
+      if (r < 0) return -1;
+      if (this.words[r * RECORD_WORDS + 3] === h && this.keyEquals(r, src, p, n)) return r;
+    }
+  }
+
+  private keyEquals(r: number, src: Uint8Array, p: number, n: number): boolean {
+    const w = r * RECORD_WORDS;
+    if (this.words[w + 1] !== n) return false;
+    const big = this.largeKey[r];
+    const k = big ?? this.slab;
+    const off = big ? 0 : r * RECORD + 16;
+    for (let i = 0; i < n; i++) if (k[off + i] !== src[p + i]) return false;
+    return true;
+  }
+
+  /** A new record for key src[p, p + n), which find() did not find (CAS 0, empty value). */
+  add(src: Uint8Array, p: number, n: number): number {
+    const r = this.count++;
+    if (r * RECORD + RECORD > this.slab.length) {
+      const grown = new Uint8Array(this.slab.length * 2);
+      grown.set(this.slab);
+      this.slab = grown;
+      this.words = new Uint32Array(grown.buffer);
+    }
+    const w = r * RECORD_WORDS;
+    const h = fnv1a(src, p, n);
+    this.words[w] = 0;
+    this.words[w + 1] = n;
+    this.words[w + 2] = 0;
+    this.words[w + 3] = h;
+    if (n > RECORD_INLINE) this.largeKey[r] = src.slice(p, p + n);
+    else this.slab.set(src.subarray(p, p + n), r * RECORD + 16);
+    if (this.count * 2 > this.table.length) this.rehash(this.table.length * 2);
+    else this.insert(this.table, r, h);
+    return r;
+  }
+
+  private insert(table: Int32Array, r: number, h: number): void {
+    const mask = table.length - 1;
+    let i = h & mask;
+    while (table[i] !== 0) i = (i + 1) & mask;
+    table[i] = r + 1;
+  }
+
+  private rehash(size: number): void {
+    const table = new Int32Array(size);
+    for (let r = 0; r < this.count; r++) this.insert(table, r, this.words[r * RECORD_WORDS + 3]);
+    this.table = table;
+  }
+
+  cas(r: number): number {
+    return this.words[r * RECORD_WORDS];
+  }
+
+  length(r: number): number {
+    return this.words[r * RECORD_WORDS + 2];
+  }
+
+  /** Copies record r's value to dst[at…]. */
+  readInto(r: number, dst: Uint8Array, at: number): void {
+    const big = this.largeValue[r];
+    if (big) {
+      dst.set(big, at);
+      return;
+    }
+    const len = this.length(r);
+    const slab = this.slab;
+    const off = this.valueOffset(r);
+    for (let i = 0; i < len; i++) dst[at + i] = slab[off + i];
+  }
+
+  value(r: number): Uint8Array {
+    const v = new Uint8Array(this.length(r));
+    this.readInto(r, v, 0);
+    return v;
+  }
+
+  key(r: number): string {
+    const n = this.words[r * RECORD_WORDS + 1];
+    const big = this.largeKey[r];
+    return Buffer.from(big ?? this.slab.subarray(r * RECORD + 16, r * RECORD + 16 + n)).toString("latin1");
+  }
+
+  /** Record r := (src[off, off + len), cas), in place when it fits. */
+  write(r: number, src: Uint8Array, off: number, len: number, cas: number): void {
+    const w = r * RECORD_WORDS;
+    this.words[w] = cas;
+    this.words[w + 2] = len;
+    if (this.largeKey[r] || this.words[w + 1] + len > RECORD_INLINE) {
+      const cur = this.largeValue[r];
+      if (cur && cur.length === len) cur.set(src.subarray(off, off + len));
+      else this.largeValue[r] = src.slice(off, off + len);
+      return;
+    }
+    this.largeValue[r] = undefined;
+    const slab = this.slab;
+    const at = this.valueOffset(r);
+    for (let i = 0; i < len; i++) slab[at + i] = src[off + i];
+  }
+
+  private valueOffset(r: number): number {
+    return r * RECORD + 16 + this.words[r * RECORD_WORDS + 1];
+  }
+}
+
+const latin1Bytes = (key: string): Buffer => Buffer.from(key, "latin1");
+
 export class SharedData {
-  private readonly byVm = new Map<string, Map<string, SharedEntry>>();
+  private readonly byVm = new Map<string, VmEntries>();
   private nextCas = 1;
   private readonly refs = new Map<string, number>();
   /**
@@ -32,46 +175,48 @@ export class SharedData {
    */
   onAccess: ((ev: SharedDataAccess) => void) | null = null;
 
+  /** A copy of the entry (for tests and tools; the host call reads it in place through `of`). */
   get(vmId: string, key: string): SharedEntry | undefined {
-    return this.byVm.get(vmId)?.get(key);
+    const m = this.byVm.get(vmId);
+    if (!m) return undefined;
+    const k = latin1Bytes(key);
+    const r = m.find(k, 0, k.length);
+    return r >= 0 ? { value: m.value(r), cas: m.cas(r) } : undefined;
+  }
+
+  /** The entries of a vm_id, if it has any. */
+  of(vmId: string): VmEntries | undefined {
+    return this.byVm.get(vmId);
   }
 
   /** Envoy's set: CasMismatch when the key exists, cas ≠ 0 and cas ≠ stored; new CAS from the global counter. */
   set(vmId: string, key: string, value: Uint8Array, cas: number): number {
-    return this.setFrom(vmId, key, value, 0, value.length, cas);
+    const k = latin1Bytes(key);
+    return this.setFrom(vmId, k, 0, k.length, value, 0, value.length, cas);
   }
 
-  /**
-   * set() with the value taken from guest memory `src[off, off + len)`. Each request of a rate limiter
-   * rewrites a value of the same size: that is done in place, without a new entry or buffer (values are
-   * copied out on every get, so nothing outside the store holds an entry's bytes).
-   */
-  setFrom(vmId: string, key: string, src: Uint8Array, off: number, len: number, cas: number): number {
+  /** set() with key and value taken from memory (guest memory for the host call), written in place. */
+  setFrom(vmId: string, keySrc: Uint8Array, keyOff: number, keyLen: number, src: Uint8Array, off: number, len: number, cas: number): number {
     let m = this.byVm.get(vmId);
-    if (!m) this.byVm.set(vmId, (m = new Map()));
-    const cur = m.get(key);
-    if (cur && cas !== 0 && cas !== cur.cas) return R.CasMismatch;
+    if (!m) this.byVm.set(vmId, (m = new VmEntries()));
+    const existing = m.find(keySrc, keyOff, keyLen);
+    if (existing >= 0 && cas !== 0 && cas !== m.cas(existing)) return R.CasMismatch;
     const next = this.nextCas;
     this.nextCas = next >= 0xffffffff ? 1 : next + 1;
-    if (cur && cur.value.length === len) {
-      const v = cur.value;
-      if (len > 64) v.set(src.subarray(off, off + len));
-      else for (let i = 0; i < len; i++) v[i] = src[off + i];
-      cur.cas = next;
-    } else {
-      m.set(key, { value: src.slice(off, off + len), cas: next });
-    }
+    m.write(existing >= 0 ? existing : m.add(keySrc, keyOff, keyLen), src, off, len, next);
     return R.Ok;
   }
 
   keys(vmId: string): string[] {
-    return [...(this.byVm.get(vmId)?.keys() ?? [])];
+    const m = this.byVm.get(vmId);
+    return m ? Array.from({ length: m.count }, (_, r) => m.key(r)) : [];
   }
 
   /** Test helper: a copy of all entries of a vm_id. */
   entries(vmId: string): Map<string, SharedEntry> {
     const out = new Map<string, SharedEntry>();
-    for (const [k, e] of this.byVm.get(vmId) ?? []) out.set(k, { value: e.value.slice(), cas: e.cas });
+    const m = this.byVm.get(vmId);
+    if (m) for (let r = 0; r < m.count; r++) out.set(m.key(r), { value: m.value(r), cas: m.cas(r) });
     return out;
   }
 
@@ -178,28 +323,28 @@ export function sharedDataImports(vm: WasmVm) {
   return {
     proxy_get_shared_data(keyPtr: number, keySize: number, retPtr: number, retSize: number, retCas: number): number {
       if (!vm.inBounds(keyPtr, keySize)) return R.InvalidMemoryAccess;
-      const key = vm.latin1(keyPtr, keySize);
       const vmId = vm.plugin.vmId;
-      const e = env.sharedData.get(vmId, key);
+      const m = env.sharedData.of(vmId);
+      const r = m ? m.find(vm.u8, keyPtr >>> 0, keySize >>> 0) : -1;
       let result: number;
-      if (!e) {
+      if (m === undefined || r < 0) {
         result = R.NotFound;
       } else {
-        result = vm.copyOutBytes(e.value, retPtr, retSize);
-        if (result === R.Ok && !vm.setU32(retCas, e.cas)) result = R.InvalidMemoryAccess;
+        result = vm.copyOutWith(m.length(r), retPtr, retSize, (p) => m.readInto(r, vm.u8, p));
+        if (result === R.Ok && !vm.setU32(retCas, m.cas(r))) result = R.InvalidMemoryAccess;
       }
       if (env.sharedData.onAccess) {
-        env.sharedData.fire({ op: "get", vmId, key, worker: vm.worker, plugin: vm.plugin.name, result, cas: e?.cas ?? 0, value: e ? e.value.slice() : null });
+        const found = m !== undefined && r >= 0;
+        env.sharedData.fire({ op: "get", vmId, key: vm.latin1(keyPtr, keySize), worker: vm.worker, plugin: vm.plugin.name, result, cas: found ? m.cas(r) : 0, value: found ? m.value(r) : null });
       }
       return result;
     },
     proxy_set_shared_data(keyPtr: number, keySize: number, valuePtr: number, valueSize: number, cas: number): number {
       if (!vm.inBounds(keyPtr, keySize) || !vm.inBounds(valuePtr, valueSize)) return R.InvalidMemoryAccess;
-      const key = vm.latin1(keyPtr, keySize);
       const vmId = vm.plugin.vmId;
-      const result = env.sharedData.setFrom(vmId, key, vm.u8, valuePtr >>> 0, valueSize >>> 0, cas >>> 0);
+      const result = env.sharedData.setFrom(vmId, vm.u8, keyPtr >>> 0, keySize >>> 0, vm.u8, valuePtr >>> 0, valueSize >>> 0, cas >>> 0);
       if (env.sharedData.onAccess) {
-        env.sharedData.fire({ op: "set", vmId, key, worker: vm.worker, plugin: vm.plugin.name, result, cas: cas >>> 0, value: vm.bytes(valuePtr, valueSize) });
+        env.sharedData.fire({ op: "set", vmId, key: vm.latin1(keyPtr, keySize), worker: vm.worker, plugin: vm.plugin.name, result, cas: cas >>> 0, value: vm.bytes(valuePtr, valueSize) });
       }
       return result;
     },
