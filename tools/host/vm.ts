@@ -92,6 +92,15 @@ class DecodeCache {
   }
 }
 
+/**
+ * The internalized copy of `s` (V8 internalizes property names). Header maps compare names with ===,
+ * which for two internalized strings is a pointer comparison instead of a character loop.
+ */
+function internalized(s: string): string {
+  for (const k in { [s]: 0 }) return k;
+  return s;
+}
+
 export class WasmVm {
   readonly instance: WebAssembly.Instance;
   /** The host functions this VM was linked with (tests call them directly). */
@@ -340,7 +349,7 @@ export class WasmVm {
     const slot = c.find(this.dv, this.u8, ptr, size);
     if (slot >= 0) return c.strings[slot];
     const raw = (this.buf as FastBuffer).latin1Slice(ptr, ptr + size);
-    const s = lower ? lowerKey(raw) : raw;
+    const s = lower ? internalized(lowerKey(raw)) : raw;
     if (slot !== NOT_CACHEABLE) c.store(this.u8, -slot - 1, ptr, size, s);
     return s;
   }
