@@ -198,6 +198,15 @@ test("names and values decoded from a guest address that was rewritten are read 
       assert.equal(add(0, base, 3, base + 8, 3), 0);
     }
     assert.deepEqual(f.requestHeaders.getAll("x-v"), ["one", "two"]);
+    // Every length the short-value decoder handles (0–8) and beyond, with every byte value: byte strings.
+    vm.refresh();
+    for (let len = 0; len <= 12; len++) {
+      for (let b0 = 0; b0 < 256; b0 += len === 0 ? 256 : 1) {
+        const bytes = Buffer.from(Array.from({ length: len }, (_, i) => (b0 + i * 37) & 0xff));
+        vm.buf.set(bytes, base + 16);
+        assert.equal(vm.latin1(base + 16, len), bytes.toString("latin1"), `len ${len} from byte ${b0}`);
+      }
+    }
   } finally {
     p.close();
   }
