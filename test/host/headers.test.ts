@@ -198,6 +198,15 @@ test("names and values decoded from a guest address that was rewritten are read 
       assert.equal(add(0, base, 3, base + 8, 3), 0);
     }
     assert.deepEqual(f.requestHeaders.getAll("x-v"), ["one", "two"]);
+    // Serialized pairs (set_header_map_pairs, local replies): a block rewritten at the same address, same size.
+    const setPairs = vm.imports.env.proxy_set_header_map_pairs as (...a: number[]) => number;
+    for (const v of ["1", "2", "2", "3"]) {
+      const block = serializePairs([["x-a", v], [":method", "GET"]]);
+      vm.refresh();
+      vm.buf.set(block, base);
+      assert.equal(setPairs(0, base, block.length), 0);
+      assert.deepEqual(f.requestHeaders.toList(), [[":method", "GET"], ["x-a", v]], `pairs with x-a=${v}`);
+    }
     // Every length the short-value decoder handles (0–8) and beyond, with every byte value: byte strings.
     vm.refresh();
     for (let len = 0; len <= 12; len++) {

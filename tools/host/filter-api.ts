@@ -1,6 +1,6 @@
 // The stream-filter interface between the filter manager and filters (Envoy's StreamDecoderFilter /
 // StreamEncoderFilter + access log), and the stream state filters can read (Envoy's StreamInfo).
-import type { HeaderList, HeaderMap } from "./header-map.ts";
+import type { HeaderList, HeaderMap, ReadonlyHeaderList } from "./header-map.ts";
 
 /** A body as it travels the filter chain (Envoy Buffer::Instance). */
 export class BodyBuffer {
@@ -115,7 +115,7 @@ export interface AccessLogView {
 export interface FilterCallbacks {
   continueDecoding(): void;
   continueEncoding(): void;
-  sendLocalReply(status: number, body: Uint8Array, headers: HeaderList, grpcStatus: number | null, details: string): void;
+  sendLocalReply(status: number, body: Uint8Array, headers: ReadonlyHeaderList, grpcStatus: number | null, details: string): void;
   resetStream(details: string): void;
   clearRouteCache(): void;
   route(): RouteInfo | null;

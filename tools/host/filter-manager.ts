@@ -8,7 +8,7 @@
 import { DataStatus, HeadersStatus, TrailersStatus } from "./abi.ts";
 import { type Clock, RealClock } from "./clock.ts";
 import { type AccessLogView, BodyBuffer, type FilterCallbacks, type HttpFilter, newStreamState, type RouteInfo, type StreamState } from "./filter-api.ts";
-import { HeaderMap, type HeaderList } from "./header-map.ts";
+import { HeaderMap, type HeaderList, type ReadonlyHeaderList } from "./header-map.ts";
 import { isGrpcRequest, prepareLocalReply } from "./local-reply.ts";
 
 export type UpstreamResponse = { headers: HeaderList; body?: Uint8Array | string | AsyncIterable<Uint8Array>; trailers?: HeaderList };
@@ -290,7 +290,7 @@ class StreamCallbacks implements FilterCallbacks {
   continueEncoding(): void {
     this.s.continueEncoding(this.i);
   }
-  sendLocalReply(status: number, body: Uint8Array, headers: HeaderList, grpcStatus: number | null, details: string): void {
+  sendLocalReply(status: number, body: Uint8Array, headers: ReadonlyHeaderList, grpcStatus: number | null, details: string): void {
     this.s.sendLocalReply(status, body, headers, grpcStatus, details);
   }
   resetStream(details: string): void {
@@ -579,7 +579,7 @@ export class HttpStream {
 
   // ---- local replies and resets (abi.md §5 item 7) ----
 
-  sendLocalReply(status: number, body: Uint8Array, headers: HeaderList, grpcStatus: number | null, details: string): void {
+  sendLocalReply(status: number, body: Uint8Array, headers: ReadonlyHeaderList, grpcStatus: number | null, details: string): void {
     if (this.finished) return;
     const reply = prepareLocalReply(status, body, headers, grpcStatus, isGrpcRequest(this.decoder.headers));
     this.localReply = true;

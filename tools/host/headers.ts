@@ -3,7 +3,7 @@
 // size = byte size. Request-header mutations clear the route cache (ABI 0.2.1 Wasm filter behaviour).
 import { MapType, R } from "./abi.ts";
 import { HttpFilterContext } from "./context.ts";
-import { pairsSize, parsePairs, writePairs } from "./pairs.ts";
+import { pairsSize, writePairs } from "./pairs.ts";
 import type { WasmVm } from "./vm.ts";
 
 export function headersImports(vm: WasmVm) {
@@ -66,7 +66,7 @@ export function headersImports(vm: WasmVm) {
       if (!vm.inBounds(ptr, size)) return R.InvalidMemoryAccess;
       const map = vm.ctx().mutableMap(type);
       if (!map) return R.BadArgument;
-      const pairs = parsePairs(vm.buf, ptr >>> 0, size >>> 0, vm);
+      const pairs = vm.pairs(ptr, size);
       map.clear();
       for (const [k, v] of pairs) map.add(k, v);
       afterMutation(type);

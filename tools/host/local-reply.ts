@@ -1,5 +1,5 @@
 // Envoy's local reply construction (abi.md §5 item 6, E-HUTIL Utility::prepareLocalReply).
-import { HeaderMap, type HeaderList } from "./header-map.ts";
+import { HeaderMap, type ReadonlyHeaderList } from "./header-map.ts";
 
 /** HTTP status → gRPC status (Envoy Grpc::Utility::httpToGrpcStatus). */
 export function httpToGrpcStatus(status: number): number {
@@ -39,7 +39,7 @@ export interface LocalReply {
 }
 
 /** Headers start as :status, extra headers are added (addCopy), then content-length/type per body. */
-export function prepareLocalReply(status: number, body: Uint8Array, extra: HeaderList, grpcStatus: number | null, grpc: boolean): LocalReply {
+export function prepareLocalReply(status: number, body: Uint8Array, extra: ReadonlyHeaderList, grpcStatus: number | null, grpc: boolean): LocalReply {
   const headers = new HeaderMap("response");
   headers.addLower(":status", statusText(status));
   for (let i = 0; i < extra.length; i++) headers.add(extra[i][0], extra[i][1]);

@@ -3,7 +3,6 @@
 // All of them act after the current VM call returns (Envoy defers them, §2.6).
 import { R } from "./abi.ts";
 import { HttpFilterContext } from "./context.ts";
-import { parsePairs } from "./pairs.ts";
 import type { WasmVm } from "./vm.ts";
 
 /** The body of every local reply without one (zero-length: nothing can write into it). */
@@ -49,7 +48,7 @@ export function streamImports(vm: WasmVm) {
       }
       const details = lastDetails;
       const body = bodySize === 0 ? EMPTY : vm.bytes(bodyPtr, bodySize);
-      const headers = parsePairs(vm.buf, headersPtr >>> 0, headersSize >>> 0, vm);
+      const headers = vm.pairs(headersPtr, headersSize);
       vm.stopNext = true;
       const c = vm.ctx();
       if (c instanceof HttpFilterContext && c.cb) {

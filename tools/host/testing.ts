@@ -49,7 +49,7 @@ import { HttpFilterContext } from "./context.ts";
 import { type CalloutRequest, type CalloutResponse, HostEnv, type LogRecord } from "./env.ts";
 import { BodyBuffer, type FilterCallbacks, newStreamState, type RouteInfo, type StreamState } from "./filter-api.ts";
 import { HttpStream, type StreamResult, type UpstreamResponse } from "./filter-manager.ts";
-import { HeaderMap, type HeaderList } from "./header-map.ts";
+import { HeaderMap, type HeaderList, type ReadonlyHeaderList } from "./header-map.ts";
 import { isGrpcRequest, prepareLocalReply } from "./local-reply.ts";
 import { Plugin, PluginLoadError, type PluginSpec } from "./plugin.ts";
 
@@ -435,7 +435,7 @@ export class StreamDriver {
     return this.routeCache;
   }
 
-  private onLocalReply(status: number, body: Uint8Array, headers: HeaderList, grpcStatus: number | null, details: string): void {
+  private onLocalReply(status: number, body: Uint8Array, headers: ReadonlyHeaderList, grpcStatus: number | null, details: string): void {
     if (this.localReply && this.state.responseHeaders) {
       this.resetDetails = details;
       return;

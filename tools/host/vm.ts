@@ -6,12 +6,13 @@ import { R } from "./abi.ts";
 import { buffersImports } from "./buffers.ts";
 import { type HttpFilterContext, RootContext, type Context, VmContext } from "./context.ts";
 import type { HostEnv } from "./env.ts";
-import { lowerKey } from "./header-map.ts";
+import { lowerKey, type ReadonlyHeaderList } from "./header-map.ts";
 import { headersImports } from "./headers.ts";
 import { httpCallsImports } from "./http-calls.ts";
 import type { AbiVersion } from "./link.ts";
 import { logsImports } from "./logs.ts";
 import { metricsImports } from "./metrics.ts";
+import { parsePairs } from "./pairs.ts";
 import { propertiesImports } from "./properties.ts";
 import { sharedDataImports } from "./shared-data.ts";
 import { MALLOC_ALLOWED, START_ALLOWED, WASI_MODULES } from "./signatures.ts";
@@ -57,9 +58,17 @@ const CACHE_SLOTS = 256;
 const CACHE_MAX_LEN = 64;
 const NOT_CACHEABLE = -(CACHE_SLOTS + 1);
 
+/** Guest bytes [ptr, ptr+n) equal copy[off, off+n) — compared four at a time: much cheaper here than String#charCodeAt. */
+function equalBytes(dv: DataView, u8: Uint8Array, ptr: number, cv: DataView, copy: Uint8Array, off: number, n: number): boolean {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) if (dv.getUint32(ptr + i, true) !== cv.getUint32(off + i, true)) return false;
+  for (; i < n; i++) if (u8[ptr + i] !== copy[off + i]) return false;
+  return true;
+}
+
 /**
  * A direct-mapped cache of strings decoded from guest memory, keyed by (address, size) and validated
- * against a copy of the bytes (compared four at a time: much cheaper here than String#charCodeAt).
+ * against a copy of the bytes.
  */
 class DecodeCache {
   readonly ptrs = new Int32Array(CACHE_SLOTS).fill(-1);
@@ -73,12 +82,7 @@ class DecodeCache {
     if (size > CACHE_MAX_LEN) return NOT_CACHEABLE;
     const slot = (ptr ^ (ptr >>> 7) ^ size) & (CACHE_SLOTS - 1);
     if (this.ptrs[slot] !== ptr || this.sizes[slot] !== size) return -slot - 1;
-    const cv = this.copyView;
-    const off = slot * CACHE_MAX_LEN;
-    let i = 0;
-    for (; i + 4 <= size; i += 4) if (dv.getUint32(ptr + i, true) !== cv.getUint32(off + i, true)) return -slot - 1;
-    for (; i < size; i++) if (u8[ptr + i] !== this.copy[off + i]) return -slot - 1;
-    return slot;
+    return equalBytes(dv, u8, ptr, this.copyView, this.copy, slot * CACHE_MAX_LEN, size) ? slot : -slot - 1;
   }
 
   store(u8: Uint8Array, slot: number, ptr: number, size: number, s: string): void {
@@ -118,6 +122,38 @@ function shortLatin1(u8: Uint8Array, p: number, n: number): string {
 function internalized(s: string): string {
   for (const k in { [s]: 0 }) return k;
   return s;
+}
+
+/** Slots of the serialized-pairs cache and the largest block it keeps. */
+const PAIRS_SLOTS = 8;
+const PAIRS_MAX_BYTES = 2048;
+
+/**
+ * Parsed header pairs by guest address, validated against a copy of the block: plugins build a local
+ * reply's headers in a buffer they reuse, and an identical block (same 401 challenge, same preflight
+ * answer) parses to the same list. The lists are frozen: callers read them.
+ */
+class PairsCache {
+  private readonly ptrs = new Int32Array(PAIRS_SLOTS).fill(-1);
+  private readonly copies: Uint8Array[] = Array.from({ length: PAIRS_SLOTS }, () => new Uint8Array(0));
+  private readonly views: DataView[] = this.copies.map((c) => new DataView(c.buffer));
+  private readonly lists: ReadonlyHeaderList[] = Array.from({ length: PAIRS_SLOTS }, () => []);
+
+  get(vm: WasmVm, ptr: number, size: number): ReadonlyHeaderList {
+    if (size > PAIRS_MAX_BYTES) return parsePairs(vm.buf, ptr, size, vm);
+    const slot = (ptr ^ (ptr >>> 5) ^ size) & (PAIRS_SLOTS - 1);
+    const copy = this.copies[slot];
+    if (this.ptrs[slot] === ptr && copy.length === size && equalBytes(vm.dv, vm.u8, ptr, this.views[slot], copy, 0, size)) {
+      return this.lists[slot];
+    }
+    const list = parsePairs(vm.buf, ptr, size, vm);
+    for (const pair of list) Object.freeze(pair);
+    this.ptrs[slot] = ptr;
+    this.copies[slot] = vm.u8.slice(ptr, ptr + size);
+    this.views[slot] = new DataView(this.copies[slot].buffer);
+    this.lists[slot] = Object.freeze(list);
+    return list;
+  }
 }
 
 export class WasmVm {
@@ -371,6 +407,13 @@ export class WasmVm {
     const s = lower ? internalized(lowerKey(raw)) : raw;
     if (slot !== NOT_CACHEABLE) c.store(this.u8, -slot - 1, ptr, size, s);
     return s;
+  }
+
+  private readonly pairsCache = new PairsCache();
+
+  /** Serialized header pairs at [ptr, ptr+size) (abi.md §3.1), parsed, read-only (caller checked bounds). */
+  pairs(ptr: number, size: number): ReadonlyHeaderList {
+    return this.pairsCache.get(this, ptr >>> 0, size >>> 0);
   }
 
   utf8(ptr: number, size: number): string {
