@@ -3,7 +3,7 @@
 // UTF-8; values the host returns are copied into GC memory and the host allocation is freed at once.
 import * as imp from "./imports";
 import { writeDecimal } from "./number";
-import { decodeBytes, release, RET_PTR, RET_SIZE, RET_U64, takeBytes, takeString } from "./runtime";
+import { decodeBytes, release, RET_PTR, RET_SIZE, RET_U64, takeBytes, takeString, takeStringCached } from "./runtime";
 export { decimal, writeDecimal } from "./number";
 
 /** Header map types (abi.md §1.4). */
@@ -53,6 +53,17 @@ export function encode(s: string): ArrayBuffer {
 export function getHeaderBytes(map: u32, name: ArrayBuffer): string | null {
   if (imp.proxy_get_header_map_value(map, changetype<usize>(name), <usize>name.byteLength, RET_PTR, RET_SIZE) != 0) return null;
   return takeString();
+}
+
+/**
+ * getHeaderBytes for a header whose values repeat across requests and clients (:method, :authority,
+ * Origin, Access-Control-Request-*): a value equal to the last one read here comes back as the same
+ * string, without decoding or allocating (takeStringCached). Not for per-client values (credentials,
+ * API keys, cookies): those never repeat, so the cache would only cost a copy.
+ */
+export function getRepeatedHeader(map: u32, name: ArrayBuffer): string | null {
+  if (imp.proxy_get_header_map_value(map, changetype<usize>(name), <usize>name.byteLength, RET_PTR, RET_SIZE) != 0) return null;
+  return takeStringCached(changetype<usize>(name) | <usize>map);
 }
 
 /** Raw bytes of the first value of header `name` (pre-encoded), or null: for secrets compared byte-exactly. */

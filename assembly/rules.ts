@@ -3,7 +3,7 @@
 // Per request: the first matching rule wins, else the global config, else null (the plugin does nothing).
 import { decimal } from "./number";
 import { ConfigReader } from "./config";
-import { encode, getHeaderBytes, getProperty, MapType } from "./host";
+import { encode, getProperty, getRepeatedHeader, MapType } from "./host";
 
 // @ts-ignore: decorator
 @lazy const K_AUTHORITY = encode(":authority");
@@ -58,7 +58,7 @@ export class RuleSet<T> {
     let route = "";
     let cluster = "";
     if (this.needsHost) {
-      const a = getHeaderBytes(MapType.REQUEST_HEADERS, K_AUTHORITY);
+      const a = getRepeatedHeader(MapType.REQUEST_HEADERS, K_AUTHORITY);
       if (a !== null) host = toLowerAscii(hostWithoutPort(a));
     }
     // Envoy 1.33+ serves xds.route_name / xds.cluster_name; older Envoy and Higress the bare names.

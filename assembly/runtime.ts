@@ -125,6 +125,45 @@ function latin1Into(out: usize, ptr: usize, size: usize): string {
   return changetype<string>(out);
 }
 
+// Header values repeat from request to request (:method, :authority, the browser app's Origin, a
+// route's Accept): the last value read at each call site is kept with a copy of its bytes, and a value
+// with the same bytes is returned as the same (immutable) string — no decoding, nothing allocated, less
+// for the collector. Validation is by content, so a slot shared by two call sites only costs misses.
+// @ts-ignore: decorator
+@inline const VALUE_SLOTS: usize = 16;
+// @ts-ignore: decorator
+@lazy const valueKeys = new StaticArray<usize>(<i32>VALUE_SLOTS);
+// @ts-ignore: decorator
+@lazy const valueBytes = new StaticArray<ArrayBuffer | null>(<i32>VALUE_SLOTS);
+// @ts-ignore: decorator
+@lazy const valueStrings = new StaticArray<string | null>(<i32>VALUE_SLOTS);
+
+/**
+ * takeString() through the value cache; `site` tells call sites apart (a header name's address and the
+ * map type) so that each keeps its last value.
+ */
+export function takeStringCached(site: usize): string {
+  const ptr = <usize>load<u32>(RET_PTR);
+  const size = <usize>load<u32>(RET_SIZE);
+  if (ptr == 0) return "";
+  const slot = <i32>(((site >> 4) ^ (site & 15) * 5) & (VALUE_SLOTS - 1));
+  let bytes = unchecked(valueBytes[slot]);
+  if (unchecked(valueKeys[slot]) == site && bytes !== null && <usize>bytes.byteLength == size && memory.compare(ptr, changetype<usize>(bytes), size) == 0) {
+    release(ptr);
+    return unchecked(valueStrings[slot])!;
+  }
+  const s = size == 0 ? "" : decodeBytes(ptr, size);
+  if (bytes === null || <usize>bytes.byteLength != size) {
+    bytes = new ArrayBuffer(<i32>size);
+    unchecked((valueBytes[slot] = bytes));
+  }
+  memory.copy(changetype<usize>(bytes), ptr, size);
+  unchecked((valueKeys[slot] = site));
+  unchecked((valueStrings[slot] = s));
+  release(ptr);
+  return s;
+}
+
 /** Reads a host-allocated (ptr, size) result as bytes and releases the host allocation. */
 export function takeBytes(): ArrayBuffer {
   const ptr = load<u32>(RET_PTR);

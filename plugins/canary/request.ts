@@ -4,7 +4,7 @@ import { cookieValue, MapType, pathWithoutQuery, queryParam } from "../../assemb
 import { COOKIE_HEADER, METHOD_HEADER, PATH_HEADER } from "./constants";
 import { RequestView } from "./decide";
 import { encodeName } from "./config";
-import { getHeaderBytes } from "../../assembly";
+import { getHeaderBytes, getRepeatedHeader } from "../../assembly";
 
 const COOKIE = encodeName(COOKIE_HEADER);
 const PATH = encodeName(PATH_HEADER);
@@ -45,7 +45,7 @@ export class HostRequest extends RequestView {
   }
 
   method(): string {
-    const m = getHeaderBytes(MapType.REQUEST_HEADERS, METHOD);
+    const m = getRepeatedHeader(MapType.REQUEST_HEADERS, METHOD);
     return m === null ? "" : m;
   }
 

@@ -13,7 +13,7 @@ import {
   varyCoversOrigin,
 } from "./policy";
 import {
-  addHeaderBytes as addHeaderB, encode as encoded, getHeaderBytes as getHeaderB, PairsBuilder, removeHeaderBytes as removeHeaderB,
+  addHeaderBytes as addHeaderB, encode as encoded, getRepeatedHeader, PairsBuilder, removeHeaderBytes as removeHeaderB,
   replaceHeaderBytes as replaceHeaderB, replaceHeaderValue, sendLocalResponsePairs,
 } from "../../assembly";
 
@@ -75,7 +75,7 @@ const authorityParts = new OriginParts();
 
 /** on_request_headers: classifies the request, answers preflights. */
 export function decideRequest(s: CorsStreamState): u32 {
-  const raw = getHeaderB(MapType.REQUEST_HEADERS, K_ORIGIN);
+  const raw = getRepeatedHeader(MapType.REQUEST_HEADERS, K_ORIGIN);
   if (raw === null) return Action.CONTINUE;
   // Echoed as Access-Control-Allow-Origin, which must equal the serialized origin: no blanks.
   const origin = trimOws(raw);
@@ -88,8 +88,8 @@ export function decideRequest(s: CorsStreamState): u32 {
   const allowed = policy.origins.allows(origin, parsed, originParts);
   // Access-Control-Request-Method first: on the hot path (actual requests) it is absent, and a miss is the
   // cheapest host call; :method is read only when it is present. OPTIONS without it is an ordinary request.
-  const acrm = getHeaderB(MapType.REQUEST_HEADERS, K_ACRM);
-  if (acrm !== null && trimOws(acrm).length > 0 && isOptions(getHeaderB(MapType.REQUEST_HEADERS, K_METHOD))) {
+  const acrm = getRepeatedHeader(MapType.REQUEST_HEADERS, K_ACRM);
+  if (acrm !== null && trimOws(acrm).length > 0 && isOptions(getRepeatedHeader(MapType.REQUEST_HEADERS, K_METHOD))) {
     s.verdict = Verdict.ANSWERED;
     answerOrRefusePreflight(policy, origin, allowed, acrm);
     return Action.PAUSE;
@@ -117,10 +117,10 @@ export function decorateResponse(s: CorsStreamState): u32 {
 
 /** Origin equals scheme://:authority (default ports folded); the host is compared first so most CORS requests skip :scheme. */
 function isSameOriginRequest(origin: string): bool {
-  const authority = getHeaderB(MapType.REQUEST_HEADERS, K_AUTHORITY);
+  const authority = getRepeatedHeader(MapType.REQUEST_HEADERS, K_AUTHORITY);
   if (authority === null) return false;
   if (hostDiffers(origin, originParts, authority, authorityParts)) return false;
-  let scheme = getHeaderB(MapType.REQUEST_HEADERS, K_SCHEME);
+  let scheme = getRepeatedHeader(MapType.REQUEST_HEADERS, K_SCHEME);
   // Envoy always sets :scheme; a bare HTTP/1 hop without it is plain http.
   if (scheme === null) scheme = "http";
   return isSameOrigin(origin, originParts, scheme, authority, authorityParts);
@@ -128,10 +128,10 @@ function isSameOriginRequest(origin: string): bool {
 
 /** A preflight: answered when origin, method and every requested header are allowed, refused otherwise. */
 function answerOrRefusePreflight(policy: CorsPolicy, origin: string, originAllowed: bool, acrm: string): void {
-  const acrh = getHeaderB(MapType.REQUEST_HEADERS, K_ACRH);
+  const acrh = getRepeatedHeader(MapType.REQUEST_HEADERS, K_ACRH);
   if (originAllowed && methodAllowed(policy, acrm) && headersAllowed(policy, acrh)) {
     // The PNA request header is read only where PNA is enabled: elsewhere it changes nothing.
-    const pna = policy.privateNetwork && privateNetworkGranted(policy, getHeaderB(MapType.REQUEST_HEADERS, K_ACRPN));
+    const pna = policy.privateNetwork && privateNetworkGranted(policy, getRepeatedHeader(MapType.REQUEST_HEADERS, K_ACRPN));
     answerPreflight(policy, origin, acrm, acrh, pna);
   } else {
     refusePreflight(policy);
@@ -198,6 +198,6 @@ function stripCorsHeaders(): void {
  * (equivalent to joining the list, RFC 9110 §5.3) so other Vary lines the response has stay intact.
  */
 function appendVaryOrigin(): void {
-  const vary = getHeaderB(MapType.RESPONSE_HEADERS, K_VARY);
+  const vary = getRepeatedHeader(MapType.RESPONSE_HEADERS, K_VARY);
   if (vary === null || !varyCoversOrigin(vary)) addHeaderB(MapType.RESPONSE_HEADERS, K_VARY, V_VARY_ORIGIN);
 }

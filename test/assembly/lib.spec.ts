@@ -129,7 +129,7 @@ describe("http helpers", () => {
   });
 });
 
-import { decodeBytes } from "../../assembly/runtime";
+import { decodeBytes, malloc, RET_PTR, RET_SIZE, takeStringCached } from "../../assembly/runtime";
 
 function bytesOf(values: u8[]): Uint8Array {
   const b = new Uint8Array(values.length);
@@ -161,5 +161,45 @@ describe("header byte decoding", () => {
     expect(a).not.toBe(b);
     expect(a.length).toBe(2);
     expect(decodeBytes(bytesOf([0x6b, 0xc3, 0xa9]).dataStart, 3)).toBe("ké");
+  });
+});
+
+/** Puts `s` where a host call would: bytes from the guest allocator, their address and size in RET_PTR/RET_SIZE. */
+function hostResult(s: string): void {
+  const b = String.UTF8.encode(s, false);
+  const p = malloc(<usize>b.byteLength);
+  memory.copy(p, changetype<usize>(b), <usize>b.byteLength);
+  store<u32>(RET_PTR, <u32>p);
+  store<u32>(RET_SIZE, <u32>b.byteLength);
+}
+
+describe("repeated header values (takeStringCached)", () => {
+  it("returns the same string for the same bytes, a new one as soon as the bytes differ", () => {
+    const site: usize = 0x1230;
+    hostResult("https://app.example.com");
+    const a = takeStringCached(site);
+    hostResult("https://app.example.com");
+    const b = takeStringCached(site);
+    expect(a).toBe("https://app.example.com");
+    expect(changetype<usize>(b)).toBe(changetype<usize>(a), "a repeated value is not decoded again");
+    hostResult("https://app.example.org"); // same length, different bytes
+    expect(takeStringCached(site)).toBe("https://app.example.org");
+    hostResult("https://a.example"); // another length
+    expect(takeStringCached(site)).toBe("https://a.example");
+    hostResult("é");
+    expect(takeStringCached(site)).toBe("é");
+  });
+  it("stays right when call sites share a slot, and for empty values", () => {
+    const one: usize = 0x40;
+    const other: usize = 0x40 + (16 << 4); // same slot of 16
+    hostResult("GET");
+    expect(takeStringCached(one)).toBe("GET");
+    hostResult("PUT");
+    expect(takeStringCached(other)).toBe("PUT");
+    hostResult("GET");
+    expect(takeStringCached(one)).toBe("GET");
+    store<u32>(RET_PTR, 0);
+    store<u32>(RET_SIZE, 0);
+    expect(takeStringCached(one)).toBe("");
   });
 });
