@@ -58,11 +58,40 @@ const CACHE_SLOTS = 256;
 const CACHE_MAX_LEN = 64;
 const NOT_CACHEABLE = -(CACHE_SLOTS + 1);
 
-/** Guest bytes [ptr, ptr+n) equal copy[off, off+n) — compared four at a time: much cheaper here than String#charCodeAt. */
-function equalBytes(dv: DataView, u8: Uint8Array, ptr: number, cv: DataView, copy: Uint8Array, off: number, n: number): boolean {
+/** A copy of guest bytes, with the views equalBytes compares through. */
+interface ByteCopy {
+  readonly u8: Uint8Array;
+  readonly u32: Uint32Array;
+  readonly dv: DataView;
+}
+
+function byteCopy(u8: Uint8Array): ByteCopy {
+  return { u8, u32: new Uint32Array(u8.buffer, 0, u8.length >>> 2), dv: new DataView(u8.buffer) };
+}
+
+/**
+ * Guest bytes [ptr, ptr+n) equal c[off, off+n): four bytes at a time, through Uint32Arrays when both
+ * sides are 4-aligned (names, scratch blocks and builders' buffers are), else through DataViews — either
+ * way far cheaper than comparing decoded strings.
+ */
+function equalBytes(vm: WasmVm, ptr: number, c: ByteCopy, off: number, n: number): boolean {
   let i = 0;
-  for (; i + 4 <= n; i += 4) if (dv.getUint32(ptr + i, true) !== cv.getUint32(off + i, true)) return false;
-  for (; i < n; i++) if (u8[ptr + i] !== copy[off + i]) return false;
+  if (((ptr | off) & 3) === 0) {
+    const g = vm.u32;
+    const k = c.u32;
+    const p4 = ptr >>> 2;
+    const o4 = off >>> 2;
+    const n4 = n >>> 2;
+    for (let j = 0; j < n4; j++) if (g[p4 + j] !== k[o4 + j]) return false;
+    i = n4 << 2;
+  } else {
+    const dv = vm.dv;
+    const cv = c.dv;
+    for (; i + 4 <= n; i += 4) if (dv.getUint32(ptr + i, true) !== cv.getUint32(off + i, true)) return false;
+  }
+  const u8 = vm.u8;
+  const k8 = c.u8;
+  for (; i < n; i++) if (u8[ptr + i] !== k8[off + i]) return false;
   return true;
 }
 
@@ -74,15 +103,14 @@ class DecodeCache {
   readonly ptrs = new Int32Array(CACHE_SLOTS).fill(-1);
   readonly sizes = new Int32Array(CACHE_SLOTS);
   readonly strings: string[] = new Array<string>(CACHE_SLOTS).fill("");
-  private readonly copy = new Uint8Array(CACHE_SLOTS * CACHE_MAX_LEN);
-  private readonly copyView = new DataView(this.copy.buffer);
+  private readonly copy = byteCopy(new Uint8Array(CACHE_SLOTS * CACHE_MAX_LEN));
 
   /** The slot holding exactly these bytes (≥ 0); else -(slot + 1) to store into, or NOT_CACHEABLE. */
-  find(dv: DataView, u8: Uint8Array, ptr: number, size: number): number {
+  find(vm: WasmVm, ptr: number, size: number): number {
     if (size > CACHE_MAX_LEN) return NOT_CACHEABLE;
     const slot = (ptr ^ (ptr >>> 7) ^ size) & (CACHE_SLOTS - 1);
     if (this.ptrs[slot] !== ptr || this.sizes[slot] !== size) return -slot - 1;
-    return equalBytes(dv, u8, ptr, this.copyView, this.copy, slot * CACHE_MAX_LEN, size) ? slot : -slot - 1;
+    return equalBytes(vm, ptr, this.copy, slot * CACHE_MAX_LEN, size) ? slot : -slot - 1;
   }
 
   store(u8: Uint8Array, slot: number, ptr: number, size: number, s: string): void {
@@ -90,7 +118,7 @@ class DecodeCache {
     this.sizes[slot] = size;
     this.strings[slot] = s;
     // A loop, not copy.set(u8.subarray(…)): the subarray view would cost more than these few bytes.
-    const copy = this.copy;
+    const copy = this.copy.u8;
     const off = slot * CACHE_MAX_LEN;
     for (let i = 0; i < size; i++) copy[off + i] = u8[ptr + i];
   }
@@ -135,22 +163,18 @@ const PAIRS_MAX_BYTES = 2048;
  */
 class PairsCache {
   private readonly ptrs = new Int32Array(PAIRS_SLOTS).fill(-1);
-  private readonly copies: Uint8Array[] = Array.from({ length: PAIRS_SLOTS }, () => new Uint8Array(0));
-  private readonly views: DataView[] = this.copies.map((c) => new DataView(c.buffer));
+  private readonly copies: ByteCopy[] = Array.from({ length: PAIRS_SLOTS }, () => byteCopy(new Uint8Array(0)));
   private readonly lists: ReadonlyHeaderList[] = Array.from({ length: PAIRS_SLOTS }, () => []);
 
   get(vm: WasmVm, ptr: number, size: number): ReadonlyHeaderList {
     if (size > PAIRS_MAX_BYTES) return parsePairs(vm.buf, ptr, size, vm);
     const slot = (ptr ^ (ptr >>> 5) ^ size) & (PAIRS_SLOTS - 1);
     const copy = this.copies[slot];
-    if (this.ptrs[slot] === ptr && copy.length === size && equalBytes(vm.dv, vm.u8, ptr, this.views[slot], copy, 0, size)) {
-      return this.lists[slot];
-    }
+    if (this.ptrs[slot] === ptr && copy.u8.length === size && equalBytes(vm, ptr, copy, 0, size)) return this.lists[slot];
     const list = parsePairs(vm.buf, ptr, size, vm);
     for (const pair of list) Object.freeze(pair);
     this.ptrs[slot] = ptr;
-    this.copies[slot] = vm.u8.slice(ptr, ptr + size);
-    this.views[slot] = new DataView(this.copies[slot].buffer);
+    this.copies[slot] = byteCopy(vm.u8.slice(ptr, ptr + size));
     this.lists[slot] = Object.freeze(list);
     return list;
   }
@@ -186,6 +210,7 @@ export class WasmVm {
   // Guest memory views, re-created whenever memory.buffer changes (growth detaches it).
   private ab: ArrayBuffer | null = null;
   u8!: Uint8Array;
+  u32!: Uint32Array;
   buf!: Buffer;
   dv!: DataView;
 
@@ -372,6 +397,7 @@ export class WasmVm {
     if (b !== this.ab) {
       this.ab = b;
       this.u8 = new Uint8Array(b);
+      this.u32 = new Uint32Array(b);
       this.buf = Buffer.from(b);
       this.dv = new DataView(b);
     }
@@ -401,7 +427,7 @@ export class WasmVm {
   }
 
   private decodeCached(c: DecodeCache, ptr: number, size: number, lower: boolean): string {
-    const slot = c.find(this.dv, this.u8, ptr, size);
+    const slot = c.find(this, ptr, size);
     if (slot >= 0) return c.strings[slot];
     const raw = size <= 8 ? shortLatin1(this.u8, ptr, size) : (this.buf as FastBuffer).latin1Slice(ptr, ptr + size);
     const s = lower ? internalized(lowerKey(raw)) : raw;
