@@ -65,8 +65,9 @@ interface ByteCopy {
   readonly dv: DataView;
 }
 
-function byteCopy(u8: Uint8Array): ByteCopy {
-  return { u8, u32: new Uint32Array(u8.buffer, 0, u8.length >>> 2), dv: new DataView(u8.buffer) };
+function byteCopy(capacity: number): ByteCopy {
+  const u8 = new Uint8Array((capacity + 3) & ~3);
+  return { u8, u32: new Uint32Array(u8.buffer), dv: new DataView(u8.buffer) };
 }
 
 /**
@@ -103,7 +104,7 @@ class DecodeCache {
   readonly ptrs = new Int32Array(CACHE_SLOTS).fill(-1);
   readonly sizes = new Int32Array(CACHE_SLOTS);
   readonly strings: string[] = new Array<string>(CACHE_SLOTS).fill("");
-  private readonly copy = byteCopy(new Uint8Array(CACHE_SLOTS * CACHE_MAX_LEN));
+  private readonly copy = byteCopy(CACHE_SLOTS * CACHE_MAX_LEN);
 
   /** The slot holding exactly these bytes (≥ 0); else -(slot + 1) to store into, or NOT_CACHEABLE. */
   find(vm: WasmVm, ptr: number, size: number): number {
@@ -159,23 +160,25 @@ const PAIRS_MAX_BYTES = 2048;
 /**
  * Parsed header pairs by guest address, validated against a copy of the block: plugins build a local
  * reply's headers in a buffer they reuse, and an identical block (same 401 challenge, same preflight
- * answer) parses to the same list. The lists are frozen: callers read them.
+ * answer) parses to the same list. Callers only read the lists (ReadonlyHeaderList).
  */
 class PairsCache {
   private readonly ptrs = new Int32Array(PAIRS_SLOTS).fill(-1);
-  private readonly copies: ByteCopy[] = Array.from({ length: PAIRS_SLOTS }, () => byteCopy(new Uint8Array(0)));
+  private readonly sizes = new Int32Array(PAIRS_SLOTS);
+  private readonly copies: ByteCopy[] = Array.from({ length: PAIRS_SLOTS }, () => byteCopy(256));
   private readonly lists: ReadonlyHeaderList[] = Array.from({ length: PAIRS_SLOTS }, () => []);
 
   get(vm: WasmVm, ptr: number, size: number): ReadonlyHeaderList {
     if (size > PAIRS_MAX_BYTES) return parsePairs(vm.buf, ptr, size, vm);
     const slot = (ptr ^ (ptr >>> 5) ^ size) & (PAIRS_SLOTS - 1);
-    const copy = this.copies[slot];
-    if (this.ptrs[slot] === ptr && copy.u8.length === size && equalBytes(vm, ptr, copy, 0, size)) return this.lists[slot];
+    let copy = this.copies[slot];
+    if (this.ptrs[slot] === ptr && this.sizes[slot] === size && equalBytes(vm, ptr, copy, 0, size)) return this.lists[slot];
     const list = parsePairs(vm.buf, ptr, size, vm);
-    for (const pair of list) Object.freeze(pair);
+    if (copy.u8.length < size) this.copies[slot] = copy = byteCopy(size);
+    copy.u8.set(vm.u8.subarray(ptr, ptr + size));
     this.ptrs[slot] = ptr;
-    this.copies[slot] = byteCopy(vm.u8.slice(ptr, ptr + size));
-    this.lists[slot] = Object.freeze(list);
+    this.sizes[slot] = size;
+    this.lists[slot] = list;
     return list;
   }
 }
