@@ -204,19 +204,24 @@ export class PairsBuilder {
   private keys: ArrayBuffer[] = [];
   private values: ArrayBuffer[] = [];
   private out: ArrayBuffer = new ArrayBuffer(0);
+  /** Size of the serialization in `out`, 0 when the pairs changed since (see serializeReused). */
+  private written: usize = 0;
 
   reset(): void {
     this.keys.length = 0;
     this.values.length = 0;
+    this.written = 0;
   }
 
   add(key: ArrayBuffer, value: ArrayBuffer): void {
     this.keys.push(key);
     this.values.push(value);
+    this.written = 0;
   }
 
   /** Bytes the serialized pairs take. */
   size(): usize {
+    if (this.written != 0) return this.written;
     const n = this.keys.length;
     let size = 4 + <usize>n * 8;
     for (let i = 0; i < n; i++) size += <usize>(unchecked(this.keys[i]).byteLength + unchecked(this.values[i]).byteLength + 2);
@@ -230,11 +235,16 @@ export class PairsBuilder {
     return buf;
   }
 
-  /** The serialized pairs (`size` = size()) in this builder's own block, valid until its next use; returns its address. */
+  /**
+   * The serialized pairs (`size` = size()) in this builder's own block, valid until its next use; returns
+   * its address. A builder sent again unchanged (nothing added since) is not serialized again.
+   */
   serializeReused(size: usize): usize {
+    if (this.written == size) return changetype<usize>(this.out);
     if (<usize>this.out.byteLength < size) this.out = new ArrayBuffer(<i32>max<usize>(size, 256));
     const base = changetype<usize>(this.out);
     this.writeTo(base);
+    this.written = size;
     return base;
   }
 

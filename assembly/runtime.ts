@@ -134,6 +134,9 @@ function latin1Into(out: usize, ptr: usize, size: usize): string {
 // @ts-ignore: decorator
 @lazy const valueKeys = new StaticArray<usize>(<i32>VALUE_SLOTS);
 // @ts-ignore: decorator
+@lazy const valueLengths = new StaticArray<usize>(<i32>VALUE_SLOTS);
+/** Copies of the values' bytes, grown as needed (never shrunk: values of one header have similar sizes). */
+// @ts-ignore: decorator
 @lazy const valueBytes = new StaticArray<ArrayBuffer | null>(<i32>VALUE_SLOTS);
 // @ts-ignore: decorator
 @lazy const valueStrings = new StaticArray<string | null>(<i32>VALUE_SLOTS);
@@ -148,16 +151,17 @@ export function takeStringCached(site: usize): string {
   if (ptr == 0) return "";
   const slot = <i32>(((site >> 4) ^ (site & 15) * 5) & (VALUE_SLOTS - 1));
   let bytes = unchecked(valueBytes[slot]);
-  if (unchecked(valueKeys[slot]) == site && bytes !== null && <usize>bytes.byteLength == size && memory.compare(ptr, changetype<usize>(bytes), size) == 0) {
+  if (unchecked(valueKeys[slot]) == site && unchecked(valueLengths[slot]) == size && bytes !== null && memory.compare(ptr, changetype<usize>(bytes), size) == 0) {
     release(ptr);
     return unchecked(valueStrings[slot])!;
   }
   const s = size == 0 ? "" : decodeBytes(ptr, size);
-  if (bytes === null || <usize>bytes.byteLength != size) {
-    bytes = new ArrayBuffer(<i32>size);
+  if (bytes === null || <usize>bytes.byteLength < size) {
+    bytes = new ArrayBuffer(<i32>max<usize>(size, 64));
     unchecked((valueBytes[slot] = bytes));
   }
   memory.copy(changetype<usize>(bytes), ptr, size);
+  unchecked((valueLengths[slot] = size));
   unchecked((valueKeys[slot] = site));
   unchecked((valueStrings[slot] = s));
   release(ptr);

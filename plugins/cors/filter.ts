@@ -69,9 +69,19 @@ export class CorsStreamState extends HttpContext {
   }
 }
 
-// Scratch for parsing; a VM runs one callback at a time and nothing keeps them across callbacks.
+// Scratch for parsing; a VM runs one callback at a time. originParts holds the parse of `lastOrigin`.
 const originParts = new OriginParts();
 const authorityParts = new OriginParts();
+
+// Decisions memoized by the identity of the strings they were made from. getRepeatedHeader returns the
+// same string object for a repeated header value, and strings are immutable, so "the same object" is an
+// exact test; a browser app's requests repeat their Origin (and preflights their method and header list)
+// request after request. A different value simply takes the full path.
+let lastOrigin: string | null = null;
+let lastParsed = false;
+let lastAuthority: string | null = null;
+/** hostDiffers(lastOrigin, lastAuthority): the host-only pre-check of the same-origin test. */
+let lastHostDiffers = false;
 
 /** on_request_headers: classifies the request, answers preflights. */
 export function decideRequest(s: CorsStreamState): u32 {
@@ -80,12 +90,21 @@ export function decideRequest(s: CorsStreamState): u32 {
   // Echoed as Access-Control-Allow-Origin, which must equal the serialized origin: no blanks.
   const origin = trimOws(raw);
   if (origin.length == 0) return Action.CONTINUE;
-  const parsed = parseOrigin(origin, originParts);
+  if (origin !== lastOrigin) {
+    lastParsed = parseOrigin(origin, originParts);
+    lastOrigin = origin;
+    lastAuthority = null;
+  }
+  const parsed = lastParsed;
   if (parsed && isSameOriginRequest(origin)) return Action.CONTINUE;
   const policy = s.rules.select();
   if (policy === null) return Action.CONTINUE;
 
-  const allowed = policy.origins.allows(origin, parsed, originParts);
+  if (policy.memoOrigin !== origin) {
+    policy.memoAllowed = policy.origins.allows(origin, parsed, originParts);
+    policy.memoOrigin = origin;
+  }
+  const allowed = policy.memoAllowed;
   // Access-Control-Request-Method first: on the hot path (actual requests) it is absent, and a miss is the
   // cheapest host call; :method is read only when it is present. OPTIONS without it is an ordinary request.
   const acrm = getRepeatedHeader(MapType.REQUEST_HEADERS, K_ACRM);
@@ -119,31 +138,50 @@ export function decorateResponse(s: CorsStreamState): u32 {
 function isSameOriginRequest(origin: string): bool {
   const authority = getRepeatedHeader(MapType.REQUEST_HEADERS, K_AUTHORITY);
   if (authority === null) return false;
-  if (hostDiffers(origin, originParts, authority, authorityParts)) return false;
+  if (authority !== lastAuthority) {
+    lastHostDiffers = hostDiffers(origin, originParts, authority, authorityParts);
+    lastAuthority = authority;
+  }
+  if (lastHostDiffers) return false;
   let scheme = getRepeatedHeader(MapType.REQUEST_HEADERS, K_SCHEME);
   // Envoy always sets :scheme; a bare HTTP/1 hop without it is plain http.
   if (scheme === null) scheme = "http";
   return isSameOrigin(origin, originParts, scheme, authority, authorityParts);
 }
 
+// The last preflight reply, by the identity of everything it was computed from; replyHeaders still holds it.
+let repliedPolicy: CorsPolicy | null = null;
+let repliedOrigin: string | null = null;
+let repliedAcrm: string | null = null;
+let repliedAcrh: string | null = null;
+let repliedAcrpn: string | null = null;
+let repliedAllowed = false;
+
 /** A preflight: answered when origin, method and every requested header are allowed, refused otherwise. */
 function answerOrRefusePreflight(policy: CorsPolicy, origin: string, originAllowed: bool, acrm: string): void {
   const acrh = getRepeatedHeader(MapType.REQUEST_HEADERS, K_ACRH);
-  if (originAllowed && methodAllowed(policy, acrm) && headersAllowed(policy, acrh)) {
-    // The PNA request header is read only where PNA is enabled: elsewhere it changes nothing.
-    const pna = policy.privateNetwork && privateNetworkGranted(policy, getRepeatedHeader(MapType.REQUEST_HEADERS, K_ACRPN));
-    answerPreflight(policy, origin, acrm, acrh, pna);
-  } else {
-    refusePreflight(policy);
+  // The PNA request header is read only where PNA is enabled: elsewhere it changes nothing.
+  const acrpn = policy.privateNetwork ? getRepeatedHeader(MapType.REQUEST_HEADERS, K_ACRPN) : null;
+  if (policy !== repliedPolicy || origin !== repliedOrigin || acrm !== repliedAcrm || acrh !== repliedAcrh || acrpn !== repliedAcrpn) {
+    repliedPolicy = policy;
+    repliedOrigin = origin;
+    repliedAcrm = acrm;
+    repliedAcrh = acrh;
+    repliedAcrpn = acrpn;
+    repliedAllowed = originAllowed && methodAllowed(policy, acrm) && headersAllowed(policy, acrh);
+    if (repliedAllowed) buildAnswer(policy, origin, acrm, acrh, privateNetworkGranted(policy, acrpn));
+    else buildRefusal(policy);
   }
+  // Unchanged since the last identical preflight, the builder is not serialized again.
+  sendLocalResponsePairs(policy.preflightStatus, repliedAllowed ? D_PREFLIGHT : D_PREFLIGHT_INVALID, NO_BODY, replyHeaders);
 }
 
 /**
- * Local reply: the allowed preflight, `preflight_status` with the Access-Control-Allow-* set. The origin is
- * echoed (never `*`); Expose-Headers is left off (browsers read it only on actual responses; Envoy and
- * Kong omit it too).
+ * The allowed preflight's reply headers: `preflight_status` with the Access-Control-Allow-* set. The
+ * origin is echoed (never `*`); Expose-Headers is left off (browsers read it only on actual responses;
+ * Envoy and Kong omit it too).
  */
-function answerPreflight(p: CorsPolicy, origin: string, acrm: string, acrh: string | null, pna: bool): void {
+function buildAnswer(p: CorsPolicy, origin: string, acrm: string, acrh: string | null, pna: bool): void {
   const h = replyHeaders;
   h.reset();
   h.add(K_ACAO, encoded(origin));
@@ -158,15 +196,13 @@ function answerPreflight(p: CorsPolicy, origin: string, acrm: string, acrh: stri
   h.add(K_ACMA, p.maxAgeBytes);
   if (pna) h.add(K_ACAPN, V_TRUE);
   h.add(K_VARY, p.preflightVaryBytes);
-  sendLocalResponsePairs(p.preflightStatus, D_PREFLIGHT, NO_BODY, h);
 }
 
-/** Local reply: the refused preflight, same status but no Access-Control-Allow-*, so the browser fails it. */
-function refusePreflight(p: CorsPolicy): void {
+/** The refused preflight's reply headers: same status but no Access-Control-Allow-*, so the browser fails it. */
+function buildRefusal(p: CorsPolicy): void {
   const h = replyHeaders;
   h.reset();
   h.add(K_VARY, p.preflightVaryBytes);
-  sendLocalResponsePairs(p.preflightStatus, D_PREFLIGHT_INVALID, NO_BODY, h);
 }
 
 /** The response's CORS headers become exactly the policy's: upstream copies are replaced, never doubled. */

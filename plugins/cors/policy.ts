@@ -31,6 +31,11 @@ export class CorsPolicy {
   privateNetwork: bool = false;
   /** Vary of preflight answers (includes the PNA request header when PNA is enabled), UTF-8. */
   preflightVaryBytes: ArrayBuffer = new ArrayBuffer(0);
+
+  // Not configuration: the last origin this VM checked against `origins` and the verdict (filter.ts
+  // memoizes by string identity).
+  memoOrigin: string | null = null;
+  memoAllowed: bool = false;
 }
 
 // @ts-ignore: decorator

@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pluginDir } from "../../../tools/paths.ts";
 import { HostEnv, HttpStream, Plugin } from "../../../tools/host/index.ts";
+import { PluginTester } from "../../../tools/host/testing.ts";
 import { acHeaders, AC_ALLOW, BUILDS, corsWasm, denyWasm, Testers, values, varyTokens, type Pairs } from "./helpers.ts";
 
 const APP = "https://app.example.com";
@@ -396,3 +397,53 @@ for (const build of BUILDS) {
     });
   });
 }
+
+// The filter memoizes decisions by the identity of repeated header values (the same Origin, the same
+// preflight). Whatever came before, a request must get exactly the answer a fresh VM gives it.
+describe("cors answers do not depend on the requests before them (memoized decisions)", () => {
+  const config = {
+    allow_origins: [APP, "https://admin.example.com"], allow_origin_patterns: ["https://*.example.org:[*]"],
+    allow_methods: ["GET", "PUT"], allow_headers: ["Content-Type", "X-Request-Id"], allow_credentials: true,
+    allow_private_network: true, max_age: 600,
+    _rules_: [{ _match_domain_: ["open.example.com"], allow_origins: ["*"], allow_methods: ["*"], allow_headers: ["*"] }],
+  };
+  type Req = { method: string; authority: string; headers: Pairs };
+  const origins = [APP, "https://admin.example.com", "https://x.example.org:8443", "https://evil.example", "https://api.example.com", " " + APP, "null"];
+  const pool: Req[] = [];
+  for (const origin of origins) {
+    for (const authority of ["api.example.com", "open.example.com"]) {
+      pool.push({ method: "GET", authority, headers: [["origin", origin]] });
+      for (const [acrm, acrh] of [["PUT", "content-type"], ["PUT", "x-request-id, content-type"], ["DELETE", ""], ["PUT", "x-other"], ["GET", ""]]) {
+        const headers: Pairs = [["origin", origin], ["access-control-request-method", acrm]];
+        if (acrh) headers.push(["access-control-request-headers", acrh]);
+        pool.push({ method: "OPTIONS", authority, headers });
+        if (acrm === "PUT" && acrh === "content-type") pool.push({ method: "OPTIONS", authority, headers: [...headers, ["access-control-request-private-network", "true"]] });
+      }
+    }
+  }
+  const answer = async (t: PluginTester, r: Req) => {
+    const res = await t.exchange({ method: r.method, path: "/", authority: r.authority, scheme: "https", headers: r.headers, upstream: () => ({ status: 200, headers: [], body: "" }) });
+    return JSON.stringify({ status: res.status, local: res.localReply, details: res.details, ac: acHeaders(res.headers as Pairs), vary: varyTokens(res.headers as Pairs) });
+  };
+
+  test(`${pool.length} distinct requests, random sequences on one VM = each on a fresh VM`, async () => {
+    const wasm = await corsWasm("release");
+    const expected: string[] = [];
+    for (const r of pool) {
+      const fresh = await PluginTester.load({ wasm, configuration: config, workers: 1 });
+      expected.push(await answer(fresh, r));
+      fresh.close?.();
+    }
+    const t = await PluginTester.load({ wasm, configuration: config, workers: 1 });
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.nat(pool.length - 1), { minLength: 1, maxLength: 60 }), async (seq) => {
+          for (const i of seq) assert.equal(await answer(t, pool[i]), expected[i], JSON.stringify(pool[i]));
+        }),
+        { numRuns: 40, seed: 20261122 },
+      );
+    } finally {
+      t.close?.();
+    }
+  });
+});
