@@ -94,6 +94,35 @@ test("restricted callbacks: the guest malloc may call proxy_log but nothing else
   assert.ok(t.logs.some((l) => l.message === "malloc called"));
 });
 
+test("restricted callbacks: every host function but the allow-lists traps in either restricted phase (wrapped or self-checked)", async () => {
+  const { MALLOC_ALLOWED, START_ALLOWED } = await import("../../tools/host/signatures.ts");
+  const env = new HostEnv({ logLevel: "critical" });
+  const p = await Plugin.load(env, { wasm: await probe(), workers: 1, canary: false });
+  try {
+    const vm = p.vms[0];
+    const names = Object.keys(vm.imports.env);
+    assert.ok(names.includes("proxy_get_header_map_value") && names.includes("proxy_get_shared_data"));
+    for (const [phase, allowed] of [[1, START_ALLOWED], [2, MALLOC_ALLOWED]] as const) {
+      for (const name of names) {
+        const f = vm.imports.env[name] as (...a: number[]) => number;
+        vm.restricted = phase;
+        let err: unknown = null;
+        try {
+          f(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        } catch (e) {
+          err = e;
+        } finally {
+          vm.restricted = 0;
+        }
+        const trapped = err instanceof Error && /^restricted_callback: env\./.test(err.message);
+        assert.equal(trapped, !allowed.has(`env.${name}`), `env.${name} in phase ${phase}: ${String(err)}`);
+      }
+    }
+  } finally {
+    p.close();
+  }
+});
+
 test("link checks: Envoy's load errors for missing imports, wrong import types, env.abort, no ABI marker, bad callback signature", async () => {
   const env = new HostEnv();
   const cases: Array<[string, RegExp]> = [

@@ -115,6 +115,7 @@ export interface AccessLogView {
 export interface FilterCallbacks {
   continueDecoding(): void;
   continueEncoding(): void;
+  /** Envoy's sendLocalReply; `headers` names are lower-case. */
   sendLocalReply(status: number, body: Uint8Array, headers: ReadonlyHeaderList, grpcStatus: number | null, details: string): void;
   resetStream(details: string): void;
   clearRouteCache(): void;

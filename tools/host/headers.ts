@@ -4,7 +4,7 @@
 import { MapType, R } from "./abi.ts";
 import { HttpFilterContext } from "./context.ts";
 import { pairsSize, writePairs } from "./pairs.ts";
-import type { WasmVm } from "./vm.ts";
+import { selfChecked, type WasmVm } from "./vm.ts";
 
 export function headersImports(vm: WasmVm) {
   const afterMutation = (type: number): void => {
@@ -17,8 +17,9 @@ export function headersImports(vm: WasmVm) {
     return c instanceof HttpFilterContext && c.accessLog ? R.NotFound : R.BadArgument;
   };
   const v01 = vm.abi === "0_1_0";
-  return {
+  const fns = {
     proxy_get_header_map_value(type: number, keyPtr: number, keySize: number, retPtr: number, retSize: number): number {
+      vm.checkUnrestricted("env.proxy_get_header_map_value");
       if (type >>> 0 > MapType.HttpCallResponseTrailers) return R.BadArgument;
       if (!vm.inBounds(keyPtr, keySize)) return R.InvalidMemoryAccess;
       const map = vm.ctx().constMap(type);
@@ -28,6 +29,7 @@ export function headersImports(vm: WasmVm) {
       return vm.copyOutString(v, retPtr, retSize);
     },
     proxy_add_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
+      vm.checkUnrestricted("env.proxy_add_header_map_value");
       if (type >>> 0 > MapType.HttpCallResponseTrailers) return R.BadArgument;
       if (!vm.inBounds(keyPtr, keySize) || !vm.inBounds(valuePtr, valueSize)) return R.InvalidMemoryAccess;
       const map = vm.ctx().mutableMap(type);
@@ -37,6 +39,7 @@ export function headersImports(vm: WasmVm) {
       return R.Ok;
     },
     proxy_replace_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
+      vm.checkUnrestricted("env.proxy_replace_header_map_value");
       if (type >>> 0 > MapType.HttpCallResponseTrailers) return R.BadArgument;
       if (!vm.inBounds(keyPtr, keySize) || !vm.inBounds(valuePtr, valueSize)) return R.InvalidMemoryAccess;
       const map = vm.ctx().mutableMap(type);
@@ -46,6 +49,7 @@ export function headersImports(vm: WasmVm) {
       return R.Ok;
     },
     proxy_remove_header_map_value(type: number, keyPtr: number, keySize: number): number {
+      vm.checkUnrestricted("env.proxy_remove_header_map_value");
       if (type >>> 0 > MapType.HttpCallResponseTrailers) return R.BadArgument;
       if (!vm.inBounds(keyPtr, keySize)) return R.InvalidMemoryAccess;
       const map = vm.ctx().mutableMap(type);
@@ -55,6 +59,7 @@ export function headersImports(vm: WasmVm) {
       return R.Ok;
     },
     proxy_get_header_map_pairs(type: number, retPtr: number, retSize: number): number {
+      vm.checkUnrestricted("env.proxy_get_header_map_pairs");
       if (type >>> 0 > MapType.HttpCallResponseTrailers) return R.BadArgument;
       const map = vm.ctx().constMap(type);
       if (!map || map.size === 0) return vm.copyOut("", retPtr, retSize);
@@ -62,6 +67,7 @@ export function headersImports(vm: WasmVm) {
       return vm.copyOutWith(pairsSize(entries), retPtr, retSize, (p) => writePairs(vm.buf, p, entries));
     },
     proxy_set_header_map_pairs(type: number, ptr: number, size: number): number {
+      vm.checkUnrestricted("env.proxy_set_header_map_pairs");
       if (type >>> 0 > MapType.HttpCallResponseTrailers) return R.BadArgument;
       if (!vm.inBounds(ptr, size)) return R.InvalidMemoryAccess;
       const map = vm.ctx().mutableMap(type);
@@ -73,10 +79,13 @@ export function headersImports(vm: WasmVm) {
       return R.Ok;
     },
     proxy_get_header_map_size(type: number, retSize: number): number {
+      vm.checkUnrestricted("env.proxy_get_header_map_size");
       if (type >>> 0 > MapType.HttpCallResponseTrailers) return R.BadArgument;
       const map = vm.ctx().constMap(type);
       if (!map) return R.BadArgument;
       return vm.setU32(retSize, map.byteSize()) ? R.Ok : R.InvalidMemoryAccess;
     },
   };
+  return selfChecked(fns, "proxy_get_header_map_value", "proxy_add_header_map_value", "proxy_replace_header_map_value",
+    "proxy_remove_header_map_value", "proxy_get_header_map_pairs", "proxy_set_header_map_pairs", "proxy_get_header_map_size");
 }

@@ -38,11 +38,14 @@ export interface LocalReply {
   body: Uint8Array;
 }
 
-/** Headers start as :status, extra headers are added (addCopy), then content-length/type per body. */
+/**
+ * Headers start as :status, extra headers are added (addCopy), then content-length/type per body.
+ * `extra` names are lower-case (the host parses them so from the guest; Envoy's LowerCaseString).
+ */
 export function prepareLocalReply(status: number, body: Uint8Array, extra: ReadonlyHeaderList, grpcStatus: number | null, grpc: boolean): LocalReply {
   const headers = new HeaderMap("response");
   headers.addLower(":status", statusText(status));
-  for (let i = 0; i < extra.length; i++) headers.add(extra[i][0], extra[i][1]);
+  for (let i = 0; i < extra.length; i++) headers.addLower(extra[i][0], extra[i][1]);
   if (grpc) {
     headers.set(":status", "200");
     headers.set("content-type", "application/grpc");

@@ -2,7 +2,7 @@
 import { deflateSync, inflateSync } from "node:zlib";
 import { R } from "./abi.ts";
 import { HttpFilterContext } from "./context.ts";
-import type { WasmVm } from "./vm.ts";
+import { selfChecked, type WasmVm } from "./vm.ts";
 
 type Foreign = (vm: WasmVm, args: Uint8Array) => { result: number; value?: Uint8Array };
 
@@ -31,7 +31,7 @@ const BUILTIN_FOREIGN: Record<string, Foreign> = {
 
 export function logsImports(vm: WasmVm) {
   const env = vm.env;
-  return {
+  const fns = {
     proxy_log(level: number, ptr: number, size: number): number {
       if (level >>> 0 > 5) return R.BadArgument;
       if (!vm.inBounds(ptr, size)) return R.InvalidMemoryAccess;
@@ -43,6 +43,7 @@ export function logsImports(vm: WasmVm) {
       return vm.setU32(retLevel, env.logLevel) ? R.Ok : R.InvalidMemoryAccess;
     },
     proxy_get_current_time_nanoseconds(retTime: number): number {
+      vm.checkUnrestricted("env.proxy_get_current_time_nanoseconds");
       if (!vm.inBounds(retTime, 8)) return R.InvalidMemoryAccess;
       env.clock.writeNowNanos(vm.dv, retTime >>> 0);
       return R.Ok;
@@ -92,4 +93,5 @@ export function logsImports(vm: WasmVm) {
       return 0;
     },
   };
+  return selfChecked(fns, "proxy_get_current_time_nanoseconds");
 }

@@ -1,7 +1,7 @@
 // Metrics (abi.md §11): Envoy stats named `wasmcustom.<name>`, aggregated by name across workers and
 // plugins (stats are process-wide); ids are per VM and encode the type in the low 2 bits.
 import { R } from "./abi.ts";
-import type { WasmVm } from "./vm.ts";
+import { selfChecked, type WasmVm } from "./vm.ts";
 
 export type MetricKind = "counter" | "gauge" | "histogram";
 const KINDS: MetricKind[] = ["counter", "gauge", "histogram"];
@@ -61,7 +61,7 @@ export class Metrics {
 export function metricsImports(vm: WasmVm) {
   const ids = new Map<number, Metric>();
   const next = [0, 1, 2]; // per-type sequences: counters 4, 8…; gauges 5, 9…; histograms 6, 10…
-  return {
+  const fns = {
     proxy_define_metric(type: number, namePtr: number, nameSize: number, retId: number): number {
       if (type >>> 0 > 2) return R.BadArgument;
       if (!vm.inBounds(namePtr, nameSize)) return R.InvalidMemoryAccess;
@@ -73,6 +73,7 @@ export function metricsImports(vm: WasmVm) {
       return R.Ok;
     },
     proxy_increment_metric(id: number, offset: bigint): number {
+      vm.checkUnrestricted("env.proxy_increment_metric");
       const m = ids.get(id >>> 0);
       if (!m) return R.NotFound;
       const off = Number(BigInt.asIntN(64, offset));
@@ -107,4 +108,5 @@ export function metricsImports(vm: WasmVm) {
       return vm.setU64(retValue, BigInt.asUintN(64, BigInt(Math.trunc(m.value)))) ? R.Ok : R.InvalidMemoryAccess;
     },
   };
+  return selfChecked(fns, "proxy_increment_metric");
 }

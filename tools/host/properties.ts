@@ -7,7 +7,7 @@ import { Context, HttpFilterContext } from "./context.ts";
 import type { StreamState } from "./filter-api.ts";
 import type { HeaderMap } from "./header-map.ts";
 import { serializePairs } from "./pairs.ts";
-import type { WasmVm } from "./vm.ts";
+import { selfChecked, type WasmVm } from "./vm.ts";
 
 /** CEL duration (serialized as int64 nanoseconds). */
 export class Duration {
@@ -332,8 +332,9 @@ export function splitPath(raw: string): string[] {
 }
 
 export function propertiesImports(vm: WasmVm) {
-  return {
+  const fns = {
     proxy_get_property(pathPtr: number, pathSize: number, retPtr: number, retSize: number): number {
+      vm.checkUnrestricted("env.proxy_get_property");
       if (!vm.inBounds(pathPtr, pathSize)) return R.InvalidMemoryAccess;
       const segs = splitPath(vm.utf8(pathPtr, pathSize));
       const v = resolveProperty(vm, vm.ctx(), segs);
@@ -350,4 +351,5 @@ export function propertiesImports(vm: WasmVm) {
       return R.Ok;
     },
   };
+  return selfChecked(fns, "proxy_get_property");
 }

@@ -2,7 +2,7 @@
 // shared by every VM (worker) and plugin with that vm_id. CAS values come from one store-wide counter.
 import { R } from "./abi.ts";
 import { HostUsageError } from "./traps.ts";
-import type { WasmVm } from "./vm.ts";
+import { selfChecked, type WasmVm } from "./vm.ts";
 
 export interface SharedEntry { value: Uint8Array; cas: number }
 
@@ -320,8 +320,9 @@ export class SharedQueues {
 /** proxy_*_shared_data and proxy_*_shared_queue (abi.md §7). */
 export function sharedDataImports(vm: WasmVm) {
   const env = vm.env;
-  return {
+  const fns = {
     proxy_get_shared_data(keyPtr: number, keySize: number, retPtr: number, retSize: number, retCas: number): number {
+      vm.checkUnrestricted("env.proxy_get_shared_data");
       if (!vm.inBounds(keyPtr, keySize)) return R.InvalidMemoryAccess;
       const vmId = vm.plugin.vmId;
       const m = env.sharedData.of(vmId);
@@ -340,6 +341,7 @@ export function sharedDataImports(vm: WasmVm) {
       return result;
     },
     proxy_set_shared_data(keyPtr: number, keySize: number, valuePtr: number, valueSize: number, cas: number): number {
+      vm.checkUnrestricted("env.proxy_set_shared_data");
       if (!vm.inBounds(keyPtr, keySize) || !vm.inBounds(valuePtr, valueSize)) return R.InvalidMemoryAccess;
       const vmId = vm.plugin.vmId;
       const result = env.sharedData.setFrom(vmId, vm.u8, keyPtr >>> 0, keySize >>> 0, vm.u8, valuePtr >>> 0, valueSize >>> 0, cas >>> 0);
@@ -371,4 +373,5 @@ export function sharedDataImports(vm: WasmVm) {
       return env.queues.enqueue(token >>> 0, vm.bytes(valuePtr, valueSize));
     },
   };
+  return selfChecked(fns, "proxy_get_shared_data", "proxy_set_shared_data");
 }

@@ -3,7 +3,7 @@
 // All of them act after the current VM call returns (Envoy defers them, §2.6).
 import { R } from "./abi.ts";
 import { HttpFilterContext } from "./context.ts";
-import type { WasmVm } from "./vm.ts";
+import { selfChecked, type WasmVm } from "./vm.ts";
 
 /** The body of every local reply without one (zero-length: nothing can write into it). */
 const EMPTY = new Uint8Array(0);
@@ -37,6 +37,7 @@ export function streamImports(vm: WasmVm) {
   const imports: Record<string, (...a: number[]) => number> = {
     proxy_send_local_response(status: number, detailsPtr: number, detailsSize: number, bodyPtr: number, bodySize: number,
       headersPtr: number, headersSize: number, grpcStatus: number): number {
+      vm.checkUnrestricted("env.proxy_send_local_response");
       if (!vm.inBounds(detailsPtr, detailsSize) || !vm.inBounds(bodyPtr, bodySize) || !vm.inBounds(headersPtr, headersSize)) {
         return R.InvalidMemoryAccess;
       }
@@ -84,5 +85,5 @@ export function streamImports(vm: WasmVm) {
   } else {
     imports.proxy_continue_stream = continueStream;
   }
-  return imports;
+  return selfChecked(imports, "proxy_send_local_response");
 }
