@@ -17,7 +17,7 @@ import {
   replaceHeaderBytes as replaceHeaderB, replaceHeaderValue, sendLocalResponsePairs,
 } from "../../assembly";
 
-// Header names and constant values, encoded once (see wire.ts).
+// Header names and constant values (constants.ts), encoded once.
 const NO_BODY = new ArrayBuffer(0);
 const K_ORIGIN = encoded(H_ORIGIN);
 const K_METHOD = encoded(H_METHOD);
