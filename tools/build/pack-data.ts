@@ -3,8 +3,8 @@
 // character carries one); Binaryen's memory packing only drops long zero runs, at ~6 bytes per extra
 // segment. Here the whole static image becomes one segment holding a zero bitmap and the non-zero bytes,
 // and a dozen instructions run before the module's own start function to put every byte back where the
-// original segments had it. That makes a plugin ~15% smaller (rate-limit: 35.0 → 30.3 KB) for ~10 µs
-// once per VM start.
+// original segments had it. That makes a plugin ~15% smaller (rate-limit's data section: 9,282 → 4,546
+// bytes) for a few µs once per VM start.
 //
 // Format, for the image [first, end) of all original segments: groups of 8 bytes, each written as a mask
 // byte (bit k set = byte k of the group is not zero) followed by the group's non-zero bytes.
