@@ -4,7 +4,7 @@
 // segment. Here the whole static image becomes one segment holding a zero bitmap and the non-zero bytes,
 // and a dozen instructions run before the module's own start function to put every byte back where the
 // original segments had it. That makes a plugin ~15% smaller (rate-limit's data section: 9,282 → 4,546
-// bytes) for a few µs once per VM start.
+// bytes); instantiation plus _initialize takes the same ~90 µs packed or not (rate-limit, measured).
 //
 // Format, for the image [first, end) of all original segments: groups of 8 bytes, each written as a mask
 // byte (bit k set = byte k of the group is not zero) followed by the group's non-zero bytes.
