@@ -14,7 +14,7 @@ import {
 } from "./policy";
 import {
   addHeaderBytes as addHeaderB, encode as encoded, getRepeatedHeader, PairsBuilder, removeHeaderBytes as removeHeaderB,
-  replaceHeaderBytes as replaceHeaderB, replaceHeaderValue, sendLocalResponsePairs,
+  replaceHeaderBytes as replaceHeaderB, sendLocalResponsePairs,
 } from "../../assembly";
 
 // Header names and constant values (constants.ts), encoded once.
@@ -82,6 +82,18 @@ let lastParsed = false;
 let lastAuthority: string | null = null;
 /** hostDiffers(lastOrigin, lastAuthority): the host-only pre-check of the same-origin test. */
 let lastHostDiffers = false;
+
+let encodedOrigin: string | null = null;
+let encodedOriginBytes: ArrayBuffer = new ArrayBuffer(0);
+
+/** The UTF-8 of an Origin to echo, encoded once per distinct value (the same buffer stays at the same address). */
+function originBytes(origin: string): ArrayBuffer {
+  if (origin !== encodedOrigin) {
+    encodedOriginBytes = encoded(origin);
+    encodedOrigin = origin;
+  }
+  return encodedOriginBytes;
+}
 
 /** on_request_headers: classifies the request, answers preflights. */
 export function decideRequest(s: CorsStreamState): u32 {
@@ -184,7 +196,7 @@ function answerOrRefusePreflight(policy: CorsPolicy, origin: string, originAllow
 function buildAnswer(p: CorsPolicy, origin: string, acrm: string, acrh: string | null, pna: bool): void {
   const h = replyHeaders;
   h.reset();
-  h.add(K_ACAO, encoded(origin));
+  h.add(K_ACAO, originBytes(origin));
   if (p.credentials) h.add(K_ACAC, V_TRUE);
   h.add(K_ACAM, p.anyMethod ? encoded(allowMethodsValue(p, acrm)) : p.methodsBytes);
   if (p.anyHeader) {
@@ -208,7 +220,7 @@ function buildRefusal(p: CorsPolicy): void {
 /** The response's CORS headers become exactly the policy's: upstream copies are replaced, never doubled. */
 function addCorsHeaders(p: CorsPolicy, origin: string): void {
   const map = MapType.RESPONSE_HEADERS;
-  replaceHeaderValue(map, K_ACAO, origin);
+  replaceHeaderB(map, K_ACAO, originBytes(origin));
   if (p.credentials) replaceHeaderB(map, K_ACAC, V_TRUE);
   else removeHeaderB(map, K_ACAC);
   if (p.exposeBytes.byteLength > 0) replaceHeaderB(map, K_ACEH, p.exposeBytes);
