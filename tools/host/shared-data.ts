@@ -50,9 +50,13 @@ class VmEntries {
   private readonly largeKey: Array<Uint8Array | undefined> = [];
   private readonly largeValue: Array<Uint8Array | undefined> = [];
 
+  /** fnv1a of the key find() looked up last (add() follows a miss with the same key). */
+  private lastHash = 0;
+
   /** The record holding key src[p, p + n), or -1. */
   find(src: Uint8Array, p: number, n: number): number {
     const h = fnv1a(src, p, n);
+    this.lastHash = h;
     const table = this.table;
     const mask = table.length - 1;
     for (let i = h & mask; ; i = (i + 1) & mask) {
@@ -72,7 +76,7 @@ class VmEntries {
     return true;
   }
 
-  /** A new record for key src[p, p + n), which find() did not find (CAS 0, empty value). */
+  /** A new record for key src[p, p + n), which the last find() did not find (CAS 0, empty value). */
   add(src: Uint8Array, p: number, n: number): number {
     const r = this.count++;
     if (r * RECORD + RECORD > this.slab.length) {
@@ -82,7 +86,7 @@ class VmEntries {
       this.words = new Uint32Array(grown.buffer);
     }
     const w = r * RECORD_WORDS;
-    const h = fnv1a(src, p, n);
+    const h = this.lastHash;
     this.words[w] = 0;
     this.words[w + 1] = n;
     this.words[w + 2] = 0;
