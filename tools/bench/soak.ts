@@ -111,6 +111,8 @@ export interface MemorySample {
   rssMB: number;
   externalMB: number;
   wasmPages: number;
+  /** The same pages by plugin (all its worker VMs). */
+  wasmPagesByPlugin: Record<string, number>;
 }
 
 export interface SoakReport {
@@ -173,6 +175,10 @@ export async function runSoak(opts: SoakOptions = {}): Promise<SoakReport> {
         rssMB: mb(m.rss),
         externalMB: mb(m.external),
         wasmPages: vms.reduce((n, vm) => n + vm.memory.buffer.byteLength / 65536, 0),
+        wasmPagesByPlugin: vms.reduce<Record<string, number>>((o, vm) => {
+          o[vm.plugin.name] = (o[vm.plugin.name] ?? 0) + vm.memory.buffer.byteLength / 65536;
+          return o;
+        }, {}),
       };
     };
     log(`soak: warm-up ${warmup} s, ${connections} connections …`);
@@ -196,7 +202,7 @@ export async function runSoak(opts: SoakOptions = {}): Promise<SoakReport> {
       for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
       const s = sample();
       samples.push(s);
-      log(`soak: ${s.atSeconds} s: ${total} requests, heap ${s.heapUsedMB} MB, rss ${s.rssMB} MB, wasm ${s.wasmPages} pages`);
+      log(`soak: ${s.atSeconds} s: ${total} requests, heap ${s.heapUsedMB} MB, rss ${s.rssMB} MB, wasm ${s.wasmPages} pages ${JSON.stringify(s.wasmPagesByPlugin)}`);
     }
     const end = samples[samples.length - 1];
     // Streams finish asynchronously after the last response; give them a moment.
