@@ -4,7 +4,7 @@
 // (latin1: one char per byte), the way Node's http module exposes header bytes.
 
 export type HeaderList = Array<[string, string]>;
-/** A header list that is only read (the host's parsed-pairs cache hands out frozen ones). */
+/** A header list that is only read (the host's parsed-pairs cache hands the same list out again). */
 export type ReadonlyHeaderList = ReadonlyArray<readonly [string, string]>;
 
 export type HeaderMapKind = "request" | "response" | "request-trailers" | "response-trailers" | "plain";
