@@ -50,13 +50,8 @@ class VmEntries {
   private readonly largeKey: Array<Uint8Array | undefined> = [];
   private readonly largeValue: Array<Uint8Array | undefined> = [];
 
-  /** fnv1a of the key find() looked up last (add() follows a miss with the same key). */
-  private lastHash = 0;
-
-  /** The record holding key src[p, p + n), or -1. */
-  find(src: Uint8Array, p: number, n: number): number {
-    const h = fnv1a(src, p, n);
-    this.lastHash = h;
+  /** The record holding key src[p, p + n) (whose fnv1a is `h`), or -1. */
+  find(src: Uint8Array, p: number, n: number, h = fnv1a(src, p, n)): number {
     const table = this.table;
     const mask = table.length - 1;
     for (let i = h & mask; ; i = (i + 1) & mask) {
@@ -76,8 +71,8 @@ class VmEntries {
     return true;
   }
 
-  /** A new record for key src[p, p + n), which the last find() did not find (CAS 0, empty value). */
-  add(src: Uint8Array, p: number, n: number): number {
+  /** A new record for key src[p, p + n) (fnv1a `h`), which find() did not find (CAS 0, empty value). */
+  add(src: Uint8Array, p: number, n: number, h: number): number {
     const r = this.count++;
     if (r * RECORD + RECORD > this.slab.length) {
       const grown = new Uint8Array(this.slab.length * 2);
@@ -86,7 +81,6 @@ class VmEntries {
       this.words = new Uint32Array(grown.buffer);
     }
     const w = r * RECORD_WORDS;
-    const h = this.lastHash;
     this.words[w] = 0;
     this.words[w + 1] = n;
     this.words[w + 2] = 0;
@@ -203,11 +197,12 @@ export class SharedData {
   setFrom(vmId: string, keySrc: Uint8Array, keyOff: number, keyLen: number, src: Uint8Array, off: number, len: number, cas: number): number {
     let m = this.byVm.get(vmId);
     if (!m) this.byVm.set(vmId, (m = new VmEntries()));
-    const existing = m.find(keySrc, keyOff, keyLen);
+    const h = fnv1a(keySrc, keyOff, keyLen);
+    const existing = m.find(keySrc, keyOff, keyLen, h);
     if (existing >= 0 && cas !== 0 && cas !== m.cas(existing)) return R.CasMismatch;
     const next = this.nextCas;
     this.nextCas = next >= 0xffffffff ? 1 : next + 1;
-    m.write(existing >= 0 ? existing : m.add(keySrc, keyOff, keyLen), src, off, len, next);
+    m.write(existing >= 0 ? existing : m.add(keySrc, keyOff, keyLen, h), src, off, len, next);
     return R.Ok;
   }
 
