@@ -60,12 +60,13 @@ export async function compileAssemblyScript(entry: string, outFile: string, targ
   if (error) {
     throw new CliError(`compiling ${relative(repoRoot(), entry)} (${target}) failed:\n${stderr.trim() || error.message}`);
   }
-  if (pack) {
-    const packed = packDataSection(readFileSync(outFile));
-    if (packed) writeFileSync(outFile, packed.wasm);
+  let bytes: Uint8Array = readFileSync(outFile);
+  const packed = pack ? packDataSection(bytes) : null;
+  if (packed) {
+    bytes = packed.wasm;
+    writeFileSync(outFile, bytes);
   }
   writeFileSync(stamp, hash);
-  const bytes = readFileSync(outFile);
   return { outFile, bytes: bytes.length, sha256: sha256(bytes), cached: false };
 }
 
