@@ -1,7 +1,7 @@
 // AssemblyScript compilation shared by `tollgate build`, test fixtures and benchmarks.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { repoRoot } from "../paths.ts";
 import { packDataSection } from "./pack-data.ts";
@@ -49,9 +49,30 @@ export async function compileAssemblyScript(entry: string, outFile: string, targ
     return { outFile, bytes: bytes.length, sha256: sha256(bytes), cached: true };
   }
   mkdirSync(dirname(outFile), { recursive: true });
+  // Compile into a private folder beside the output and rename into place: test files build in parallel
+  // processes, and a reader must never see a half-written module. Same basename, so a debug build's
+  // sourceMappingURL names the final file.
+  const work = mkdtempSync(join(dirname(outFile), ".compile-"));
+  try {
+    return await compileInto(asc, entry, outFile, join(work, basename(outFile)), target, pack, stamp, hash);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function compileInto(
+  asc: typeof import("assemblyscript/asc"),
+  entry: string,
+  outFile: string,
+  tmpFile: string,
+  target: Target,
+  pack: boolean,
+  stamp: string,
+  hash: string,
+): Promise<CompileResult> {
   let stderr = "";
   const { error } = await asc.main(
-    [entry, "--config", join(repoRoot(), "asconfig.json"), "--target", target, "--outFile", outFile],
+    [entry, "--config", join(repoRoot(), "asconfig.json"), "--target", target, "--outFile", tmpFile],
     {
       stdout: { write: () => true } as never,
       stderr: { write: (s: string | Uint8Array) => ((stderr += typeof s === "string" ? s : Buffer.from(s).toString()), true) } as never,
@@ -60,13 +81,16 @@ export async function compileAssemblyScript(entry: string, outFile: string, targ
   if (error) {
     throw new CliError(`compiling ${relative(repoRoot(), entry)} (${target}) failed:\n${stderr.trim() || error.message}`);
   }
-  let bytes: Uint8Array = readFileSync(outFile);
+  let bytes: Uint8Array = readFileSync(tmpFile);
   const packed = pack ? packDataSection(bytes) : null;
   if (packed) {
     bytes = packed.wasm;
-    writeFileSync(outFile, bytes);
+    writeFileSync(tmpFile, bytes);
   }
-  writeFileSync(stamp, hash);
+  if (existsSync(`${tmpFile}.map`)) renameSync(`${tmpFile}.map`, `${outFile}.map`);
+  renameSync(tmpFile, outFile);
+  writeFileSync(`${tmpFile}.inputs`, hash);
+  renameSync(`${tmpFile}.inputs`, stamp);
   return { outFile, bytes: bytes.length, sha256: sha256(bytes), cached: false };
 }
 
