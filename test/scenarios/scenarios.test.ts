@@ -1,17 +1,16 @@
 // Black-box scenarios (test/scenarios/*.yaml) over real HTTP through `tollgate up`: on the embedded engine
-// always, and on real Envoy when ENVOY_PATH / envoy / func-e is usable — otherwise that leg is skipped with a
-// visible notice (never faked).
+// always, and on real Envoy (ENVOY_PATH / envoy / func-e). Without Envoy the Envoy leg skips with a visible
+// notice outside CI and fails under CI=true (requireEnvoy); it is never faked.
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { findEnvoy, isFound } from "../../tools/envoy/launcher.ts";
 import { repoRoot } from "../../tools/paths.ts";
+import { requireEnvoy } from "../helpers/envoy.ts";
 import { loadScenario, runCases, startScenarioGateway } from "./runner.ts";
 
 const dir = join(repoRoot(), "test", "scenarios");
 const files = readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort();
-const envoy = findEnvoy(process.env);
 
 for (const f of files) {
   const s = loadScenario(join(dir, f));
@@ -26,12 +25,7 @@ for (const f of files) {
       }
     });
     test("Envoy", async (t) => {
-      if (!isFound(envoy)) {
-        const msg = `Envoy leg skipped: ${envoy.reason} (set ENVOY_PATH or install func-e to run it)`;
-        console.log(`# SKIP notice: ${msg}`);
-        t.skip(msg);
-        return;
-      }
+      if (!requireEnvoy(t)) return;
       const gw = await startScenarioGateway(s, "envoy");
       try {
         assert.deepEqual(await runCases(gw, s), [], `envoy output:\n${gw.output.join("\n")}`);
