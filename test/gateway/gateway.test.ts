@@ -197,7 +197,7 @@ test("N VMs per plugin; each connection pinned to one worker; keep-alive reuses 
   }
 });
 
-test("admin: /ready answers LIVE, /stats lists wasm metrics (wasmcustom. stripped) and gateway counters", async () => {
+test("admin: /ready answers LIVE, /stats lists wasm metrics (as wasmcustom.<name>, like Envoy) and gateway counters", async () => {
   const gw = await gateway(["A"]);
   try {
     for (let i = 0; i < 3; i++) await send(gw.listeners[0].port, "/");
@@ -205,7 +205,7 @@ test("admin: /ready answers LIVE, /stats lists wasm metrics (wasmcustom. strippe
     assert.equal(ready.status, 200);
     assert.equal(ready.body, "LIVE\n");
     const stats = await send(gw.adminPort!, "/stats");
-    assert.match(stats.body, /^probe_requests_A: 3$/m);
+    assert.match(stats.body, /^wasmcustom\.probe_requests_A: 3$/m);
     assert.match(stats.body, /^http\.test\.downstream_rq_total: 3$/m);
     assert.match(stats.body, /^http\.test\.downstream_rq_2xx: 3$/m);
     assert.match(stats.body, /^cluster\.stable\.upstream_rq_total: 3$/m);

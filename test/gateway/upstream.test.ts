@@ -54,7 +54,7 @@ test("round robin over the endpoints; headers, host and path forwarded; keep-ali
   }
 });
 
-test("connection refused → 503 'upstream connect error … reset reason: connection failure'", async () => {
+test("connection refused → 503 'upstream connect error … reset reason: remote connection failure'", async () => {
   const cm = new ClusterManager(new Map([cluster("down", [await closedPort()])]));
   await cm.start();
   const r = await cm.forward("down", get("/"));
@@ -96,7 +96,7 @@ test("route timeout before response headers → 504 'upstream request timeout'",
   const r = await cm.forward("slow", get("/?delay_ms=2000", 150));
   assert.equal(r.status, 504);
   assert.equal(Buffer.from(await readAll(r.body)).toString(), "upstream request timeout");
-  assert.equal(r.details, "upstream_response_timeout");
+  assert.equal(r.details, "response_timeout");
   const fast = await cm.forward("slow", get("/", 2000));
   assert.equal(fast.status, 200, "a timed-out request does not poison the pool");
   await readAll(fast.body);

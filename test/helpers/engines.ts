@@ -1,14 +1,13 @@
 // Both engines, one test: starts the same Envoy bootstrap (YAML text or object) on the embedded engine
 // (in-process Gateway) or on real Envoy, and gives a test the same handle for either: listener ports,
 // admin /stats, the plugins' log lines. Tests loop over ENGINES and skip nothing under CI=true (Envoy is
-// required there, see requireEnvoy).
+// required there: requireEnvoy in envoy.ts).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TestContext } from "node:test";
 import { parse, stringify } from "yaml";
-import { findEnvoy, isFound, launchEnvoy, type FoundEnvoy, type RunningEnvoy } from "../../tools/envoy/launcher.ts";
+import { launchEnvoy, type FoundEnvoy, type RunningEnvoy } from "../../tools/envoy/launcher.ts";
 import { parseBootstrap } from "../../tools/gateway/config.ts";
 import { Gateway } from "../../tools/gateway/server.ts";
 import { repoRoot } from "../../tools/paths.ts";
@@ -29,17 +28,6 @@ export interface EngineHandle {
   /** Every output line (Envoy's log; the embedded engine's plugin logs), for assertion messages. */
   output(): string[];
   stop(): Promise<void>;
-}
-
-/** The Envoy to run, or null after skipping (outside CI); under CI=true a missing Envoy fails the test. */
-export function envoyOrSkip(t: TestContext): FoundEnvoy | null {
-  const found = findEnvoy(process.env);
-  if (isFound(found)) return found;
-  const msg = `real Envoy is not available: ${found.reason} (install: tools/envoy/install-envoy.sh, then set ENVOY_PATH)`;
-  if (process.env.CI) throw new Error(`${msg} — required in CI`);
-  console.log(`# SKIP notice: ${msg}`);
-  t.skip(msg);
-  return null;
 }
 
 function getText(port: number, path: string): Promise<{ status: number; body: string }> {
@@ -102,7 +90,7 @@ export async function startEngine(engine: Engine, bootstrap: string | object, en
       stop: () => gw.close(),
     };
   }
-  if (!envoy) throw new Error("startEngine('envoy') needs the Envoy from envoyOrSkip(t)");
+  if (!envoy) throw new Error("startEngine('envoy') needs the Envoy from requireEnvoy(t)");
   const dir = mkdtempSync(join(tmpdir(), "tollgate-engine-"));
   const file = join(dir, "bootstrap.yaml");
   writeFileSync(file, stringify(doc));

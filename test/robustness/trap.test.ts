@@ -97,9 +97,9 @@ test("the other listener keeps serving, and its plugin keeps running, after the 
     assert.equal(r.headers["x-echo-upstream"], "stable");
   }
   assert.equal(vmFailures("lifecycle-lc-other").length, 0);
-  assert.equal(await counter(gw, "lc_violation"), 0, "no callback out of order on any listener");
+  assert.equal(await counter(gw, "wasmcustom.lc_violation"), 0, "no callback out of order on any listener");
   // Every stream of every listener was logged, done and deleted exactly once (the trap VMs' own callbacks aside).
-  const [streams, logged, done, deleted] = await Promise.all(["lc_streams", "lc_log", "lc_done", "lc_delete"].map((n) => counter(gw, n)));
+  const [streams, logged, done, deleted] = await Promise.all(["wasmcustom.lc_streams", "wasmcustom.lc_log", "wasmcustom.lc_done", "wasmcustom.lc_delete"].map((n) => counter(gw, n)));
   assert.ok(streams > 0);
   assert.deepEqual([logged, done, deleted], [streams, streams, streams]);
 });

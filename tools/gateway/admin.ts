@@ -1,5 +1,5 @@
 // The admin listener, as much of Envoy's as tollgate uses: GET /ready (200 "LIVE"), GET /stats (text
-// "name: value" lines, sorted, wasm metrics with the `wasmcustom.` prefix stripped like Envoy prints them),
+// "name: value" lines, sorted, wasm metrics as `wasmcustom.<name>` as Envoy prints them),
 // GET /stats?format=json, and the command list on anything else (404, like Envoy).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";

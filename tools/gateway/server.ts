@@ -412,13 +412,16 @@ function applyHeadersToAdd(h: HeaderMap, list: HeaderToAdd[]): void {
   }
 }
 
-/** Wasm metrics as Envoy's /stats prints them (the `wasmcustom.` namespace stripped; histograms as percentiles). */
+/**
+ * Wasm metrics as Envoy 1.40's /stats prints them: under `wasmcustom.<name>` (only /stats/prometheus strips a
+ * custom stat namespace); histograms as percentiles.
+ */
 function metricEntries(env: HostEnv): Array<[string, number | string]> {
   return env.metrics.all().map((m): [string, number | string] => {
-    if (m.kind !== "histogram") return [m.name, m.value];
-    if (m.samples.length === 0) return [m.name, "No recorded values"];
+    if (m.kind !== "histogram") return [m.statName, m.value];
+    if (m.samples.length === 0) return [m.statName, "No recorded values"];
     const sorted = [...m.samples].sort((a, b) => a - b);
     const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-    return [m.name, [0, 25, 50, 75, 90, 95, 99, 100].map((p) => `P${p}(${q(p)},${q(p)})`).join(" ")];
+    return [m.statName, [0, 25, 50, 75, 90, 95, 99, 100].map((p) => `P${p}(${q(p)},${q(p)})`).join(" ")];
   });
 }

@@ -19,10 +19,12 @@ export interface UpstreamResponse {
 /** Router local replies, byte for byte what Envoy sends (text/plain body). */
 export const ROUTER_REPLIES = {
   noHealthyUpstream: { status: 503, body: "no healthy upstream", details: "no_healthy_upstream" },
+  // Envoy 1.40 (router.cc onUpstreamReset): the body names the reset reason only; the details also carry
+  // the transport failure (`delayed_connect_error:_<strerror>`, spaces as '_'): see connectFailure().
   connectFailure: {
     status: 503,
-    body: "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
-    details: "upstream_reset_before_response_started{connection_failure}",
+    body: "upstream connect error or disconnect/reset before headers. reset reason: remote connection failure",
+    details: "upstream_reset_before_response_started{remote_connection_failure}",
   },
   connectTimeout: {
     status: 503,
@@ -34,12 +36,33 @@ export const ROUTER_REPLIES = {
     body: "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
     details: "upstream_reset_before_response_started{connection_termination}",
   },
-  timeout: { status: 504, body: "upstream request timeout", details: "upstream_response_timeout" },
+  // Envoy 1.40 names a route timeout `response_timeout` (older releases: `upstream_response_timeout`).
+  timeout: { status: 504, body: "upstream request timeout", details: "response_timeout" },
   clusterNotFound: { status: 503, body: "", details: "cluster_not_found" },
   routeNotFound: { status: 404, body: "", details: "route_not_found" },
 } as const;
 
-export type RouterReply = (typeof ROUTER_REPLIES)[keyof typeof ROUTER_REPLIES];
+export type RouterReply = { readonly status: number; readonly body: string; readonly details: string };
+
+// strerror() texts Envoy puts into the transport failure reason, by Node's errno code.
+const STRERROR: Record<string, string> = {
+  ECONNREFUSED: "Connection refused",
+  ECONNRESET: "Connection reset by peer",
+  EHOSTUNREACH: "No route to host",
+  ENETUNREACH: "Network is unreachable",
+  ETIMEDOUT: "Connection timed out",
+  EADDRNOTAVAIL: "Cannot assign requested address",
+};
+
+/** The connect-failure reply for a socket error, with Envoy's transport failure reason in the details. */
+export function connectFailure(err: { code?: string } | undefined): RouterReply {
+  const reason = err?.code ? STRERROR[err.code] : undefined;
+  if (!reason) return ROUTER_REPLIES.connectFailure;
+  return {
+    ...ROUTER_REPLIES.connectFailure,
+    details: `upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_${reason.replace(/ /g, "_")}}`,
+  };
+}
 
 // Hop-by-hop and framing headers: Envoy's HTTP/1 codec consumes them; they never cross the proxy.
 export const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "http2-settings"]);
@@ -190,13 +213,15 @@ export class ClusterManager {
         });
       });
       let connected = false;
+      let socketError = false; // the upstream socket failed (RST), rather than closing early
       out.on("socket", (s) => {
+        s.once("error", () => (socketError = true));
         if (!s.connecting) connected = true;
         else s.once("connect", () => (connected = true));
       });
-      out.on("error", () => {
+      out.on("error", (e: Error & { code?: string }) => {
         if (settled) return;
-        fail(connected ? ROUTER_REPLIES.resetBeforeHeaders : ROUTER_REPLIES.connectFailure);
+        fail(connected ? ROUTER_REPLIES.resetBeforeHeaders : connectFailure(e));
       });
       out.on("response", (res: IncomingMessage) => {
         const pairs: Pairs = [];
@@ -207,10 +232,14 @@ export class ClusterManager {
         pairs.push(["x-envoy-upstream-service-time", String(Date.now() - started)]);
         const body = (async function* (): AsyncIterable<Uint8Array> {
           // Errors carry Envoy's response code details for the downstream reset (filter-manager reads `details`).
+          // An upstream that closes before the body it announced is complete is a codec protocol error in
+          // Envoy 1.40 (`{protocol_error}`, seen live); a reset socket is a connection termination.
           const late = (): Error =>
             lateTimeout
               ? Object.assign(new Error("upstream request timeout"), { details: ROUTER_REPLIES.timeout.details })
-              : Object.assign(new Error("upstream reset after response started"), { details: "upstream_reset_after_response_started{connection_termination}" });
+              : Object.assign(new Error("upstream reset after response started"), {
+                  details: `upstream_reset_after_response_started{${socketError ? "connection_termination" : "protocol_error"}}`,
+                });
           try {
             try {
               for await (const chunk of res) yield chunk as Uint8Array;

@@ -6,12 +6,12 @@ import { selfChecked, type WasmVm } from "./vm.ts";
 export type MetricKind = "counter" | "gauge" | "histogram";
 const KINDS: MetricKind[] = ["counter", "gauge", "histogram"];
 
-/** Prefix Envoy gives custom Wasm stats; stripped in /stats output (abi.md §11). */
+/** Prefix Envoy gives custom Wasm stats: /stats shows it (seen on Envoy 1.40); /stats/prometheus strips it. */
 export const CUSTOM_STAT_PREFIX = "wasmcustom.";
 
 export interface Metric {
   kind: MetricKind;
-  /** The name the plugin defined (as /stats shows it). */
+  /** The name the plugin defined. */
   name: string;
   /** Envoy's internal stat name. */
   statName: string;
