@@ -1,191 +1,438 @@
-// `tollgate up --engine envoy|auto`: which binary runs and with which argv/env. Real Envoy cannot exist here,
-// so these tests use a FAKE envoy (and a FAKE func-e): a small Node script written by the test that records
-// its argv and ENVOY_VERSION, serves admin /ready on the --admin-address-path it was given, and exits on
-// SIGTERM. Nothing here claims an Envoy run happened.
+// `tollgate up --engine envoy|auto` end to end on real Envoy, found each way a user has it: ENVOY_PATH, `envoy`
+// on PATH, and func-e (offline: its versions URL is a closed port, its data home holds the same binary). Each
+// run checks the first line (which engine and why), the wait for admin /ready, Envoy's logs streamed, a
+// listener answering, and that Ctrl-C (SIGINT to `tollgate up`) leaves no Envoy (or func-e) process behind.
+// Outside CI these tests skip when no Envoy is installed; under CI=true they fail (requireEnvoy).
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, test } from "node:test";
-import { findEnvoy, planLaunch } from "../../tools/envoy/launcher.ts";
+import { dirname, join } from "node:path";
+import { after, test, type TestContext } from "node:test";
+import { envoyBinary, findEnvoy, planLaunch } from "../../tools/envoy/launcher.ts";
 import { repoRoot } from "../../tools/paths.ts";
+import { requireEnvoy } from "../helpers/envoy.ts";
+import { requireTool } from "../helpers/tools.ts";
 
-const tmp = mkdtempSync(join(tmpdir(), "tollgate-fake-envoy-"));
+const tmp = mkdtempSync(join(tmpdir(), "tollgate-envoy-launcher-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-const FAKE = `#!${process.execPath}
-// FAKE envoy for tollgate's launcher tests — not Envoy. Records argv, serves admin /ready.
-const fs = require("node:fs");
-const http = require("node:http");
-const args = process.argv.slice(2);
-fs.writeFileSync(process.env.FAKE_ENVOY_RECORD, JSON.stringify({ args, envoyVersion: process.env.ENVOY_VERSION ?? null, cwd: process.cwd() }));
-if (process.env.FAKE_ENVOY_MODE === "offline") {
-  console.error("error: couldn't read latest version from https://archive.tetratelabs.io/envoy/envoy-versions.json: Get \\"https://archive.tetratelabs.io/envoy/envoy-versions.json\\": dial tcp: lookup archive.tetratelabs.io: no such host");
-  process.exit(1);
-}
-if (process.env.FAKE_ENVOY_MODE === "crash") {
-  console.error("[critical][main] error initializing configuration 'x.yaml': fake failure");
-  process.exit(1);
-}
-const i = args.indexOf("--admin-address-path");
-const server = http.createServer((req, res) => res.end(req.url === "/ready" ? "LIVE\\n" : "?"));
-server.listen(0, "127.0.0.1", () => {
-  fs.writeFileSync(args[i + 1], "127.0.0.1:" + server.address().port);
-  console.log("[info][main] fake envoy started");
-});
-process.on("SIGTERM", () => { console.log("[warning][main] caught SIGTERM"); server.close(); process.exit(0); });
-// Never outlive the tollgate that started it (e.g. when a test kills it hard).
-const parent = process.ppid;
-setInterval(() => { if (process.ppid !== parent) process.exit(1); }, 500).unref();
-`;
-
-function fakeBin(dirName: string, binName: string): string {
-  const dir = join(tmp, dirName);
-  mkdirSync(dir, { recursive: true });
-  const p = join(dir, binName);
-  writeFileSync(p, FAKE);
-  chmodSync(p, 0o755);
-  return p;
+/** The real Envoy binary and its version (e.g. "1.40.0"), or null after a skip (outside CI). */
+function realEnvoy(t: TestContext): { bin: string; version: string } | null {
+  const found = requireEnvoy(t);
+  if (!found) return null;
+  const bin = envoyBinary(found);
+  const out = execFileSync(bin, ["--version"], { encoding: "utf8" });
+  const m = /version: [0-9a-f]+\/(\d+\.\d+\.\d+)\//.exec(out);
+  assert.ok(m, `cannot read the version from: ${out}`);
+  return { bin, version: m[1] };
 }
 
-interface Run {
-  code: number | null;
-  stdout: string[];
-  stderr: string;
-  record: { args: string[]; envoyVersion: string | null; cwd: string } | null;
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
 }
 
-/** Runs `tollgate up` with env; once "ready:" is printed, sends SIGTERM (the Ctrl-C path). Bounded to 30 s. */
-function up(args: string[], env: Record<string, string>): Promise<Run> {
-  const record = join(tmp, `record-${Math.random().toString(36).slice(2)}.json`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot(), "tools/cli/main.ts"), "up", ...args], {
-      cwd: repoRoot(),
-      env: { HOME: process.env.HOME ?? tmp, FAKE_ENVOY_RECORD: record, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const stdout: string[] = [];
-    let stderr = "";
-    let buf = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`timed out; stdout: ${stdout.join("\n")}; stderr: ${stderr}`));
-    }, 30_000);
-    child.stdout.on("data", (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split("\n");
-      buf = lines.pop()!;
-      for (const l of lines) {
-        stdout.push(l);
-        if (l.startsWith("ready:")) child.kill("SIGTERM");
-      }
-    });
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      if (buf) stdout.push(buf);
-      resolve({ code, stdout, stderr, record: existsSync(record) ? JSON.parse(readFileSync(record, "utf8")) : null });
-    });
-  });
-}
+const HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+const ROUTER = '[{name: envoy.filters.http.router, typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}]';
 
-test("findEnvoy order: ENVOY_PATH, then envoy on PATH, then func-e on PATH", () => {
-  const envoy = fakeBin("order-path", "envoy");
-  const funce = fakeBin("order-funce", "func-e");
-  const explicit = fakeBin("order-explicit", "my-envoy");
-  assert.deepEqual(findEnvoy({ ENVOY_PATH: explicit, PATH: `${join(tmp, "order-path")}:${join(tmp, "order-funce")}` }), { source: "ENVOY_PATH", path: explicit, reason: `ENVOY_PATH=${explicit}` });
-  assert.equal((findEnvoy({ PATH: `${join(tmp, "order-funce")}:${join(tmp, "order-path")}` }) as { path: string }).path, envoy);
-  assert.equal((findEnvoy({ PATH: join(tmp, "order-funce") }) as { path: string }).path, funce);
-  assert.deepEqual(findEnvoy({ PATH: join(tmp, "nothing-here") }), { reason: "no ENVOY_PATH, no envoy and no func-e on PATH" });
-  assert.match((findEnvoy({ ENVOY_PATH: join(tmp, "missing") }) as { reason: string }).reason, /is not an executable file/);
-});
-
-test("planLaunch: envoy gets -c and --admin-address-path (+ ephemeral admin when the file has none); func-e gets `run` first", () => {
-  const found = { source: "PATH" as const, path: "/x/envoy", reason: "" };
-  assert.deepEqual(planLaunch(found, "a.yaml", { hasAdmin: true, runDir: "/r" }).args, ["-c", "a.yaml", "--admin-address-path", "/r/admin-address.txt"]);
-  assert.deepEqual(planLaunch(found, "a.yaml", { hasAdmin: false, runDir: "/r" }).args, [
-    "-c", "a.yaml", "--admin-address-path", "/r/admin-address.txt",
-    "--config-yaml", "admin: {address: {socket_address: {address: '127.0.0.1', port_value: 0}}}",
-  ]);
-  const fe = planLaunch({ source: "func-e", path: "/x/func-e", reason: "" }, "a.yaml", { hasAdmin: false, runDir: "/r", env: { ENVOY_VERSION: "1.33.2" } });
-  assert.deepEqual([fe.command, ...fe.args], ["/x/func-e", "run", "-c", "a.yaml", "--admin-address-path", "/r/admin-address.txt"]);
-  assert.equal(fe.env.ENVOY_VERSION, "1.33.2");
-});
-
-test("up --engine envoy with ENVOY_PATH (FAKE envoy): first line names it, argv recorded, SIGTERM stops it cleanly", async () => {
-  const bin = fakeBin("explicit", "fake-envoy");
-  const r = await up(["envoy-configs/demo.yaml", "--engine", "envoy"], { ENVOY_PATH: bin, PATH: join(tmp, "empty") });
-  assert.equal(r.stdout[0], `engine: envoy — ENVOY_PATH=${bin} (--engine envoy)`);
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(r.record!.args.slice(0, 3), ["-c", "envoy-configs/demo.yaml", "--admin-address-path"]);
-  assert.equal(r.record!.args.length, 4, "demo.yaml has an admin address: no injected admin");
-  assert.equal(r.record!.cwd, repoRoot(), "Envoy runs in the working directory, so relative Wasm paths resolve there");
-  assert.ok(r.stdout.some((l) => l === "[envoy] [info][main] fake envoy started"), "Envoy's output is streamed");
-  assert.ok(r.stdout.some((l) => /^ready: Envoy admin http:\/\/127\.0\.0\.1:\d+/.test(l)));
-});
-
-test("up --engine auto prefers envoy on PATH (FAKE envoy)", async () => {
-  fakeBin("onpath", "envoy");
-  const r = await up(["envoy-configs/noop.yaml"], { PATH: join(tmp, "onpath") });
-  assert.equal(r.stdout[0], `engine: envoy — envoy found on PATH at ${join(tmp, "onpath", "envoy")} (--engine auto)`);
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.record!.args[0], "-c");
-});
-
-test("up falls back to func-e (FAKE func-e): `func-e run -c <file>`, ENVOY_VERSION passed through", async () => {
-  fakeBin("funce", "func-e");
-  const r = await up(["envoy-configs/demo.yaml", "--engine", "envoy"], { PATH: join(tmp, "funce"), ENVOY_VERSION: "1.33.2" });
-  assert.match(r.stdout[0], /^engine: envoy — func-e found on PATH at .*func-e \(ENVOY_VERSION=1\.33\.2\) \(--engine envoy\)$/);
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(r.record!.args.slice(0, 3), ["run", "-c", "envoy-configs/demo.yaml"]);
-  assert.equal(r.record!.envoyVersion, "1.33.2");
-});
-
-test("func-e without network (FAKE func-e printing func-e's download error): a clear message, exit 1", async () => {
-  fakeBin("offline", "func-e");
-  const r = await up(["envoy-configs/demo.yaml", "--engine", "envoy"], { PATH: join(tmp, "offline"), FAKE_ENVOY_MODE: "offline" });
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /func-e could not download Envoy: it needs the internet on first use/);
-  assert.match(r.stderr, /ENVOY_PATH/);
-  assert.ok(!/\n\s+at /.test(r.stderr), "no stack trace");
-});
-
-test("an Envoy that exits before ready (FAKE envoy) is reported with its exit code", async () => {
-  const bin = fakeBin("crash", "envoy");
-  const r = await up(["envoy-configs/demo.yaml", "--engine", "envoy"], { ENVOY_PATH: bin, FAKE_ENVOY_MODE: "crash", PATH: "" });
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /envoy exited with code 1 before it was ready/);
-  assert.match(r.stderr, /\[envoy\] \[critical\]\[main\] error initializing configuration/);
-});
-
-test("--engine envoy without any Envoy fails with the reason; auto says why it picked embedded", async () => {
-  const r = await up(["envoy-configs/demo.yaml", "--engine", "envoy"], { PATH: join(tmp, "empty") });
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /--engine envoy: no usable Envoy \(no ENVOY_PATH, no envoy and no func-e on PATH\)/);
-  const bad = await up(["envoy-configs/demo.yaml", "--engine", "envoy"], { ENVOY_PATH: join(tmp, "nope"), PATH: "" });
-  assert.match(bad.stderr, /ENVOY_PATH=.*nope is not an executable file/);
-  const missing = await up(["does-not-exist.yaml"], { PATH: join(tmp, "empty") });
-  assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /does-not-exist\.yaml: no such file/);
-  // auto with nothing usable: the first line names the embedded engine and the reason; it serves until SIGTERM.
-  const file = join(tmp, "direct.yaml");
-  writeFileSync(file, [
+/**
+ * A bootstrap with a listener "direct" answering 200 "served directly", no admin (tollgate adds an ephemeral
+ * one). With `rdsWaitS`, a second listener takes its routes from an RDS server on a closed port with that
+ * initial_fetch_timeout, so Envoy stays un-ready (admin /ready 503) for that long: `ready:` must wait for it.
+ */
+async function bootstrap(name: string, rdsWaitS = 0): Promise<string> {
+  const lines = [
     "static_resources:",
     "  listeners:",
-    "  - name: l",
+    "  - name: direct",
     "    address: {socket_address: {address: 127.0.0.1, port_value: 0}}",
     "    filter_chains:",
     "    - filters:",
     "      - name: envoy.filters.network.http_connection_manager",
     "        typed_config:",
-    '          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-    "          stat_prefix: l",
-    "          route_config: {virtual_hosts: [{name: v, domains: ['*'], routes: [{match: {prefix: /}, direct_response: {status: 200}}]}]}",
-    '          http_filters: [{name: envoy.filters.http.router, typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}]',
-  ].join("\n"));
-  const auto = await up([file], { PATH: join(tmp, "empty") });
-  assert.equal(auto.stdout[0], "engine: embedded — no ENVOY_PATH, no envoy and no func-e on PATH (--engine auto)");
-  assert.ok(auto.stdout.some((l) => /^listener l: http:\/\/127\.0\.0\.1:\d+$/.test(l)), auto.stdout.join("\n"));
-  assert.equal(auto.code, 0, auto.stderr);
+    `          "@type": ${HCM}`,
+    "          stat_prefix: direct",
+    "          route_config: {virtual_hosts: [{name: v, domains: ['*'], routes: [{match: {prefix: /}, direct_response: {status: 200, body: {inline_string: served directly}}}]}]}",
+    `          http_filters: ${ROUTER}`,
+  ];
+  if (rdsWaitS > 0) {
+    lines.unshift("node: {id: tollgate-test, cluster: tollgate-test}");
+    lines.push(
+      "  - name: waits-for-rds",
+      "    address: {socket_address: {address: 127.0.0.1, port_value: 0}}",
+      "    filter_chains:",
+      "    - filters:",
+      "      - name: envoy.filters.network.http_connection_manager",
+      "        typed_config:",
+      `          "@type": ${HCM}`,
+      "          stat_prefix: waits",
+      "          rds:",
+      "            route_config_name: never-served",
+      "            config_source:",
+      "              resource_api_version: V3",
+      `              initial_fetch_timeout: ${rdsWaitS}s`,
+      "              api_config_source: {api_type: GRPC, transport_api_version: V3, grpc_services: [{envoy_grpc: {cluster_name: rds}}]}",
+      `          http_filters: ${ROUTER}`,
+      "  clusters:",
+      "  - name: rds",
+      "    type: STATIC",
+      "    connect_timeout: 0.25s",
+      "    typed_extension_protocol_options:",
+      "      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:",
+      '        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+      "        explicit_http_config: {http2_protocol_options: {}}",
+      `    load_assignment: {cluster_name: rds, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${await closedPort()}}}}}]}]}`,
+    );
+  }
+  const file = join(tmp, `${name}.yaml`);
+  writeFileSync(file, lines.join("\n") + "\n");
+  return file;
+}
+
+/** Processes whose command line mentions `needle` (the unique bootstrap path): pid → argv[0]. */
+function processesWith(needle: string): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue;
+    }
+    if (argv.some((a) => a.includes(needle))) out.set(Number(d), argv[0]);
+  }
+  return out;
+}
+
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { timeout: 5000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (body += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`no answer from ${url}`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+interface Up {
+  child: ChildProcess;
+  stdout: string[];
+  stderr: string[];
+  /** ms since spawn at which each stdout / stderr line arrived. */
+  stdoutAt: number[];
+  stderrAt: number[];
+  /** Resolves once `ready:` is printed (rejects if `tollgate up` exits first or after 60 s). */
+  ready: Promise<void>;
+  exited: Promise<number | null>;
+  listener(name: string): string;
+  admin(): string;
+}
+
+/** Starts `tollgate up <args>` from the repository root with exactly `env` (plus HOME). */
+function up(args: string[], env: Record<string, string>): Up {
+  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot(), "tools/cli/main.ts"), "up", ...args], {
+    cwd: repoRoot(),
+    env: { HOME: process.env.HOME ?? tmp, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const t0 = Date.now();
+  const u = { child, stdout: [] as string[], stderr: [] as string[], stdoutAt: [] as number[], stderrAt: [] as number[] } as Up;
+  const lines = (stream: NodeJS.ReadableStream, into: string[], at: number[], onLine: (l: string) => void): void => {
+    let buf = "";
+    stream.on("data", (d: Buffer) => {
+      buf += d.toString();
+      const parts = buf.split("\n");
+      buf = parts.pop()!;
+      for (const l of parts) {
+        into.push(l);
+        at.push(Date.now() - t0);
+        onLine(l);
+      }
+    });
+  };
+  u.exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
+  u.ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`tollgate up not ready in 60 s:\n${u.stdout.join("\n")}\n${u.stderr.join("\n")}`));
+    }, 60_000);
+    lines(child.stdout!, u.stdout, u.stdoutAt, (l) => {
+      if (l.startsWith("ready:")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    lines(child.stderr!, u.stderr, u.stderrAt, () => {});
+    void u.exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`tollgate up exited with ${code} before ready:\n${u.stdout.join("\n")}\n${u.stderr.join("\n")}`));
+    });
+  });
+  u.ready.catch(() => {});
+  u.listener = (name) => {
+    const l = u.stdout.map((x) => new RegExp(`^listener ${name}: (http://\\S+)$`).exec(x)).find(Boolean);
+    assert.ok(l, `no 'listener ${name}:' line in:\n${u.stdout.join("\n")}`);
+    return l[1];
+  };
+  u.admin = () => {
+    const a = u.stdout.map((x) => /^ready: Envoy admin (http:\/\/\S+)/.exec(x)).find(Boolean);
+    assert.ok(a, u.stdout.join("\n"));
+    return a[1];
+  };
+  return u;
+}
+
+/** Kills a run that a failed assertion left behind (bounded cleanup). */
+function reap(u: Up): void {
+  if (u.child.exitCode === null && u.child.signalCode === null) u.child.kill("SIGKILL");
+}
+
+/**
+ * The checks every way of finding Envoy must pass once `tollgate up` is ready: the listener answers, admin
+ * /ready says LIVE, Envoy's own log lines are streamed with an [envoy] prefix, `processes` are running; then
+ * SIGINT (what Ctrl-C sends) stops `tollgate up` with exit 0 and none of those processes is left.
+ */
+async function serveThenCtrlC(u: Up, file: string, expectArgv0: Array<string | RegExp>): Promise<void> {
+  await u.ready;
+  assert.deepEqual(await get(`${u.listener("direct")}/x`), { status: 200, body: "served directly" });
+  assert.deepEqual(await get(`${u.admin()}/ready`), { status: 200, body: "LIVE\n" });
+  assert.ok(u.stderr.some((l) => /^\[envoy\] .*\[info\]\[main\].*starting main dispatch loop/.test(l)), `Envoy's log is streamed:\n${u.stderr.join("\n")}`);
+  const running = processesWith(file);
+  for (const want of expectArgv0) {
+    assert.ok([...running.values()].some((a) => (typeof want === "string" ? a === want : want.test(a))), `a process ${want} runs ${file}: ${JSON.stringify([...running])}`);
+  }
+  u.child.kill("SIGINT");
+  const code = await u.exited;
+  assert.equal(code, 0, u.stderr.join("\n"));
+  assert.ok(u.stdout.includes("stopping Envoy…"), u.stdout.join("\n"));
+  const left = [...running.keys()].filter((pid) => processesWith(file).has(pid));
+  assert.deepEqual(left, [], `still running after Ctrl-C: ${left.map((p) => `${p} ${running.get(p)}`).join(", ")}`);
+}
+
+test("findEnvoy order: ENVOY_PATH, then envoy on PATH, then func-e on PATH (links to the real binaries)", (t) => {
+  const envoy = realEnvoy(t);
+  if (!envoy) return;
+  const funce = requireTool(t, "func-e", "npm run envoy:install");
+  if (!funce) return;
+  const dir = (name: string, bin: string, target: string): string => {
+    const d = join(tmp, name);
+    mkdirSync(d, { recursive: true });
+    symlinkSync(target, join(d, bin));
+    return d;
+  };
+  const withEnvoy = dir("order-envoy", "envoy", envoy.bin);
+  const withFuncE = dir("order-funce", "func-e", funce);
+  assert.deepEqual(findEnvoy({ ENVOY_PATH: envoy.bin, PATH: `${withEnvoy}:${withFuncE}` }), { source: "ENVOY_PATH", path: envoy.bin, reason: `ENVOY_PATH=${envoy.bin}` });
+  assert.deepEqual(findEnvoy({ PATH: `${withFuncE}:${withEnvoy}` }), { source: "PATH", path: join(withEnvoy, "envoy"), reason: `envoy found on PATH at ${join(withEnvoy, "envoy")}` });
+  assert.deepEqual(findEnvoy({ PATH: withFuncE, ENVOY_VERSION: "1.40.0" }), {
+    source: "func-e",
+    path: join(withFuncE, "func-e"),
+    reason: `func-e found on PATH at ${join(withFuncE, "func-e")} (ENVOY_VERSION=1.40.0)`,
+  });
+  assert.deepEqual(findEnvoy({ PATH: join(tmp, "nothing-here") }), { reason: "no ENVOY_PATH, no envoy and no func-e on PATH" });
+  assert.match((findEnvoy({ ENVOY_PATH: join(tmp, "missing") }) as { reason: string }).reason, /is not an executable file/);
+});
+
+test("planLaunch: -c, --admin-address-path and --disable-hot-restart (+ an ephemeral admin when the file has none); func-e gets `run` first", () => {
+  const found = { source: "PATH" as const, path: "/x/envoy", reason: "" };
+  assert.deepEqual(planLaunch(found, "a.yaml", { hasAdmin: true, runDir: "/r" }).args, ["-c", "a.yaml", "--admin-address-path", "/r/admin-address.txt", "--disable-hot-restart"]);
+  assert.deepEqual(planLaunch(found, "a.yaml", { hasAdmin: false, runDir: "/r" }).args, [
+    "-c", "a.yaml", "--admin-address-path", "/r/admin-address.txt", "--disable-hot-restart",
+    "--config-yaml", "admin: {address: {socket_address: {address: '127.0.0.1', port_value: 0}}}",
+  ]);
+  const fe = planLaunch({ source: "func-e", path: "/x/func-e", reason: "" }, "a.yaml", { hasAdmin: false, runDir: "/r", env: { ENVOY_VERSION: "1.40.0" } });
+  assert.deepEqual([fe.command, ...fe.args], ["/x/func-e", "run", "-c", "a.yaml", "--admin-address-path", "/r/admin-address.txt", "--disable-hot-restart"]);
+  assert.equal(fe.env.ENVOY_VERSION, "1.40.0");
+});
+
+test("up --engine envoy with ENVOY_PATH: first line, waits for admin /ready (a 3 s RDS init), streams logs, Ctrl-C stops Envoy", async (t) => {
+  const envoy = realEnvoy(t);
+  if (!envoy) return;
+  const file = await bootstrap("envoy-path", 3);
+  const u = up([file, "--engine", "envoy"], { ENVOY_PATH: envoy.bin, PATH: join(tmp, "empty") });
+  try {
+    await u.ready;
+    assert.equal(u.stdout[0], `engine: envoy — ENVOY_PATH=${envoy.bin} (--engine envoy)`);
+    // Envoy's init waits for the RDS fetch to time out; only then do workers start and /ready turn 200.
+    const readyAt = u.stdoutAt[u.stdout.findIndex((l) => l.startsWith("ready:"))];
+    const workersAt = u.stderrAt[u.stderr.findIndex((l) => /all dependencies initialized\. starting workers/.test(l))];
+    assert.ok(workersAt !== undefined, `Envoy logged no 'starting workers':\n${u.stderr.join("\n")}`);
+    assert.ok(readyAt >= workersAt, `ready: printed at ${readyAt} ms, before Envoy started its workers at ${workersAt} ms`);
+    assert.ok(u.stderr.some((l) => /^\[envoy\] .*initial fetch timed out for type\.googleapis\.com\/envoy\.config\.route\.v3\.RouteConfiguration/.test(l)), `the RDS wait shows in Envoy's log:\n${u.stderr.join("\n")}`);
+    assert.equal((await get(`${u.listener("waits-for-rds")}/`)).status, 404, "the RDS listener serves (no routes: 404) once ready");
+    await serveThenCtrlC(u, file, [envoy.bin]);
+  } finally {
+    reap(u);
+  }
+});
+
+test("up --engine auto with `envoy` on PATH (ENVOY_PATH unset): first line names it, Ctrl-C stops Envoy", async (t) => {
+  const envoy = realEnvoy(t);
+  if (!envoy) return;
+  const dir = join(tmp, "path-envoy");
+  mkdirSync(dir, { recursive: true });
+  symlinkSync(envoy.bin, join(dir, "envoy"));
+  const file = await bootstrap("on-path");
+  const u = up([file], { PATH: dir });
+  try {
+    await u.ready;
+    assert.equal(u.stdout[0], `engine: envoy — envoy found on PATH at ${join(dir, "envoy")} (--engine auto)`);
+    await serveThenCtrlC(u, file, [join(dir, "envoy")]);
+  } finally {
+    reap(u);
+  }
+});
+
+/** A func-e home whose data dir holds the real binary as envoy-versions/<version>; its versions URL is closed. */
+async function funcEHome(name: string, envoy: { bin: string; version: string }, funce: string): Promise<Record<string, string>> {
+  const home = join(tmp, name);
+  const slot = join(home, "data", "envoy-versions", envoy.version, "bin", "envoy");
+  mkdirSync(dirname(slot), { recursive: true });
+  symlinkSync(envoy.bin, slot);
+  const pathDir = join(home, "path");
+  mkdirSync(pathDir);
+  symlinkSync(funce, join(pathDir, "func-e"));
+  return {
+    PATH: pathDir,
+    FUNC_E_DATA_HOME: join(home, "data"),
+    FUNC_E_CONFIG_HOME: join(home, "config"),
+    FUNC_E_STATE_HOME: join(home, "state"),
+    FUNC_E_RUNTIME_DIR: join(home, "runtime"),
+    ENVOY_VERSIONS_URL: `http://127.0.0.1:${await closedPort()}/envoy-versions.json`,
+  };
+}
+
+test("up --engine auto through func-e (ENVOY_VERSION, no download: versions URL is a closed port): serves, Ctrl-C stops func-e and Envoy", async (t) => {
+  const envoy = realEnvoy(t);
+  if (!envoy) return;
+  const funce = requireTool(t, "func-e", "npm run envoy:install");
+  if (!funce) return;
+  const env = { ...(await funcEHome("funce-version", envoy, funce)), ENVOY_VERSION: envoy.version };
+  const file = await bootstrap("funce-version");
+  const u = up([file], env);
+  try {
+    await u.ready;
+    assert.equal(u.stdout[0], `engine: envoy — func-e found on PATH at ${join(env.PATH, "func-e")} (ENVOY_VERSION=${envoy.version}) (--engine auto)`);
+    assert.ok(u.stdout.some((l) => l === `[envoy] ${envoy.version} is already downloaded`) || u.stderr.some((l) => l === `[envoy] ${envoy.version} is already downloaded`), "func-e used the installed binary");
+    await serveThenCtrlC(u, file, [join(env.PATH, "func-e"), join(env.FUNC_E_DATA_HOME, "envoy-versions", envoy.version, "bin", "envoy")]);
+  } finally {
+    reap(u);
+  }
+});
+
+test("up --engine envoy through func-e with the version chosen by `func-e use` (offline)", async (t) => {
+  const envoy = realEnvoy(t);
+  if (!envoy) return;
+  const funce = requireTool(t, "func-e", "npm run envoy:install");
+  if (!funce) return;
+  const env = await funcEHome("funce-use", envoy, funce);
+  const use = execFileSync(funce, ["use", envoy.version], { env: { HOME: tmp, ...env }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  assert.match(use, new RegExp(`${envoy.version.replace(/\./g, "\\.")} is already downloaded`));
+  const file = await bootstrap("funce-use");
+  const u = up([file, "--engine", "envoy"], env);
+  try {
+    await u.ready;
+    assert.match(u.stdout[0], /^engine: envoy — func-e found on PATH at .*func-e \(Envoy version chosen by func-e\) \(--engine envoy\)$/);
+    await serveThenCtrlC(u, file, [join(env.PATH, "func-e")]);
+  } finally {
+    reap(u);
+  }
+});
+
+test("several Envoys at once (no hot-restart clash): three `tollgate up` on one machine all serve", async (t) => {
+  const envoy = realEnvoy(t);
+  if (!envoy) return;
+  const files = await Promise.all([0, 1, 2].map((i) => bootstrap(`many-${i}`)));
+  const ups = files.map((f) => up([f, "--engine", "envoy"], { ENVOY_PATH: envoy.bin, PATH: join(tmp, "empty") }));
+  try {
+    await Promise.all(ups.map((u) => u.ready));
+    const urls = new Set(ups.map((u) => u.listener("direct")));
+    assert.equal(urls.size, 3, [...urls].join(", "));
+    for (const u of ups) assert.deepEqual(await get(`${u.listener("direct")}/`), { status: 200, body: "served directly" });
+    await Promise.all(ups.map((u, i) => serveThenCtrlC(u, files[i], [envoy.bin])));
+  } finally {
+    ups.forEach(reap);
+  }
+});
+
+test("func-e with nothing installed and no network: a clear message, exit 1", async (t) => {
+  const funce = requireTool(t, "func-e", "npm run envoy:install");
+  if (!funce) return;
+  const home = join(tmp, "funce-offline");
+  const pathDir = join(home, "path");
+  mkdirSync(pathDir, { recursive: true });
+  symlinkSync(funce, join(pathDir, "func-e"));
+  const file = await bootstrap("funce-offline");
+  const u = up([file, "--engine", "envoy"], {
+    PATH: pathDir,
+    FUNC_E_DATA_HOME: join(home, "data"),
+    FUNC_E_CONFIG_HOME: join(home, "config"),
+    FUNC_E_STATE_HOME: join(home, "state"),
+    FUNC_E_RUNTIME_DIR: join(home, "runtime"),
+    ENVOY_VERSIONS_URL: `http://127.0.0.1:${await closedPort()}/envoy-versions.json`,
+    ENVOY_VERSION: "1.40.0",
+  });
+  try {
+    assert.equal(await u.exited, 1);
+    const err = u.stderr.join("\n");
+    assert.match(err, /func-e could not download Envoy: it needs the internet on first use/);
+    assert.match(err, /ENVOY_PATH/);
+    assert.ok(!/\n\s+at /.test(err), "no stack trace");
+    assert.ok(!existsSync(join(home, "data", "envoy-versions", "1.40.0", "bin", "envoy")));
+  } finally {
+    reap(u);
+  }
+});
+
+test("an Envoy that rejects the bootstrap exits before ready: reported with its exit code and Envoy's own error", async (t) => {
+  const envoy = realEnvoy(t);
+  if (!envoy) return;
+  const file = join(tmp, "bad.yaml");
+  writeFileSync(file, "static_resources: {listeners: [], clusters: []}\nbogus_field: 1\n");
+  const u = up([file, "--engine", "envoy"], { ENVOY_PATH: envoy.bin, PATH: join(tmp, "empty") });
+  try {
+    assert.equal(await u.exited, 1);
+    const err = u.stderr.join("\n");
+    assert.match(err, /envoy exited with code 1 before it was ready/);
+    assert.match(err, /\[envoy\] .*bogus_field/);
+  } finally {
+    reap(u);
+  }
+});
+
+test("--engine envoy without any Envoy fails with the reason; auto says why it picked embedded", async () => {
+  const none = { PATH: join(tmp, "empty") };
+  const r = up(["envoy-configs/demo.yaml", "--engine", "envoy"], none);
+  assert.equal(await r.exited, 1);
+  assert.match(r.stderr.join("\n"), /--engine envoy: no usable Envoy \(no ENVOY_PATH, no envoy and no func-e on PATH\)/);
+  const bad = up(["envoy-configs/demo.yaml", "--engine", "envoy"], { ENVOY_PATH: join(tmp, "nope"), PATH: "" });
+  assert.equal(await bad.exited, 1);
+  assert.match(bad.stderr.join("\n"), /ENVOY_PATH=.*nope is not an executable file/);
+  const missing = up(["does-not-exist.yaml"], none);
+  assert.equal(await missing.exited, 1);
+  assert.match(missing.stderr.join("\n"), /does-not-exist\.yaml: no such file/);
+  // auto with nothing usable: the first line names the embedded engine and the reason; it serves until Ctrl-C.
+  const file = await bootstrap("embedded");
+  const auto = up([file], none);
+  try {
+    await auto.ready;
+    assert.equal(auto.stdout[0], "engine: embedded — no ENVOY_PATH, no envoy and no func-e on PATH (--engine auto)");
+    assert.deepEqual(await get(`${auto.listener("direct")}/`), { status: 200, body: "served directly" });
+    auto.child.kill("SIGINT");
+    assert.equal(await auto.exited, 0, auto.stderr.join("\n"));
+  } finally {
+    reap(auto);
+  }
 });

@@ -76,7 +76,7 @@ export async function runUp(o: UpOptions): Promise<number> {
 }
 
 async function runEnvoy(o: UpOptions, found: import("../envoy/launcher.ts").FoundEnvoy, print: (l: string) => void, printErr: (l: string) => void, signal: AbortSignal): Promise<number> {
-  const { launchEnvoy, EnvoyLaunchError } = await import("../envoy/launcher.ts");
+  const { launchEnvoy, envoyListeners, EnvoyLaunchError } = await import("../envoy/launcher.ts");
   let doc: Record<string, unknown> = {};
   try {
     doc = (parseYaml(readFileSync(o.file, "utf8")) ?? {}) as Record<string, unknown>;
@@ -96,8 +96,12 @@ async function runEnvoy(o: UpOptions, found: import("../envoy/launcher.ts").Foun
     throw e;
   }
   if (!signal.aborted) {
+    // The same lines the embedded engine prints, so a user (and a test) finds the listeners either way.
+    const listeners = await envoyListeners(envoy.adminUrl);
+    for (const l of listeners) print(`listener ${l.name}: ${l.url}`);
+    print(`admin: ${envoy.adminUrl} (/ready, /stats)`);
     print(`ready: Envoy admin ${envoy.adminUrl} (Ctrl-C stops Envoy)`);
-    o.onReady?.({ engine: "envoy", listeners: [], admin: envoy.adminUrl });
+    o.onReady?.({ engine: "envoy", listeners, admin: envoy.adminUrl });
   }
   const stopped = aborted(signal).then(() => "stop" as const);
   const which = await Promise.race([stopped, envoy.exited.then(() => "exit" as const)]);
@@ -162,8 +166,10 @@ const command: Command = {
     "Engines:",
     "  envoy     real Envoy: $ENVOY_PATH if set, else `envoy` on PATH, else `func-e run -c <file>`",
     "            (func-e downloads Envoy on first use — it needs the internet then; pin the version",
-    "            with ENVOY_VERSION=<x.y.z>). Waits for the admin /ready endpoint, streams Envoy's logs,",
-    "            stops Envoy cleanly on Ctrl-C / SIGTERM.",
+    "            with ENVOY_VERSION=<x.y.z>). `npm run envoy:install` installs Envoy 1.40.0 (the tested",
+    "            version) and func-e set up to run it offline. Waits for the admin /ready endpoint,",
+    "            prints each listener's address, streams Envoy's logs, stops Envoy cleanly on Ctrl-C /",
+    "            SIGTERM. Envoy runs with --disable-hot-restart, so several can run side by side.",
     "  embedded  tollgate's Node engine (tools/gateway over tools/host) serves the same file. It",
     "            implements a subset of Envoy; any other field is rejected with its YAML path.",
     "  auto      envoy when one of the three is usable, else embedded.",

@@ -1,7 +1,7 @@
 // Runs real Envoy on a bootstrap file: ENVOY_PATH, else `envoy` on PATH, else `func-e run` (which downloads
 // Envoy on first use, pinned by ENVOY_VERSION). Waits for the admin /ready endpoint, streams Envoy's logs and
 // stops it cleanly. Envoy runs in the caller's working directory, so relative Wasm paths resolve there.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -64,6 +64,15 @@ export function isFound(f: FoundEnvoy | NoEnvoy): f is FoundEnvoy {
   return "path" in f;
 }
 
+/**
+ * The Envoy binary itself (for `envoy --mode validate`, `--version`): the path found, or for func-e the binary
+ * `func-e which` names (func-e downloads it first when it is not installed yet).
+ */
+export function envoyBinary(found: FoundEnvoy, env: NodeJS.ProcessEnv = process.env): string {
+  if (found.source !== "func-e") return found.path;
+  return execFileSync(found.path, ["which"], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 300_000 }).trim();
+}
+
 /** The admin address the bootstrap itself configures, when any (else we ask Envoy for an ephemeral one). */
 export interface LaunchPlan {
   command: string;
@@ -73,12 +82,14 @@ export interface LaunchPlan {
 }
 
 /**
- * argv for Envoy: `-c <file> --admin-address-path <tmp>` (+ an ephemeral loopback admin when the bootstrap
- * has none, as func-e does); func-e gets `run` in front and inserts the admin itself.
+ * argv for Envoy: `-c <file> --admin-address-path <tmp> --disable-hot-restart` (+ an ephemeral loopback admin
+ * when the bootstrap has none, as func-e does); func-e gets `run` in front and inserts the admin itself.
+ * Hot restart is off because `tollgate up` never hot-restarts, and with it on every Envoy claims the shared
+ * memory and domain sockets of base id 0, so a second Envoy on the machine fails to start.
  */
 export function planLaunch(found: FoundEnvoy, configFile: string, opts: { hasAdmin: boolean; runDir: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv }): LaunchPlan {
   const adminAddressPath = join(opts.runDir, "admin-address.txt");
-  const args = ["-c", configFile, "--admin-address-path", adminAddressPath];
+  const args = ["-c", configFile, "--admin-address-path", adminAddressPath, "--disable-hot-restart"];
   if (!opts.hasAdmin && found.source !== "func-e") {
     args.push("--config-yaml", "admin: {address: {socket_address: {address: '127.0.0.1', port_value: 0}}}");
   }
@@ -114,6 +125,32 @@ function getReady(url: string): Promise<number> {
       res.on("end", () => resolve(res.statusCode ?? 0));
     });
     req.on("error", () => resolve(0));
+    req.on("timeout", () => req.destroy());
+    req.end();
+  });
+}
+
+/** The listeners a running Envoy serves, with the address each one bound (admin /listeners?format=json). */
+export function envoyListeners(adminUrl: string): Promise<Array<{ name: string; url: string }>> {
+  return new Promise((resolve) => {
+    const req = request(adminUrl + "/listeners?format=json", { timeout: 5000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (body += c));
+      res.on("end", () => {
+        try {
+          const out: Array<{ name: string; url: string }> = [];
+          for (const l of JSON.parse(body).listener_statuses ?? []) {
+            const sa = l.local_address?.socket_address;
+            if (sa) out.push({ name: l.name, url: `http://${sa.address.includes(":") ? `[${sa.address}]` : sa.address}:${sa.port_value}` });
+          }
+          resolve(out);
+        } catch {
+          resolve([]);
+        }
+      });
+    });
+    req.on("error", () => resolve([]));
     req.on("timeout", () => req.destroy());
     req.end();
   });
