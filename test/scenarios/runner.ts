@@ -2,16 +2,10 @@
 // `tollgate up` on a copy of the named envoy-configs file (ports rewritten to ephemeral loopback ones),
 // sends each case over real HTTP and checks the answer. The same data runs on the embedded engine and on
 // real Envoy; the engine is only a parameter.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { parse, stringify } from "yaml";
-import { compileAssemblyScript } from "../../tools/build/compile.ts";
-import { startEcho, type EchoServer } from "../../tools/demo/echo.ts";
-import { pluginDir, pluginWasm, repoRoot } from "../../tools/paths.ts";
+import { parse } from "yaml";
+import { startGateway } from "../../tools/diff/gateway.ts";
 import { foldRawHeaders } from "../helpers/http.ts";
 
 export interface ScenarioRequest {
@@ -73,37 +67,6 @@ export function loadScenario(file: string): Scenario {
   return { file, ...doc };
 }
 
-/** A free loopback port nobody listens on (for "down" upstreams). */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** Builds the plugins a bootstrap loads from dist/plugins/ (cached by input hash), so scenarios run on current code. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function buildReferencedPlugins(doc: any): Promise<void> {
-  const files = new Set<string>();
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === "object") {
-      for (const [k, x] of Object.entries(v)) {
-        if (k === "filename" && typeof x === "string") files.add(x);
-        else walk(x);
-      }
-    }
-  };
-  walk(doc);
-  for (const f of files) {
-    const m = /^dist\/plugins\/([a-z0-9-]+?)(\.debug)?\.wasm$/.exec(f);
-    if (!m) continue;
-    const debug = m[2] !== undefined;
-    await compileAssemblyScript(join(pluginDir(m[1]), "index.ts"), pluginWasm(m[1], debug), debug ? "debug" : "release");
-  }
-}
-
 export interface RunningGateway {
   engine: "embedded" | "envoy";
   url: string;
@@ -112,88 +75,16 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-/** Starts upstreams + `tollgate up` for a scenario's config; ports are ephemeral (port 0) everywhere. */
+/** Starts upstreams + `tollgate up` for a scenario's config (tools/diff/gateway.ts); ports are ephemeral everywhere. */
 export async function startScenarioGateway(s: Scenario, engine: "embedded" | "envoy", env: NodeJS.ProcessEnv = process.env): Promise<RunningGateway> {
-  const root = repoRoot();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const doc = parse(readFileSync(join(root, s.config), "utf8")) as any;
-  await buildReferencedPlugins(doc);
-  const echoes: EchoServer[] = [];
-  const tmp = mkdtempSync(join(tmpdir(), "tollgate-scenario-"));
-  let child: ChildProcess | null = null;
-  const cleanup = async (): Promise<void> => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child!.once("exit", r));
-      child.kill("SIGTERM");
-      const t = setTimeout(() => child!.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(t);
-    }
-    await Promise.all(echoes.map((e) => e.close()));
-    rmSync(tmp, { recursive: true, force: true });
-  };
-  try {
-    for (const c of doc.static_resources?.clusters ?? []) {
-      const mode = s.upstreams?.[c.name] ?? "echo";
-      let port: number;
-      if (mode === "down") port = await closedPort();
-      else {
-        const e = await startEcho({ name: c.name });
-        echoes.push(e);
-        port = e.port;
-      }
-      c.load_assignment = { cluster_name: c.name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: port } } } }] }] };
-    }
-    for (const l of doc.static_resources?.listeners ?? []) l.address = { socket_address: { address: "127.0.0.1", port_value: 0 } };
-    doc.admin = { address: { socket_address: { address: "127.0.0.1", port_value: 0 } } };
-    const file = join(tmp, "bootstrap.yaml");
-    writeFileSync(file, stringify(doc));
-    const output: string[] = [];
-    // Wasm paths stay relative: the gateway runs in the repository root, as `npm start` does.
-    child = spawn(process.execPath, ["--import", "tsx", join(root, "tools/cli/main.ts"), "up", file, "--engine", engine], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
-    const listeners = new Map<string, string>();
-    let admin: string | null = null;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`tollgate up did not become ready in 60 s:\n${output.join("\n")}`)), 60_000);
-      let buf = "";
-      child!.stdout!.on("data", (d: Buffer) => {
-        buf += d.toString();
-        const lines = buf.split("\n");
-        buf = lines.pop()!;
-        for (const line of lines) {
-          output.push(line);
-          const m = /^listener (\S+): (http:\/\/\S+)$/.exec(line);
-          if (m) listeners.set(m[1], m[2]);
-          const a = /^admin: (http:\/\/\S+)/.exec(line) ?? /^ready: Envoy admin (http:\/\/\S+)/.exec(line);
-          if (a) admin = a[1];
-          if (line.startsWith("ready:")) {
-            clearTimeout(timer);
-            resolve();
-          }
-        }
-      });
-      child!.stderr!.on("data", (d: Buffer) => output.push(...d.toString().trimEnd().split("\n")));
-      child!.on("exit", (code) => {
-        clearTimeout(timer);
-        reject(new Error(`tollgate up exited with ${code}:\n${output.join("\n")}`));
-      });
-    });
-    if (engine === "envoy" && admin) {
-      // Envoy bound port 0: ask its admin where each listener ended up.
-      const r = await send(admin, { path: "/listeners?format=json" });
-      for (const ls of JSON.parse(r.body).listener_statuses ?? []) {
-        const sa = ls.local_address?.socket_address;
-        if (sa) listeners.set(ls.name, `http://${sa.address}:${sa.port_value}`);
-      }
-    }
-    const name = s.listener ?? doc.static_resources.listeners[0].name;
-    const url = listeners.get(name);
-    if (!url) throw new Error(`listener '${name}' not reported:\n${output.join("\n")}`);
-    return { engine, url, admin, output, stop: cleanup };
-  } catch (e) {
-    await cleanup();
-    throw e;
+  const gw = await startGateway({ config: s.config, engine, upstreams: s.upstreams, env });
+  const name = s.listener ?? gw.firstListener;
+  const url = gw.listeners.get(name);
+  if (!url) {
+    await gw.stop();
+    throw new Error(`listener '${name}' not reported:\n${gw.output.join("\n")}`);
   }
+  return { engine, url, admin: gw.admin, output: gw.output, stop: gw.stop };
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 4 });

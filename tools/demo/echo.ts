@@ -24,7 +24,8 @@ export interface EchoServer {
  * `?delay_ms=N` waits first (at most 60 s) — the hooks tests use to provoke upstream errors and timeouts.
  */
 export async function startEcho(opts: { name: string; port?: number; host?: string }): Promise<EchoServer> {
-  const server = createServer((req, res) => {
+  // Envoy forwards up to its own 60 KiB of request headers (plus what it adds): the echo accepts more than Node's 16 KiB default.
+  const server = createServer({ maxHeaderSize: 96 * 1024 }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -36,7 +37,10 @@ export async function startEcho(opts: { name: string; port?: number; host?: stri
         headers[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
       }
       const reply: EchoReply = { upstream: opts.name, method: req.method ?? "", path: req.url ?? "", headers, body: Buffer.concat(chunks).toString("utf8") };
-      const q = new URL(req.url ?? "/", "http://x").searchParams;
+      // The query alone: a target such as `//x` is a valid path that `new URL(target, base)` would take for a host.
+      const target = req.url ?? "/";
+      const qi = target.indexOf("?");
+      const q = new URLSearchParams(qi >= 0 ? target.slice(qi + 1) : "");
       const status = Number(q.get("status") ?? 200);
       const delay = Math.min(Number(q.get("delay_ms") ?? 0) || 0, 60_000);
       const send = (): void => {

@@ -111,6 +111,8 @@ export class Gateway {
         vmConfig: f.vmConfig,
         configuration: f.configuration,
         failOpen: f.failOpen,
+        failurePolicy: f.failurePolicy,
+        reloadBackoffMs: f.reloadBackoffMs,
         workers: this.workers,
         allowOnHeadersStopIteration: f.allowOnHeadersStopIteration,
       });
@@ -130,6 +132,8 @@ export class Gateway {
   private allStats(): Map<string, number | string> {
     const out = new Map<string, number | string>(this.stats);
     for (const [k, v] of metricEntries(this.env)) out.set(k, v);
+    // Envoy's per-plugin VM reload counters (`wasm.<plugin name>.vm_reload_*`), for every wasm filter.
+    for (const l of this.listeners) for (const p of l.plugins) for (const [k, v] of Object.entries(p.reloadStats)) out.set(`wasm.${p.name}.${k}`, v);
     return out;
   }
 
@@ -138,7 +142,23 @@ export class Gateway {
     const server = createServer({ keepAlive: true, requireHostHeader: false, maxHeaderSize: 60 * 1024 }, (req, res) => {
       void this.handle(rl, req, res);
     });
-    server.keepAliveTimeout = 60_000;
+    // Envoy forwards any other `Expect` value instead of answering 417 (Node's default without this listener).
+    server.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) => {
+      void this.handle(rl, req, res);
+    });
+    // Envoy's HTTP connection manager closes idle downstream connections after 1 h (common_http_protocol_options.idle_timeout).
+    server.keepAliveTimeout = 3_600_000;
+    // Requests Node's parser refuses are refused as Envoy's HTTP/1 codec refuses them (sendProtocolError):
+    // its reply format, 431 for headers over max_request_headers_kb, 400 for everything else.
+    server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
+      if (socket.destroyed || !socket.writable) return;
+      const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
+      socket.end(codecReply(tooLarge ? CODEC_REPLIES.headersTooLarge : CODEC_REPLIES.badRequest));
+    });
+    // CONNECT without an upgrade/connect route: Envoy's router finds no route (404); Node would drop the socket.
+    server.on("connect", (_req: IncomingMessage, socket: Socket) => {
+      socket.end(codecReply(CODEC_REPLIES.connectNoRoute));
+    });
     server.on("connection", (socket: Socket & { tollgateWorker?: number; tollgateId?: number }) => {
       // Each connection is pinned to one worker, as Envoy pins it to the worker thread that accepted it.
       socket.tollgateId = ++this.connections;
@@ -156,10 +176,24 @@ export class Gateway {
     const socket = req.socket as Socket & { tollgateWorker?: number; tollgateId?: number };
     const worker = socket.tollgateWorker ?? 0;
     const prefix = `http.${rl.config.statPrefix}.`;
+    const refusal = codecRefusal(req);
+    if (refusal) {
+      if (refusal !== CODEC_REPLIES.badRequest && refusal !== CODEC_REPLIES.headersTooLarge) counterAdd(this.stats, prefix + "downstream_rq_total");
+      res.socket?.end(codecReply(refusal));
+      return;
+    }
     counterAdd(this.stats, prefix + "downstream_rq_total");
+    // Absolute-form targets (`GET http://host/p`): Envoy's codec takes :authority and :path from the URL.
+    let authority = req.headers.host ?? "";
+    let path = req.url ?? "/";
+    const abs = /^https?:\/\/([^/?#]*)(.*)$/i.exec(path);
+    if (abs) {
+      authority = abs[1];
+      path = abs[2] === "" ? "/" : abs[2];
+    }
     const headers: Array<[string, string]> = [
-      [":authority", req.headers.host ?? ""],
-      [":path", req.url ?? "/"],
+      [":authority", authority],
+      [":path", path],
       [":method", req.method ?? "GET"],
       [":scheme", "http"],
     ];
@@ -170,7 +204,10 @@ export class Gateway {
     }
     // The HTTP connection manager adds these before any filter runs (Envoy defaults).
     if (!headers.some(([k]) => k === "x-forwarded-proto")) headers.push(["x-forwarded-proto", "http"]);
-    if (!headers.some(([k]) => k === "x-request-id")) headers.push(["x-request-id", randomUUID()]);
+    // An empty client x-request-id is replaced like a missing one (Envoy 1.34+).
+    const rid = headers.findIndex(([k]) => k === "x-request-id");
+    if (rid < 0) headers.push(["x-request-id", randomUUID()]);
+    else if (headers[rid][1] === "") headers[rid][1] = randomUUID();
     const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
     const properties: Record<string, unknown> = {
       "source.address": `${socket.remoteAddress}:${socket.remotePort}`,
@@ -293,7 +330,7 @@ export class Gateway {
   }
 
   private write(req: IncomingMessage, res: ServerResponse, status: number, headers: Array<[string, string]>, body: Uint8Array): void {
-    const flat = responseHead(headers.filter(([k]) => k !== "content-length"));
+    const flat = responseHead(headers.filter(([k]) => k !== "content-length"), res);
     const bodyless = req.method === "HEAD" || status === 204 || status === 304 || (status >= 100 && status < 200);
     // The body is complete here, so the length is exact even when a filter rewrote it.
     if (!bodyless || req.method === "HEAD") {
@@ -322,16 +359,107 @@ export class Gateway {
   }
 }
 
-/** Response headers as Envoy's HTTP/1 codec writes them: no pseudo/hop-by-hop headers, `server: envoy`. */
-function responseHead(headers: Iterable<readonly [string, string]>): string[] {
+/**
+ * Response headers as Envoy's HTTP/1 codec writes them: lower-case names only (Node adds none of its own:
+ * no `Date`, `Connection: keep-alive` or `Keep-Alive: timeout=…`), no pseudo/hop-by-hop headers, a `date`
+ * unless the response has one, `server: envoy`, and `connection: close` only when the connection closes.
+ */
+function responseHead(headers: Iterable<readonly [string, string]>, res: ServerResponse): string[] {
   const flat: string[] = [];
+  let date = false;
   for (const [k, v] of headers) {
     if (k[0] === ":" || HOP_BY_HOP.has(k) || k === "server") continue;
+    if (k === "date") date = true;
     flat.push(k, v);
   }
+  res.sendDate = false;
+  // A response that ends before the request body was read (a local reply at request headers): Envoy's
+  // HTTP/1 codec closes the connection rather than drain the rest of the request.
+  const req = res.req as IncomingMessage | undefined;
+  if (req && !req.complete && res.shouldKeepAlive && hasRequestBody(req)) res.shouldKeepAlive = false;
+  // The connection manager adds date after the encoder filters when the upstream (or reply) has none.
+  if (!date) flat.push("date", new Date().toUTCString());
   // Envoy overwrites the server header (server_header_transformation OVERWRITE).
   flat.push("server", "envoy");
+  if (res.shouldKeepAlive) res.removeHeader("connection");
+  else flat.push("connection", "close");
   return flat;
+}
+
+/** Methods Envoy's HTTP/1 codec (BalsaParser, http-parser's list) accepts; any other token is a 400 at the codec. */
+const ENVOY_METHODS = new Set([
+  "DELETE", "GET", "HEAD", "POST", "PUT", "CONNECT", "OPTIONS", "TRACE", "COPY", "LOCK", "MKCOL", "MOVE", "PROPFIND",
+  "PROPPATCH", "SEARCH", "UNLOCK", "BIND", "REBIND", "UNBIND", "ACL", "REPORT", "MKACTIVITY", "CHECKOUT", "MERGE",
+  "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "PATCH", "PURGE", "MKCALENDAR", "LINK", "UNLINK", "SOURCE",
+]);
+
+function hasRequestBody(req: IncomingMessage): boolean {
+  const cl = req.headers["content-length"];
+  return cl !== undefined ? cl !== "0" : req.headers["transfer-encoding"] !== undefined;
+}
+
+/** The request head as it came on the wire, in bytes: request line, header lines, blank line. */
+function headBytes(req: IncomingMessage): number {
+  let n = (req.method ?? "").length + 1 + (req.url ?? "").length + 1 + 8 + 2 + 2;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) n += req.rawHeaders[i].length + 2 + req.rawHeaders[i + 1].length + 2;
+  return n;
+}
+
+/** Envoy's max_request_headers_kb default (60): a longer request head is a 431 at the codec. */
+const MAX_REQUEST_HEAD_BYTES = 60 * 1024;
+
+/** Envoy's max_request_headers_count default (HttpProtocolOptions): more headers → 431 at the codec. */
+const MAX_REQUEST_HEADERS = 100;
+
+interface CodecReply {
+  status: number;
+  reason: string;
+  /** Reply body (text/plain), or "" for the connection manager's empty-bodied replies. */
+  body: string;
+}
+
+/**
+ * Replies Envoy sends before any filter runs, verified on Envoy 1.40: the codec's protocol errors
+ * (codec_impl.cc sendProtocolError: the reason phrase as a text/plain body) and the connection manager's
+ * local replies for requests it refuses (conn_manager_impl.cc: missing_host_header, upgrade_failed).
+ */
+export const CODEC_REPLIES = {
+  badRequest: { status: 400, reason: "Bad Request", body: "Bad Request" },
+  headersTooLarge: { status: 431, reason: "Request Header Fields Too Large", body: "Request Header Fields Too Large" },
+  http10: { status: 426, reason: "Upgrade Required", body: "Upgrade Required" },
+  missingHost: { status: 400, reason: "Bad Request", body: "" },
+  upgradeFailed: { status: 403, reason: "Forbidden", body: "" },
+  fragmentInPath: { status: 400, reason: "Bad Request", body: "" },
+  connectNoRoute: { status: 404, reason: "Not Found", body: "" },
+} as const satisfies Record<string, CodecReply>;
+
+/** The whole reply on the wire; the connection closes after it, as Envoy closes it. */
+function codecReply(r: CodecReply): string {
+  const date = new Date().toUTCString();
+  if (r.body === "") return `HTTP/1.1 ${r.status} ${r.reason}\r\ndate: ${date}\r\nserver: envoy\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`;
+  return `HTTP/1.1 ${r.status} ${r.reason}\r\ncontent-length: ${Buffer.byteLength(r.body)}\r\ncontent-type: text/plain\r\ndate: ${date}\r\nserver: envoy\r\nconnection: close\r\n\r\n${r.body}`;
+}
+
+/** Characters of a valid :authority (RFC 3986 host[:port] and userinfo bytes), as Envoy's codec checks it. */
+const AUTHORITY = /^[A-Za-z0-9\-._~!$&'()*+,;=:@\[\]%]*$/;
+
+/** The refusal Envoy gives this request before the filter chain, or null when it is served. */
+function codecRefusal(req: IncomingMessage): CodecReply | null {
+  if (!ENVOY_METHODS.has(req.method ?? "")) return CODEC_REPLIES.badRequest;
+  if (req.rawHeaders.length / 2 > MAX_REQUEST_HEADERS || headBytes(req) > MAX_REQUEST_HEAD_BYTES) return CODEC_REPLIES.headersTooLarge;
+  if (req.httpVersion === "1.0" || req.httpVersion === "0.9") return CODEC_REPLIES.http10;
+  const hosts = req.rawHeaders.filter((_, i) => i % 2 === 0 && req.rawHeaders[i].toLowerCase() === "host").length;
+  if (hosts > 1) return CODEC_REPLIES.badRequest;
+  if (req.headers.host !== undefined && !AUTHORITY.test(req.headers.host)) return CODEC_REPLIES.badRequest;
+  // A fragment in the request target is refused by the connection manager (http_reject_path_with_fragment).
+  if ((req.url ?? "").includes("#")) return CODEC_REPLIES.fragmentInPath;
+  const absolute = /^https?:\/\//i.test(req.url ?? "");
+  if (req.headers.host === undefined && !absolute) return CODEC_REPLIES.missingHost;
+  // An Upgrade request with no upgrade_configs on the connection manager (the supported subset has none).
+  // (`Upgrade: h2c` is not one: Envoy's HTTP/1 codec strips it and serves the request as plain HTTP/1.1.)
+  const upgrade = req.headers.upgrade;
+  if (upgrade !== undefined && upgrade.toLowerCase() !== "h2c" && /\bupgrade\b/i.test(String(req.headers.connection ?? ""))) return CODEC_REPLIES.upgradeFailed;
+  return null;
 }
 
 /**
@@ -359,9 +487,11 @@ class DownstreamWriter implements HttpFilter {
   encodeHeaders(h: HeaderMap, end: boolean): number {
     if (this.res.destroyed) return 0;
     this.status = Number(h.get(":status")) || 502;
-    const head = responseHead(h.entries);
-    // A headers-only response carries its length, as Envoy's codec writes it (no chunked framing).
+    const head = responseHead(h.entries, this.res);
+    // A headers-only response carries its length, as Envoy's codec writes it (no chunked framing); a body of
+    // unknown length goes chunked, the header named in lower case as Envoy's codec writes it.
     if (end && !this.bodyless() && !h.has("content-length")) head.push("content-length", "0");
+    else if (!end && !this.bodyless() && !h.has("content-length")) head.push("transfer-encoding", "chunked");
     this.res.writeHead(this.status, head as unknown as Record<string, string>);
     this.headersSent = true;
     if (end) this.finish();

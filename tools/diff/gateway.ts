@@ -1,0 +1,167 @@
+// Starts a gateway the way a user does — `tollgate up <bootstrap> --engine X` — on a copy of an
+// envoy-configs file whose listener and admin ports are rewritten to ephemeral loopback ones and whose
+// clusters point at `tollgate echo` upstreams (or at a closed port). Shared by the scenario runner
+// (test/scenarios) and the differential harness (tools/diff), so both engines start from one bootstrap.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { get } from "node:http";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse, stringify } from "yaml";
+import { compileAssemblyScript } from "../build/compile.ts";
+import { startEcho, type EchoServer } from "../demo/echo.ts";
+import { pluginDir, pluginWasm, repoRoot } from "../paths.ts";
+
+export type Engine = "embedded" | "envoy";
+
+export interface GatewayStartOptions {
+  /** The envoy-configs file, relative to the repository root. */
+  config: string;
+  engine: Engine;
+  /** Cluster name → "echo" (default: an echo upstream named after the cluster) or "down" (nothing listens). */
+  upstreams?: Record<string, "echo" | "down">;
+  env?: NodeJS.ProcessEnv;
+  /** Edits the parsed bootstrap before it is written (after the port rewrite). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  edit?: (doc: any) => void;
+}
+
+export interface RunningGateway {
+  engine: Engine;
+  /** Listener name → base URL (http://127.0.0.1:port). */
+  listeners: Map<string, string>;
+  /** The first listener's name in the bootstrap. */
+  firstListener: string;
+  admin: string | null;
+  output: string[];
+  stop(): Promise<void>;
+}
+
+/** A free loopback port nobody listens on (for "down" upstreams). */
+export async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** Builds the plugins a bootstrap loads from dist/plugins/ (cached by input hash), so runs use current code. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function buildReferencedPlugins(doc: any): Promise<void> {
+  const files = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === "filename" && typeof x === "string") files.add(x);
+        else walk(x);
+      }
+    }
+  };
+  walk(doc);
+  for (const f of files) {
+    const m = /^dist\/plugins\/([a-z0-9-]+?)(\.debug)?\.wasm$/.exec(f);
+    if (!m) continue;
+    const debug = m[2] !== undefined;
+    await compileAssemblyScript(join(pluginDir(m[1]), "index.ts"), pluginWasm(m[1], debug), debug ? "debug" : "release");
+  }
+}
+
+function getText(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(url, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      res.on("error", reject);
+    }).on("error", reject);
+  });
+}
+
+/** Starts echo upstreams + `tollgate up` for a config; every port is ephemeral (port 0). */
+export async function startGateway(o: GatewayStartOptions): Promise<RunningGateway> {
+  const root = repoRoot();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const doc = parse(readFileSync(join(root, o.config), "utf8")) as any;
+  await buildReferencedPlugins(doc);
+  const echoes: EchoServer[] = [];
+  const tmp = mkdtempSync(join(tmpdir(), "tollgate-gw-"));
+  let child: ChildProcess | null = null;
+  const cleanup = async (): Promise<void> => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child!.once("exit", r));
+      child.kill("SIGTERM");
+      const t = setTimeout(() => child!.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(t);
+    }
+    await Promise.all(echoes.map((e) => e.close()));
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  try {
+    for (const c of doc.static_resources?.clusters ?? []) {
+      const mode = o.upstreams?.[c.name] ?? "echo";
+      let port: number;
+      if (mode === "down") port = await closedPort();
+      else {
+        const e = await startEcho({ name: c.name });
+        echoes.push(e);
+        port = e.port;
+      }
+      c.load_assignment = { cluster_name: c.name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: port } } } }] }] };
+    }
+    for (const l of doc.static_resources?.listeners ?? []) l.address = { socket_address: { address: "127.0.0.1", port_value: 0 } };
+    doc.admin = { address: { socket_address: { address: "127.0.0.1", port_value: 0 } } };
+    o.edit?.(doc);
+    const file = join(tmp, "bootstrap.yaml");
+    writeFileSync(file, stringify(doc));
+    const output: string[] = [];
+    // Wasm paths stay relative: the gateway runs in the repository root, as `npm start` does.
+    child = spawn(process.execPath, ["--import", "tsx", join(root, "tools/cli/main.ts"), "up", file, "--engine", o.engine], {
+      cwd: root,
+      env: o.env ?? process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const listeners = new Map<string, string>();
+    let admin: string | null = null;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`tollgate up did not become ready in 60 s:\n${output.join("\n")}`)), 60_000);
+      let buf = "";
+      child!.stdout!.on("data", (d: Buffer) => {
+        buf += d.toString();
+        const lines = buf.split("\n");
+        buf = lines.pop()!;
+        for (const line of lines) {
+          output.push(line);
+          const m = /^listener (\S+): (http:\/\/\S+)$/.exec(line);
+          if (m) listeners.set(m[1], m[2]);
+          const a = /^admin: (http:\/\/\S+)/.exec(line) ?? /^ready: Envoy admin (http:\/\/\S+)/.exec(line);
+          if (a) admin = a[1];
+          if (line.startsWith("ready:")) {
+            clearTimeout(timer);
+            resolve();
+          }
+        }
+      });
+      child!.stderr!.on("data", (d: Buffer) => output.push(...d.toString().trimEnd().split("\n")));
+      child!.on("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`tollgate up exited with ${code}:\n${output.join("\n")}`));
+      });
+    });
+    if (o.engine === "envoy" && admin) {
+      // Envoy bound port 0: ask its admin where each listener ended up.
+      const body = await getText(`${admin}/listeners?format=json`);
+      for (const ls of JSON.parse(body).listener_statuses ?? []) {
+        const sa = ls.local_address?.socket_address;
+        if (sa) listeners.set(ls.name, `http://${sa.address}:${sa.port_value}`);
+      }
+    }
+    return { engine: o.engine, listeners, firstListener: doc.static_resources.listeners[0].name, admin, output, stop: cleanup };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
