@@ -23,7 +23,10 @@ export interface EngineHandle {
   /** Admin /stats as name → value (wasm custom metrics under the names the plugin defined). */
   stats(): Promise<Map<string, string>>;
   counter(name: string): Promise<number>;
-  /** Messages the plugins logged (proxy_log), in order, without the engine's prefix. */
+  /**
+   * Wasm messages in order, without the engine's prefix: what plugins logged (proxy_log) and the host's
+   * own wasm lines (a VM failure: `Function: proxy_on_request_headers failed: …`).
+   */
   logs(): string[];
   /** Every output line (Envoy's log; the embedded engine's plugin logs), for assertion messages. */
   output(): string[];
@@ -53,8 +56,8 @@ function parseStats(text: string): Map<string, string> {
 }
 
 // Envoy prints a plugin's proxy_log as `… [wasm] [source/extensions/common/wasm/context.cc:NNN] wasm log
-// <plugin name> <root id> <vm id>: <message>`.
-const ENVOY_WASM_LOG = /\bwasm log [^:]*: (.*)$/;
+// <plugin name> <root id> <vm id>: <message>`, and its own wasm lines as `… [wasm] [<file>:NNN] <message>`.
+const ENVOY_WASM_LINE = /\]\[wasm\] \[[^\]]+\] (?:wasm log [^:]*: )?(.*)$/;
 
 export interface StartOptions {
   /** Worker threads: the embedded engine's workers, Envoy's --concurrency (default 1). */
@@ -69,9 +72,13 @@ export async function startEngine(engine: Engine, bootstrap: string | object, en
   const concurrency = opts.concurrency ?? 1;
   if (engine === "embedded") {
     const logs: string[] = [];
+    const lines: string[] = [];
     const gw = await Gateway.start(parseBootstrap(doc as Record<string, unknown>, "test.yaml", repoRoot()), {
       workers: concurrency,
-      onLog: (r) => logs.push(r.message),
+      onLog: (r) => {
+        logs.push(r.message);
+        lines.push(r.source === "plugin" ? `wasm log ${r.plugin} ${r.rootId} ${r.vmId}: ${r.message}` : r.message);
+      },
     });
     const adminPort = gw.adminPort!;
     const stats = async () => parseStats((await getText(adminPort, "/stats")).body);
@@ -86,7 +93,7 @@ export async function startEngine(engine: Engine, bootstrap: string | object, en
       stats,
       counter: async (name) => Number((await stats()).get(name) ?? 0),
       logs: () => logs.slice(),
-      output: () => logs.slice(),
+      output: () => lines.slice(),
       stop: () => gw.close(),
     };
   }
@@ -127,7 +134,7 @@ export async function startEngine(engine: Engine, bootstrap: string | object, en
     stats,
     counter: async (name) => Number((await stats()).get(name) ?? 0),
     logs: () => lines.flatMap((l) => {
-      const m = ENVOY_WASM_LOG.exec(l);
+      const m = ENVOY_WASM_LINE.exec(l);
       return m ? [m[1]] : [];
     }),
     output: () => lines.slice(),

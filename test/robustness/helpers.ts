@@ -22,6 +22,9 @@ export interface WasmFilterYaml {
   vmId: string;
   file: string;
   failOpen?: boolean;
+  /** Envoy's failure_policy (FAIL_CLOSED | FAIL_OPEN | FAIL_RELOAD) and FAIL_RELOAD's backoff base interval. */
+  failurePolicy?: string;
+  reloadBaseInterval?: string;
   configuration?: string;
 }
 
@@ -35,6 +38,8 @@ export function wasmFilterYaml(f: WasmFilterYaml, indent: string): string {
     `      name: ${f.name}`,
     `      root_id: ${f.rootId}`,
     ...(f.failOpen === undefined ? [] : [`      fail_open: ${f.failOpen}`]),
+    ...(f.failurePolicy === undefined ? [] : [`      failure_policy: ${f.failurePolicy}`]),
+    ...(f.reloadBaseInterval === undefined ? [] : [`      reload_config: { backoff: { base_interval: ${f.reloadBaseInterval} } }`]),
     ...(f.configuration === undefined
       ? []
       : [`      configuration:`, `        "@type": type.googleapis.com/google.protobuf.StringValue`, `        value: ${JSON.stringify(f.configuration)}`]),

@@ -71,9 +71,16 @@ export interface WasmFilter {
   /** code.local.filename as written, and resolved against the working directory like Envoy does. */
   filename: string;
   wasmFile: string;
+  /** The deprecated fail_open: true (a trapping request itself continues, as Envoy 1.40 does). */
   failOpen: boolean;
+  /** What a failed VM does to later requests (fail_open: true → FAIL_OPEN; default FAIL_CLOSED). */
+  failurePolicy: FailurePolicy;
+  /** FAIL_RELOAD: time after a failure before a request may reload the VM (reload_config.backoff.base_interval, 1 s). */
+  reloadBackoffMs: number;
   allowOnHeadersStopIteration: boolean;
 }
+
+export type FailurePolicy = "FAIL_CLOSED" | "FAIL_OPEN" | "FAIL_RELOAD";
 
 export interface Listener {
   name: string;
@@ -304,13 +311,28 @@ function wasmFilter(r: Reader, name: string, tc: Obj, path: string, cwd: string)
   r.only(tc, path, ["@type", "config"]);
   const cfg = obj(get(tc, "config"));
   const cp = join(path, "config");
-  r.only(cfg, cp, ["name", "root_id", "vm_config", "configuration", "fail_open", "allow_on_headers_stop_iteration"]);
+  r.only(cfg, cp, ["name", "root_id", "vm_config", "configuration", "fail_open", "failure_policy", "reload_config", "allow_on_headers_stop_iteration"]);
   const vm = obj(get(cfg, "vm_config"));
   const vp = join(cp, "vm_config");
   r.only(vm, vp, ["vm_id", "runtime", "code", "configuration", "allow_precompiled"]);
   const runtime = str(get(vm, "runtime"));
-  if (runtime && !["envoy.wasm.runtime.v8", "envoy.wasm.runtime.wasmtime", "envoy.wasm.runtime.wamr", "envoy.wasm.runtime.wavm"].includes(runtime)) {
-    r.unsupported(join(vp, "runtime"), `runtime '${runtime}'`);
+  // Envoy's official builds (the PyPI / func-e / Istio binaries) link V8 only: another runtime fails to load
+  // there ("Unable to create Wasm plugin"), so it must not pass here either.
+  if (runtime && runtime !== "envoy.wasm.runtime.v8") {
+    if (["envoy.wasm.runtime.wasmtime", "envoy.wasm.runtime.wamr", "envoy.wasm.runtime.wavm", "envoy.wasm.runtime.null"].includes(runtime)) {
+      r.invalid(join(vp, "runtime"), `runtime '${runtime}' is not in Envoy's official builds (they have envoy.wasm.runtime.v8 only); use envoy.wasm.runtime.v8`);
+    } else r.unsupported(join(vp, "runtime"), `runtime '${runtime}'`);
+  }
+  // failure_policy (Envoy 1.33+) and the deprecated fail_open: Envoy refuses fail_open: true with a policy.
+  const failOpen = get(cfg, "fail_open") === true;
+  const policy = get(cfg, "failure_policy");
+  let failurePolicy: FailurePolicy = failOpen ? "FAIL_OPEN" : "FAIL_CLOSED";
+  if (policy !== undefined && policy !== "UNSPECIFIED" && policy !== 0) {
+    if (failOpen) r.invalid(join(cp, "failure_policy"), "only one of fail_open or failure_policy can be set (Envoy's rule); drop fail_open, which is deprecated");
+    if (policy === "FAIL_CLOSED" || policy === 1) failurePolicy = "FAIL_CLOSED";
+    else if (policy === "FAIL_RELOAD" || policy === 2) failurePolicy = "FAIL_RELOAD";
+    else if (policy === "FAIL_OPEN" || policy === 3) failurePolicy = "FAIL_OPEN";
+    else r.invalid(join(cp, "failure_policy"), `unknown value ${JSON.stringify(policy)} (one of FAIL_CLOSED, FAIL_OPEN, FAIL_RELOAD)`);
   }
   const code = obj(get(vm, "code"));
   r.only(code, join(vp, "code"), ["local"]);
@@ -323,6 +345,10 @@ function wasmFilter(r: Reader, name: string, tc: Obj, path: string, cwd: string)
     const sv = obj(v);
     if (sv["@type"] !== STRING_VALUE_TYPE) {
       r.unsupported(join(p, "@type"), `configuration of type ${String(sv["@type"])} (use google.protobuf.StringValue)`);
+  const reload = obj(get(cfg, "reload_config"));
+  r.only(reload, join(cp, "reload_config"), ["backoff"]);
+  const backoff = obj(get(reload, "backoff"));
+  r.only(backoff, join(join(cp, "reload_config"), "backoff"), ["base_interval", "max_interval"]);
       return "";
     }
     return str(sv.value);
@@ -337,7 +363,9 @@ function wasmFilter(r: Reader, name: string, tc: Obj, path: string, cwd: string)
     configuration: stringValue(get(cfg, "configuration"), join(cp, "configuration")),
     filename,
     wasmFile: isAbsolute(filename) ? filename : resolve(cwd, filename),
-    failOpen: get(cfg, "fail_open") === true,
+    failOpen,
+    failurePolicy,
+    reloadBackoffMs: durationMs(get(backoff, "base_interval"), 1000),
     allowOnHeadersStopIteration: get(cfg, "allow_on_headers_stop_iteration") === true,
   };
 }

@@ -11,7 +11,7 @@ import type { BodyBuffer, FilterCallbacks, HttpFilter, StreamInfo } from "./filt
 import type { HeaderMap } from "./header-map.ts";
 import { abiVersion, type AbiVersion, formatType, readModuleInfo, sameType } from "./link.ts";
 import { callbackSignatures, hostSignatures } from "./signatures.ts";
-import { type PluginConfig, VmLoadError, WasmVm } from "./vm.ts";
+import { type FailurePolicy, type PluginConfig, VmLoadError, WasmVm } from "./vm.ts";
 
 export interface PluginSpec {
   /** Path to a .wasm (relative to the cwd or the repository root) or the module bytes. */
@@ -25,7 +25,12 @@ export interface PluginSpec {
   vmConfig?: string | object;
   /** Plugin configuration: an object is passed as JSON (google.protobuf.Struct), a string raw. */
   configuration?: string | object;
+  /** The deprecated fail_open (Envoy: the trapping request continues; later streams skip the plugin). */
   failOpen?: boolean;
+  /** Envoy's failure_policy (default: FAIL_OPEN with failOpen, else FAIL_CLOSED). */
+  failurePolicy?: FailurePolicy;
+  /** FAIL_RELOAD backoff before a reload (default 1000 ms, Envoy's reload_config default). */
+  reloadBackoffMs?: number;
   /** VMs = simulated worker threads (default 1). */
   workers?: number;
   allowOnHeadersStopIteration?: boolean;
@@ -119,8 +124,14 @@ function configBytes(v: string | object | undefined): Uint8Array {
 export class Plugin {
   readonly vms: WasmVm[] = [];
   closed = false;
+  /** Envoy's `wasm.<plugin name>.vm_reload_*` counters (FAIL_RELOAD). */
+  readonly reloadStats = { vm_reload: 0, vm_reload_backoff: 0, vm_reload_failure: 0, vm_reload_success: 0 };
 
-  private constructor(readonly env: HostEnv, readonly config: PluginConfig, readonly spec: PluginSpec, readonly wasmBytes: number) {}
+  private constructor(readonly env: HostEnv, readonly config: PluginConfig, readonly spec: PluginSpec, private readonly compiled: Compiled) {}
+
+  get wasmBytes(): number {
+    return this.compiled.bytes;
+  }
 
   get name(): string {
     return this.config.name;
@@ -154,10 +165,12 @@ export class Plugin {
       vmConfig: configBytes(spec.vmConfig),
       configuration: configBytes(spec.configuration),
       failOpen: spec.failOpen ?? false,
+      failurePolicy: spec.failurePolicy ?? (spec.failOpen ? "FAIL_OPEN" : "FAIL_CLOSED"),
+      reloadBackoffMs: spec.reloadBackoffMs ?? 1000,
       allowOnHeadersStopIteration: spec.allowOnHeadersStopIteration ?? false,
       legacyXdsAliases: spec.legacyXdsAliases ?? true,
     };
-    const plugin = new Plugin(env, config, spec, c.bytes);
+    const plugin = new Plugin(env, config, spec, c);
     // Like Envoy's base VM, the plugin holds its vm_id for its lifetime, so data the canary wrote survives.
     env.sharedData.retain(config.vmId);
     const workers = Math.max(1, spec.workers ?? 1);
@@ -190,11 +203,37 @@ export class Plugin {
 
   /** The stream filter for a new request on `worker` (Envoy createFilter). */
   createFilter(worker = 0, info?: StreamInfo): HttpFilter {
-    const vm = this.vms[worker % this.vms.length];
-    if (vm.failed && this.config.failOpen) return new PassThroughFilter();
+    let vm = this.vms[worker % this.vms.length];
+    if (vm.failed) {
+      // Seen on Envoy 1.40: FAIL_OPEN leaves the plugin out; FAIL_CLOSED fails every stream (503
+      // wasm_fail_stream); FAIL_RELOAD fails streams during the backoff, then the next stream reloads the VM.
+      if (this.config.failurePolicy === "FAIL_OPEN") return new PassThroughFilter();
+      if (this.config.failurePolicy === "FAIL_RELOAD") vm = this.reload(worker % this.vms.length);
+    }
     const f = new HttpFilterContext(vm, vm.root!, info);
     (f as { name?: string }).name = this.config.name;
     return f;
+  }
+
+  /** FAIL_RELOAD: a fresh VM for worker slot `i` once the backoff has passed (else the failed one). */
+  private reload(i: number): WasmVm {
+    const old = this.vms[i];
+    if (Date.now() - old.failedAt < this.config.reloadBackoffMs) {
+      this.reloadStats.vm_reload_backoff++;
+      return old;
+    }
+    const vm = new WasmVm(this.env, this.config, this.compiled.module, this.compiled.abi, old.worker);
+    const failure = !vm.startVm() ? { message: vm.failure } : vm.startPlugin();
+    if (failure) {
+      this.reloadStats.vm_reload_failure++;
+      vm.shutdown();
+      old.failedAt = Date.now();
+      return old;
+    }
+    this.reloadStats.vm_reload_success++;
+    old.shutdown();
+    this.vms[i] = vm;
+    return vm;
   }
 
   /** Shuts every VM down (root contexts get on_done / on_delete). */

@@ -21,6 +21,8 @@ import { timersImports } from "./timers.ts";
 import { failMessage, HostTrap, HostUsageError } from "./traps.ts";
 import { wasiImports } from "./wasi.ts";
 
+export type FailurePolicy = "FAIL_CLOSED" | "FAIL_OPEN" | "FAIL_RELOAD";
+
 /** A configured plugin as the VM sees it (PluginConfig + VmConfig of the Wasm filter). */
 export interface PluginConfig {
   name: string;
@@ -28,7 +30,12 @@ export interface PluginConfig {
   vmId: string;
   vmConfig: Uint8Array;
   configuration: Uint8Array;
+  /** The deprecated fail_open: true; Envoy 1.40 lets the trapping request itself continue (seen live). */
   failOpen: boolean;
+  /** What a failed VM does to later streams (Envoy PluginConfig.failure_policy; fail_open: true = FAIL_OPEN). */
+  failurePolicy: FailurePolicy;
+  /** FAIL_RELOAD: how long after a failure a new stream may reload the VM (reload_config.backoff.base_interval). */
+  reloadBackoffMs: number;
   allowOnHeadersStopIteration: boolean;
   /** Serve the top-level route_name / cluster_name / node … aliases removed in Envoy ≥ 1.33 (abi.md §6.1). */
   legacyXdsAliases: boolean;
@@ -203,6 +210,8 @@ export class WasmVm {
   readonly imports: WebAssembly.Imports;
   readonly memory: WebAssembly.Memory;
   failed = false;
+  /** Date.now() when the VM failed (FAIL_RELOAD's backoff counts from it). */
+  failedAt = 0;
   failure = "";
   readonly contexts = new Map<number, Context>();
   readonly vmContext: VmContext;
@@ -384,9 +393,11 @@ export class WasmVm {
     }
     if (this.failed) return;
     this.failed = true;
+    this.failedAt = Date.now();
     this.failure = failMessage(fn, err instanceof HostUsageError ? new HostTrap(`interrupted by a test hook: ${err.message}`) : err);
     this.deferred.length = 0;
-    this.env.log(4, `Wasm VM failed: ${this.failure}`, this.who(false), "host");
+    // Envoy 1.40 logs exactly this at error (wasm_vm.cc): `Function: <callback> failed: <V8's message>`.
+    this.env.log(4, this.failure, this.who(false), "host");
     for (const c of this.contexts.values()) c.onVmFailed();
   }
 
