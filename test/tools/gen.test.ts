@@ -206,20 +206,23 @@ describe("canary-routes", () => {
       new DestinationRule({ ...docs[1], apiVersion: "networking.istio.io/v1beta1" } as never).validate();
       const routes = envoyCanaryRoutes({ config, service: "reviews", stable: "v1", canary: "v2", clusterFor: (t) => `reviews-${t}` });
       assert.deepEqual(checkEnvoyRoutes(routes), []);
-      assert.equal(routes.at(-1)!.name, "stable");
+      // One name for every entry, so the tag header cannot pick route-scoped rules (test/security/steering).
+      assert.ok(routes.every((r) => r.name === "reviews"));
     }
   });
   test("header match on tag_header → subset; stable last; subsets by version label", () => {
     const config = configs.at(-1)!;
     const [vs, dr] = istioCanaryRoutes({ config, service: "reviews", stable: "v1", canary: "v2" });
     const http = (vs.spec as Obj).http as Obj[];
-    assert.deepEqual(http.map((h) => h.name), ["tag-v2", "tag-beta", "stable"]);
+    assert.deepEqual(http.map((h) => h.name), ["reviews", "reviews", "reviews"]);
     assert.deepEqual(http[0].match, [{ headers: { "x-version": { exact: "v2" } } }]);
     assert.deepEqual(http[1].route, [{ destination: { host: "reviews", subset: "beta" } }]);
     assert.equal(http[2].match, undefined);
     assert.deepEqual((dr.spec as Obj).subsets, [{ name: "v1", labels: { version: "v1" } }, { name: "v2", labels: { version: "v2" } }, { name: "beta", labels: { version: "beta" } }]);
     const routes = envoyCanaryRoutes({ config: {}, service: "r", stable: "v1", canary: "v2", clusterFor: (t) => (t === "v1" ? "stable" : "canary") });
-    assert.deepEqual(routes[0], { name: "tag-v2", match: { prefix: "/", headers: [{ name: "x-canary-version", string_match: { exact: "v2" } }] }, route: { cluster: "canary" } });
+    assert.equal(envoyCanaryRoutes({ config: {}, service: "r", stable: "v1", canary: "v2", routeName: "shop", clusterFor: (t) => t })[1].name, "shop");
+    assert.throws(() => envoyCanaryRoutes({ config: {}, service: "r", stable: "v1", canary: "v2", routeName: "Bad Name", clusterFor: (t) => t }), /--route-name/);
+    assert.deepEqual(routes[0], { name: "r", match: { prefix: "/", headers: [{ name: "x-canary-version", string_match: { exact: "v2" } }] }, route: { cluster: "canary" } });
   });
 });
 

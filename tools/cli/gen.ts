@@ -16,10 +16,28 @@ export async function readConfigFile(file: string): Promise<Obj> {
     if (/\.ya?ml$/i.test(file)) value = (await import("yaml")).parse(text);
     else value = JSON.parse(text);
   } catch (e) {
+    if (e instanceof RangeError) throw new CliError(`${file}: cannot parse: nested too deep for the parser`, 1, `a plugin config is a few levels deep (at most ${MAX_CONFIG_DEPTH}); check the file is the config you meant`);
     throw new CliError(`${file}: cannot parse: ${(e as Error).message}`, 1, "fix the syntax (JSON, or YAML for .yaml/.yml files)");
   }
   if (!value || typeof value !== "object" || Array.isArray(value)) throw new CliError(`${file}: the config must be a JSON object (the WasmPlugin pluginConfig), got ${Array.isArray(value) ? "a list" : JSON.stringify(value)}`, 1, "wrap the settings in { … }");
+  const deep = tooDeep(value);
+  if (deep) throw new CliError(`${file}: nested more than ${MAX_CONFIG_DEPTH} levels deep at ${deep}`, 1, `a plugin config is a few levels deep; check the file is the config you meant (the schema is in plugins/<name>/plugin.json)`);
   return value as Obj;
+}
+
+/** Deeper than any plugin config: schema checks, JSON.stringify and the plugins' readers would recurse that far. */
+export const MAX_CONFIG_DEPTH = 64;
+
+/** The path of the first value nested deeper than MAX_CONFIG_DEPTH, or null; iterative, so any depth is safe. */
+function tooDeep(root: unknown): string | null {
+  const stack: Array<[unknown, string, number]> = [[root, "", 0]];
+  while (stack.length) {
+    const [v, path, depth] = stack.pop()!;
+    if (!v || typeof v !== "object") continue;
+    if (depth >= MAX_CONFIG_DEPTH) return path.length > 80 ? `${path.slice(0, 80)}…` : path || "the top";
+    for (const [k, x] of Object.entries(v)) stack.push([x, Array.isArray(v) ? `${path}[${k}]` : path ? `${path}.${k}` : k, depth + 1]);
+  }
+  return null;
 }
 
 /**
@@ -96,6 +114,7 @@ Examples:
     canary: { type: "string", description: "canary-routes: canary tag / subset", default: "v2", valueName: "tag" },
     gateway: { type: "string", multiple: true, description: "canary-routes: VirtualService gateways", valueName: "name" },
     label: { type: "string", description: "canary-routes: pod label the subsets select on", default: "version", valueName: "key" },
+    "route-name": { type: "string", description: "canary-routes: the one route name every tag's route carries, what _match_route_ names (default: the service's short name)", valueName: "name" },
     cluster: { type: "string", multiple: true, description: "canary-routes --format envoy: tag=cluster (default: stable, canary, else the tag)", valueName: "tag=name" },
     format: { type: "string", description: "canary-routes: istio | envoy", default: "istio", valueName: "f" },
   },
@@ -122,7 +141,7 @@ Examples:
           const bad = checkConfig("canary", config);
           if (bad.length) throw new CliError(`${cfgFiles[0]}: not a valid canary config:\n  ${bad.join("\n  ")}`, 1, "fix the fields above (tollgate validate canary <file> explains more)");
         }
-        const base = { config, service, stable: str(v.stable)!, canary: str(v.canary)!, namespace: str(v.namespace), gateways: list(v.gateway), label: str(v.label) };
+        const base = { config, service, stable: str(v.stable)!, canary: str(v.canary)!, namespace: str(v.namespace), gateways: list(v.gateway), label: str(v.label), routeName: str(v["route-name"]) };
         if (base.stable === base.canary) throw new UsageError("--stable and --canary must differ");
         const format = oneOf("format", str(v.format), ["istio", "envoy"] as const);
         if (format === "envoy") {
@@ -130,9 +149,12 @@ Examples:
           const routes = envoyCanaryRoutes({ ...base, clusterFor: (t) => clusters[t] ?? (t === base.stable ? "stable" : t === base.canary ? "canary" : t) });
           docs = [routes];
           errors = checkEnvoyRoutes(routes);
+          console.error(`note: every route is named '${(routes[0] as Obj).name}': scope auth / rate-limit / cors rules for this service with "_match_route_": ["${(routes[0] as Obj).name}"] (one name for every tag, so the tag header cannot pick the rules)`);
         } else {
           docs = istioCanaryRoutes(base);
           errors = (docs as Obj[]).flatMap(checkK8sObject);
+          const rn = ((docs[0] as Obj).spec as { http: Obj[] }).http[0].name;
+          console.error(`note: every http route is named '${rn}': scope auth / rate-limit / cors rules for this service with "_match_route_": ["${rn}"] (one name for every tag, so the tag header cannot pick the rules)`);
         }
       } else {
         if (plugins.length === 0) throw new UsageError(`gen ${kind} needs at least one plugin name`);
@@ -180,6 +202,9 @@ Examples:
           imagePullSecret: str(v["image-pull-secret"]),
           imagePullPolicy: oneOf("image-pull-policy", str(v["image-pull-policy"]), ["IfNotPresent", "Always"] as const),
         };
+        // Orders a client could steer (issue 15, item 3): said on stderr, the manifests still print.
+        const { chainWarnings } = await import("../k8s/chain.ts");
+        for (const w of chainWarnings(gen.ordered(inputs, k8s).map((p) => ({ name: p.meta.name, config: p.config })))) console.error(`warning: ${w}`);
         if (kind === "wasmplugin") docs = gen.wasmPlugins(inputs, k8s);
         else if (kind === "higress") docs = gen.higressPlugins(inputs, k8s);
         else if (kind === "envoyfilter") docs = gen.envoyFilters(inputs, { ...k8s, context: oneOf("context", str(v.context), ["GATEWAY", "SIDECAR_INBOUND", "SIDECAR_OUTBOUND"] as const) });

@@ -1,6 +1,12 @@
 // The routing that makes the canary plugin's tag route (issue 6): the plugin writes `tag_header`; Istio routes on
 // it with a VirtualService (header match → subset) and a DestinationRule (subsets by the `version` label), and
 // plain Envoy with route entries (header match → cluster). The stable route is last and catches the rest.
+//
+// Every entry carries the same route name (issue 15, item 3). Plugins that select `_rules_` by route read the
+// name of the route Envoy matched on the request as the client sent it — Envoy 1.40 does not re-match for
+// them after a filter rewrites the tag (measured: the name stays stale until the router), so per-tag names
+// would let a client pick another tag's rules by sending the tag header. With one name, the tag only picks
+// the version, never the auth / rate-limit / cors rules, in every filter order.
 import type { Obj } from "./generate.ts";
 import { GenError } from "./generate.ts";
 
@@ -14,6 +20,8 @@ export interface CanaryRouteOptions {
   gateways?: string[];
   /** Label the subsets select on (default `version`). */
   label?: string;
+  /** The one route name every tag's entry carries, for `_match_route_` (default: the service's short name). */
+  routeName?: string;
 }
 
 export const DEFAULT_TAG_HEADER = "x-canary-version";
@@ -58,22 +66,32 @@ function shortName(service: string): string {
   return service.split(".")[0].toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^-+|-+$/g, "") || "service";
 }
 
+const ROUTE_NAME = /^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$/;
+
+/** The name all entries share: what `_match_route_` names to cover the service in every version. */
+export function canaryRouteName(o: CanaryRouteOptions): string {
+  const n = o.routeName ?? shortName(o.service);
+  if (!ROUTE_NAME.test(n)) throw new GenError(`--route-name '${n}' must be lowercase letters, digits, '-', '.', '_' (alphanumeric at both ends)`, "e.g. --route-name reviews");
+  return n;
+}
+
 /** Istio networking.istio.io/v1 VirtualService + DestinationRule. */
 export function istioCanaryRoutes(o: CanaryRouteOptions): Obj[] {
   const header = tagHeader(o.config);
   const tags = canaryTags(o);
   const label = o.label ?? "version";
   const name = `${shortName(o.service)}-canary`;
+  const routeName = canaryRouteName(o);
   const meta = (n: string) => (o.namespace ? { name: n, namespace: o.namespace } : { name: n });
   const vsSpec: Obj = { hosts: [o.service] };
   if (o.gateways?.length) vsSpec.gateways = o.gateways;
   vsSpec.http = [
     ...tags.map((t) => ({
-      name: `tag-${t}`.toLowerCase(),
+      name: routeName,
       match: [{ headers: { [header]: { exact: t } } }],
       route: [{ destination: { host: o.service, subset: t } }],
     })),
-    { name: "stable", route: [{ destination: { host: o.service, subset: o.stable } }] },
+    { name: routeName, route: [{ destination: { host: o.service, subset: o.stable } }] },
   ];
   return [
     { apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: meta(name), spec: vsSpec },
@@ -89,12 +107,13 @@ export function istioCanaryRoutes(o: CanaryRouteOptions): Obj[] {
 /** Envoy route entries (envoy.config.route.v3.Route): tag header → cluster; the stable catch-all last. */
 export function envoyCanaryRoutes(o: CanaryRouteOptions & { clusterFor: (tag: string) => string }): Obj[] {
   const header = tagHeader(o.config);
+  const name = canaryRouteName(o);
   return [
     ...canaryTags(o).map((t) => ({
-      name: `tag-${t}`,
+      name,
       match: { prefix: "/", headers: [{ name: header, string_match: { exact: t } }] },
       route: { cluster: o.clusterFor(t) },
     })),
-    { name: "stable", match: { prefix: "/" }, route: { cluster: o.clusterFor(o.stable) } },
+    { name, match: { prefix: "/" }, route: { cluster: o.clusterFor(o.stable) } },
   ];
 }

@@ -58,7 +58,8 @@ export function targetRefGroup(kind: string): string {
   }
 }
 
-function ordered(plugins: PluginInput[], opts: { phase?: Phase; priority?: number }): PluginInput[] {
+/** The plugins in the order Envoy runs them on the request path (phase, then priority, higher first). */
+export function ordered(plugins: PluginInput[], opts: { phase?: Phase; priority?: number }): PluginInput[] {
   const byName = new Map(plugins.map((p) => [p.meta.name, p]));
   return sortByPhase(plugins.map((p) => p.meta), (m) => opts.priority ?? m.priority, (m) => opts.phase ?? m.phase).map((m) => byName.get(m.name)!);
 }
