@@ -76,7 +76,8 @@ const show = (v: unknown): string => (v === undefined ? "<absent>" : typeof v ==
 /** Compares the two upstream views; the request id is volatile only when the engine generated it. */
 function compareEcho(req: WireRequest, a: EchoView, b: EchoView, out: Difference[]): void {
   for (const f of ["upstream", "method", "path", "body"] as const) if (a[f] !== b[f]) out.push({ field: `upstream-${f}`, envoy: show(a[f]), embedded: show(b[f]) });
-  const clientSentId = req.headers.some(([k]) => k.toLowerCase() === "x-request-id");
+  // A client's non-empty id must arrive as sent; a missing or empty one is replaced by a fresh UUID.
+  const clientSentId = req.headers.some(([k, v]) => k.toLowerCase() === "x-request-id" && v !== "");
   const norm = (h: Record<string, string | string[]>, k: string): string | string[] | undefined => {
     const v = h[k];
     // x-request-id: a fresh UUID per request when the client sent none (Envoy's UUID generator).

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import { startAdmin } from "./admin.ts";
 import type { GatewayConfig, HeaderToAdd, Listener, WasmFilter } from "./config.ts";
+import { formatAddress, mutateRequestHeaders } from "./forwarding.ts";
 import { selectRoute, type SelectedRoute } from "./routes.ts";
 import { ClusterManager, HOP_BY_HOP, readAll, ROUTER_REPLIES, routerReply, type UpstreamResponse } from "./upstream.ts";
 import { HeaderMap } from "../host/header-map.ts";
@@ -202,17 +203,19 @@ export class Gateway {
       if (k === "host" || HOP_BY_HOP.has(k)) continue;
       headers.push([k, req.rawHeaders[i + 1]]);
     }
-    // The HTTP connection manager adds these before any filter runs (Envoy defaults).
-    if (!headers.some(([k]) => k === "x-forwarded-proto")) headers.push(["x-forwarded-proto", "http"]);
+    // The HTTP connection manager's own mutations before any filter runs: XFF / x-forwarded-proto,
+    // internal-header sanitising, the downstream address filters see and :scheme (forwarding.ts).
+    const fwd = mutateRequestHeaders(headers, socket.remoteAddress ?? "", socket.remotePort ?? 0, rl.config.forwarding);
+    headers[3] = [":scheme", fwd.scheme];
     // An empty client x-request-id is replaced like a missing one (Envoy 1.34+).
     const rid = headers.findIndex(([k]) => k === "x-request-id");
     if (rid < 0) headers.push(["x-request-id", randomUUID()]);
     else if (headers[rid][1] === "") headers[rid][1] = randomUUID();
     const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
     const properties: Record<string, unknown> = {
-      "source.address": `${socket.remoteAddress}:${socket.remotePort}`,
-      "source.port": socket.remotePort,
-      "destination.address": `${socket.localAddress}:${socket.localPort}`,
+      "source.address": fwd.remoteAddress,
+      "source.port": fwd.remotePort,
+      "destination.address": formatAddress(socket.localAddress ?? "", socket.localPort ?? 0),
       "destination.port": socket.localPort,
       "connection.id": socket.tollgateId,
       "request.protocol": `HTTP/${req.httpVersion}`,
@@ -292,6 +295,9 @@ export class Gateway {
     // A streamed body keeps the downstream's content-length (or goes chunked without one); a buffered one
     // is sent with its exact length.
     if (!req.bodyStream && req.body.length) out.set("content-length", String(req.body.length));
+    // A body-less request goes upstream with `content-length: 0` (not chunked), except for the methods
+    // Envoy's HTTP/1 request encoder sends without one (verified on 1.40: GET, HEAD, DELETE, TRACE).
+    else if (!req.bodyStream && !out.has("content-length") && !["GET", "HEAD", "DELETE", "TRACE", "CONNECT"].includes(out.get(":method") ?? "GET")) out.set("content-length", "0");
     const pairs: Array<[string, string]> = [];
     for (const [k, v] of out.entries) if (k[0] !== ":") pairs.push([k, v]);
     counterAdd(this.stats, `cluster.${route.cluster}.upstream_rq_total`);
@@ -448,8 +454,6 @@ function codecRefusal(req: IncomingMessage): CodecReply | null {
   if (!ENVOY_METHODS.has(req.method ?? "")) return CODEC_REPLIES.badRequest;
   if (req.rawHeaders.length / 2 > MAX_REQUEST_HEADERS || headBytes(req) > MAX_REQUEST_HEAD_BYTES) return CODEC_REPLIES.headersTooLarge;
   if (req.httpVersion === "1.0" || req.httpVersion === "0.9") return CODEC_REPLIES.http10;
-  const hosts = req.rawHeaders.filter((_, i) => i % 2 === 0 && req.rawHeaders[i].toLowerCase() === "host").length;
-  if (hosts > 1) return CODEC_REPLIES.badRequest;
   if (req.headers.host !== undefined && !AUTHORITY.test(req.headers.host)) return CODEC_REPLIES.badRequest;
   // A fragment in the request target is refused by the connection manager (http_reject_path_with_fragment).
   if ((req.url ?? "").includes("#")) return CODEC_REPLIES.fragmentInPath;
