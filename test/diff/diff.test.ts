@@ -10,7 +10,7 @@ import { repoRoot } from "../../tools/paths.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
 
 /** Requests per config: enough for every adversarial case to come up, small enough for ~1 min in total. */
-const REQUESTS = Number(process.env.TOLLGATE_DIFF_REQUESTS ?? 150);
+const REQUESTS = Number(process.env.TOLLGATE_DIFF_REQUESTS ?? 300);
 const SEED = 20261207;
 
 describe("differential: Envoy vs the embedded engine", () => {
