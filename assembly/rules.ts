@@ -59,7 +59,7 @@ export class RuleSet<T> {
     let cluster = "";
     if (this.needsHost) {
       const a = getRepeatedHeader(MapType.REQUEST_HEADERS, K_AUTHORITY);
-      if (a !== null) host = toLowerAscii(hostWithoutPort(a));
+      if (a !== null) host = normalizeHost(a);
     }
     // Envoy 1.33+ serves xds.route_name / xds.cluster_name; older Envoy and Higress the bare names.
     if (this.needsRoute) {
@@ -75,7 +75,7 @@ export class RuleSet<T> {
     return this.selectFor(route, host, cluster);
   }
 
-  /** Pure selection, for tests: `host` lower-case without port. */
+  /** Pure selection, for tests: `host` as normalizeHost() returns it. */
   selectFor(route: string, host: string, cluster: string): T | null {
     for (let i = 0; i < this.rules.length; i++) {
       const r = this.rules[i];
@@ -136,10 +136,16 @@ export function parseRuleSet<T>(text: string, parseOne: (r: ConfigReader) => T |
     }
     if (by == BY_DOMAIN) {
       for (let j = 0; j < patterns.length; j++) {
-        patterns[j] = toLowerAscii(patterns[j]);
-        if (patterns[j].lastIndexOf("*") > 0) {
-          r.fail(MATCH_KEYS[by] + "[" + decimal(<i64>j) + "]", "may only have '*' as its first character (e.g. \"*.example.com\"), got \"" + patterns[j] + "\"");
+        const field = MATCH_KEYS[by] + "[" + decimal(<i64>j) + "]";
+        const problem = domainPatternProblem(patterns[j]);
+        if (problem.length > 0) {
+          r.fail(field, problem + ", got \"" + patterns[j] + "\"");
           return fail<T>(root);
+        }
+        const p = normalizeDomainPattern(patterns[j]);
+        if (p != patterns[j]) {
+          log(LogLevel.WARN, "'" + r.path(field) + "' is compared as \"" + p + "\" (hosts match case-insensitively, without a trailing dot), got \"" + patterns[j] + "\"");
+          patterns[j] = p;
         }
       }
       set.needsHost = true;
@@ -169,12 +175,76 @@ function fail<T>(root: ConfigReader): RuleSet<T> | null {
   return null;
 }
 
-/** Exact host, `*` (any), or `*.suffix` / `*suffix` wildcard; case already folded. */
+/**
+ * The host a `_match_domain_` pattern is compared with: `:authority` lower-cased, without the port and
+ * without trailing dots. Envoy picks the virtual host on the raw value (its domains are case-insensitive;
+ * a port or a trailing dot only match with `strip_*_host_port` / `strip_trailing_host_dot`, else the
+ * request falls through to a wildcard virtual host), and upstreams such as nginx treat `example.com.`,
+ * `EXAMPLE.com` and `example.com:80` as example.com. Folding all of them here means no spelling of a host
+ * escapes the rule written for it.
+ */
+export function normalizeHost(authority: string): string {
+  let h = hostWithoutPort(authority);
+  let end = h.length;
+  while (end > 0 && h.charCodeAt(end - 1) == 0x2e) end--;
+  if (end < h.length) h = h.substring(0, end);
+  return toLowerAscii(h);
+}
+
+/**
+ * Why a `_match_domain_` pattern can never match a normalised host, or "". Allowed: `*`, `*suffix`,
+ * `prefix*` (one '*', first or last, as Envoy's virtual host domains and Higress), a host name, or an
+ * IPv6 literal in brackets; letters in any case and trailing dots are normalised, not refused.
+ */
+export function domainPatternProblem(p: string): string {
+  const n = p.length;
+  if (n == 0) return "must be a host name, not empty";
+  if (p.charCodeAt(0) == 0x5b) {
+    if (n < 3 || p.charCodeAt(n - 1) != 0x5d) return "must be an IPv6 literal without a port (\"[::1]\"): hosts are compared without the port";
+    for (let i = 1; i < n - 1; i++) {
+      const c = p.charCodeAt(i);
+      if (!(isHexDigit(c) || c == 0x3a || c == 0x2e)) return "must be an IPv6 literal (hex digits, ':' and '.') in brackets";
+    }
+    return "";
+  }
+  const star = p.indexOf("*");
+  if (star >= 0 && ((star != 0 && star != n - 1) || p.indexOf("*", star + 1) >= 0)) {
+    return "may only have one '*', as its first or last character (\"*.example.com\", \"example.*\")";
+  }
+  for (let i = 0; i < n; i++) {
+    const c = p.charCodeAt(i);
+    if (c == 0x3a) return "cannot have a port: hosts are compared without the port, so it would never match; write the host alone";
+    const ok = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c == 0x2d || c == 0x2e || c == 0x5f || c == 0x2a;
+    if (!ok) return "must be a host name (letters, digits, '-', '.', '_') or a wildcard, so it can match a Host header";
+  }
+  if (normalizeDomainPattern(p).length == 0) return "must be a host name, not only dots";
+  return "";
+}
+
+/** A valid pattern as it is compared: lower case, trailing dots removed (`*.Example.COM.` → `*.example.com`). */
+export function normalizeDomainPattern(p: string): string {
+  let end = p.length;
+  while (end > 0 && p.charCodeAt(end - 1) == 0x2e) end--;
+  return toLowerAscii(end < p.length ? p.substring(0, end) : p);
+}
+
+function isHexDigit(c: i32): bool {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
+}
+
+/**
+ * Exact host, `*` (any), `*suffix` or `prefix*` wildcard (the wildcard matches at least one character, as
+ * in Envoy); both sides already normalised.
+ */
 export function domainMatches(pattern: string, host: string): bool {
   if (pattern == "*") return true;
   if (pattern.startsWith("*")) {
     const suffix = pattern.substring(1);
     return host.length > suffix.length && host.endsWith(suffix);
+  }
+  if (pattern.endsWith("*")) {
+    const prefix = pattern.substring(0, pattern.length - 1);
+    return host.length > prefix.length && host.startsWith(prefix);
   }
   return pattern == host;
 }

@@ -6,6 +6,7 @@ import { ConfigReader } from "../../assembly/config";
 import { parseRuleSet, ruleSetError, RuleSet } from "../../assembly/rules";
 import { log, LogLevel } from "../../assembly/runtime";
 import { base64Decode } from "../../assembly/crypto";
+import { framingHeaderProblem, writableHeaderProblem } from "../../assembly/headers";
 import { JwtKey, parseJwks } from "./jwks";
 
 /** How a Basic password is stored. */
@@ -204,6 +205,11 @@ function parseGlobal(r: ConfigReader): AuthConfig | null {
   const br = r.child("basic_auth");
   if (br !== null) cfg.basic = parseBasicAuth(br);
   const jr = r.child("jwt_auth");
+  const chProblem = writableHeaderProblem(ch, "auth");
+  if (chProblem.length > 0) {
+    r.fail("consumer_header", chProblem);
+    return null;
+  }
   if (jr !== null) cfg.jwt = parseJwtAuth(jr, ch);
   const er = r.child("ext_auth");
   if (er !== null) cfg.ext = parseExtAuth(er);
@@ -361,9 +367,6 @@ function credentialHeaders(cfg: AuthConfig): string[] {
   return out;
 }
 
-/** Headers a plugin must never set on a request: they frame the message or address the hop, not the app. */
-const FRAMING_HEADERS: string[] = ["host", "content-length", "transfer-encoding", "connection", "te", "upgrade", "keep-alive", "proxy-connection", "expect"];
-
 function parseRealm(r: ConfigReader): string {
   const realm = r.str("realm", "tollgate");
   for (let i = 0; i < realm.length; i++) {
@@ -455,8 +458,13 @@ function parseJwtAuth(r: ConfigReader, consumerHeader: string): JwtAuth {
       c.fail("claim", "must not be empty");
       return j;
     }
-    if (!isHeaderName(header) || header == consumerHeader || header == "authorization" || FRAMING_HEADERS.includes(header)) {
-      c.fail("header", "must be a header name other than authorization, the consumer header and framing headers (host, content-length, transfer-encoding, ...), got \"" + header + "\"");
+    if (!isHeaderName(header) || header == consumerHeader || header == "authorization") {
+      c.fail("header", "must be a header name other than authorization and the consumer header, got \"" + header + "\"");
+      return j;
+    }
+    const problem = writableHeaderProblem(header, "auth");
+    if (problem.length > 0) {
+      c.fail("header", problem);
       return j;
     }
     j.claimsToHeaders.push(new ClaimHeader(claim, header, c.bool("override", true)));
@@ -485,8 +493,9 @@ function parseExtAuth(r: ConfigReader): ExtAuth {
   if (!e.allowedHeaders.includes("authorization")) e.allowedHeaders.unshift("authorization");
   e.allowedUpstreamHeaders = lowerNames(r, "allowed_upstream_headers", []);
   for (let i = 0; i < e.allowedUpstreamHeaders.length; i++) {
-    if (FRAMING_HEADERS.includes(e.allowedUpstreamHeaders[i])) {
-      r.fail("allowed_upstream_headers[" + decimal(<i64>i) + "]", "cannot be a framing header (host, content-length, transfer-encoding, ...), got \"" + e.allowedUpstreamHeaders[i] + "\"");
+    const problem = writableHeaderProblem(e.allowedUpstreamHeaders[i], "auth");
+    if (problem.length > 0) {
+      r.fail("allowed_upstream_headers[" + decimal(<i64>i) + "]", problem);
       return e;
     }
   }
@@ -536,5 +545,12 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): bool {
 
 /** Logs a non-fatal configuration note. */
 export function configNote(message: string): void {
+  for (let i = 0; i < e.allowedClientHeaders.length; i++) {
+    const problem = framingHeaderProblem(e.allowedClientHeaders[i]);
+    if (problem.length > 0) {
+      r.fail("allowed_client_headers[" + decimal(<i64>i) + "]", problem);
+      return e;
+    }
+  }
   log(LogLevel.WARN, message);
 }

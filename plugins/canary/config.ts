@@ -1,6 +1,7 @@
 // Canary config: parsed and validated once in on_configure; host-free. Every rejection names the field.
 import { decimal } from "../../assembly/number";
 import { ConfigReader, encode, toLowerAscii } from "../../assembly";
+import { writableHeaderProblem } from "../../assembly/headers";
 import {
   BUCKETS, BUCKETS_PER_POINT, CondType, DEFAULT_PIN_MAX_AGE, DEFAULT_TAG_HEADER, F_ALL, F_ANY, F_CANARY_TAG, F_COOKIE,
   F_DEFAULT_TAG, F_HEADER, F_KEY, F_MATCH, F_OP, F_OVERRIDE_HEADER, F_PIN_COOKIE, F_PIN_COOKIE_MAX_AGE,
@@ -322,7 +323,11 @@ export function parseCanaryConfig(r: ConfigReader): CanaryConfig | null {
   const cfg = new CanaryConfig();
   if (!r.allowOnly(CONFIG_KEYS)) return null;
   cfg.tagHeader = readHeaderName(r, F_TAG_HEADER, DEFAULT_TAG_HEADER, true);
-  if (r.ok() && cfg.tagHeader.charCodeAt(0) == 0x3a) r.fail(F_TAG_HEADER, "cannot be a pseudo-header, got " + quote(cfg.tagHeader));
+  if (r.ok()) {
+    // The tag header is written on every request: never a framing, hop-by-hop, routing or other plugin's header.
+    const problem = writableHeaderProblem(cfg.tagHeader, "canary");
+    if (problem.length > 0) r.fail(F_TAG_HEADER, problem);
+  }
   cfg.defaultTag = new Tag(readTag(r, F_DEFAULT_TAG, "", true));
   cfg.trustClientTag = r.bool(F_TRUST_CLIENT_TAG, false);
   if (!r.ok()) return null;

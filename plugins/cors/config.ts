@@ -4,13 +4,14 @@
 import { decimal } from "../../assembly/number";
 import { ConfigReader, describeJson, log, LogLevel, parseRuleSet, RuleSet, trimOws } from "../../assembly";
 import {
-  DEFAULT_MAX_AGE, DEFAULT_PREFLIGHT_STATUS, E_CREDENTIALS_DEFAULT_WILDCARD, E_CREDENTIALS_WILDCARD,
+  DEFAULT_MAX_AGE, DEFAULT_PREFLIGHT_STATUS, E_ANY_SITE_HOST, E_ANY_SITE_LABEL, E_ANY_SITE_STAR, E_ANY_SITE_TLD,
+  E_CREDENTIALS_ANY_SITE_PATTERN, E_CREDENTIALS_DEFAULT_WILDCARD, E_CREDENTIALS_NULL, E_CREDENTIALS_WILDCARD,
   E_EMPTY_METHODS, E_ORIGIN, E_ORIGIN_WILDCARD, E_PATTERN, E_PREFLIGHT_STATUS, E_TOKEN,
   F_ALLOW_CREDENTIALS, F_ALLOW_HEADERS, F_ALLOW_METHODS, F_ALLOW_ORIGIN_PATTERNS, F_ALLOW_ORIGINS,
   F_ALLOW_PRIVATE_NETWORK, F_EXPOSE_HEADERS, F_MAX_AGE, F_PREFLIGHT_STATUS, NULL_ORIGIN, VARY_PREFLIGHT,
   VARY_PREFLIGHT_PNA, W_EXPOSE_WILDCARD_CREDENTIALS, WILDCARD,
 } from "./constants";
-import { parseOriginRule } from "./origin";
+import { OriginRule, parseOriginRule } from "./origin";
 import { encode as encoded } from "../../assembly";
 import { CorsPolicy } from "./policy";
 
@@ -66,6 +67,29 @@ function tokenList(r: ConfigReader, field: string, def: string[]): string[] {
   return out;
 }
 
+/**
+ * Why a pattern admits hosts anyone can register, or "": a `*` not followed by '.' (`https://*`,
+ * `http://*:[*]`, `https://*example.com`, `https://example.*`), or a `*.` directly under a single label
+ * (`https://*.com`). `*.example.com` and `*.*.example.com` are confined to example.com. (Public suffixes of
+ * two labels such as `*.co.uk` cannot be told apart without the public suffix list.)
+ */
+export function anySiteReason(rule: OriginRule): string {
+  if (!rule.hasWildcard) return "";
+  // A trailing dot names the same site (`https://evil.com.` is an origin a browser sends): ignore it.
+  let h = rule.host;
+  let end = h.length;
+  while (end > 0 && h.charCodeAt(end - 1) == 0x2e) end--;
+  if (end < h.length) h = h.substring(0, end);
+  let last = -1;
+  for (let i = 0; i < h.length; i++) {
+    if (h.charCodeAt(i) != 0x2a) continue;
+    if (i + 1 >= h.length || h.charCodeAt(i + 1) != 0x2e) return i == 0 && h.length == 1 ? E_ANY_SITE_HOST : E_ANY_SITE_LABEL;
+    last = i;
+  }
+  // After the last "*.": the domain the wildcard is confined to; one label is a top-level domain.
+  return last >= 0 && h.indexOf(".", last + 2) < 0 ? E_ANY_SITE_TLD : "";
+}
+
 /** Reads one policy (the global part or one rule) from `r`; null (with an error recorded) when invalid. */
 export function parsePolicy(r: ConfigReader): CorsPolicy | null {
   if (!r.allowOnly(FIELDS)) return null;
@@ -92,15 +116,30 @@ export function parsePolicy(r: ConfigReader): CorsPolicy | null {
     }
   }
   const patterns = r.strList(F_ALLOW_ORIGIN_PATTERNS, NO_STRINGS);
+  // The first pattern that admits every site, and why (checked against allow_credentials below).
+  let anySite = -1;
+  let anySiteWhy = "";
   for (let i = 0; i < patterns.length; i++) {
     const t = trimOws(patterns[i]);
     if (t == WILDCARD) {
       p.origins.anyOrigin = true;
+      if (anySite < 0) {
+        anySite = i;
+        anySiteWhy = E_ANY_SITE_STAR;
+      }
       continue;
     }
     const parsed = parseOriginRule(t, true);
-    if (parsed.rule === null) r.fail(F_ALLOW_ORIGIN_PATTERNS + "[" + decimal(<i64>i) + "]", E_PATTERN + quote(patterns[i]));
-    else p.origins.rules.push(parsed.rule!);
+    if (parsed.rule === null) {
+      r.fail(F_ALLOW_ORIGIN_PATTERNS + "[" + decimal(<i64>i) + "]", E_PATTERN + quote(patterns[i]));
+    } else {
+      p.origins.rules.push(parsed.rule!);
+      const why = anySiteReason(parsed.rule!);
+      if (anySite < 0 && why.length > 0) {
+        anySite = i;
+        anySiteWhy = why;
+      }
+    }
   }
 
   const methods = tokenList(r, F_ALLOW_METHODS, DEFAULT_METHODS);
@@ -126,9 +165,14 @@ export function parsePolicy(r: ConfigReader): CorsPolicy | null {
   p.credentials = r.bool(F_ALLOW_CREDENTIALS, false);
   // Browsers refuse `ACAO: *` with credentials, and echoing every origin with credentials hands any
   // site the user's session: refuse the combination instead of silently picking one (Higress warns).
-  // allow_origin_patterns ["*"] stays possible as the explicit opt-in (Higress accepts it too).
+  // The same holds for every other way of admitting any site: a pattern whose host is not confined to a
+  // domain the operator controls, and the opaque origin "null" (any page can produce it).
   if (p.credentials && originsStar) {
     r.fail(F_ALLOW_CREDENTIALS, originsSet ? E_CREDENTIALS_WILDCARD : E_CREDENTIALS_DEFAULT_WILDCARD);
+  } else if (p.credentials && p.origins.allowNull) {
+    r.fail(F_ALLOW_CREDENTIALS, E_CREDENTIALS_NULL);
+  } else if (p.credentials && anySite >= 0) {
+    r.fail(F_ALLOW_CREDENTIALS, E_CREDENTIALS_ANY_SITE_PATTERN + quote(patterns[anySite]) + anySiteWhy);
   }
   p.maxAgeBytes = encoded(decimal(<i64>r.int(F_MAX_AGE, DEFAULT_MAX_AGE, 0, <i64>i32.MAX_VALUE)));
   p.preflightStatus = <u32>DEFAULT_PREFLIGHT_STATUS;

@@ -65,6 +65,14 @@ export const E_CREDENTIALS_WILDCARD =
   "cannot be true when 'allow_origins' contains \"*\" (browsers reject credentialed responses for any origin); list the origins";
 export const E_CREDENTIALS_DEFAULT_WILDCARD =
   "cannot be true when 'allow_origins' is not set (it defaults to [\"*\"]); list the origins in 'allow_origins'";
+export const E_CREDENTIALS_NULL =
+  "cannot be true when 'allow_origins' contains \"null\" (any page can send Origin: null from a sandboxed iframe, so it admits every site with the user's cookies); list real origins";
+export const E_CREDENTIALS_ANY_SITE_PATTERN =
+  "cannot be true when 'allow_origin_patterns' admits every site: ";
+export const E_ANY_SITE_STAR = " (\"*\" alone matches every origin); list the origins or patterns like \"https://*.example.com\"";
+export const E_ANY_SITE_HOST = " (its host is only \"*\", which matches every site on any domain); list the origins or patterns like \"https://*.example.com\"";
+export const E_ANY_SITE_LABEL = " (a '*' in the host must stand for whole labels, followed by '.' and your domain, or anyone can register a matching host); use a pattern like \"https://*.example.com\"";
+export const E_ANY_SITE_TLD = " (a '*' directly under a top-level domain matches sites anyone can register); use a pattern like \"https://*.example.com\"";
 export const E_PREFLIGHT_STATUS = "must be 200 or 204, got ";
 export const W_EXPOSE_WILDCARD_CREDENTIALS =
   "cors: 'expose_headers' contains \"*\" while 'allow_credentials' is true; browsers then treat \"*\" as a header name and expose nothing else";
