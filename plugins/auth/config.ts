@@ -472,6 +472,18 @@ function parseJwtAuth(r: ConfigReader, consumerHeader: string): JwtAuth {
   return j;
 }
 
+/** Refuses control characters (CR, LF, NUL, …), spaces and DEL in a value that becomes a pseudo-header. */
+function plainField(r: ConfigReader, field: string, v: string): bool {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c <= 0x20 || c == 0x7f) {
+      r.fail(field, "must not contain " + (c == 0x0d ? "CR" : c == 0x0a ? "LF" : c == 0 ? "NUL" : c == 0x20 ? "a space" : "a control character") + " (it is sent as the check request's " + (field == "path_prefix" ? ":path" : field == "authority" ? ":authority" : "cluster name") + "), got \"" + v.replaceAll("\r", "\\r").replaceAll("\n", "\\n") + "\"");
+      return false;
+    }
+  }
+  return true;
+}
+
 function parseExtAuth(r: ConfigReader): ExtAuth {
   const e = new ExtAuth();
   if (!r.allowOnly(["cluster", "authority", "path_prefix", "timeout_ms", "allowed_headers", "allowed_upstream_headers", "allowed_client_headers", "failure_mode_allow"])) return e;
@@ -483,6 +495,11 @@ function parseExtAuth(r: ConfigReader): ExtAuth {
   }
   e.authority = r.str("authority", "");
   e.pathPrefix = r.str("path_prefix", "");
+  // These go into the check request's :authority / :path and the callout's cluster name on every request:
+  // CR, LF or any control character there would fail each check (open with failure_mode_allow).
+  if (r.ok() && !plainField(r, "cluster", e.cluster)) return e;
+  if (r.ok() && !plainField(r, "authority", e.authority)) return e;
+  if (r.ok() && !plainField(r, "path_prefix", e.pathPrefix)) return e;
   if (r.ok() && e.pathPrefix.length > 0 && (!e.pathPrefix.startsWith("/") || e.pathPrefix.indexOf("?") >= 0)) {
     r.fail("path_prefix", "must start with '/' and have no query, got \"" + e.pathPrefix + "\"");
     return e;

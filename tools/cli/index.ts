@@ -29,6 +29,18 @@ function mainHelp(): string {
   ].join("\n");
 }
 
+/**
+ * Anything that is not a CliError is a tollgate bug, never the user's input: one line saying so, the stack only
+ * with TOLLGATE_DEBUG=1 (bad input must always end in a CliError naming the file, field and fix).
+ */
+export function internalError(e: unknown): number {
+  const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  console.error(`error: internal error, this is a tollgate bug: ${msg}`);
+  if (process.env.TOLLGATE_DEBUG) console.error(e instanceof Error ? e.stack : e);
+  else console.error("  fix: please report it with the command you ran; TOLLGATE_DEBUG=1 prints the stack");
+  return 70;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   if (!verb || verb === "--help" || verb === "-h" || verb === "help") {
@@ -58,7 +70,6 @@ export async function main(argv: string[]): Promise<number> {
       if (e.hint) console.error(`  fix: ${e.hint}`);
       return e.exitCode;
     }
-    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
-    return 1;
+    return internalError(e);
   }
 }

@@ -3,6 +3,7 @@
 // GET /stats?format=json, and the command list on anything else (404, like Envoy).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { compileRe2, Re2SyntaxError, type Re2 } from "./re2.ts";
 
 export interface AdminSource {
   /** Current stats as name → value (counters and gauges). */
@@ -23,12 +24,15 @@ export async function startAdmin(address: string, port: number, source: AdminSou
       return;
     }
     if (url.pathname === "/stats") {
+      // Envoy compiles the filter with RE2 and answers 400 "Invalid re2 regex: <RE2's message>" when RE2
+      // refuses it; a linear-time matcher, so no filter a client sends can stall the engine.
       const filter = url.searchParams.get("filter");
-      let re: RegExp | null = null;
+      let re: Re2 | null = null;
       try {
-        re = filter ? new RegExp(filter) : null;
-      } catch {
-        res.writeHead(400, { "content-type": "text/plain" }).end(`Invalid re2 regex\n`);
+        re = filter ? compileRe2(filter) : null;
+      } catch (e) {
+        if (!(e instanceof Re2SyntaxError)) throw e;
+        res.writeHead(400, { "content-type": "text/plain; charset=UTF-8" }).end(`Invalid re2 regex: ${e.message}`);
         return;
       }
       const entries = [...source.stats()].filter(([k]) => !re || re.test(k)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

@@ -1,7 +1,7 @@
 // Envoy bootstrap v3 → the embedded engine's model. The file is first validated strictly against the Envoy
 // API protos (what Envoy itself would reject, we reject); then every field is checked against the subset the
 // embedded engine implements. Anything outside it is an error naming its YAML path — never silently ignored.
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { isIP } from "node:net";
 import { isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -219,12 +219,22 @@ function headersToAdd(r: Reader, v: unknown, path: string): HeaderToAdd[] {
     const hv = obj(get(o, "header"));
     r.only(hv, join(p, "header"), ["key", "value"]);
     const value = str(get(hv, "value"));
+    const key = str(get(hv, "key"));
+    // Envoy 1.40 refuses these at start (measured with --mode validate): a value with CR, LF or NUL fails the
+    // HeaderValue proto constraint, a pseudo-header or host "may not be modified". Names with other bad
+    // characters and values with other controls start fine there and 503 every request on the route.
+    if (/[\r\n\0]/.test(value)) r.invalid(join(join(p, "header"), "value"), `contains ${/\r/.test(value) ? "CR" : /\n/.test(value) ? "LF" : "NUL"}: a header value cannot hold CR, LF or NUL (Envoy's HeaderValue constraint); remove it`);
+    if (/[\r\n\0]/.test(key)) r.invalid(join(join(p, "header"), "key"), `contains CR, LF or NUL: not a header name (Envoy's HeaderValue constraint)`);
+    if (key.startsWith(":") || key.toLowerCase() === "host") r.invalid(join(join(p, "header"), "key"), `'${key}': ":-prefixed or host headers may not be modified" (Envoy refuses this at start); route on another header`);
     // Envoy evaluates %COMMAND% substitutions in header values; we implement none of them.
     if (/%[A-Z_]+(\([^)]*\))?%/.test(value)) r.unsupported(join(join(p, "header"), "value"), `header value substitution ${JSON.stringify(value)}`);
     const append = get(o, "append");
     let action = str(get(o, "append_action"), "APPEND_IF_EXISTS_OR_ADD") as HeaderToAdd["action"];
     if (append === false) action = "OVERWRITE_IF_EXISTS_OR_ADD";
-    return { key: str(get(hv, "key")).toLowerCase(), value: value.replace(/%%/g, "%"), action, keepEmpty: get(o, "keep_empty_value") === true };
+    // Envoy sends the value's UTF-8 bytes as they are (measured: "café €" arrives as those bytes); the engine
+    // keeps header values as one char per byte, so a non-ASCII value is stored as its UTF-8 bytes ("é" → C3 A9).
+    const bytes = /[^\x00-\x7f]/.test(value) ? Buffer.from(value, "utf8").toString("latin1") : value;
+    return { key: key.toLowerCase(), value: bytes.replace(/%%/g, "%"), action, keepEmpty: get(o, "keep_empty_value") === true };
   });
 }
 
@@ -292,6 +302,7 @@ function route(r: Reader, v: unknown, path: string, clusters: Set<string>): Rout
       const total = totalRaw === undefined ? sum : Number(totalRaw);
       if (total !== sum) r.invalid(join(wp, "total_weight"), `is ${total} but the cluster weights sum to ${sum} (Envoy rejects this)`);
       if (sum <= 0) r.invalid(wp, "the cluster weights must sum to more than 0");
+      if (sum > 0xffffffff) r.invalid(wp, `the cluster weights sum to ${sum}, which exceeds 4294967295 (Envoy refuses this: "The sum of weights of all weighted clusters of route exceeds 4294967295")`);
       target = { kind: "weighted", clusters: list, total: sum };
     } else {
       r.unsupported(rp, "a route action other than 'cluster', 'cluster_header' or 'weighted_clusters'");
@@ -340,6 +351,18 @@ function wasmFilter(r: Reader, name: string, tc: Obj, path: string, cwd: string)
   r.only(local, join(join(vp, "code"), "local"), ["filename"]);
   const filename = str(get(local, "filename"));
   if (!filename) r.unsupported(join(join(vp, "code"), "local"), "Wasm code other than 'local.filename'");
+  else {
+    // A directory or a device (/dev/zero never ends) is refused here with its path, before anything reads it;
+    // a missing file is reported when the plugin loads.
+    const fp = join(join(join(vp, "code"), "local"), "filename");
+    try {
+      const st = statSync(isAbsolute(filename) ? filename : resolve(cwd, filename));
+      if (st.isDirectory()) r.invalid(fp, `'${filename}' is a directory, not a .wasm file; name the module, e.g. dist/plugins/<name>.wasm`);
+      else if (!st.isFile()) r.invalid(fp, `'${filename}' is not a regular file (a device, socket or pipe); name a .wasm module file`);
+    } catch {
+      // missing or unreadable: the load step says so with the path
+    }
+  }
   const stringValue = (v: unknown, p: string): string => {
     if (v === undefined) return "";
     const sv = obj(v);
