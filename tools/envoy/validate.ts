@@ -1,75 +1,119 @@
-// Strict validation of Envoy v3 messages (bootstrap YAML, typed_config) against the Envoy API protos that
-// @grpc/grpc-js-xds ships. Our stand-in for `envoy --mode validate`, which cannot run here: every field must
-// exist in the proto (unknown fields fail, as in Envoy's strict loader), every `@type` must resolve, values
-// must have the proto3-JSON shape of their field, and the protoc-gen-validate rules Envoy enforces at load
-// time that matter for hand-written configs (required, min_len, min_items, numeric bounds, oneof required,
-// defined enums) are checked.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+// Strict validation of Envoy v3 messages (bootstrap YAML, typed_config) against Envoy 1.40's API: the proto
+// definitions of github.com/envoyproxy/go-control-plane/envoy v1.40.0 (generated from Envoy's data-plane-api at
+// that release), dumped to tools/envoy/api/envoy-api.json by tools/envoy/api/regenerate.sh. Used where
+// `envoy --mode validate` cannot run (no Envoy installed); test/tools/envoy-validate.test.ts holds the two to
+// the same verdicts. Every field must exist in the proto (unknown fields fail, as in Envoy's strict loader),
+// every `@type` must resolve, values must have the proto3-JSON shape of their field, and the
+// protoc-gen-validate rules Envoy enforces at load time that matter for hand-written configs (required,
+// min_len, min_items, numeric bounds, oneof required, defined enums) are checked.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import protobuf from "protobufjs";
-import { parse as parseYaml } from "yaml";
+import { repoRoot } from "../paths.ts";
+import { parseEnvoyYaml } from "./yaml.ts";
 
 type Type = protobuf.Type;
 type Field = protobuf.Field;
 
 const TYPE_URL_PREFIX = "type.googleapis.com/";
 
-let cachedRoot: protobuf.Root | undefined;
-let protoRoots: string[] = [];
-
-function protoDirs(): string[] {
-  const req = createRequire(import.meta.url);
-  const xds = dirname(req.resolve("@grpc/grpc-js-xds/package.json"));
-  const pbjs = dirname(req.resolve("protobufjs/package.json"));
-  const deps = join(xds, "deps");
-  // protobufjs carries descriptor.proto; the well-known types are built into protobufjs ("common").
-  return [join(deps, "envoy-api"), join(deps, "xds"), join(deps, "protoc-gen-validate"), join(deps, "googleapis"), pbjs];
+/** The API dump: where it came from, and the protobufjs namespace. */
+export interface EnvoyApiSource {
+  module: string;
+  version: string;
+  files: number;
 }
 
-function root(): protobuf.Root {
-  if (cachedRoot) return cachedRoot;
-  protoRoots = protoDirs();
-  if (!existsSync(join(protoRoots[0], "envoy"))) {
-    throw new Error(`the Envoy API protos are missing (${protoRoots[0]}); run 'npm install'`);
-  }
-  const r = new protobuf.Root();
-  r.resolvePath = (_origin, target) => {
-    for (const dir of protoRoots) {
-      const p = join(dir, target);
-      if (existsSync(p)) return p;
-    }
-    return target; // well-known types: protobufjs resolves google/protobuf/*.proto from its bundled set
-  };
-  r.loadSync(["envoy/config/bootstrap/v3/bootstrap.proto"], { keepCase: true });
-  r.resolveAll();
-  cachedRoot = r;
-  return r;
+interface ApiDef {
+  fields?: Record<string, { type: string }>;
+  values?: Record<string, number>;
+  nested?: Record<string, ApiDef>;
 }
 
-/** Finds a message type by full name, loading the protos of its package directory on demand. */
-function findType(fullName: string): Type | null {
-  const r = root();
-  const existing = lookup(r, fullName);
-  if (existing) return existing;
-  const parts = fullName.split(".");
-  // Package = leading lower-case segments; the directory mirrors it (Envoy's, xds' and udpa's layout).
-  const pkg = parts.filter((p, i) => i < parts.length - 1 && /^[a-z0-9_]+$/.test(p));
-  const rel = join(...pkg);
-  const files: string[] = [];
-  for (const dir of protoRoots) {
-    const d = join(dir, rel);
-    if (!existsSync(d)) continue;
-    for (const f of readdirSync(d)) if (f.endsWith(".proto")) files.push(join(rel, f));
-  }
-  if (files.length === 0) return null;
+/** The dump indexed by full type name; protobufjs types are built on demand (a bootstrap needs ~300 of ~2,500). */
+interface Api {
+  source: EnvoyApiSource;
+  defs: Map<string, ApiDef>;
+  root: protobuf.Root;
+  built: Set<string>;
+}
+let api: Api | undefined;
+
+/** The committed API dump (the bundled CLI and the sources both read it from the package root). */
+export function envoyApiFile(): string {
+  return join(repoRoot(), "tools", "envoy", "api", "envoy-api.json");
+}
+
+function loadApi(): Api {
+  if (api) return api;
+  let text: string;
   try {
-    r.loadSync(files, { keepCase: true });
-    r.resolveAll();
-  } catch {
-    return null;
+    text = readFileSync(envoyApiFile(), "utf8");
+  } catch (e) {
+    throw new Error(`the Envoy API definitions are missing (${envoyApiFile()}: ${(e as Error).message}); regenerate them with tools/envoy/api/regenerate.sh`);
   }
-  return lookup(r, fullName);
+  const json = JSON.parse(text) as { source: EnvoyApiSource; nested: Record<string, ApiDef> };
+  const defs = new Map<string, ApiDef>();
+  const walk = (nested: Record<string, ApiDef> | undefined, prefix: string): void => {
+    for (const [k, v] of Object.entries(nested ?? {})) {
+      const full = prefix ? `${prefix}.${k}` : k;
+      if (v.fields || v.values) defs.set(full, v);
+      walk(v.nested, full);
+    }
+  };
+  walk(json.nested, "");
+  api = { source: json.source, defs, root: new protobuf.Root(), built: new Set() };
+  return api;
+}
+
+/** Which Envoy API the proto check uses (module and version of the dump). */
+export function envoyApiSource(): EnvoyApiSource {
+  return loadApi().source;
+}
+
+/** Adds `name` and every type it refers to (and their enclosing types) to the protobufjs root. */
+function build(a: Api, name: string): void {
+  const need = new Set<string>();
+  const stack = [name];
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (need.has(t) || a.built.has(t)) continue;
+    const d = a.defs.get(t);
+    if (!d) continue;
+    need.add(t);
+    const parts = t.split(".");
+    for (let i = parts.length - 1; i > 0; i--) {
+      const parent = parts.slice(0, i).join(".");
+      if (a.defs.has(parent)) {
+        stack.push(parent);
+        break;
+      }
+    }
+    for (const f of Object.values(d.fields ?? {})) if (f.type.startsWith(".")) stack.push(f.type.slice(1));
+    for (const [k, v] of Object.entries(d.nested ?? {})) if (v.fields || v.values) stack.push(`${t}.${k}`);
+  }
+  if (need.size === 0) return;
+  // Outermost first: a type brings its nested types along.
+  for (const t of [...need].sort((x, y) => x.split(".").length - y.split(".").length)) {
+    if (a.built.has(t)) continue;
+    const d = a.defs.get(t)!;
+    const dot = t.lastIndexOf(".");
+    const ns = a.root.define(t.slice(0, dot));
+    ns.add(d.values ? protobuf.Enum.fromJSON(t.slice(dot + 1), d as protobuf.IEnum) : protobuf.Type.fromJSON(t.slice(dot + 1), d as protobuf.IType));
+    const mark = (full: string, def: ApiDef): void => {
+      a.built.add(full);
+      for (const [k, v] of Object.entries(def.nested ?? {})) if (v.fields || v.values) mark(`${full}.${k}`, v);
+    };
+    mark(t, d);
+  }
+  a.root.resolveAll();
+}
+
+/** Finds a message type by full name. */
+function findType(fullName: string): Type | null {
+  const a = loadApi();
+  if (!a.built.has(fullName)) build(a, fullName);
+  return lookup(a.root, fullName);
 }
 
 function lookup(r: protobuf.Root, fullName: string): Type | null {
@@ -95,7 +139,9 @@ function join2(path: string, key: string): string {
 
 const DURATION = /^-?\d+(\.\d{1,9})?s$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-const INT = /^-?\d+$/;
+// Strings the proto JSON parser reads as numbers ("80", "1e3", "9901.0"; an integer field needs an integral value).
+const NUMBER_STRING = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+const BOOL_STRING = /^(true|t|yes|y|1|false|f|no|n|0)$/i;
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 const INT32_TYPES = new Set(["int32", "sint32", "sfixed32", "uint32", "fixed32"]);
@@ -108,9 +154,9 @@ class Checker {
     this.errors.push(`${path || "(root)"}: ${msg}`);
   }
 
-  message(type: Type, value: unknown, path: string): void {
+  message(type: Type, value: unknown, path: string, rules?: Record<string, unknown>): void {
     const name = type.fullName.replace(/^\./, "");
-    if (this.wellKnown(name, value, path)) return;
+    if (this.wellKnown(name, value, path, rules)) return;
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
       this.err(path, `must be an object (${name}), got ${describe(value)}`);
       return;
@@ -146,7 +192,7 @@ class Checker {
       if (f.partOf) continue;
       const o = f.options ?? {};
       const p = join2(path, f.name);
-      if (o["(validate.rules).message.required"] === true) this.err(p, `is required in ${name}`);
+      if (["message", "duration", "timestamp", "any"].some((k) => o[`(validate.rules).${k}.required`] === true)) this.err(p, `is required in ${name}`);
       else if (f.repeated && typeof o["(validate.rules).repeated.min_items"] === "number" && o["(validate.rules).repeated.min_items"] > 0) {
         this.err(p, `is required in ${name} (at least ${o["(validate.rules).repeated.min_items"]} item)`);
       } else if (!f.repeated && f.type === "string" && ((o["(validate.rules).string.min_len"] as number) > 0 || (o["(validate.rules).string.min_bytes"] as number) > 0)) {
@@ -162,7 +208,8 @@ class Checker {
       return;
     }
     if (f.repeated) {
-      if (!Array.isArray(v)) return this.err(path, `must be a list, got ${describe(v)}`);
+      // Envoy's JSON parser takes a single value where a list is expected, as a list of one (verified on 1.40).
+      if (!Array.isArray(v)) return this.single(f, v, path);
       const min = f.options?.["(validate.rules).repeated.min_items"];
       if (typeof min === "number" && v.length < min) this.err(path, `must have at least ${min} item(s), got ${v.length}`);
       v.forEach((item, i) => this.single(f, item, `${path}[${i}]`));
@@ -174,7 +221,7 @@ class Checker {
   single(f: Field, v: unknown, path: string): void {
     const rt = f.resolvedType;
     const o = f.options ?? {};
-    if (rt instanceof protobuf.Type) return this.message(rt, v, path);
+    if (rt instanceof protobuf.Type) return this.message(rt, v, path, o);
     if (rt instanceof protobuf.Enum) {
       if (typeof v === "string") {
         if (!(v in rt.values)) this.err(path, `must be one of ${Object.keys(rt.values).join(", ")} (${rt.name}), got ${describe(v)}`);
@@ -196,7 +243,8 @@ class Checker {
       return;
     }
     if (type === "bool") {
-      if (typeof v !== "boolean") this.err(path, `must be true or false, got ${describe(v)}`);
+      // Envoy's JSON parser also takes these strings (absl::SimpleAtob; `"yes"` and `"0"` pass on 1.40, `"off"` does not).
+      if (typeof v !== "boolean" && !(typeof v === "string" && BOOL_STRING.test(v))) this.err(path, `must be true or false, got ${describe(v)}`);
       return;
     }
     if (type === "bytes") {
@@ -210,7 +258,7 @@ class Checker {
       return;
     }
     if (INT32_TYPES.has(type) || INT64_TYPES.has(type)) {
-      const n = typeof v === "number" ? v : typeof v === "string" && INT.test(v) ? Number(v) : NaN;
+      const n = typeof v === "number" ? v : typeof v === "string" && NUMBER_STRING.test(v) ? Number(v) : NaN;
       if (!Number.isInteger(n)) return this.err(path, `must be an integer (${type}), got ${describe(v)}`);
       if (type.startsWith("u") || type.startsWith("fixed")) {
         if (n < 0) return this.err(path, `must be a non-negative integer (${type}), got ${n}`);
@@ -220,6 +268,25 @@ class Checker {
       return;
     }
     this.err(path, `has an unsupported scalar type ${type} (${name})`);
+  }
+
+  /** PGV duration rules (gt/gte/lt/lte as {seconds, nanos}; an empty bound is 0s), e.g. connect_timeout > 0. */
+  durationBounds(v: string, path: string, o: Record<string, unknown>): void {
+    const seconds = (s: string): number => Number(s.slice(0, -1));
+    const bound = (k: string): number | undefined => {
+      const key = `(validate.rules).duration.${k}`;
+      if (key in o) return 0;
+      const s = o[`${key}.seconds`], n = o[`${key}.nanos`];
+      if (s === undefined && n === undefined) return undefined;
+      return Number(s ?? 0) + Number(n ?? 0) / 1e9;
+    };
+    const d = seconds(v);
+    const fmt = (x: number): string => `${x}s`;
+    const gt = bound("gt"), gte = bound("gte"), lt = bound("lt"), lte = bound("lte");
+    if (gt !== undefined && !(d > gt)) this.err(path, `must be longer than ${fmt(gt)}, got ${v}`);
+    if (gte !== undefined && !(d >= gte)) this.err(path, `must be at least ${fmt(gte)}, got ${v}`);
+    if (lt !== undefined && !(d < lt)) this.err(path, `must be shorter than ${fmt(lt)}, got ${v}`);
+    if (lte !== undefined && !(d <= lte)) this.err(path, `must be at most ${fmt(lte)}, got ${v}`);
   }
 
   bounds(n: number, path: string, o: Record<string, unknown>, type: string): void {
@@ -232,13 +299,14 @@ class Checker {
   }
 
   /** proto3 JSON mapping of the well-known types; returns false when `name` is an ordinary message. */
-  wellKnown(name: string, v: unknown, path: string): boolean {
+  wellKnown(name: string, v: unknown, path: string, rules?: Record<string, unknown>): boolean {
     switch (name) {
       case "google.protobuf.Any":
         this.any(v, path);
         return true;
       case "google.protobuf.Duration":
         if (typeof v !== "string" || !DURATION.test(v)) this.err(path, `must be a duration string like "1s" or "0.250s", got ${describe(v)}`);
+        else if (rules) this.durationBounds(v, path, rules);
         return true;
       case "google.protobuf.Timestamp":
         if (typeof v !== "string" || !TIMESTAMP.test(v)) this.err(path, `must be an RFC 3339 timestamp, got ${describe(v)}`);
@@ -323,11 +391,11 @@ export function validateBootstrap(obj: unknown): string[] {
   return validateEnvoyMessage("envoy.config.bootstrap.v3.Bootstrap", obj);
 }
 
-/** Reads and validates a bootstrap YAML file; YAML syntax errors are reported like field errors. */
+/** Reads (as Envoy reads YAML: ./yaml.ts) and validates a bootstrap file; YAML syntax errors are reported like field errors. */
 export function validateBootstrapFile(file: string): string[] {
   let doc: unknown;
   try {
-    doc = parseYaml(readFileSync(file, "utf8"));
+    doc = parseEnvoyYaml(readFileSync(file, "utf8"));
   } catch (e) {
     return [`(yaml): ${(e as Error).message}`];
   }
