@@ -11,6 +11,13 @@
 @inline export const SLOT_BYTES: i32 = 16;
 
 /**
+ * Slots per set for rules that hash their key values (`values` rules and `global` have one). A value
+ * lives in one of its set's ways; a new value takes the way whose eviction forgives the least.
+ */
+// @ts-ignore: decorator
+@inline export const MAX_WAYS: i32 = 8;
+
+/**
  * A rule's limit, normalised.
  * token_bucket: `capacity` tokens, `fillTokens` added every `fillInterval` units of scaled time, where
  *   scaled time = ms × `scale`. `{requests: N, per: P}` becomes capacity N, one token every P/N ms,
@@ -36,14 +43,49 @@ export class SlotState {
   tokens: u32 = 0;
   /** token_bucket: scaled time of the last fill boundary; fixed_window: window start (ms). */
   anchor: u64 = 0;
-  /** Version token of the stored value (store-specific; shared data's CAS). */
-  cas: u32 = 0;
 
   copyFrom(o: SlotState): void {
     this.fp = o.fp;
     this.tokens = o.tokens;
     this.anchor = o.anchor;
+  }
+
+  clear(): void {
+    this.fp = 0;
+    this.tokens = 0;
+    this.anchor = 0;
+  }
+}
+
+/** One set of `ways` slots: stored as ONE shared-data value, so one compare-and-swap covers all of them. */
+export class SlotSet {
+  slots: SlotState[] = [];
+  ways: i32 = 1;
+  /** Version token of the stored value (store-specific; shared data's CAS). */
+  cas: u32 = 0;
+
+  constructor() {
+    for (let i = 0; i < MAX_WAYS; i++) this.slots.push(new SlotState());
+  }
+
+  copyFrom(o: SlotSet): void {
+    this.ways = o.ways;
     this.cas = o.cas;
+    for (let i = 0; i < o.ways; i++) unchecked(this.slots[i]).copyFrom(unchecked(o.slots[i]));
+  }
+
+  clear(ways: i32): void {
+    this.ways = ways;
+    this.cas = 0;
+    for (let i = 0; i < ways; i++) unchecked(this.slots[i]).clear();
+  }
+
+  /** The way holding fingerprint `fp`, or -1. */
+  find(fp: u32): i32 {
+    for (let i = 0; i < this.ways; i++) {
+      if (unchecked(this.slots[i]).fp == fp) return i;
+    }
+    return -1;
   }
 }
 
@@ -54,8 +96,8 @@ export class Verdict {
   remaining: u32 = 0;
   /** Milliseconds until more quota: the next fill (token_bucket) or the window end (fixed_window). */
   resetMs: u64 = 0;
-  /** The slot held another value's live bucket, which this request shares. */
-  shared: bool = false;
+  /** Requests forgiven by evicting another value's bucket to make room for this one (0 = none). */
+  evicted: u32 = 0;
 }
 
 /** Brings `s` up to `now`: lazy refill (token_bucket) or window roll-over (fixed_window). */
@@ -85,24 +127,54 @@ export function advance(limit: Limit, s: SlotState, nowMs: u64): void {
   else s.tokens += <u32>(fills * <u64>limit.fillTokens);
 }
 
-/** True when the slot's state carries no information: replacing its owner loses nothing. */
-export function isIdle(limit: Limit, s: SlotState): bool {
-  if (s.fp == 0) return true;
-  if (limit.algorithm == FIXED_WINDOW) return s.tokens == 0;
-  return s.tokens >= limit.capacity;
+/**
+ * What evicting the slot would forgive: the requests its owner spent that have not been refilled yet
+ * (token_bucket: capacity − tokens; fixed_window: the count in the current window). 0 = idle: a fresh
+ * bucket is identical, nothing is lost. `s` must already be advanced to now.
+ */
+export function spent(limit: Limit, s: SlotState): u32 {
+  if (s.fp == 0) return 0;
+  if (limit.algorithm == FIXED_WINDOW) return s.tokens;
+  return s.tokens >= limit.capacity ? 0 : limit.capacity - s.tokens;
 }
 
 /**
- * Applies one request by the value with fingerprint `fp` to `s` (already advanced to `nowMs`).
- * On allow, `s` holds the state to store. A slot owned by another value is taken over only when idle;
- * otherwise both values share its bucket (a collision can only make limits stricter, never looser).
+ * Where value `fp` lives in `set` at `nowMs`: its own way if it has one; else it takes over the way whose
+ * owner has spent the least (an idle or empty way first, the lowest way on ties), which starts over as a
+ * fresh bucket for `fp`. Returns the way; `out.evicted` is what the takeover forgave (0 = nothing).
+ * A value never shares another value's bucket, so a flood of new values cannot exhaust a newcomer's quota;
+ * and a bucket that spent more than every other in its set is the last to go.
  */
-export function take(limit: Limit, s: SlotState, fp: u32, nowMs: u64, out: Verdict): void {
-  out.shared = false;
-  if (s.fp != fp) {
-    if (isIdle(limit, s)) s.fp = fp;
-    else out.shared = true;
+export function placeIn(limit: Limit, set: SlotSet, fp: u32, nowMs: u64, scratch: SlotState, out: Verdict): i32 {
+  out.evicted = 0;
+  const own = set.find(fp);
+  if (own >= 0) return own;
+  let best = 0;
+  let bestSpent: u32 = u32.MAX_VALUE;
+  for (let i = 0; i < set.ways; i++) {
+    scratch.copyFrom(unchecked(set.slots[i]));
+    advance(limit, scratch, nowMs);
+    const l = spent(limit, scratch);
+    if (l < bestSpent) {
+      best = i;
+      bestSpent = l;
+      if (l == 0) break;
+    }
   }
+  // A fresh bucket as of now (full, or an empty window), then owned by `fp`.
+  const s = unchecked(set.slots[best]);
+  s.clear();
+  advance(limit, s, nowMs);
+  s.fp = fp;
+  out.evicted = bestSpent;
+  return best;
+}
+
+/**
+ * Applies one request to `s` (owned by the requesting value, already advanced to `nowMs`).
+ * On allow, `s` holds the state to store.
+ */
+export function take(limit: Limit, s: SlotState, nowMs: u64, out: Verdict): void {
   if (limit.algorithm == FIXED_WINDOW) {
     out.resetMs = s.anchor + limit.windowMs - nowMs;
     if (s.tokens < limit.capacity) {
@@ -135,26 +207,36 @@ export function giveBack(limit: Limit, s: SlotState, nowMs: u64): void {
   }
 }
 
-/** Writes `s` into a 16-byte little-endian buffer (the shared-data value). */
-export function encodeSlot(s: SlotState, buf: ArrayBuffer): void {
+/** Writes the `set.ways` slots of `set` into `buf` (the shared-data value, ways × 16 bytes). */
+export function encodeSet(set: SlotSet, buf: ArrayBuffer): void {
   const p = changetype<usize>(buf);
-  store<u32>(p, s.fp);
-  store<u32>(p, s.tokens, 4);
-  store<u64>(p, s.anchor, 8);
+  for (let i = 0; i < set.ways; i++) {
+    const s = unchecked(set.slots[i]);
+    const q = p + <usize>(i * SLOT_BYTES);
+    store<u32>(q, s.fp);
+    store<u32>(q, s.tokens, 4);
+    store<u64>(q, s.anchor, 8);
+  }
 }
 
-/** Reads a slot of `size` bytes from `buf`; a value of any other size (foreign or corrupt) reads as a fresh slot. */
-export function decodeSlot(buf: ArrayBuffer, size: i32, s: SlotState): void {
-  if (size != SLOT_BYTES || buf.byteLength < SLOT_BYTES) {
-    s.fp = 0;
-    s.tokens = 0;
-    s.anchor = 0;
+/** Reads `ways` slots from a value of `size` bytes; a value of any other size (foreign or corrupt) reads as fresh. */
+export function decodeSet(buf: ArrayBuffer, size: i32, ways: i32, set: SlotSet): void {
+  const n = ways * SLOT_BYTES;
+  if (size != n || buf.byteLength < n) {
+    const cas = set.cas;
+    set.clear(ways);
+    set.cas = cas;
     return;
   }
+  set.ways = ways;
   const p = changetype<usize>(buf);
-  s.fp = load<u32>(p);
-  s.tokens = load<u32>(p, 4);
-  s.anchor = load<u64>(p, 8);
+  for (let i = 0; i < ways; i++) {
+    const s = unchecked(set.slots[i]);
+    const q = p + <usize>(i * SLOT_BYTES);
+    s.fp = load<u32>(q);
+    s.tokens = load<u32>(q, 4);
+    s.anchor = load<u64>(q, 8);
+  }
 }
 
 /** 64-bit FNV-1a over the UTF-16 code units of `s`, continuing from `h`. */

@@ -3,7 +3,7 @@
 import { decimal } from "../../assembly/number";
 import { decodeBytes } from "../../assembly/runtime";
 import { ConfigReader, describeJson } from "../../assembly";
-import { FIXED_WINDOW, gcd, hashString, HASH_BASIS, Limit, TOKEN_BUCKET } from "./bucket";
+import { FIXED_WINDOW, gcd, hashString, HASH_BASIS, Limit, MAX_WAYS, TOKEN_BUCKET } from "./bucket";
 import { DEFAULT_BODY, KEY_PREFIX } from "./errors";
 
 // @ts-ignore: decorator
@@ -55,8 +55,12 @@ export class LimitRule {
   /** Only these values are limited (slot = index); null = every value gets its own slot. */
   values: string[] | null = null;
   limit: Limit = new Limit();
-  /** Slots in the store: values.length, max_keys, or 1 for `global`. */
-  slots: u32 = 1;
+  /**
+   * Sets in the store (one shared-data key each) and slots per set. `values`: one set per value, one way;
+   * `global`: one set, one way; otherwise max_keys slots as ceil(max_keys / ways) sets of min(8, max_keys) ways.
+   */
+  sets: u32 = 1;
+  ways: u32 = 1;
   /** Seeds slot hashing so that rules spread the same value differently. */
   seed: u64 = HASH_BASIS;
   /** Shared-data key prefix; includes a hash of everything that gives slots their meaning. */
@@ -70,7 +74,7 @@ export class LimitRule {
   mRejected: u32 = 0;
   mShadowRejected: u32 = 0;
   mCasExhausted: u32 = 0;
-  mCollisions: u32 = 0;
+  mEvictions: u32 = 0;
 }
 
 /** A whole config object. */
@@ -160,9 +164,10 @@ function parseRule(r: ConfigReader, c: RateLimitConfig, scope: string): LimitRul
       }
     }
     rule.values = list;
-    rule.slots = <u32>list.length;
-  } else {
-    rule.slots = rule.keyKind == KEY_GLOBAL ? 1 : c.maxKeys;
+    rule.sets = <u32>list.length;
+  } else if (rule.keyKind != KEY_GLOBAL) {
+    rule.ways = min(<u32>MAX_WAYS, c.maxKeys);
+    rule.sets = (c.maxKeys + rule.ways - 1) / rule.ways;
   }
 
   const algorithm = r.oneOf("algorithm", ALGORITHMS, "token_bucket");
@@ -179,7 +184,7 @@ function parseRule(r: ConfigReader, c: RateLimitConfig, scope: string): LimitRul
   h = hashString(h, "|" + rule.name + "|" + KEY_KINDS[rule.keyKind] + "|" + rule.keyName + "|" + algorithm);
   h = hashString(h, "|" + decimal(<i64>rule.limit.capacity) + "|" + decimal(<i64>rule.limit.fillTokens) + "|" +
     decimal(<i64>rule.limit.fillInterval) + "|" + decimal(<i64>rule.limit.scale) + "|" + decimal(<i64>rule.limit.windowMs) +
-    "|" + decimal(<i64>rule.slots));
+    "|" + decimal(<i64>rule.sets) + "x" + decimal(<i64>rule.ways) + "|sets");
   if (rule.values !== null) {
     const vs = rule.values!;
     for (let i = 0; i < vs.length; i++) h = hashString(h, "|" + vs[i]);

@@ -54,7 +54,7 @@ function prepare(store: SharedDataStore, cfg: RateLimitConfig): void {
     rule.mRejected = defineMetric(MetricType.COUNTER, base + "rejected");
     rule.mShadowRejected = defineMetric(MetricType.COUNTER, base + "shadow_rejected");
     rule.mCasExhausted = defineMetric(MetricType.COUNTER, base + "cas_exhausted");
-    rule.mCollisions = defineMetric(MetricType.COUNTER, base + "collisions");
+    rule.mEvictions = defineMetric(MetricType.COUNTER, base + "evictions");
     store.prepare(rule);
   }
 }

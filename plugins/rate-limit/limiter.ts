@@ -2,7 +2,7 @@
 // rejected request consumes nothing. Takes the request's key values and `now` as plain inputs; state
 // goes through a BucketStore.
 import { incrementMetric, log, LogLevel } from "../../assembly";
-import { advance, giveBack, hashString, Limit, SlotState, take, Verdict } from "./bucket";
+import { advance, giveBack, hashString, Limit, placeIn, SlotSet, SlotState, take, Verdict } from "./bucket";
 import { KEY_GLOBAL, LimitRule, RateLimitConfig } from "./config";
 import { CAS_EXHAUSTED_LOG, STORE_ERROR_LOG } from "./errors";
 import { BucketStore, STORE_CONFLICT, STORE_OK } from "./store";
@@ -28,40 +28,48 @@ export class Outcome {
   }
 }
 
-/** Slot and fingerprint of a value under a rule; slot -1 = the rule does not limit this value. */
+/**
+ * Set and fingerprint of a value under a rule; set -1 = the rule does not limit this value. `way` is
+ * where the value sits in the set after the last decision.
+ */
 export class SlotRef {
-  slot: i32 = -1;
+  set: i32 = -1;
   fp: u32 = 0;
+  way: i32 = 0;
 }
 
-/** Maps a key value to its slot: its index in `values`, else a hash of the value modulo the slots. */
-export function slotOf(rule: LimitRule, value: string, out: SlotRef): void {
+/**
+ * Maps a key value to its set: its index in `values`, else a hash of the value modulo the sets. The
+ * fingerprint (upper 32 bits of the hash, never 0) tells the values of one set apart.
+ */
+export function setOf(rule: LimitRule, value: string, out: SlotRef): void {
   if (rule.keyKind == KEY_GLOBAL) {
-    out.slot = 0;
+    out.set = 0;
     out.fp = 1;
     return;
   }
   if (rule.values !== null) {
     const i = rule.values!.indexOf(value);
-    out.slot = i;
+    out.set = i;
     out.fp = <u32>(i + 1);
     return;
   }
   const h = hashString(rule.seed, value);
-  out.slot = <i32>(h % <u64>rule.slots);
+  out.set = <i32>(h % <u64>rule.sets);
   out.fp = <u32>(h >> 32) | 1;
 }
 
 export class Limiter {
-  private loaded: SlotState[] = [];
-  private work: SlotState[] = [];
+  private loaded: SlotSet[] = [];
+  private work: SlotSet[] = [];
   private verdicts: Verdict[] = [];
   private refs: SlotRef[] = [];
+  private scratch: SlotState = new SlotState();
 
   constructor(private store: BucketStore, maxRules: i32) {
     for (let i = 0; i < maxRules; i++) {
-      this.loaded.push(new SlotState());
-      this.work.push(new SlotState());
+      this.loaded.push(new SlotSet());
+      this.work.push(new SlotSet());
       this.verdicts.push(new Verdict());
       this.refs.push(new SlotRef());
     }
@@ -78,20 +86,20 @@ export class Limiter {
     const n = min(rules.length, this.refs.length);
     for (let i = 0; i < n; i++) {
       const ref = unchecked(this.refs[i]);
-      ref.slot = -1;
+      ref.set = -1;
       const v = unchecked(values[i]);
       if (v === null) continue;
-      slotOf(unchecked(rules[i]), v, ref);
+      setOf(unchecked(rules[i]), v, ref);
     }
     for (let i = 0; i < n; i++) {
       const ref = unchecked(this.refs[i]);
-      if (ref.slot < 0) continue;
+      if (ref.set < 0) continue;
       const rule = unchecked(rules[i]);
       const loaded = unchecked(this.loaded[i]);
       const w = unchecked(this.work[i]);
-      this.store.load(rule, <u32>ref.slot, loaded);
+      this.store.load(rule, <u32>ref.set, loaded);
       w.copyFrom(loaded);
-      this.decide(rule.limit, w, ref.fp, nowMs, unchecked(this.verdicts[i]));
+      this.decide(rule.limit, w, ref, nowMs, unchecked(this.verdicts[i]));
       if (!unchecked(this.verdicts[i]).allowed) {
         this.reject(cfg, i, out);
         return;
@@ -99,10 +107,10 @@ export class Limiter {
     }
     for (let i = 0; i < n; i++) {
       const ref = unchecked(this.refs[i]);
-      if (ref.slot < 0) continue;
+      if (ref.set < 0) continue;
       if (!this.commit(unchecked(rules[i]), i, nowMs)) {
         for (let j = 0; j < i; j++) {
-          if (unchecked(this.refs[j]).slot >= 0) this.refund(unchecked(rules[j]), j, nowMs);
+          if (unchecked(this.refs[j]).set >= 0) this.refund(unchecked(rules[j]), j, nowMs);
         }
         this.reject(cfg, i, out);
         return;
@@ -111,19 +119,21 @@ export class Limiter {
     // Allowed: report the rule with the least quota left (draft-03 §3: "the lowest remaining").
     for (let i = 0; i < n; i++) {
       const ref = unchecked(this.refs[i]);
-      if (ref.slot < 0) continue;
+      if (ref.set < 0) continue;
       const rule = unchecked(rules[i]);
       const v = unchecked(this.verdicts[i]);
       incrementMetric(rule.mAllowed, 1);
-      if (v.shared) incrementMetric(rule.mCollisions, 1);
+      if (v.evicted > 0) incrementMetric(rule.mEvictions, 1);
       if (out.report < 0 || v.remaining < out.remaining) this.fill(rule, v, i, out);
     }
   }
 
-  // @ts-ignore: decorator
-  @inline private decide(limit: Limit, w: SlotState, fp: u32, nowMs: u64, v: Verdict): void {
-    advance(limit, w, nowMs);
-    take(limit, w, fp, nowMs, v);
+  /** Places the value in its set (its own way, or a takeover) and applies the request to that way of `w`. */
+  private decide(limit: Limit, w: SlotSet, ref: SlotRef, nowMs: u64, v: Verdict): void {
+    ref.way = placeIn(limit, w, ref.fp, nowMs, this.scratch, v);
+    const s = unchecked(w.slots[ref.way]);
+    advance(limit, s, nowMs);
+    take(limit, s, nowMs, v);
   }
 
   /** Writes rule i's new state; false when a race left the rule with no quota (the request is rejected). */
@@ -132,33 +142,38 @@ export class Limiter {
     const loaded = unchecked(this.loaded[i]);
     const w = unchecked(this.work[i]);
     for (let attempt = 1; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      const r = this.store.store(rule, <u32>ref.slot, w);
+      const r = this.store.store(rule, <u32>ref.set, w);
       if (r == STORE_OK) return true;
       if (r != STORE_CONFLICT) {
         log(LogLevel.ERROR, STORE_ERROR_LOG + rule.name);
         incrementMetric(rule.mCasExhausted, 1);
         return true;
       }
-      this.store.load(rule, <u32>ref.slot, loaded);
+      this.store.load(rule, <u32>ref.set, loaded);
       w.copyFrom(loaded);
-      this.decide(rule.limit, w, ref.fp, nowMs, unchecked(this.verdicts[i]));
+      this.decide(rule.limit, w, ref, nowMs, unchecked(this.verdicts[i]));
       if (!unchecked(this.verdicts[i]).allowed) return false;
     }
     // Still conflicting: the store is too contended to decide; fail open, as documented.
-    if (this.store.store(rule, <u32>ref.slot, w) == STORE_OK) return true;
+    if (this.store.store(rule, <u32>ref.set, w) == STORE_OK) return true;
     log(LogLevel.WARN, CAS_EXHAUSTED_LOG + rule.name);
     incrementMetric(rule.mCasExhausted, 1);
     return true;
   }
 
-  /** Returns the token rule j took for this request (a later rule rejected it). */
+  /**
+   * Returns the token rule j took for this request (a later rule rejected it). If another request evicted
+   * the value in between, its bucket is gone and there is nothing to give back.
+   */
   private refund(rule: LimitRule, j: i32, nowMs: u64): void {
     const ref = unchecked(this.refs[j]);
     const w = unchecked(this.work[j]);
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      this.store.load(rule, <u32>ref.slot, w);
-      giveBack(rule.limit, w, nowMs);
-      if (this.store.store(rule, <u32>ref.slot, w) != STORE_CONFLICT) return;
+      this.store.load(rule, <u32>ref.set, w);
+      const way = w.find(ref.fp);
+      if (way < 0) return;
+      giveBack(rule.limit, unchecked(w.slots[way]), nowMs);
+      if (this.store.store(rule, <u32>ref.set, w) != STORE_CONFLICT) return;
     }
     incrementMetric(rule.mCasExhausted, 1);
   }

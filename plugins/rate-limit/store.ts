@@ -6,7 +6,7 @@
 // callback: it would implement the same load/store pair asynchronously (pause the stream, resume on the
 // callout response) or take over the whole decision; the Verdict/Outcome types stay the same.
 import { getSharedDataInto, lastSharedCas, Result, setSharedDataAt, writeDecimal } from "../../assembly";
-import { decodeSlot, encodeSlot, SLOT_BYTES, SlotState } from "./bucket";
+import { decodeSet, encodeSet, MAX_WAYS, SLOT_BYTES, SlotSet } from "./bucket";
 import { LimitRule } from "./config";
 
 // @ts-ignore: decorator
@@ -18,24 +18,26 @@ import { LimitRule } from "./config";
 @inline export const STORE_ERROR: u32 = 2;
 
 export abstract class BucketStore {
-  /** Loads slot `slot` of `rule` into `out` (with its version in out.cas); a missing slot loads as fresh. */
-  abstract load(rule: LimitRule, slot: u32, out: SlotState): void;
-  /** Stores `s` if the slot still has version s.cas. */
-  abstract store(rule: LimitRule, slot: u32, s: SlotState): u32;
-  /** Creates every slot of `rule` that does not exist yet (at configure, before any request). */
+  /** Loads set `set` of `rule` into `out` (with its version in out.cas); a missing set loads as fresh. */
+  abstract load(rule: LimitRule, set: u32, out: SlotSet): void;
+  /** Stores `s` if the set still has version s.cas. */
+  abstract store(rule: LimitRule, set: u32, s: SlotSet): u32;
+  /** Creates every set of `rule` that does not exist yet (at configure, before any request). */
   abstract prepare(rule: LimitRule): void;
 }
 
 /**
  * Shared data as the store. In ABI 0.2.1 a set on an absent key succeeds whatever CAS is passed, so
  * two workers creating the same key at once could both "win" and lose an update. prepare() therefore
- * creates all of a rule's slots at configure time; on the request path every slot exists and every
- * write is a real compare-and-swap. That is also why the key space is bounded: at most `slots` keys
- * per rule, never one per client value.
+ * creates all of a rule's sets at configure time; on the request path every set exists and every
+ * write is a real compare-and-swap. That is also why the key space is bounded: at most `sets` keys
+ * per rule, never one per client value. A set's ways share one value, so placing a new client in a
+ * set (which may evict another) and charging it are one atomic update.
  */
 export class SharedDataStore extends BucketStore {
-  private buf: ArrayBuffer = new ArrayBuffer(SLOT_BYTES);
-  private readBuf: ArrayBuffer = new ArrayBuffer(SLOT_BYTES);
+  /** Write buffers by way count (a set's value is exactly ways × 16 bytes). */
+  private bufs: ArrayBuffer[] = [];
+  private readBuf: ArrayBuffer = new ArrayBuffer(SLOT_BYTES * MAX_WAYS);
   // A request loads then stores the same slot: its key bytes are built once, in a reused buffer.
   private keyBuf: ArrayBuffer = new ArrayBuffer(64);
   private keyLen: usize = 0;
@@ -57,34 +59,40 @@ export class SharedDataStore extends BucketStore {
     return changetype<usize>(this.keyBuf);
   }
 
-  load(rule: LimitRule, slot: u32, out: SlotState): void {
-    const size = getSharedDataInto(this.key(rule, slot), this.keyLen, this.readBuf);
+  load(rule: LimitRule, set: u32, out: SlotSet): void {
+    const ways = <i32>rule.ways;
+    const size = getSharedDataInto(this.key(rule, set), this.keyLen, this.readBuf);
     if (size < 0) {
       // Only if something outside this plugin removed it; the next store creates it again.
-      out.fp = 0;
-      out.tokens = 0;
-      out.anchor = 0;
-      out.cas = 0;
+      out.clear(ways);
       return;
     }
-    decodeSlot(this.readBuf, size, out);
     out.cas = lastSharedCas();
+    decodeSet(this.readBuf, size, ways, out);
   }
 
-  store(rule: LimitRule, slot: u32, s: SlotState): u32 {
-    encodeSlot(s, this.buf);
-    const r = setSharedDataAt(this.key(rule, slot), this.keyLen, this.buf, s.cas);
+  store(rule: LimitRule, set: u32, s: SlotSet): u32 {
+    const buf = this.bufFor(s.ways);
+    encodeSet(s, buf);
+    const r = setSharedDataAt(this.key(rule, set), this.keyLen, buf, s.cas);
     if (r == Result.OK) return STORE_OK;
     if (r == Result.CAS_MISMATCH) return STORE_CONFLICT;
     return STORE_ERROR;
   }
 
   prepare(rule: LimitRule): void {
-    const fresh = new SlotState();
-    encodeSlot(fresh, this.buf);
-    for (let i: u32 = 0; i < rule.slots; i++) {
+    const fresh = new SlotSet();
+    fresh.clear(<i32>rule.ways);
+    const buf = this.bufFor(fresh.ways);
+    encodeSet(fresh, buf);
+    for (let i: u32 = 0; i < rule.sets; i++) {
       const k = this.key(rule, i);
-      if (getSharedDataInto(k, this.keyLen, this.readBuf) < 0) setSharedDataAt(k, this.keyLen, this.buf, 0);
+      if (getSharedDataInto(k, this.keyLen, this.readBuf) < 0) setSharedDataAt(k, this.keyLen, buf, 0);
     }
+  }
+
+  private bufFor(ways: i32): ArrayBuffer {
+    while (this.bufs.length <= ways) this.bufs.push(new ArrayBuffer(this.bufs.length * SLOT_BYTES));
+    return unchecked(this.bufs[ways]);
   }
 }

@@ -144,6 +144,40 @@ for (const build of BUILDS) {
       }
     });
 
+    test("two new values racing into one set: each gets one bucket, exactly 2 + 2 pass in every interleaving", async (tc) => {
+      // max_keys 2: one set of two slots. Placing a value in the set and charging it is one CAS on the set,
+      // so two workers inserting the same value at once cannot give it two buckets.
+      const cfg = { rules: [rule("per-key", { header: "x-api-key" }, { max_tokens: 2, tokens_per_fill: 2, fill_interval_ms: 1000 })], max_keys: 2 };
+      const { t, clock } = await load(build, cfg, { workers: WORKERS });
+      try {
+        const keys = ["a", "b", "a", "b", "a", "b"];
+        let choices: number[] | null = [];
+        let schedules = 0;
+        while (choices) {
+          const run = runSchedule(t, keys, choices);
+          schedules++;
+          const where = `schedule ${JSON.stringify(choices)}`;
+          const a = run.allowed.filter((x) => x.key === "a").length;
+          const b = run.allowed.filter((x) => x.key === "b").length;
+          assert.deepEqual([a, b], [2, 2], `${where}: a=${a}, b=${b}`);
+          const [key] = t.sharedDataKeys();
+          const v = t.sharedData(key)!.value;
+          assert.equal(v.length, 32, "one value holds both slots");
+          const fps = [v.readUInt32LE(0), v.readUInt32LE(16)];
+          assert.ok(fps[0] !== 0 && fps[1] !== 0 && fps[0] !== fps[1], `${where}: two distinct owners, got ${fps}`);
+          assert.deepEqual([v.readUInt32LE(4), v.readUInt32LE(20)], [0, 0], `${where}: both buckets spent`);
+          // Past a full refill both slots are idle again; the next schedule may place a and b either way round.
+          clock.advance(1000);
+          choices = nextChoices(choices, run.options);
+        }
+        tc.diagnostic(`${schedules} interleavings`);
+        assert.ok(schedules > 100, `explored ${schedules} schedules`);
+        assert.equal(t.metric("rate_limit.per-key.cas_exhausted"), 0);
+      } finally {
+        t.close();
+      }
+    });
+
     test("two rules (per-key 2, global 3): a request rejected after a lost race gives its tokens back", async (tc) => {
       const cfg = {
         rules: [
