@@ -49,7 +49,7 @@ test("fields outside the subset are rejected with their YAML path and the --engi
   const cases: Array<[string, (d: Doc) => void, string]> = [
     ["lb_policy", (d) => (d.static_resources.clusters[0].lb_policy = "LEAST_REQUEST"), "static_resources.clusters[0].lb_policy"],
     ["cluster type", (d) => (d.static_resources.clusters[0].type = "LOGICAL_DNS"), "static_resources.clusters[0].type"],
-    ["hcm field", (d) => (hcm(d).use_remote_address = true), `${HCM_PATH}.use_remote_address`],
+    ["hcm field", (d) => (hcm(d).generate_request_id = false), `${HCM_PATH}.generate_request_id`],
     ["codec", (d) => (hcm(d).codec_type = "HTTP2"), `${HCM_PATH}.codec_type`],
     [
       "other http filter",

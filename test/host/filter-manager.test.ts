@@ -104,7 +104,7 @@ test("upstream failure → 503 local reply through the encoders", async () => {
     throw new Error("ECONNREFUSED");
   }).run({ headers: REQ });
   assert.equal(r.status, 503);
-  assert.match(r.details, /^upstream_reset_before_response_started\{connection_failure/);
+  assert.match(r.details, /^upstream_reset_before_response_started\{remote_connection_failure/);
 });
 
 test("StopAll on response headers + continueEncoding: response body held, then delivered", async () => {

@@ -47,14 +47,15 @@ test("plugin_name / plugin_root_id / plugin_vm_id; unknown → NotFound; trailin
   assert.deepEqual(r.map((x) => x.text ?? `r=${x.r}`), ["probe", "probe_root", "vm-7", "r=1", "probe", "r=1"]);
 });
 
-test("xds.* and the legacy top-level aliases from the route; xds.node is the Node proto", async () => {
+test("xds.* and (opt-in, Envoy < 1.33 / Higress) the legacy top-level aliases from the route; xds.node is the Node proto", async () => {
   const { r } = await props(["xds\0route_name", "xds\0cluster_name", "xds\0virtual_host_name", "route_name", "cluster_name", "xds\0node\0id", "xds\0node"], {
     route: { name: "r1", cluster: "backend", virtualHost: "vh" },
+    legacyXdsAliases: true,
   });
   assert.deepEqual(r.slice(0, 6).map((x) => x.text), ["r1", "backend", "vh", "r1", "backend", "tollgate"]);
   assert.equal(r[6].hex, "0a08746f6c6c67617465" + "1208746f6c6c67617465", "Node{id=1, cluster=2} protobuf bytes");
-  const modern = await props(["route_name", "xds\0route_name"], { route: { name: "r1" }, legacyXdsAliases: false });
-  assert.deepEqual(modern.r.map((x) => x.r), ["1", "0"], "Envoy ≥ 1.33: only xds.route_name");
+  const modern = await props(["route_name", "cluster_name", "node", "xds\0route_name"], { route: { name: "r1", cluster: "backend" } });
+  assert.deepEqual(modern.r.map((x) => x.r), ["1", "1", "1", "0"], "by default, as Envoy 1.40 (seen live): only xds.*");
 });
 
 test("stream attributes are NotFound in the root context; xds and plugin_* are available there", async () => {

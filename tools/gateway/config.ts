@@ -6,6 +6,7 @@ import { isIP } from "node:net";
 import { isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { validateBootstrap } from "../envoy/validate.ts";
+import type { ForwardingConfig } from "./forwarding.ts";
 
 export const UNSUPPORTED = "not supported by the embedded engine; run with --engine envoy";
 
@@ -86,6 +87,8 @@ export interface Listener {
   name: string;
   address: SocketAddress;
   statPrefix: string;
+  /** use_remote_address / xff_num_trusted_hops / skip_xff_append (forwarding.ts). */
+  forwarding: ForwardingConfig;
   routeConfigName: string;
   virtualHosts: VirtualHost[];
   filters: WasmFilter[];
@@ -345,6 +348,10 @@ function wasmFilter(r: Reader, name: string, tc: Obj, path: string, cwd: string)
     else if (policy === "FAIL_OPEN" || policy === 3) failurePolicy = "FAIL_OPEN";
     else r.invalid(join(cp, "failure_policy"), `unknown value ${JSON.stringify(policy)} (one of FAIL_CLOSED, FAIL_OPEN, FAIL_RELOAD)`);
   }
+  const reload = obj(get(cfg, "reload_config"));
+  r.only(reload, join(cp, "reload_config"), ["backoff"]);
+  const backoff = obj(get(reload, "backoff"));
+  r.only(backoff, join(join(cp, "reload_config"), "backoff"), ["base_interval", "max_interval"]);
   const code = obj(get(vm, "code"));
   r.only(code, join(vp, "code"), ["local"]);
   const local = obj(get(code, "local"));
@@ -368,10 +375,6 @@ function wasmFilter(r: Reader, name: string, tc: Obj, path: string, cwd: string)
     const sv = obj(v);
     if (sv["@type"] !== STRING_VALUE_TYPE) {
       r.unsupported(join(p, "@type"), `configuration of type ${String(sv["@type"])} (use google.protobuf.StringValue)`);
-  const reload = obj(get(cfg, "reload_config"));
-  r.only(reload, join(cp, "reload_config"), ["backoff"]);
-  const backoff = obj(get(reload, "backoff"));
-  r.only(backoff, join(join(cp, "reload_config"), "backoff"), ["base_interval", "max_interval"]);
       return "";
     }
     return str(sv.value);
@@ -411,7 +414,9 @@ function listener(r: Reader, v: unknown, path: string, clusters: Set<string>, cw
   const hcm = obj(get(f, "typed_config"));
   const hp = join(fp, "typed_config");
   if (hcm["@type"] !== HCM_TYPE) r.unsupported(join(hp, "@type"), `network filter ${String(hcm["@type"] ?? get(f, "name"))}`);
-  r.only(hcm, hp, ["@type", "stat_prefix", "codec_type", "route_config", "http_filters"]);
+  r.only(hcm, hp, ["@type", "stat_prefix", "codec_type", "route_config", "http_filters", "use_remote_address", "xff_num_trusted_hops", "skip_xff_append"]);
+  const hops = get(hcm, "xff_num_trusted_hops");
+  if (hops !== undefined && !(Number.isInteger(hops) && (hops as number) >= 0 && (hops as number) <= 0xffffffff)) r.invalid(join(hp, "xff_num_trusted_hops"), "must be a non-negative integer (uint32)");
   const codec = get(hcm, "codec_type");
   if (codec !== undefined && codec !== "AUTO" && codec !== "HTTP1" && codec !== 0 && codec !== 1) r.unsupported(join(hp, "codec_type"), `codec_type ${String(codec)}`);
   const rc = obj(get(hcm, "route_config"));
@@ -462,6 +467,11 @@ function listener(r: Reader, v: unknown, path: string, clusters: Set<string>, cw
     name: str(get(l, "name")),
     address,
     statPrefix: str(get(hcm, "stat_prefix")),
+    forwarding: {
+      useRemoteAddress: get(hcm, "use_remote_address") === true,
+      xffNumTrustedHops: typeof hops === "number" ? hops : 0,
+      skipXffAppend: get(hcm, "skip_xff_append") === true,
+    },
     routeConfigName: str(get(rc, "name")),
     virtualHosts,
     filters: wasm,

@@ -200,8 +200,16 @@ export class Gateway {
     ];
     for (let i = 0; i < req.rawHeaders.length; i += 2) {
       const k = req.rawHeaders[i].toLowerCase();
+      const v = req.rawHeaders[i + 1];
+      // The codec keeps `te: trailers` out of a TE list (te: gzip, trailers → te: trailers) and drops other
+      // hop-by-hop headers; `expect: 100-continue` is answered here (Node sends the 100) and not forwarded.
+      if (k === "te") {
+        if (v.split(",").some((t) => t.trim().toLowerCase() === "trailers")) headers.push(["te", "trailers"]);
+        continue;
+      }
+      if (k === "expect" && v.toLowerCase() === "100-continue") continue;
       if (k === "host" || HOP_BY_HOP.has(k)) continue;
-      headers.push([k, req.rawHeaders[i + 1]]);
+      headers.push([k, v]);
     }
     // The HTTP connection manager's own mutations before any filter runs: XFF / x-forwarded-proto,
     // internal-header sanitising, the downstream address filters see and :scheme (forwarding.ts).

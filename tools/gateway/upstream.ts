@@ -169,18 +169,27 @@ export class ClusterManager {
         if (r instanceof Error) reject(r);
         else resolve(r);
       };
-      const headers: string[] = ["host", req.authority];
-      for (const [k, v] of req.headers) if (k !== "host" && !HOP_BY_HOP.has(k)) headers.push(k, v);
+      // An object, not a flat list: Node renders a flat list at once, and the `connection` header its
+      // keep-alive agent adds could then not be removed. Repeated names become one array (sent as lines).
+      const headers: Record<string, string | string[]> = { host: req.authority };
+      for (const [k, v] of req.headers) {
+        // Envoy forwards `te: trailers` (the only TE value an upstream may get); other hop-by-hop headers stop here.
+        if (!(k === "te" ? v === "trailers" : k !== "host" && !HOP_BY_HOP.has(k))) continue;
+        const prev = headers[k];
+        headers[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+      }
       const out = httpRequest({
         host: ep.address,
         port: ep.port,
         method: req.method,
         path: req.path,
-        headers: headers as unknown as Record<string, string>, // node accepts a flat [k, v, …] list
+        headers,
         agent: cluster.agent,
         setHost: false,
         maxHeaderSize: 60 * 1024,
       });
+      // Envoy sends no `connection` header to an HTTP/1.1 upstream; Node's keep-alive agent would add one.
+      out.removeHeader("connection");
       const fail = (reply: RouterReply): void => {
         out.destroy();
         finish(routerReply(reply));

@@ -527,8 +527,8 @@ export class HttpStream {
         this.upstreamSettled = true;
         if (this.finished || this.decoder.aborted) return;
         this.guard(() =>
-          this.sendLocalReply(503, Buffer.from("upstream connect error or disconnect/reset before headers. reset reason: connection failure"), [], null,
-            `upstream_reset_before_response_started{connection_failure${err instanceof Error && err.message ? `|${err.message.replace(/\s/g, "_")}` : ""}}`),
+          this.sendLocalReply(503, Buffer.from("upstream connect error or disconnect/reset before headers. reset reason: remote connection failure"), [], null,
+            `upstream_reset_before_response_started{remote_connection_failure${err instanceof Error && err.message ? `|${err.message.replace(/\s/g, "_")}` : ""}}`),
         );
       },
     ).catch((e) => this.fail(e));

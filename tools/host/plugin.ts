@@ -34,7 +34,7 @@ export interface PluginSpec {
   /** VMs = simulated worker threads (default 1). */
   workers?: number;
   allowOnHeadersStopIteration?: boolean;
-  /** Serve top-level route_name / cluster_name / node (Envoy < 1.33, Higress); default true. */
+  /** Serve top-level route_name / cluster_name / node (Envoy < 1.33, Higress); default false, as Envoy 1.40. */
   legacyXdsAliases?: boolean;
   /** Run a canary VM that validates the config first, as Envoy does (default true). */
   canary?: boolean;
@@ -168,7 +168,7 @@ export class Plugin {
       failurePolicy: spec.failurePolicy ?? (spec.failOpen ? "FAIL_OPEN" : "FAIL_CLOSED"),
       reloadBackoffMs: spec.reloadBackoffMs ?? 1000,
       allowOnHeadersStopIteration: spec.allowOnHeadersStopIteration ?? false,
-      legacyXdsAliases: spec.legacyXdsAliases ?? true,
+      legacyXdsAliases: spec.legacyXdsAliases ?? false,
     };
     const plugin = new Plugin(env, config, spec, c);
     // Like Envoy's base VM, the plugin holds its vm_id for its lifetime, so data the canary wrote survives.
