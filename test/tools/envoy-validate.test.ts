@@ -166,6 +166,7 @@ const CASES: Case[] = [
   { name: "unknown field inside the wasm PluginConfig", accept: false, edit: (d) => (wasm(d).failure_mode = "open") },
   { name: "unknown top-level field", accept: false, edit: (d) => (d.bogus = 1) },
   { name: "typed_config with an unknown @type", accept: false, edit: (d) => (hcm(d).http_filters[0].typed_config["@type"] = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Nope") },
+  { name: "typed_config with a v2 API @type (gone from Envoy)", accept: false, edit: (d) => (hcm(d).http_filters[1].typed_config["@type"] = "type.googleapis.com/envoy.config.filter.http.router.v2.Router") },
   { name: "typed_config without @type", accept: false, edit: (d) => delete hcm(d).http_filters[0].typed_config["@type"] },
   { name: "cluster without a name", accept: false, edit: (d) => delete cluster(d).name },
   { name: "port_value 65536", accept: false, edit: (d) => (d.admin.address.socket_address.port_value = 65536) },
