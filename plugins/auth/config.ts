@@ -427,6 +427,12 @@ function parseJwtAuth(r: ConfigReader, consumerHeader: string): JwtAuth {
     if (!isHeaderName(name)) {
       h.fail("name", "must be a header name, got \"" + name + "\"");
       return j;
+    // hide_credentials removes the key's header: never one that frames, routes or another plugin owns.
+    const problem = writableHeaderProblem(names[i].toLowerCase(), "auth");
+    if (problem.length > 0) {
+      r.fail("keys[" + decimal(<i64>i) + "]", problem);
+      return k;
+    }
     }
     j.fromHeaders.push(new TokenSource(name, h.str("value_prefix", "")));
   }
@@ -456,6 +462,12 @@ function parseJwtAuth(r: ConfigReader, consumerHeader: string): JwtAuth {
     if (!c.ok()) return j;
     if (claim.length == 0) {
       c.fail("claim", "must not be empty");
+    // keep_token: false removes the token's header: never one that frames, routes or another plugin owns.
+    const problem = writableHeaderProblem(name, "auth");
+    if (problem.length > 0) {
+      h.fail("name", problem);
+      return j;
+    }
       return j;
     }
     if (!isHeaderName(header) || header == consumerHeader || header == "authorization") {
@@ -535,6 +547,14 @@ function lowerNames(r: ConfigReader, key: string, def: string[]): string[] {
 
 /** RFC 9110 token characters, no pseudo-headers (lower-case input). */
 export function isHeaderName(s: string): bool {
+  // Copied into the check request, whose framing is the callout's own.
+  for (let i = 0; i < e.allowedHeaders.length; i++) {
+    const problem = framingHeaderProblem(e.allowedHeaders[i]);
+    if (problem.length > 0) {
+      r.fail("allowed_headers[" + decimal(<i64>i) + "]", problem);
+      return e;
+    }
+  }
   if (s.length == 0 || s.length > 128) return false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -56,6 +56,18 @@ const FIELDS: Field[] = [
     refused: framingNames(), accepted: ["www-authenticate", "set-cookie", "x-envoy-upstream-service-time"], response: true,
   },
   {
+    plugin: "auth", path: "key_auth.keys[0]", config: (h) => ({ ...AUTH_KEYS, key_auth: { keys: [h], hide_credentials: true } }),
+    refused: unwritableNames("auth"), accepted: ["x-api-key", "apikey", "authorization"],
+  },
+  {
+    plugin: "auth", path: "jwt_auth.from_headers[0].name", config: (h) => ({ ...JWT, jwt_auth: { from_headers: [{ name: h }], keep_token: false } }),
+    refused: unwritableNames("auth"), accepted: ["authorization", "x-token"],
+  },
+  {
+    plugin: "auth", path: "ext_auth.allowed_headers[0]", config: (h) => ({ ext_auth: { cluster: "authz", allowed_headers: [h] } }),
+    refused: framingNames(), accepted: ["cookie", "x-forwarded-for", "x-envoy-external-address"], response: true,
+  },
+  {
     plugin: "canary", path: "tag_header", config: (h) => ({ tag_header: h, weights: [{ tag: "v2", weight: 10 }] }),
     refused: unwritableNames("canary"), accepted: ["x-canary-version", "x-version"],
   },
@@ -85,6 +97,10 @@ describe("written header names: one list, refused by the plugin and its schema",
     const ext = props.ext_auth.properties as Record<string, Obj>;
     assert.equal(p(ext.allowed_upstream_headers.items as Obj), refusedPattern("auth"));
     assert.equal(p(ext.allowed_client_headers.items as Obj), refusedPattern("auth", true));
+    assert.equal(p(ext.allowed_headers.items as Obj), refusedPattern("auth", true));
+    assert.equal(p(((props.key_auth.properties as Obj).keys as Obj).items as Obj), refusedPattern("auth"));
+    const from = ((props.jwt_auth.properties as Obj).from_headers as Obj).items as Obj;
+    assert.equal(p((from.properties as Record<string, Obj>).name), refusedPattern("auth"));
     const canary = loadPluginMeta("canary").schema as Obj;
     assert.equal(p((canary.$defs as Record<string, Obj>).writableHeader), refusedPattern("canary"));
   });
