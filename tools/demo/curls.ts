@@ -15,7 +15,7 @@ export const DEMO_LISTENER = "http://127.0.0.1:10000";
 export const DEMO_ADMIN = "http://127.0.0.1:9901";
 
 export const CURLS: DemoCurl[] = [
-  { plugin: "gateway", title: "default route → the stable echo upstream (\"upstream\": \"stable\")", curl: `curl -s ${DEMO_LISTENER}/hello` },
+  { plugin: "gateway", title: "default route → the stable echo upstream (\"upstream\": \"stable\"; alice's sticky canary draw is stable, anonymous clients are drawn below)", curl: `curl -s -H 'x-user-id: alice' ${DEMO_LISTENER}/hello` },
   { plugin: "gateway", title: "header route x-canary-version: v2 → canary, but only as the canary plugin decides: a client-sent tag is replaced, so alice (sticky stable) stays on stable", curl: `curl -s -H 'x-canary-version: v2' -H 'x-user-id: alice' ${DEMO_LISTENER}/hello` },
   { plugin: "canary", title: "override x-canary: always → \"upstream\": \"canary\" (never → stable)", curl: `curl -s -H 'x-canary: always' ${DEMO_LISTENER}/hello` },
   { plugin: "canary", title: "header rule x-beta: true → canary", curl: `curl -s -H 'x-beta: true' ${DEMO_LISTENER}/hello` },
