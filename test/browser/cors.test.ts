@@ -1,7 +1,8 @@
 // cors as a browser enforces it: real Chromium (playwright-core) loads a page from origin A
-// (http://127.0.0.1:<a>) and calls the embedded gateway with the cors plugin on origin B
-// (http://127.0.0.1:<b>) with fetch(). The browser's verdict (fetch resolves and JS can read, or rejects)
-// is the assertion; what reached the upstream and what the browser put on the wire are checked beside it.
+// (http://127.0.0.1:<a>) and calls a gateway with the cors plugin on origin B (http://127.0.0.1:<b>) with
+// fetch(). The browser's verdict (fetch resolves and JS can read, or rejects) is the assertion; what
+// reached the upstream and what the browser put on the wire are checked beside it. The same bootstrap runs
+// on both engines: the embedded one and real Envoy (2 workers each), each with a fresh browser profile.
 //
 // Private Network Access: Chromium 156 (Debian) no longer sends PNA preflights. It implements Local
 // Network Access instead: a public page's request to a loopback/private address needs a permission, and
@@ -18,10 +19,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { parseBootstrap } from "../../tools/gateway/config.ts";
-import { Gateway } from "../../tools/gateway/server.ts";
-import { repoRoot } from "../../tools/paths.ts";
 import { corsWasm } from "../plugins/cors/helpers.ts";
+import { ENGINES, startEngine, type EngineHandle } from "../helpers/engines.ts";
+import { requireEnvoy } from "../helpers/envoy.ts";
 import { requireTool } from "../helpers/tools.ts";
 
 interface Seen { method: string; path: string; headers: IncomingMessage["headers"] }
@@ -131,9 +131,12 @@ function pageFetch(page: Page, url: string, init: Record<string, unknown> = {}):
   );
 }
 
-test("cors in a real browser (Chromium via playwright-core)", { timeout: 180_000 }, async (t) => {
+for (const engine of ENGINES) test(`cors in a real browser (Chromium via playwright-core) on ${engine}`, { timeout: 180_000 }, async (t) => {
   const bin = requireTool(t, "chromium", "apt-get install -y chromium");
   if (!bin) return;
+  const envoy = engine === "envoy" ? requireEnvoy(t) : null;
+  if (engine === "envoy" && !envoy) return;
+  const started = Date.now();
   const seen: Seen[] = [];
   const wire: Array<{ text: string }> = [];
   const upstream = startUpstream(seen);
@@ -141,7 +144,7 @@ test("cors in a real browser (Chromium via playwright-core)", { timeout: 180_000
   const pageC = startPage();
   const pageP = startPage();
   const profile = mkdtempSync(join(tmpdir(), "tollgate-cors-chromium-"));
-  let gateway: Gateway | null = null;
+  let gateway: EngineHandle | null = null;
   let tap: TcpServer | null = null;
   let ctx: BrowserContext | null = null;
   try {
@@ -213,8 +216,8 @@ test("cors in a real browser (Chromium via playwright-core)", { timeout: 180_000
         }],
       },
     };
-    gateway = await Gateway.start(parseBootstrap(bootstrap, "browser-cors.yaml", repoRoot()), { workers: 2 });
-    tap = startWireTap(gateway.listeners[0].port, wire);
+    gateway = await startEngine(engine, bootstrap, envoy, { concurrency: 2 });
+    tap = startWireTap(gateway.port("browser"), wire);
     const portB = await listen(tap);
     const B = `http://127.0.0.1:${portB}`;
     const B_LOCALHOST = `http://localhost:${portB}`;
@@ -335,8 +338,9 @@ test("cors in a real browser (Chromium via playwright-core)", { timeout: 180_000
   } finally {
     await ctx?.close().catch(() => undefined);
     if (tap) await close(tap);
-    await gateway?.close();
+    await gateway?.stop();
     await Promise.all([close(upstream), close(pageA), close(pageC), close(pageP)]);
     rmSync(profile, { recursive: true, force: true });
+    t.diagnostic(`${engine}: ${Date.now() - started} ms including the gateway's and the browser's start and stop`);
   }
 });
