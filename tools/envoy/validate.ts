@@ -199,6 +199,32 @@ class Checker {
         this.err(p, `is required in ${name} (non-empty string)`);
       }
     }
+    const given = (field: string): unknown => {
+      const f = type.fields[field];
+      return f && seen.has(f) ? obj[seen.get(f)!] : undefined;
+    };
+    this.envoyRules(name, given, path);
+  }
+
+  /**
+   * Rules Envoy 1.40's official build enforces when it creates the object (so `envoy --mode validate` refuses
+   * them) although the proto allows them; each verified on 1.40.
+   */
+  envoyRules(name: string, value: (field: string) => unknown, path: string): void {
+    if (name === "envoy.extensions.wasm.v3.PluginConfig") {
+      const failOpen = value("fail_open");
+      const policy = value("failure_policy");
+      const isTrue = failOpen === true || (typeof failOpen === "string" && /^(true|t|yes|y|1)$/i.test(failOpen));
+      if (isTrue && policy !== undefined && policy !== null && policy !== "UNSPECIFIED" && policy !== 0) {
+        this.err(join2(path, "failure_policy"), "only one of fail_open or failure_policy can be set (Envoy refuses both; fail_open is deprecated: use failure_policy)");
+      }
+    }
+    if (name === "envoy.extensions.wasm.v3.VmConfig") {
+      const runtime = value("runtime");
+      if (typeof runtime === "string" && runtime !== "" && runtime !== "envoy.wasm.runtime.v8") {
+        this.err(join2(path, "runtime"), `Envoy's official build has only the envoy.wasm.runtime.v8 runtime ("Unable to create Wasm plugin" otherwise), got ${describe(runtime)}`);
+      }
+    }
   }
 
   field(f: Field, v: unknown, path: string): void {
