@@ -137,6 +137,13 @@ describe("written header names: one list, refused by the plugin and its schema",
     });
   }
 
+  test("`tollgate validate`'s schema line says what the name must not be", () => {
+    assert.deepEqual(checkConfig("canary", { tag_header: "Content-Length" }), [
+      `'tag_header' cannot be "Content-Length": a header no plugin may write: framing (content-length, transfer-encoding), hop-by-hop (connection, keep-alive, proxy-connection, te, trailer, upgrade, expect, proxy-authorization), routing (host, forwarded, x-forwarded-for/-host/-proto, x-envoy-*) or another plugin's own header`,
+    ]);
+    assert.match(checkConfig("auth", { ext_auth: { cluster: "authz", allowed_client_headers: ["transfer-encoding"] } }).join(" | "), /'ext_auth\.allowed_client_headers\[0\]' cannot be "transfer-encoding": a framing or hop-by-hop header/);
+  });
+
   test("the rule says why: framing, hop-by-hop, routing, x-envoy-*, another plugin's", async () => {
     await compiledPlugin("canary", "release");
     const why = async (h: string) => {

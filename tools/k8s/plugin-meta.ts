@@ -158,6 +158,10 @@ export function formatSchemaErrors(errors: ErrorObject[], declared: Set<string> 
     else if (e.keyword === "required") msg = `'${jsonPath(e.instancePath, String(p.missingProperty))}' is required`;
     else if (e.keyword === "enum") msg = `'${jsonPath(e.instancePath)}' must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
     else if (e.keyword === "if" || e.keyword === "anyOf" || e.keyword === "oneOf") continue; // the branch errors say more
+    else if (e.keyword === "not" && typeof (e.schema as { description?: unknown } | undefined)?.description === "string") {
+      // A refused value ("not": {pattern, description}): the description says what it must not be.
+      msg = `'${jsonPath(e.instancePath)}' cannot be ${JSON.stringify(e.data)}: ${(e.schema as { description: string }).description}`;
+    }
     else msg = `'${jsonPath(e.instancePath)}' ${e.message}`;
     if (!out.includes(msg)) out.push(msg);
   }
