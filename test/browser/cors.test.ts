@@ -136,7 +136,7 @@ for (const engine of ENGINES) test(`cors in a real browser (Chromium via playwri
   if (!bin) return;
   const envoy = engine === "envoy" ? requireEnvoy(t) : null;
   if (engine === "envoy" && !envoy) return;
-  const started = Date.now();
+  let started = Date.now();
   const seen: Seen[] = [];
   const wire: Array<{ text: string }> = [];
   const upstream = startUpstream(seen);
@@ -155,6 +155,7 @@ for (const engine of ENGINES) test(`cors in a real browser (Chromium via playwri
     const originP = `http://127.0.0.1:${portP}`;
 
     await corsWasm("release");
+    started = Date.now();
     const corsConfig = {
       allow_origins: [originA, originP],
       allow_methods: ["GET", "POST", "PUT"],

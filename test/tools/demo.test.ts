@@ -269,7 +269,8 @@ test("demo: both engines print the same answers", async (t) => {
   const b = runs.get("envoy");
   assert.ok(a && b, "both engine runs completed (see their failures above)");
   for (let i = 0; i < CURLS.length; i++) {
-    const [x, y] = [a.ran[i], b.ran[i]];
+    const x: Ran = a.ran[i];
+    const y: Ran = b.ran[i];
     if (x.curl.title === STATS_TITLE) {
       // Envoy prints far more stats; every line the embedded engine prints must be there with the same value.
       const envoyLines = new Set(comparableStats(y.stdout));
