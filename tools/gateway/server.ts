@@ -242,10 +242,6 @@ export class Gateway {
       },
       { resolveRoute: (h: HeaderMap) => this.resolveRoute(rl, h), properties, streamRequestBody: true },
     );
-    // Envoy's HCM resolves the route before the first filter runs (refreshCachedRoute), so xds.route_name /
-    // route_name / xds.cluster_name are readable in on_request_headers. The host reads StreamState.route;
-    // make it resolve on demand (and again after a filter cleared the route cache).
-    Object.defineProperty(stream.info, "route", { get: () => (stream.info.requestHeaders ? stream.route() : null), set: () => {}, configurable: true });
     res.on("close", () => {
       if (!res.writableFinished && !stream.finished) stream.abort("downstream_remote_disconnect");
     });

@@ -120,6 +120,12 @@ export interface FilterCallbacks {
   resetStream(details: string): void;
   clearRouteCache(): void;
   route(): RouteInfo | null;
+  /**
+   * The route as Envoy's stream info recorded it (xds.route_name / xds.cluster_name): resolved before the
+   * first filter and kept for the whole stream; a cleared route cache re-routes the request but does not
+   * change these properties, in later filters or on the response path (seen on Envoy 1.40).
+   */
+  recordedRoute(): RouteInfo | null;
   streamInfo(): StreamState;
   /** Only during decodeData/encodeData with end_stream: creates trailers that follow the data (Envoy addDecodedTrailers). */
   addDecodedTrailers?(): HeaderMap;

@@ -302,6 +302,9 @@ class StreamCallbacks implements FilterCallbacks {
   route(): RouteInfo | null {
     return this.s.route();
   }
+  recordedRoute(): RouteInfo | null {
+    return this.s.recordedRoute();
+  }
   streamInfo(): StreamState {
     return this.s.info;
   }
@@ -323,6 +326,7 @@ export class HttpStream {
   private encoder: Direction;
   private readonly encodeFilters: HttpFilter[];
   private routeCache: RouteInfo | null | undefined = undefined;
+  private recorded: RouteInfo | null | undefined = undefined;
   private upstreamAbort: AbortController | null = null;
   /** The upstream call settled: nothing to abort. */
   private upstreamSettled = false;
@@ -403,6 +407,12 @@ export class HttpStream {
     this.reject(e);
   }
 
+  /** What stream info recorded: the connection manager's first resolution, kept for the stream's life. */
+  recordedRoute(): RouteInfo | null {
+    if (this.recorded === undefined) this.route();
+    return this.recorded ?? null;
+  }
+
   /** The route for the current request headers (cached until a filter clears the cache). */
   route(): RouteInfo | null {
     if (this.routeCache === undefined) {
@@ -410,6 +420,7 @@ export class HttpStream {
       this.routeCache = this.opts.resolveRoute && h ? this.opts.resolveRoute(h) : null;
     }
     this.info.route = this.routeCache;
+    if (this.recorded === undefined) this.recorded = this.routeCache;
     return this.routeCache;
   }
 
@@ -423,6 +434,8 @@ export class HttpStream {
     const d = this.decoder;
     d.headers = req.headers instanceof HeaderMap ? req.headers : new HeaderMap("request", req.headers);
     this.info.requestHeaders = d.headers;
+    // Envoy's connection manager resolves the route before the first filter runs (refreshCachedRoute).
+    if (this.opts.resolveRoute) this.route();
     const body = typeof req.body === "string" ? Buffer.from(req.body) : req.body;
     const fixed = body instanceof Uint8Array ? body : null;
     const hasBody = fixed ? fixed.length > 0 : body !== undefined;

@@ -257,7 +257,7 @@ export function resolveProperty(vm: WasmVm, c: Context, segs: string[]): Value |
   let v: Value | typeof NOT_FOUND = NOT_FOUND;
   let used = 1;
   const plugin = vm.plugin;
-  const route = stream && (top === "xds" || top === "route_name" || top === "cluster_name") ? stream.cb!.route() : null;
+  const route = stream && (top === "xds" || top === "route_name" || top === "cluster_name") ? stream.cb!.recordedRoute() : null;
   switch (top) {
     case "request":
       used = 2;

@@ -404,6 +404,8 @@ export class StreamDriver {
   resetDetails: string | null = null;
   routeCacheClears = 0;
   private routeCache: RouteInfo | null | undefined;
+  /** The route stream info recorded (what xds.* properties read): the first resolution, for the stream's life. */
+  private recorded: RouteInfo | null | undefined;
 
   constructor(readonly plugin: Plugin, readonly worker: number, properties: Record<string, unknown>, private readonly clock: Clock, private readonly resolveRoute: (h: HeaderMap) => RouteInfo | null) {
     const f = plugin.createFilter(worker);
@@ -420,6 +422,7 @@ export class StreamDriver {
         this.routeCacheClears++;
       },
       route: () => this.route(),
+      recordedRoute: () => (this.recorded !== undefined ? this.recorded : (this.recorded = this.route())),
       streamInfo: () => this.state,
     };
     f.setCallbacks(cb);
@@ -432,6 +435,7 @@ export class StreamDriver {
   private route(): RouteInfo | null {
     if (this.routeCache === undefined) this.routeCache = this.request ? this.resolveRoute(this.request) : null;
     this.state.route = this.routeCache;
+    if (this.recorded === undefined) this.recorded = this.routeCache;
     return this.routeCache;
   }
 
