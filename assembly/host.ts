@@ -194,6 +194,74 @@ export function getHeaderPairs(map: u32): Array<string[]> {
 }
 
 /**
+ * Every value of header `name` (pre-encoded, lower-case) joined by `sep` (UTF-8 bytes), or null when the
+ * header is absent. For headers whose later copies matter (Cookie: an HTTP/1 client may send several,
+ * and Envoy keeps them apart unless Cookie is registered inline): proxy_get_header_map_value returns only
+ * the first. One copy of the map from the host, one scan, one decode of the joined values.
+ */
+export function getHeaderJoined(map: u32, name: ArrayBuffer, sep: ArrayBuffer): string | null {
+  if (imp.proxy_get_header_map_pairs(map, RET_PTR, RET_SIZE) != 0) return null;
+  const base = <usize>load<u32>(RET_PTR);
+  const len = <usize>load<u32>(RET_SIZE);
+  if (base == 0) return null;
+  const nameLen = <usize>name.byteLength;
+  const sepLen = <usize>sep.byteLength;
+  let result: string | null = null;
+  if (len >= 4) {
+    const n = <usize>load<u32>(base);
+    if (n <= (len - 4) >> 3) {
+      const end = base + len;
+      // Pass 1: how many values match and their total size (entries past a truncated map are ignored).
+      let matches: usize = 0;
+      let total: usize = 0;
+      let data = base + 4 + n * 8;
+      let last: usize = 0;
+      let lastLen: usize = 0;
+      for (let i: usize = 0; i < n; i++) {
+        const klen = <usize>load<u32>(base + 4 + i * 8);
+        const vlen = <usize>load<u32>(base + 8 + i * 8);
+        if (data + klen + vlen + 2 > end) break;
+        if (klen == nameLen && memory.compare(data, changetype<usize>(name), klen) == 0) {
+          if (matches > 0) total += sepLen;
+          total += vlen;
+          matches++;
+          last = data + klen + 1;
+          lastLen = vlen;
+        }
+        data += klen + vlen + 2;
+      }
+      if (matches == 1) {
+        result = decodeBytes(last, lastLen);
+      } else if (matches > 1) {
+        // Pass 2: the values and separators into one buffer, decoded once.
+        const joined = heap.alloc(max<usize>(total, 1));
+        let w: usize = 0;
+        let seen: usize = 0;
+        data = base + 4 + n * 8;
+        for (let i: usize = 0; i < n && seen < matches; i++) {
+          const klen = <usize>load<u32>(base + 4 + i * 8);
+          const vlen = <usize>load<u32>(base + 8 + i * 8);
+          if (klen == nameLen && memory.compare(data, changetype<usize>(name), klen) == 0) {
+            if (seen > 0) {
+              memory.copy(joined + w, changetype<usize>(sep), sepLen);
+              w += sepLen;
+            }
+            memory.copy(joined + w, data + klen + 1, vlen);
+            w += vlen;
+            seen++;
+          }
+          data += klen + vlen + 2;
+        }
+        result = decodeBytes(joined, w);
+        heap.free(joined);
+      }
+    }
+  }
+  release(base);
+  return result;
+}
+
+/**
  * Header pairs collected as pre-encoded buffers and serialized in the ABI wire format (abi.md §3.1:
  * count, (key length, value length) per pair, then each key and value NUL-terminated).
  * An instance can be reused: `reset()` keeps the arrays' capacity, and `sendLocalResponsePairs`

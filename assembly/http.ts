@@ -12,27 +12,30 @@ import { decodeBytes } from "./runtime";
 /**
  * Value of cookie `name` in a Cookie header (RFC 6265 §5.4 pairs separated by ';'), or null. Spaces
  * around pairs are ignored, a name that merely prefixes another never matches, the first occurrence
- * wins, and a value in double quotes is unquoted.
+ * wins, and a value in double quotes is unquoted. One pass over the header: each pair's '=' is looked
+ * for inside that pair only, names are compared in place, and only the value found is copied.
  */
 export function cookieValue(header: string, name: string): string | null {
-  if (name.length == 0) return null;
-  let start = 0;
+  const n = name.length;
+  if (n == 0) return null;
   const len = header.length;
+  let start = 0;
   while (start < len) {
-    let end = header.indexOf(";", start);
-    if (end < 0) end = len;
+    let end = start;
+    while (end < len && codeAt(header, end) != 0x3b) end++;
     let a = start;
-    while (a < end && isSpace(header.charCodeAt(a))) a++;
-    const eq = header.indexOf("=", a);
-    if (eq > 0 && eq < end) {
+    while (a < end && isSpace(codeAt(header, a))) a++;
+    let eq = a;
+    while (eq < end && codeAt(header, eq) != 0x3d) eq++;
+    if (eq > a && eq < end) {
       let ke = eq;
-      while (ke > a && isSpace(header.charCodeAt(ke - 1))) ke--;
-      if (ke - a == name.length && header.substring(a, ke) == name) {
+      while (ke > a && isSpace(codeAt(header, ke - 1))) ke--;
+      if (ke - a == n && regionEquals(header, a, name)) {
         let vs = eq + 1;
         let ve = end;
-        while (vs < ve && isSpace(header.charCodeAt(vs))) vs++;
-        while (ve > vs && isSpace(header.charCodeAt(ve - 1))) ve--;
-        if (ve - vs >= 2 && header.charCodeAt(vs) == 0x22 && header.charCodeAt(ve - 1) == 0x22) {
+        while (vs < ve && isSpace(codeAt(header, vs))) vs++;
+        while (ve > vs && isSpace(codeAt(header, ve - 1))) ve--;
+        if (ve - vs >= 2 && codeAt(header, vs) == 0x22 && codeAt(header, ve - 1) == 0x22) {
           vs++;
           ve--;
         }
@@ -42,6 +45,49 @@ export function cookieValue(header: string, name: string): string | null {
     start = end + 1;
   }
   return null;
+}
+
+/** True when `s` holds `name` at `at` (the caller checked that it fits). Compares in place. */
+function regionEquals(s: string, at: i32, name: string): bool {
+  return memory.compare(changetype<usize>(s) + (<usize>at << 1), changetype<usize>(name), <usize>name.length << 1) == 0;
+}
+
+/**
+ * `s` without the cookie pairs named `name` (all of them), the others joined by "; " as RFC 6265 §5.4
+ * writes them; "" when nothing is left. One pass, one output allocation.
+ */
+export function removeCookie(header: string, name: string): string {
+  const len = header.length;
+  const n = name.length;
+  // Each ';' may come out as "; ": room for the input plus one unit per separator.
+  let seps = 0;
+  for (let i = 0; i < len; i++) if (codeAt(header, i) == 0x3b) seps++;
+  const cap = <usize>(len + seps);
+  const out = __new(cap << 1, idof<string>());
+  let w: usize = 0;
+  let start = 0;
+  while (start < len) {
+    let end = start;
+    while (end < len && codeAt(header, end) != 0x3b) end++;
+    let a = start;
+    let b = end;
+    while (a < b && isSpace(codeAt(header, a))) a++;
+    while (b > a && isSpace(codeAt(header, b - 1))) b--;
+    let ke = a;
+    while (ke < b && codeAt(header, ke) != 0x3d) ke++;
+    while (ke > a && isSpace(codeAt(header, ke - 1))) ke--;
+    if (b > a && !(ke - a == n && regionEquals(header, a, name))) {
+      if (w > 0) {
+        store<u16>(out + (w << 1), 0x3b);
+        store<u16>(out + ((w + 1) << 1), 0x20);
+        w += 2;
+      }
+      memory.copy(out + (w << 1), changetype<usize>(header) + (<usize>a << 1), <usize>(b - a) << 1);
+      w += <usize>(b - a);
+    }
+    start = end + 1;
+  }
+  return changetype<string>(w == cap ? out : __renew(out, w << 1));
 }
 
 function isSpace(c: i32): bool {
@@ -58,27 +104,177 @@ export function pathWithoutQuery(path: string): string {
   return end == path.length ? path : path.substring(0, end);
 }
 
+/** [start, end) of the query string in a request path (after '?', before '#'); start > end when there is none. */
+function queryBounds(path: string): u64 {
+  const len = path.length;
+  let q = 0;
+  while (q < len) {
+    const c = codeAt(path, q);
+    if (c == 0x3f) break;
+    if (c == 0x23) return <u64>1;
+    q++;
+  }
+  if (q == len) return <u64>1;
+  let end = q + 1;
+  while (end < len && codeAt(path, end) != 0x23) end++;
+  return (<u64>(q + 1) << 32) | <u64>end;
+}
+
+/**
+ * True when the query key `path[a, b)` names `name` once percent-decoded ('+' is a space): the same
+ * answer as `percentDecode(path.substring(a, b)) == name`, without allocating per key. A key without
+ * '%' or '+' is compared in place; an encoded one is decoded into a scratch block that is reused.
+ */
+function queryKeyIs(path: string, a: i32, b: i32, name: string): bool {
+  let plain = true;
+  for (let i = a; i < b; i++) {
+    const c = codeAt(path, i);
+    if (c == 0x25 || c == 0x2b) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return b - a == name.length && regionEquals(path, a, name);
+  // An escape encodes one byte in three characters and a char takes at most three bytes: a longer key cannot match.
+  if (b - a > name.length * 9 + 9) return false;
+  const cap = <usize>(b - a) * 3;
+  if (<usize>keyScratch.byteLength < cap) keyScratch = new ArrayBuffer(<i32>max<usize>(cap, 256));
+  const buf = changetype<usize>(keyScratch);
+  const n = String.UTF8.encodeUnsafe(changetype<usize>(path) + (<usize>a << 1), b - a, buf);
+  // percentDecode in place: the write index never passes the read index.
+  let j: usize = 0;
+  for (let i: usize = 0; i < n; i++) {
+    const c = load<u8>(buf + i);
+    if (c == 0x2b) {
+      store<u8>(buf + j++, 0x20);
+    } else if (c == 0x25 && i + 2 < n && hexVal(load<u8>(buf + i + 1)) >= 0 && hexVal(load<u8>(buf + i + 2)) >= 0) {
+      store<u8>(buf + j++, <u8>((hexVal(load<u8>(buf + i + 1)) << 4) | hexVal(load<u8>(buf + i + 2))));
+      i += 2;
+    } else {
+      store<u8>(buf + j++, c);
+    }
+  }
+  return decodedEquals(buf, j, name);
+}
+
+/** Scratch for queryKeyIs, grown to the longest encoded key compared (bounded by the names configured). */
+let keyScratch = new ArrayBuffer(0);
+
+/** `decodeBytes(ptr, size) == s` without building the string: UTF-8 when valid, else latin1, as decodeBytes decides. */
+function decodedEquals(ptr: usize, size: usize, s: string): bool {
+  const n = <usize>s.length;
+  let i: usize = 0;
+  let j: usize = 0;
+  let same = true;
+  let valid = true;
+  while (i < size) {
+    const c = <u32>load<u8>(ptr + i);
+    if (c < 0x80) {
+      if (j >= n || <u32>codeAt(s, <i32>j) != c) same = false;
+      j++;
+      i++;
+      continue;
+    }
+    let k: usize = 0;
+    let min: u32 = 0;
+    let cp: u32 = 0;
+    if ((c & 0xe0) == 0xc0) { k = 1; min = 0x80; cp = c & 0x1f; }
+    else if ((c & 0xf0) == 0xe0) { k = 2; min = 0x800; cp = c & 0x0f; }
+    else if ((c & 0xf8) == 0xf0) { k = 3; min = 0x10000; cp = c & 0x07; }
+    else { valid = false; break; }
+    if (i + k >= size) { valid = false; break; }
+    for (let m: usize = 1; m <= k; m++) {
+      const d = <u32>load<u8>(ptr + i + m);
+      if ((d & 0xc0) != 0x80) { valid = false; break; }
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    if (!valid) break;
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) { valid = false; break; }
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      if (j + 1 >= n || <u32>codeAt(s, <i32>j) != (0xd800 | (cp >> 10)) || <u32>codeAt(s, <i32>j + 1) != (0xdc00 | (cp & 0x3ff))) same = false;
+      j += 2;
+    } else {
+      if (j >= n || <u32>codeAt(s, <i32>j) != cp) same = false;
+      j++;
+    }
+    i += k + 1;
+  }
+  if (valid) return same && j == n;
+  // Not UTF-8: one char per byte.
+  if (size != n) return false;
+  for (let m: usize = 0; m < size; m++) if (<u32>codeAt(s, <i32>m) != <u32>load<u8>(ptr + m)) return false;
+  return true;
+}
+
 /**
  * Value of query parameter `name` in a request path (`/p?a=1&b=2`), percent-decoded with '+' as space;
- * "" for a bare `?name`; null when absent. The first occurrence wins.
+ * "" for a bare `?name`; null when absent. The first occurrence wins. One pass over the query: each
+ * parameter's '=' is looked for inside that parameter only, and only the matching value is decoded.
  */
 export function queryParam(path: string, name: string): string | null {
-  let end = path.indexOf("#");
-  if (end < 0) end = path.length;
-  const q = path.indexOf("?");
-  if (q < 0 || q > end) return null;
-  let start = q + 1;
+  const bounds = queryBounds(path);
+  let start = <i32>(bounds >> 32);
+  const end = <i32>(bounds & 0xffffffff);
+  if (start > end) return null;
   while (start < end) {
-    let amp = path.indexOf("&", start);
-    if (amp < 0 || amp > end) amp = end;
-    const eq = path.indexOf("=", start);
-    const keyEnd = eq >= 0 && eq < amp ? eq : amp;
-    if (keyEnd > start && percentDecode(path.substring(start, keyEnd)) == name) {
+    let amp = start;
+    let eq = -1;
+    while (amp < end) {
+      const c = codeAt(path, amp);
+      if (c == 0x26) break;
+      if (c == 0x3d && eq < 0) eq = amp;
+      amp++;
+    }
+    const keyEnd = eq >= 0 ? eq : amp;
+    if (keyEnd > start && queryKeyIs(path, start, keyEnd, name)) {
       return keyEnd == amp ? "" : percentDecode(path.substring(keyEnd + 1, amp));
     }
     start = amp + 1;
   }
   return null;
+}
+
+/**
+ * `path` without every query parameter whose percent-decoded name is `name` (hide_credentials,
+ * keep_token: false); empty parameters go too, the rest keep their order and spelling. One pass, one
+ * output allocation: memory stays proportional to the path however many parameters it has.
+ */
+export function removeQueryParam(path: string, name: string): string {
+  const bounds = queryBounds(path);
+  const qs = <i32>(bounds >> 32);
+  const end = <i32>(bounds & 0xffffffff);
+  if (qs > end) return path;
+  const len = path.length;
+  const src = changetype<usize>(path);
+  const out = __new(<usize>len << 1, idof<string>());
+  // The path before '?' and the '?' itself; the '?' is dropped again below when no parameter is kept.
+  memory.copy(out, src, <usize>qs << 1);
+  let w: usize = <usize>qs;
+  let kept = 0;
+  let start = qs;
+  while (start <= end) {
+    let amp = start;
+    let eq = -1;
+    while (amp < end) {
+      const c = codeAt(path, amp);
+      if (c == 0x26) break;
+      if (c == 0x3d && eq < 0) eq = amp;
+      amp++;
+    }
+    const keyEnd = eq >= 0 ? eq : amp;
+    if (amp > start && !queryKeyIs(path, start, keyEnd, name)) {
+      if (kept > 0) store<u16>(out + (w++ << 1), 0x26);
+      memory.copy(out + (w << 1), src + (<usize>start << 1), <usize>(amp - start) << 1);
+      w += <usize>(amp - start);
+      kept++;
+    }
+    start = amp + 1;
+  }
+  if (kept == 0) w--;
+  memory.copy(out + (w << 1), src + (<usize>end << 1), <usize>(len - end) << 1);
+  w += <usize>(len - end);
+  return changetype<string>(w == <usize>len ? out : __renew(out, w << 1));
 }
 
 /** Decodes %XX escapes and '+' → space; malformed escapes stay as written. Bytes that are not valid UTF-8 decode one char per byte. */
@@ -122,51 +318,44 @@ export function hostWithoutPort(authority: string): string {
 
 /** Removes characters that are not allowed in a header value (CR, LF, NUL and other controls but TAB). */
 export function sanitizeHeaderValue(s: string): string {
-  let clean = true;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if ((c < 0x20 && c != 0x09) || c == 0x7f) {
-      clean = false;
-      break;
-    }
+  const n = s.length;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = codeAt(s, i);
+    if ((c < 0x20 && c != 0x09) || c == 0x7f) break;
   }
-  if (clean) return s.trim();
-  const parts = new Array<string>();
-  let run = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if ((c < 0x20 && c != 0x09) || c == 0x7f) {
-      if (i > run) parts.push(s.substring(run, i));
-      run = i + 1;
-    }
+  if (i == n) return s.trim();
+  // One copy without the controls (std Array#join is quadratic at shrinkLevel >= 1).
+  const out = __new(<usize>n << 1, idof<string>());
+  memory.copy(out, changetype<usize>(s), <usize>i << 1);
+  let w = <usize>i;
+  for (; i < n; i++) {
+    const c = codeAt(s, i);
+    if ((c < 0x20 && c != 0x09) || c == 0x7f) continue;
+    store<u16>(out + (w++ << 1), <u16>c);
   }
-  if (run < s.length) parts.push(s.substring(run));
-  return parts.join("").trim();
+  return changetype<string>(__renew(out, w << 1)).trim();
 }
 
 /**
  * ASCII lower case (header names, hosts, schemes). String#toLowerCase would pull Unicode case tables
- * (~9 KB) into every module; HTTP tokens are ASCII.
+ * (~9 KB) into every module; HTTP tokens are ASCII. One copy, only when something changes.
  */
 export function toLowerAscii(s: string): string {
+  const n = s.length;
   let i = 0;
-  for (; i < s.length; i++) {
-    const c = s.charCodeAt(i);
+  for (; i < n; i++) {
+    const c = codeAt(s, i);
     if (c >= 0x41 && c <= 0x5a) break;
   }
-  if (i == s.length) return s;
-  const out = new Array<string>();
-  let run = 0;
-  for (; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) {
-      if (i > run) out.push(s.substring(run, i));
-      out.push(String.fromCharCode(c + 32));
-      run = i + 1;
-    }
+  if (i == n) return s;
+  const out = __new(<usize>n << 1, idof<string>());
+  memory.copy(out, changetype<usize>(s), <usize>i << 1);
+  for (; i < n; i++) {
+    const c = codeAt(s, i);
+    store<u16>(out + (<usize>i << 1), <u16>(c >= 0x41 && c <= 0x5a ? c + 32 : c));
   }
-  if (run < s.length) out.push(s.substring(run));
-  return out.join("");
+  return changetype<string>(out);
 }
 
 /** Strips HTTP optional whitespace (SP, HTAB) at both ends; other characters, controls included, stay. */

@@ -82,6 +82,8 @@ export class ExtAuth {
 /** The global part of the config. */
 export class AuthConfig {
   consumers: Consumer[] = [];
+  /** consumer name → index in `consumers`. */
+  consumerIds: Map<string, i32> = new Map<string, i32>();
   /** Flat key table: keys[i] belongs to consumers[keyOwner[i]]. */
   keys: string[] = [];
   keyOwner: i32[] = [];
@@ -98,7 +100,15 @@ export class AuthConfig {
 
 /** What a request's matching rule (or the global config) says: `allow` = null means "no allow list". */
 export class Scope {
-  constructor(public allow: string[] | null) {}
+  /** The allow list as a set: one lookup per request however long the list is. */
+  allowSet: Set<string> | null = null;
+  constructor(public allow: string[] | null) {
+    if (allow !== null) {
+      const set = new Set<string>();
+      for (let i = 0; i < allow.length; i++) set.add(unchecked(allow[i]));
+      this.allowSet = set;
+    }
+  }
 }
 
 /** The parsed plugin: global config plus the rule set that picks a Scope per request. */
@@ -176,10 +186,7 @@ function parseScope(r: ConfigReader): Scope | null {
 }
 
 export function consumerIndex(cfg: AuthConfig, name: string): i32 {
-  for (let i = 0; i < cfg.consumers.length; i++) {
-    if (cfg.consumers[i].name == name) return i;
-  }
-  return -1;
+  return cfg.consumerIds.has(name) ? cfg.consumerIds.get(name) : -1;
 }
 
 function consumerNames(cfg: AuthConfig): string {
@@ -225,8 +232,9 @@ function parseGlobal(r: ConfigReader): AuthConfig | null {
 
   const consumers = r.children("consumers");
   if (!r.ok()) return null;
+  const seen = new Seen();
   for (let i = 0; i < consumers.length; i++) {
-    if (!parseConsumer(consumers[i], cfg, i)) return null;
+    if (!parseConsumer(consumers[i], cfg, i, seen)) return null;
   }
   if (cfg.key !== null && cfg.keys.length == 0) {
     r.fail("key_auth", "is set, but no consumer has 'keys'");
@@ -243,7 +251,17 @@ function parseGlobal(r: ConfigReader): AuthConfig | null {
   return r.ok() ? cfg : null;
 }
 
-function parseConsumer(c: ConfigReader, cfg: AuthConfig, index: i32): bool {
+/**
+ * Keys, Basic users and issuers seen so far, each mapped to its consumer (or key) index: duplicate
+ * checks by hashing keep configure time linear in the number of consumers (100,000 in seconds).
+ */
+class Seen {
+  keys: Map<string, i32> = new Map<string, i32>();
+  users: Map<string, i32> = new Map<string, i32>();
+  issuers: Map<string, i32> = new Map<string, i32>();
+}
+
+function parseConsumer(c: ConfigReader, cfg: AuthConfig, index: i32, seen: Seen): bool {
   if (!c.allowOnly(["name", "keys", "basic", "jwt"])) return false;
   if (!c.require("name")) return false;
   const name = c.str("name", "");
@@ -253,6 +271,7 @@ function parseConsumer(c: ConfigReader, cfg: AuthConfig, index: i32): bool {
   }
   const dup = consumerIndex(cfg, name);
   if (dup >= 0) return c.fail("name", "duplicates consumers[" + decimal(<i64>dup) + "] (\"" + name + "\"); consumer names must be unique");
+  cfg.consumerIds.set(name, cfg.consumers.length);
   cfg.consumers.push(new Consumer(name));
 
   let credentials = 0;
@@ -264,11 +283,11 @@ function parseConsumer(c: ConfigReader, cfg: AuthConfig, index: i32): bool {
     for (let i = 0; i < keys.length; i++) {
       const field = "keys[" + decimal(<i64>i) + "]";
       if (keys[i].length == 0) return c.fail(field, "must not be empty");
-      for (let j = 0; j < cfg.keys.length; j++) {
-        if (cfg.keys[j] == keys[i]) {
-          return c.fail(field, "is also a key of consumer \"" + cfg.consumers[cfg.keyOwner[j]].name + "\"; a key must identify one consumer");
-        }
+      if (seen.keys.has(keys[i])) {
+        const owner = cfg.keyOwner[seen.keys.get(keys[i])];
+        return c.fail(field, "is also a key of consumer \"" + cfg.consumers[owner].name + "\"; a key must identify one consumer");
       }
+      seen.keys.set(keys[i], cfg.keys.length);
       cfg.keys.push(keys[i]);
       cfg.keyOwner.push(index);
       credentials++;
@@ -282,11 +301,12 @@ function parseConsumer(c: ConfigReader, cfg: AuthConfig, index: i32): bool {
     for (let i = 0; i < creds.length; i++) {
       const u = parseBasicCredential(c, "basic[" + decimal(<i64>i) + "]", creds[i], index);
       if (u === null) return false;
-      for (let j = 0; j < cfg.basicUsers.length; j++) {
-        if (bytesEqual(cfg.basicUsers[j].user, u.user)) {
-          return c.fail("basic[" + decimal(<i64>i) + "]", "names a user that another credential already has; user names must be unique");
-        }
+      // Users are compared as bytes: key the map by one char per byte, so equal bytes ⇔ equal keys.
+      const userKey = latin1(u.user);
+      if (seen.users.has(userKey)) {
+        return c.fail("basic[" + decimal(<i64>i) + "]", "names a user that another credential already has; user names must be unique");
       }
+      seen.users.set(userKey, cfg.basicUsers.length);
       cfg.basicUsers.push(u);
       credentials++;
     }
@@ -296,17 +316,25 @@ function parseConsumer(c: ConfigReader, cfg: AuthConfig, index: i32): bool {
     if (cfg.jwt === null) return c.fail("jwt", "needs the 'jwt_auth' block to be set");
     const p = parseProvider(jr, index);
     if (p === null) return false;
-    for (let j = 0; j < cfg.providers.length; j++) {
-      if (cfg.providers[j].issuer == p.issuer) {
-        return jr.fail("issuer", "is also the issuer of consumer \"" + cfg.consumers[cfg.providers[j].consumer].name + "\"; an issuer must identify one consumer");
-      }
+    if (seen.issuers.has(p.issuer)) {
+      const other = cfg.providers[seen.issuers.get(p.issuer)].consumer;
+      return jr.fail("issuer", "is also the issuer of consumer \"" + cfg.consumers[other].name + "\"; an issuer must identify one consumer");
     }
+    seen.issuers.set(p.issuer, cfg.providers.length);
     cfg.providers.push(p);
     credentials++;
   }
   if (!c.ok()) return false;
   if (credentials == 0) return c.fail("", "needs at least one credential: 'keys', 'basic' or 'jwt'");
   return true;
+}
+
+/** One char per byte (no decoding, no allocation beyond the string). */
+function latin1(b: Uint8Array): string {
+  const n = b.length;
+  const out = __new(<usize>n << 1, idof<string>());
+  for (let i = 0; i < n; i++) store<u16>(out + (<usize>i << 1), <u16>unchecked(b[i]));
+  return changetype<string>(out);
 }
 
 /** `user:password`, `user:{SHA256}<base64 digest>` or `user:{SHA}<base64 digest>` (htpasswd); split on the first ':'. */

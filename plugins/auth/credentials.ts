@@ -77,38 +77,3 @@ function passwordMatches(u: BasicUser, pass: Uint8Array): bool {
   if (u.kind == PasswordKind.SHA1) return constantTimeEqual(sha1(pass), u.secret);
   return constantTimeEqual(pass, u.secret);
 }
-
-/** `path` without every query parameter whose (percent-decoded) name is `name`; for hide_credentials. */
-export function removeQueryParam(path: string, name: string, decode: (s: string) => string): string {
-  const q = path.indexOf("?");
-  if (q < 0) return path;
-  let end = path.indexOf("#", q);
-  if (end < 0) end = path.length;
-  const kept = new Array<string>();
-  let start = q + 1;
-  while (start <= end) {
-    let amp = path.indexOf("&", start);
-    if (amp < 0 || amp > end) amp = end;
-    const part = path.substring(start, amp);
-    const eq = part.indexOf("=");
-    const key = eq >= 0 ? part.substring(0, eq) : part;
-    if (part.length > 0 && decode(key) != name) kept.push(part);
-    start = amp + 1;
-  }
-  const base = path.substring(0, q);
-  const tail = path.substring(end);
-  return kept.length > 0 ? base + "?" + kept.join("&") + tail : base + tail;
-}
-
-/** A Cookie header without the cookie `name` ("" when nothing is left); for keep_token: false. */
-export function removeCookie(header: string, name: string): string {
-  const parts = header.split(";");
-  const kept = new Array<string>();
-  for (let i = 0; i < parts.length; i++) {
-    const part = unchecked(parts[i]).trim();
-    const eq = part.indexOf("=");
-    const key = (eq >= 0 ? part.substring(0, eq) : part).trim();
-    if (part.length > 0 && key != name) kept.push(part);
-  }
-  return kept.join("; ");
-}

@@ -3,13 +3,14 @@
 // external authorization callout. Decisions come from the pure functions in credentials.ts / jwt.ts;
 // this file only reads request data from the host and turns verdicts into host calls.
 import {
-  Action, addHeader, awaitCallout, BufferType, continueRequest, getBuffer, getHeader, HttpContext, httpCall,
+  Action, addHeader, awaitCallout, encode, BufferType, continueRequest, getBuffer, getHeader, HttpContext, httpCall,
   MapType, nowMillis, removeHeader, replaceHeader, RootContext,
 } from "../../assembly";
-import { cookieValue, percentDecode, queryParam, sanitizeHeaderValue } from "../../assembly/http";
+import { getHeaderJoined } from "../../assembly/host";
+import { cookieValue, queryParam, removeCookie, removeQueryParam, sanitizeHeaderValue } from "../../assembly/http";
 import { TokenCache } from "./cache";
 import { AuthConfig, AuthPlugin, ExtAuth, JwtAuth, KeyAuth } from "./config";
-import { checkBasic, isBasicScheme, matchKey, removeCookie, removeQueryParam } from "./credentials";
+import { checkBasic, isBasicScheme, matchKey } from "./credentials";
 import { isOws, tokenStartAfterPrefix, verifyJwt } from "./jwt";
 import * as R from "./replies";
 
@@ -33,6 +34,8 @@ namespace Source {
   @inline export const COOKIE: u8 = 2;
 }
 
+const COOKIE = encode("cookie");
+const COOKIE_SEP = encode("; ");
 const FAILURE_MODE_HEADER = "x-envoy-auth-failure-mode-allowed";
 /** Cap on an authorization service's denial body relayed to the client. */
 const MAX_EXT_BODY: u32 = 65536;
@@ -49,6 +52,8 @@ export class AuthStream extends HttpContext {
   private authorizationRead: bool = false;
   private sourceName: string = "";
   private path: string = "";
+  private cookie: string | null = null;
+  private cookieRead: bool = false;
 
   constructor(id: u32, public auth: AuthRoot) {
     super(id, auth);
@@ -59,7 +64,7 @@ export class AuthStream extends HttpContext {
     if (plugin === null) return Action.CONTINUE;
     const cfg = plugin.config;
     const scope = plugin.rules.select();
-    const allow: string[] | null = scope !== null ? scope.allow : null;
+    const allow: Set<string> | null = scope !== null ? scope.allowSet : null;
     if (allow === null && !plugin.authWithoutAllow()) {
       // No auth on this route, but the identity header is still ours: a client copy never passes.
       removeHeader(MapType.REQUEST_HEADERS, cfg.consumerHeader);
@@ -85,6 +90,15 @@ export class AuthStream extends HttpContext {
     return this.authorization;
   }
 
+  /** Every Cookie header of the request as one "; "-joined value, read once; null when there is none. */
+  private cookies(): string | null {
+    if (!this.cookieRead) {
+      this.cookie = getHeaderJoined(MapType.REQUEST_HEADERS, COOKIE, COOKIE_SEP);
+      this.cookieRead = true;
+    }
+    return this.cookie;
+  }
+
   private requestPath(): string {
     if (this.path.length == 0) {
       const p = getHeader(MapType.REQUEST_HEADERS, ":path");
@@ -94,7 +108,7 @@ export class AuthStream extends HttpContext {
   }
 
   /** Runs the consumer methods; false after a local reply. */
-  private authenticate(cfg: AuthConfig, allow: string[] | null): bool {
+  private authenticate(cfg: AuthConfig, allow: Set<string> | null): bool {
     let consumer: i32 = -1;
     let method: u8 = 0;
     let claimValues: Array<string | null> | null = null;
@@ -159,7 +173,7 @@ export class AuthStream extends HttpContext {
       return false;
     }
     const name = cfg.consumers[consumer].name;
-    if (allow !== null && !allow.includes(name)) {
+    if (allow !== null && !allow.has(name)) {
       R.forbidden(R.D_NOT_ALLOWED, method == Method.KEY ? R.B_KEY_NOT_ALLOWED : method == Method.BASIC ? R.B_BASIC_NOT_ALLOWED : R.B_JWT_NOT_ALLOWED, "");
       return false;
     }
@@ -247,7 +261,7 @@ export class AuthStream extends HttpContext {
       }
     }
     if (jwt.fromCookies.length > 0) {
-      const cookie = getHeader(MapType.REQUEST_HEADERS, "cookie");
+      const cookie = this.cookies();
       if (cookie !== null) {
         for (let i = 0; i < jwt.fromCookies.length; i++) {
           const t = cookieValue(cookie, unchecked(jwt.fromCookies[i]));
@@ -269,9 +283,10 @@ export class AuthStream extends HttpContext {
     if (this.source == Source.HEADER) {
       removeHeader(MapType.REQUEST_HEADERS, this.sourceName);
     } else if (this.source == Source.QUERY) {
-      replaceHeader(MapType.REQUEST_HEADERS, ":path", removeQueryParam(this.requestPath(), this.sourceName, percentDecode));
+      replaceHeader(MapType.REQUEST_HEADERS, ":path", removeQueryParam(this.requestPath(), this.sourceName));
     } else {
-      const cookie = getHeader(MapType.REQUEST_HEADERS, "cookie");
+      // Every Cookie header, merged: the token goes from all of them (replace leaves one header).
+      const cookie = this.cookies();
       if (cookie === null) return;
       const rest = removeCookie(cookie, this.sourceName);
       if (rest.length > 0) replaceHeader(MapType.REQUEST_HEADERS, "cookie", rest);

@@ -253,6 +253,8 @@ function parseWeights(r: ConfigReader, cfg: CanaryConfig): void {
   }
   let start: u32 = 0;
   let total: i64 = 0;
+  // Tags seen so far: a hashed duplicate check keeps configure linear in the number of weights.
+  const seen = new Set<string>();
   for (let i = 0; i < items.length && r.ok(); i++) {
     const w = items[i];
     if (!w.allowOnly([F_TAG, F_WEIGHT])) return;
@@ -267,12 +269,11 @@ function parseWeights(r: ConfigReader, cfg: CanaryConfig): void {
     const tag = readTag(w, F_TAG, "", false);
     const weight = w.int(F_WEIGHT, 0, 0, MAX_WEIGHT_TOTAL);
     if (!w.ok()) return;
-    for (let j = 0; j < cfg.weights.length; j++) {
-      if (cfg.weights[j].tag.name == tag) {
-        w.fail(F_TAG, "repeats tag " + quote(tag) + "; list each tag once");
-        return;
-      }
+    if (seen.has(tag)) {
+      w.fail(F_TAG, "repeats tag " + quote(tag) + "; list each tag once");
+      return;
     }
+    seen.add(tag);
     total += weight;
     const end = start + <u32>weight * BUCKETS_PER_POINT;
     cfg.weights.push(new WeightedTag(new Tag(tag), <u32>weight, start, end));

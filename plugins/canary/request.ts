@@ -4,11 +4,12 @@ import { cookieValue, MapType, pathWithoutQuery, queryParam } from "../../assemb
 import { COOKIE_HEADER, METHOD_HEADER, PATH_HEADER } from "./constants";
 import { RequestView } from "./decide";
 import { encodeName } from "./config";
-import { getHeaderBytes, getRepeatedHeader } from "../../assembly";
+import { encode, getHeaderBytes, getHeaderJoined, getRepeatedHeader } from "../../assembly";
 
 const COOKIE = encodeName(COOKIE_HEADER);
 const PATH = encodeName(PATH_HEADER);
 const METHOD = encodeName(METHOD_HEADER);
+const COOKIE_SEP = encode("; ");
 
 export class HostRequest extends RequestView {
   private cookies: string | null = null;
@@ -29,7 +30,8 @@ export class HostRequest extends RequestView {
 
   cookie(name: string): string | null {
     if (!this.cookiesRead) {
-      this.cookies = getHeaderBytes(MapType.REQUEST_HEADERS, COOKIE);
+      // Every Cookie header (HTTP/1 clients may split them): the pin and cookie conditions see them all.
+      this.cookies = getHeaderJoined(MapType.REQUEST_HEADERS, COOKIE, COOKIE_SEP);
       this.cookiesRead = true;
     }
     const all = this.cookies;

@@ -3,7 +3,7 @@
 // values in, verdicts and header values out. filter.ts turns them into host calls. No host call, no trap.
 import { OPTIONS, TRUE, WILDCARD } from "./constants";
 import { OriginAllowList } from "./origin";
-import { codeAt, commaItems, trimOws } from "../../assembly/http";
+import { codeAt, trimOws } from "../../assembly/http";
 
 /** One effective configuration (global or one `_rules_` entry), ready for the hot path. */
 export class CorsPolicy {
@@ -125,13 +125,22 @@ export function normalizeList(list: string): string {
     }
   }
   if (normal) return list;
-  const parts = commaItems(list);
-  let out = "";
-  for (let i = 0; i < parts.length; i++) {
-    const t = parts[i];
-    if (t.length > 0) out = out.length > 0 ? out + "," + t : t;
+  // One pass into one buffer: never longer than the input (blanks and empty items only go away).
+  const out = __new(<usize>n << 1, idof<string>());
+  let w: usize = 0;
+  let i = 0;
+  while (i < n) {
+    while (i < n && (isBlank(codeAt(list, i)) || codeAt(list, i) == 0x2c)) i++;
+    if (i >= n) break;
+    const start = i;
+    while (i < n && codeAt(list, i) != 0x2c) i++;
+    let end = i;
+    while (end > start && isBlank(codeAt(list, end - 1))) end--;
+    if (w > 0) store<u16>(out + (w++ << 1), 0x2c);
+    memory.copy(out + (w << 1), changetype<usize>(list) + (<usize>start << 1), <usize>(end - start) << 1);
+    w += <usize>(end - start);
   }
-  return out;
+  return changetype<string>(__renew(out, w << 1));
 }
 
 /** Access-Control-Allow-Headers for an allowed preflight ("" = omit): requested names when `*`, else the list. */

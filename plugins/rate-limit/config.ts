@@ -54,6 +54,8 @@ export class LimitRule {
   keyName: string = "";
   /** Only these values are limited (slot = index); null = every value gets its own slot. */
   values: string[] | null = null;
+  /** value → its index in `values` (hashing: configure and each request cost O(1) per value, not O(values)). */
+  valueIndex: Map<string, i32> | null = null;
   limit: Limit = new Limit();
   /**
    * Sets in the store (one shared-data key each) and slots per set. `values`: one set per value, one way;
@@ -155,15 +157,17 @@ function parseRule(r: ConfigReader, c: RateLimitConfig, scope: string): LimitRul
       r.fail("values", "cannot be used with key 'global' (it has no value)");
       return null;
     }
+    const index = new Map<string, i32>();
     for (let i = 0; i < list.length; i++) {
-      for (let j = 0; j < i; j++) {
-        if (list[j] == list[i]) {
-          r.fail("values[" + decimal(<i64>i) + "]", "repeats \"" + list[i] + "\"");
-          return null;
-        }
+      const v = unchecked(list[i]);
+      if (index.has(v)) {
+        r.fail("values[" + decimal(<i64>i) + "]", "repeats \"" + v + "\"");
+        return null;
       }
+      index.set(v, i);
     }
     rule.values = list;
+    rule.valueIndex = index;
     rule.sets = <u32>list.length;
   } else if (rule.keyKind != KEY_GLOBAL) {
     rule.ways = min(<u32>MAX_WAYS, c.maxKeys);

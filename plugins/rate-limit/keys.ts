@@ -1,6 +1,6 @@
 // Key values of a request: pure parsing (clientIp) plus the host reads that feed it. A rule whose key
 // has no value on this request (header absent, no cookie, ...) does not apply to it.
-import { cookieValue, getHeader, getHeaderBytes, getProperty, MapType, pathWithoutQuery, queryParam } from "../../assembly";
+import { cookieValue, encode, getHeader, getHeaderBytes, getHeaderJoined, getProperty, MapType, pathWithoutQuery, queryParam } from "../../assembly";
 import { KEY_CLIENT_IP, KEY_COOKIE, KEY_GLOBAL, KEY_HEADER, KEY_PATH, KEY_QUERY, RateLimitConfig } from "./config";
 
 /** An address without its port and IPv6 brackets: `10.0.0.1:5000` → `10.0.0.1`, `[::1]:80` → `::1`. */
@@ -41,6 +41,9 @@ export function clientIp(sourceAddress: string | null, xff: string | null, hops:
   return stripPort(sourceAddress);
 }
 
+const COOKIE = encode("cookie");
+const COOKIE_SEP = encode("; ");
+
 /** Fills `out[i]` with rule i's key value for the current request (null = the rule does not apply). */
 export function readKeyValues(cfg: RateLimitConfig, out: Array<string | null>): void {
   let path: string | null = null;
@@ -67,7 +70,8 @@ export function readKeyValues(cfg: RateLimitConfig, out: Array<string | null>): 
         break;
       }
       case KEY_COOKIE: {
-        if (!cookiesRead) { cookies = getHeader(MapType.REQUEST_HEADERS, "cookie"); cookiesRead = true; }
+        // Every Cookie header: a client cannot hide its key cookie in a second one.
+        if (!cookiesRead) { cookies = getHeaderJoined(MapType.REQUEST_HEADERS, COOKIE, COOKIE_SEP); cookiesRead = true; }
         if (cookies !== null) v = cookieValue(cookies, rule.keyName);
         break;
       }

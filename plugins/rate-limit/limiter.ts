@@ -48,8 +48,9 @@ export function setOf(rule: LimitRule, value: string, out: SlotRef): void {
     out.fp = 1;
     return;
   }
-  if (rule.values !== null) {
-    const i = rule.values!.indexOf(value);
+  const index = rule.valueIndex;
+  if (index !== null) {
+    const i = index.has(value) ? index.get(value) : -1;
     out.set = i;
     out.fp = <u32>(i + 1);
     return;
