@@ -471,6 +471,21 @@ export function httpCall(cluster: string, headers: Array<string[]>, body: string
   return load<u32>(RET_PTR);
 }
 
+/**
+ * httpCall with headers already encoded in a PairsBuilder: for values that are large or arrive as bytes
+ * (a 60 KiB request path forwarded to an authorization service), so they are copied once, not decoded to
+ * UTF-16, concatenated and encoded again.
+ */
+export function httpCallPairs(cluster: string, headers: PairsBuilder, timeoutMs: u32): u32 {
+  const c = String.UTF8.encode(cluster, false);
+  const h = headers.serialize();
+  const t = serializePairs(new Array<string[]>());
+  const r = imp.proxy_http_call(changetype<usize>(c), <usize>c.byteLength, changetype<usize>(h), <usize>h.byteLength,
+    0, 0, changetype<usize>(t), <usize>t.byteLength, timeoutMs, RET_PTR);
+  if (r != 0) return 0;
+  return load<u32>(RET_PTR);
+}
+
 // ---- metrics (abi.md §11) ----
 
 export namespace MetricType {

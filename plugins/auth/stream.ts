@@ -3,7 +3,7 @@
 // external authorization callout. Decisions come from the pure functions in credentials.ts / jwt.ts;
 // this file only reads request data from the host and turns verdicts into host calls.
 import {
-  Action, addHeader, awaitCallout, encode, BufferType, continueRequest, getBuffer, getHeader, HttpContext, httpCall,
+  Action, addHeader, awaitCallout, encode, BufferType, continueRequest, getBuffer, getHeader, getHeaderRaw, HttpContext, httpCallPairs, PairsBuilder,
   MapType, nowMillis, removeHeader, replaceHeader, RootContext,
 } from "../../assembly";
 import { getHeaderJoined } from "../../assembly/host";
@@ -35,6 +35,7 @@ namespace Source {
 }
 
 const COOKIE = encode("cookie");
+const PATH = encode(":path");
 const COOKIE_SEP = encode("; ");
 const FAILURE_MODE_HEADER = "x-envoy-auth-failure-mode-allowed";
 /** Cap on an authorization service's denial body relayed to the client. */
@@ -321,16 +322,24 @@ export class AuthStream extends HttpContext {
     removeHeader(MapType.REQUEST_HEADERS, FAILURE_MODE_HEADER);
     const method = getHeader(MapType.REQUEST_HEADERS, ":method");
     const authority = getHeader(MapType.REQUEST_HEADERS, ":authority");
-    const headers = new Array<string[]>();
-    headers.push([":method", method !== null ? method : "GET"]);
-    headers.push([":path", ext.pathPrefix + this.requestPath()]);
-    headers.push([":authority", ext.authority.length > 0 ? ext.authority : authority !== null ? authority : ext.cluster]);
+    const headers = new PairsBuilder();
+    headers.add(encode(":method"), encode(method !== null ? method : "GET"));
+    // The path (up to Envoy's 60 KiB of headers) goes over as bytes: prefix + the request's own bytes.
+    const raw = getHeaderRaw(MapType.REQUEST_HEADERS, PATH);
+    const prefix = encode(ext.pathPrefix);
+    const rawLen = raw !== null ? raw.byteLength : 1;
+    const path = new ArrayBuffer(prefix.byteLength + rawLen);
+    memory.copy(changetype<usize>(path), changetype<usize>(prefix), <usize>prefix.byteLength);
+    if (raw !== null) memory.copy(changetype<usize>(path) + <usize>prefix.byteLength, changetype<usize>(raw), <usize>rawLen);
+    else store<u8>(changetype<usize>(path) + <usize>prefix.byteLength, 0x2f);
+    headers.add(encode(":path"), path);
+    headers.add(encode(":authority"), encode(ext.authority.length > 0 ? ext.authority : authority !== null ? authority : ext.cluster));
     for (let i = 0; i < ext.allowedHeaders.length; i++) {
       const name = unchecked(ext.allowedHeaders[i]);
-      const v = getHeader(MapType.REQUEST_HEADERS, name);
-      if (v !== null) headers.push([name, v]);
+      const v = getHeaderRaw(MapType.REQUEST_HEADERS, encode(name));
+      if (v !== null) headers.add(encode(name), v);
     }
-    const token = httpCall(ext.cluster, headers, "", ext.timeoutMs);
+    const token = httpCallPairs(ext.cluster, headers, ext.timeoutMs);
     if (token == 0) return this.extFailed(ext, false) ? Action.CONTINUE : Action.PAUSE;
     awaitCallout(token, this.id);
     return Action.PAUSE;

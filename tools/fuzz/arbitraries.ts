@@ -110,13 +110,80 @@ const namedHeader = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom("x-forwarded-for"), fc.array(fc.oneof(fc.ipV4(), fc.ipV6(), token(8)), { maxLength: 4 }).map((a) => a.join(", "))) },
 );
 
+// ---- large and adversarial inputs (issue 15: linear time, bounded memory) ----
+// Built by repeating a short random pattern, so a 60 KiB value costs fast-check a few draws, not 10,000.
+
+/** The largest request headers Envoy accepts by default (max_request_headers_kb: 60). */
+export const MAX_HEADERS_BYTES = 60 * 1024;
+
+/** `pattern` repeated `count` times joined by `sep`, cut at `max` characters. */
+function repeatTo(pattern: string[], count: number, sep: string, max: number): string {
+  const out: string[] = [];
+  let size = 0;
+  for (let i = 0; i < count && size < max; i++) {
+    const item = pattern[i % pattern.length].replace("#", String(i));
+    out.push(item);
+    size += item.length + sep.length;
+  }
+  return out.join(sep).slice(0, max);
+}
+
+/** Names plugins read from the query or cookies in the example configs, so parsers meet them mid-flood. */
+const paramNames = ["apikey", "access_token", "jwt", "uid", "canary", "tg_canary", "session", "k", "beta", "user"];
+const floodItem = fc.oneof(
+  fc.constantFrom("a", "", "=", "==", "&", "%", "%zz", "a=", "=v", "%61pikey=x", "p#=v", "x%3D#=1", "+=+"),
+  fc.tuple(fc.constantFrom(...paramNames), fc.constantFrom("", "=", "=v", "=%00", "=%0d%0a", "=a%20b")).map(([k, v]) => k + v),
+  token(6).map((t) => `${t}=#`),
+);
+
+/** 10,000+ query parameters (bare, empty, duplicated, encoded, configured names repeated) up to 60 KiB. */
+export const floodPath: fc.Arbitrary<string> = fc
+  .tuple(fc.array(floodItem, { minLength: 1, maxLength: 5 }), fc.integer({ min: 10_000, max: 30_000 }), fc.constantFrom("/", "/api/x"))
+  .map(([pattern, count, base]) => base + "?" + repeatTo(pattern, count, "&", MAX_HEADERS_BYTES - base.length - 1));
+
+const cookieItem = fc.oneof(
+  fc.constantFrom("a", "", "=", "a=", " = ", "\"", "x=\"\"", "uid", "uid="),
+  fc.tuple(fc.constantFrom(...paramNames), fc.constantFrom("=", "=v", "= v ", "=\"q\"")).map(([k, v]) => k + v),
+  token(6).map((t) => `${t}#=v`),
+);
+
+/** Thousands of cookies, in one Cookie header or split over several (HTTP/2 crumbs, two HTTP/1 headers). */
+const floodCookies: fc.Arbitrary<HeaderList> = fc
+  .tuple(fc.array(cookieItem, { minLength: 1, maxLength: 4 }), fc.integer({ min: 2_000, max: 12_000 }), fc.constantFrom(";", "; ", " ; "), fc.integer({ min: 1, max: 8 }))
+  .map(([pattern, count, sep, parts]) => {
+    const all = repeatTo(pattern, count, sep, MAX_HEADERS_BYTES - 1024);
+    const per = Math.ceil(all.length / parts);
+    return Array.from({ length: parts }, (_, i) => ["cookie", all.slice(i * per, (i + 1) * per)] as [string, string]);
+  });
+
+/** ~60 KiB of headers: up to 90 long values of names plugins read (and others), lists of thousands of items. */
+const floodHeaders: fc.Arbitrary<HeaderList> = fc
+  .tuple(fc.integer({ min: 1, max: 90 }), fc.array(headerName, { minLength: 1, maxLength: 6 }), fc.constantFrom("a", ",", "x-h#, ", "10.0.0.#, ", "Bearer ", "%00"))
+  .map(([n, names, unit]) => {
+    const per = Math.floor((MAX_HEADERS_BYTES - 2048) / n);
+    return Array.from({ length: n }, (_, i) => [names[i % names.length], repeatTo([unit], per, "", per).trim()] as [string, string]);
+  });
+
+/** One large adversarial header set: a cookie flood, a header flood, or a preflight with a huge header list. */
+export const floodHeaderList: fc.Arbitrary<HeaderList> = fc.oneof(
+  floodCookies,
+  floodHeaders,
+  fc.integer({ min: 2_000, max: 10_000 }).map((n) => [
+    ["origin", "https://app.example.com"], ["access-control-request-method", "PUT"],
+    ["access-control-request-headers", repeatTo(["x-h#", " ", "", "X-Custom-#"], n, ",", MAX_HEADERS_BYTES - 1024)],
+  ] as HeaderList),
+);
+
 export const requestArb: fc.Arbitrary<FuzzRequest> = fc.record({
   method: fc.oneof(fc.constantFrom("GET", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "HEAD"), token(8)),
-  path: pathArb,
+  path: fc.oneof({ weight: 30, arbitrary: pathArb }, { weight: 1, arbitrary: floodPath }),
   authority: fc.oneof(fc.constantFrom("example.com", "api.example.com", "app.example.com:8443", "localhost:10000", "[::1]:80", ""), token(30)),
   scheme: fc.constantFrom("http", "https"),
   // Many duplicates of the same names happen naturally: names are drawn from a short list.
-  headers: fc.array(namedHeader, { maxLength: 24 }),
+  headers: fc.oneof(
+    { weight: 30, arbitrary: fc.array(namedHeader, { maxLength: 24 }) },
+    { weight: 1, arbitrary: fc.tuple(fc.array(namedHeader, { maxLength: 8 }), floodHeaderList).map(([a, b]) => [...a, ...b]) },
+  ),
   body: fc.oneof(fc.constant(""), utf8Text(200), rawBytes(200)),
   upstreamStatus: fc.constantFrom(200, 201, 204, 301, 404, 500, 503),
   upstreamHeaders: fc.array(

@@ -92,6 +92,32 @@ async function loadTesters(name: string, configs: unknown[], debug: boolean): Pr
   return out;
 }
 
+/**
+ * Linear-memory bound (issue 15): one request, however large (the floods in arbitraries.ts reach Envoy's
+ * 60 KiB header limit), may grow a VM by at most MAX_PAGES_PER_REQUEST pages, and a whole run at most
+ * MAX_PAGES_PER_RUN above what the VM had after configure. Wasm memory never shrinks, so growth that
+ * adds up per request is an outage (every worker VM at the 4 GiB cap), not a leak to find later.
+ */
+export const MAX_PAGES_PER_REQUEST = 8;
+export const MAX_PAGES_PER_RUN = 32;
+
+/** Pages of every VM of every plugin of `t`, in a fixed order. */
+function vmPages(t: PluginTester): number[] {
+  return t.plugins.flatMap((p) => p.vms.map((vm) => vm.memory.buffer.byteLength / 65536));
+}
+
+function checkMemory(t: PluginTester, base: number[], before: number[], what: () => string): void {
+  const now = vmPages(t);
+  for (let i = 0; i < now.length; i++) {
+    if (now[i] - before[i] > MAX_PAGES_PER_REQUEST) {
+      throw new Error(`one request grew a VM from ${before[i]} to ${now[i]} pages (bound: ${MAX_PAGES_PER_REQUEST}) — on ${what()}`);
+    }
+    if (now[i] - base[i] > MAX_PAGES_PER_RUN) {
+      throw new Error(`VM memory grew from ${base[i]} to ${now[i]} pages over the run (bound: ${MAX_PAGES_PER_RUN}) — last request ${what()}`);
+    }
+  }
+}
+
 function checkVmsAlive(t: PluginTester, what: () => string): void {
   for (const p of t.plugins) {
     for (const vm of p.vms) {
@@ -145,6 +171,17 @@ function driveSteps(t: PluginTester, req: FuzzRequest, steps: Step[], worker: nu
   s.complete();
 }
 
+/** A request for an error message: values longer than 256 characters shown by length and start. */
+function describeRequest(req: FuzzRequest): unknown {
+  const cut = (v: string) => (v.length > 256 ? `${v.slice(0, 64)}… (${v.length} chars)` : v);
+  return { ...req, path: cut(req.path), headers: req.headers.map(([k, v]) => [k, cut(v)]), body: cut(req.body) };
+}
+
+/** A counterexample for the error message: strings over 512 characters (the floods) shown by size. */
+function clip(s: string): string {
+  return s.replace(/"((?:[^"\\]|\\.){512,}?)"/g, (_m, body: string) => `"${body.slice(0, 128)}…" /* ${body.length} chars */`);
+}
+
 /** Runs a property; a failure throws with the seed, the replay path, the error and the shrunk counterexample. */
 async function check<T>(plugin: string, what: string, prop: fc.IAsyncProperty<T>, params: fc.Parameters<T>): Promise<void> {
   const out = await fc.check(prop, params);
@@ -152,7 +189,7 @@ async function check<T>(plugin: string, what: string, prop: fc.IAsyncProperty<T>
   const err = out.errorInstance instanceof Error ? out.errorInstance.message : String(out.errorInstance);
   throw new Error(
     `${plugin} ${what} property failed (seed ${out.seed}, path ${out.counterexamplePath}, after ${out.numRuns} runs, shrunk ${out.numShrinks} times)\n` +
-      `  error: ${err}\n  minimal counterexample: ${fc.stringify(out.counterexample)}`,
+      `  error: ${err}\n  minimal counterexample: ${clip(fc.stringify(out.counterexample))}`,
   );
 }
 
@@ -203,6 +240,7 @@ export async function fuzzPlugin(name: string, opts: FuzzOptions): Promise<FuzzR
   const configs = [...examples, ...acceptedRandom];
   const testers = await loadTesters(name, configs, opts.debug ?? false);
   if (!testers.length) throw new Error(`${name}: no example config is accepted by the plugin`);
+  const basePages = testers.map(({ t }) => vmPages(t));
   report.acceptedConfigsUsed = testers.length;
   try {
     await check(name, "requests",
@@ -210,10 +248,14 @@ export async function fuzzPlugin(name: string, opts: FuzzOptions): Promise<FuzzR
         if (Date.now() > deadline) return;
         const { t, config } = testers[ti];
         report.requests++;
+        const before = vmPages(t);
+        // Floods are 60 KiB: describe them by size, not by value.
+        const show = () => JSON.stringify({ config, req: describeRequest(req), steps });
         if (steps) {
           report.sequences++;
           driveSteps(t, req, steps, worker);
-          checkVmsAlive(t, () => JSON.stringify({ config, req, steps }));
+          checkVmsAlive(t, show);
+          checkMemory(t, basePages[ti], before, show);
           return;
         }
         report.exchanges++;
@@ -222,7 +264,8 @@ export async function fuzzPlugin(name: string, opts: FuzzOptions): Promise<FuzzR
           body: Buffer.from(req.body, "latin1"), worker,
           upstream: () => ({ status: req.upstreamStatus, headers: req.upstreamHeaders, body: "ok" }),
         });
-        checkVmsAlive(t, () => JSON.stringify({ config, req }));
+        checkVmsAlive(t, show);
+        checkMemory(t, basePages[ti], before, show);
         checkResult(profile, config, req, r, report.outcomes);
       }),
       { numRuns: opts.requests, seed: opts.seed, endOnFailure: true },
