@@ -20,9 +20,12 @@
 /**
  * A rule's limit, normalised.
  * token_bucket: `capacity` tokens, `fillTokens` added every `fillInterval` units of scaled time, where
- *   scaled time = ms × `scale`. `{requests: N, per: P}` becomes capacity N, one token every P/N ms,
- *   expressed exactly as fillInterval = P/g, scale = N/g (g = gcd(N, P)); `{max_tokens, tokens_per_fill,
- *   fill_interval_ms}` is taken as is with scale 1.
+ *   scaled time = ms × `scale`. Both config forms are a steady rate, as Envoy 1.40's token buckets are
+ *   (local_ratelimit's AtomicTokenBucketImpl refills continuously at tokens_per_fill / fill_interval):
+ *   `{requests: N, per: P}` becomes capacity N, one token every P/N ms, expressed exactly as
+ *   fillInterval = P/g, scale = N/g (g = gcd(N, P)); `{max_tokens: M, tokens_per_fill: T,
+ *   fill_interval_ms: I}` becomes capacity M, one token every I/T ms (fillInterval = I/g, scale = T/g,
+ *   g = gcd(T, I)). `fillTokens` is then 1.
  * fixed_window: `capacity` requests per calendar-aligned window of `windowMs`.
  */
 export class Limit {
@@ -44,12 +47,6 @@ export class SlotState {
   /** token_bucket: scaled time of the last fill boundary; fixed_window: window start (ms). */
   anchor: u64 = 0;
 
-  copyFrom(o: SlotState): void {
-    this.fp = o.fp;
-    this.tokens = o.tokens;
-    this.anchor = o.anchor;
-  }
-
   clear(): void {
     this.fp = 0;
     this.tokens = 0;
@@ -57,35 +54,39 @@ export class SlotState {
   }
 }
 
-/** One set of `ways` slots: stored as ONE shared-data value, so one compare-and-swap covers all of them. */
+/**
+ * One set of `ways` slots, as stored: ONE shared-data value, so one compare-and-swap covers all of them.
+ * Slot i is 16 little-endian bytes at i × 16: u32 fingerprint, u32 tokens, u64 anchor. Slots are read and
+ * written in place; only the one a request touches is decoded.
+ */
 export class SlotSet {
-  slots: SlotState[] = [];
+  /** Exactly ways × 16 bytes: the value written back as is. */
+  buf: ArrayBuffer = new ArrayBuffer(SLOT_BYTES);
   ways: i32 = 1;
   /** Version token of the stored value (store-specific; shared data's CAS). */
   cas: u32 = 0;
 
-  constructor() {
-    for (let i = 0; i < MAX_WAYS; i++) this.slots.push(new SlotState());
-  }
-
-  copyFrom(o: SlotSet): void {
-    this.ways = o.ways;
-    this.cas = o.cas;
-    for (let i = 0; i < o.ways; i++) unchecked(this.slots[i]).copyFrom(unchecked(o.slots[i]));
-  }
-
-  clear(ways: i32): void {
-    this.ways = ways;
-    this.cas = 0;
-    for (let i = 0; i < ways; i++) unchecked(this.slots[i]).clear();
-  }
-
   /** The way holding fingerprint `fp`, or -1. */
   find(fp: u32): i32 {
+    const p = changetype<usize>(this.buf);
     for (let i = 0; i < this.ways; i++) {
-      if (unchecked(this.slots[i]).fp == fp) return i;
+      if (load<u32>(p + <usize>(i * SLOT_BYTES)) == fp) return i;
     }
     return -1;
+  }
+
+  read(way: i32, s: SlotState): void {
+    const q = changetype<usize>(this.buf) + <usize>(way * SLOT_BYTES);
+    s.fp = load<u32>(q);
+    s.tokens = load<u32>(q, 4);
+    s.anchor = load<u64>(q, 8);
+  }
+
+  write(way: i32, s: SlotState): void {
+    const q = changetype<usize>(this.buf) + <usize>(way * SLOT_BYTES);
+    store<u32>(q, s.fp);
+    store<u32>(q, s.tokens, 4);
+    store<u64>(q, s.anchor, 8);
   }
 }
 
@@ -116,15 +117,26 @@ export function advance(limit: Limit, s: SlotState, nowMs: u64): void {
     s.anchor = now;
     return;
   }
+  // A full bucket accrues nothing: the token it hands out next comes back one interval after that
+  // request, not at the next multiple of the interval since the bucket's first use (Envoy's
+  // AtomicTokenBucketImpl likewise restarts its time at now - max_tokens / fill_rate when capped).
+  if (s.tokens >= limit.capacity) {
+    if (now > s.anchor) s.anchor = now;
+    return;
+  }
   // A clock that went back (another worker wrote a later anchor) adds nothing.
   if (now <= s.anchor) return;
   const fills = (now - s.anchor) / limit.fillInterval;
   if (fills == 0) return;
-  s.anchor += fills * limit.fillInterval;
-  const missing = <u64>(limit.capacity - min(s.tokens, limit.capacity));
+  const missing = <u64>(limit.capacity - s.tokens);
   // fills * fillTokens can overflow for a long-idle slot; compare by division instead.
-  if (fills >= (missing + <u64>limit.fillTokens - 1) / <u64>limit.fillTokens) s.tokens = limit.capacity;
-  else s.tokens += <u32>(fills * <u64>limit.fillTokens);
+  if (fills >= (missing + <u64>limit.fillTokens - 1) / <u64>limit.fillTokens) {
+    s.tokens = limit.capacity;
+    s.anchor = now;
+  } else {
+    s.tokens += <u32>(fills * <u64>limit.fillTokens);
+    s.anchor += fills * limit.fillInterval;
+  }
 }
 
 /**
@@ -139,9 +151,9 @@ export function spent(limit: Limit, s: SlotState): u32 {
 }
 
 /**
- * Where value `fp` lives in `set` at `nowMs`: its own way if it has one; else it takes over the way whose
- * owner has spent the least (an idle or empty way first, the lowest way on ties), which starts over as a
- * fresh bucket for `fp`. Returns the way; `out.evicted` is what the takeover forgave (0 = nothing).
+ * Where value `fp` lives in `set` at `nowMs`: its own way if it has one; else the way whose owner has
+ * spent the least (an idle or empty way first, the lowest way on ties), emptied for `fp` to start over
+ * with a fresh bucket. Returns the way; `out.evicted` is what the takeover forgave (0 = nothing).
  * A value never shares another value's bucket, so a flood of new values cannot exhaust a newcomer's quota;
  * and a bucket that spent more than every other in its set is the last to go.
  */
@@ -152,20 +164,17 @@ export function placeIn(limit: Limit, set: SlotSet, fp: u32, nowMs: u64, scratch
   let best = 0;
   let bestSpent: u32 = u32.MAX_VALUE;
   for (let i = 0; i < set.ways; i++) {
-    scratch.copyFrom(unchecked(set.slots[i]));
+    set.read(i, scratch);
     advance(limit, scratch, nowMs);
     const l = spent(limit, scratch);
     if (l < bestSpent) {
       best = i;
       bestSpent = l;
-      if (l == 0) break;
     }
   }
-  // A fresh bucket as of now (full, or an empty window), then owned by `fp`.
-  const s = unchecked(set.slots[best]);
-  s.clear();
-  advance(limit, s, nowMs);
-  s.fp = fp;
+  // An empty slot: the caller's advance() makes it a fresh bucket as of now, then claims it for `fp`.
+  scratch.clear();
+  set.write(best, scratch);
   out.evicted = bestSpent;
   return best;
 }
@@ -204,38 +213,6 @@ export function giveBack(limit: Limit, s: SlotState, nowMs: u64): void {
     if (s.tokens > 0) s.tokens -= 1;
   } else if (s.tokens < limit.capacity) {
     s.tokens += 1;
-  }
-}
-
-/** Writes the `set.ways` slots of `set` into `buf` (the shared-data value, ways × 16 bytes). */
-export function encodeSet(set: SlotSet, buf: ArrayBuffer): void {
-  const p = changetype<usize>(buf);
-  for (let i = 0; i < set.ways; i++) {
-    const s = unchecked(set.slots[i]);
-    const q = p + <usize>(i * SLOT_BYTES);
-    store<u32>(q, s.fp);
-    store<u32>(q, s.tokens, 4);
-    store<u64>(q, s.anchor, 8);
-  }
-}
-
-/** Reads `ways` slots from a value of `size` bytes; a value of any other size (foreign or corrupt) reads as fresh. */
-export function decodeSet(buf: ArrayBuffer, size: i32, ways: i32, set: SlotSet): void {
-  const n = ways * SLOT_BYTES;
-  if (size != n || buf.byteLength < n) {
-    const cas = set.cas;
-    set.clear(ways);
-    set.cas = cas;
-    return;
-  }
-  set.ways = ways;
-  const p = changetype<usize>(buf);
-  for (let i = 0; i < ways; i++) {
-    const s = unchecked(set.slots[i]);
-    const q = p + <usize>(i * SLOT_BYTES);
-    s.fp = load<u32>(q);
-    s.tokens = load<u32>(q, 4);
-    s.anchor = load<u64>(q, 8);
   }
 }
 

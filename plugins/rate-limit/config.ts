@@ -2,7 +2,7 @@
 // Every error names its field; nothing here runs on the request path.
 import { decimal } from "../../assembly/number";
 import { decodeBytes } from "../../assembly/runtime";
-import { ConfigReader, describeJson } from "../../assembly";
+import { ConfigReader, describeJson, toLowerAscii } from "../../assembly";
 import { FIXED_WINDOW, gcd, hashString, HASH_BASIS, Limit, MAX_WAYS, TOKEN_BUCKET } from "./bucket";
 import { DEFAULT_BODY, KEY_PREFIX } from "./errors";
 
@@ -220,7 +220,7 @@ function parseKey(r: ConfigReader, rule: LimitRule): bool {
     if (found == <i32>KEY_HEADER && !isToken(name)) {
       return key.fail(KEY_KINDS[found], "must be a header name (letters, digits and !#$%&'*+.^_|~-), got " + describeJson(key.raw("header")));
     }
-    rule.keyName = found == <i32>KEY_HEADER ? asciiLower(name) : name;
+    rule.keyName = found == <i32>KEY_HEADER ? toLowerAscii(name) : name;
     rule.keyNameBytes = String.UTF8.encode(rule.keyName, false);
     return true;
   }
@@ -246,16 +246,7 @@ function parseLimit(r: ConfigReader, limit: Limit): bool {
     limit.capacity = <u32>n;
     limit.windowMs = p;
     limit.policySeconds = p / 1000;
-    const g = gcd(n, p);
-    limit.fillTokens = 1;
-    limit.fillInterval = p / g;
-    limit.scale = n / g;
-    if (limit.scale > MAX_SCALE) {
-      // Only huge counts with few factors in common with the period get here: round the interval to
-      // 1/MAX_SCALE ms (n ≤ 1e9 keeps it ≥ 4 units) rather than overflow the scaled clock.
-      limit.scale = MAX_SCALE;
-      limit.fillInterval = (p * MAX_SCALE + n / 2) / n;
-    }
+    setRate(limit, n, p);
     return true;
   }
   if (limit.algorithm == FIXED_WINDOW) {
@@ -267,14 +258,30 @@ function parseLimit(r: ConfigReader, limit: Limit): bool {
   const interval = <u64>r.int("fill_interval_ms", 1000, 1, 31 * 86400000);
   if (!r.ok()) return false;
   limit.capacity = <u32>max;
-  limit.fillTokens = <u32>fill;
-  limit.fillInterval = interval;
-  limit.scale = 1;
+  // Envoy 1.40's local_ratelimit bucket: a steady refill of tokens_per_fill per fill_interval, not a
+  // lump every interval (AtomicTokenBucketImpl, fill_rate = tokens_per_fill / fill_interval).
+  setRate(limit, fill, interval);
   // Time to grant `max_tokens` from empty, in whole seconds (RateLimit-Policy `w` must be ≥ 1).
-  const fills = (max + fill - 1) / fill;
-  const secs = (fills * interval + 999) / 1000;
+  // max × interval ≤ 1e9 × 2.7e9 fits a u64.
+  const secs = ((max * interval + fill - 1) / fill + 999) / 1000;
   limit.policySeconds = secs == 0 ? 1 : secs;
   return true;
+}
+
+/** A steady refill of `n` tokens per `ms` milliseconds: one token every ms/n, exact in scaled time. */
+function setRate(limit: Limit, n: u64, ms: u64): void {
+  const g = gcd(n, ms);
+  limit.fillTokens = 1;
+  limit.fillInterval = ms / g;
+  limit.scale = n / g;
+  if (limit.scale > MAX_SCALE) {
+    // Only huge counts with few factors in common with the period get here: round the interval to
+    // 1/MAX_SCALE ms rather than overflow the scaled clock (at least one unit: a rate above 4 million
+    // tokens per ms refills any bucket within a millisecond anyway).
+    limit.scale = MAX_SCALE;
+    const interval = (ms * MAX_SCALE + n / 2) / n;
+    limit.fillInterval = interval == 0 ? 1 : interval;
+  }
 }
 
 /** An explicit null is not "absent": the schema rejects it, so does the plugin. `keys` null = every key. */
@@ -304,15 +311,6 @@ function isToken(s: string): bool {
     if (!alnum && "!#$%&'*+.^_|~-".indexOf(String.fromCharCode(c)) < 0) return false;
   }
   return true;
-}
-
-function asciiLower(s: string): string {
-  let out = "";
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    out += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c + 32 : c);
-  }
-  return out;
 }
 
 /** `v` as 8 lower-case hex digits (without toString(16), which links a radix printer and its tables). */

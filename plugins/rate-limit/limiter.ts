@@ -28,14 +28,10 @@ export class Outcome {
   }
 }
 
-/**
- * Set and fingerprint of a value under a rule; set -1 = the rule does not limit this value. `way` is
- * where the value sits in the set after the last decision.
- */
+/** Set and fingerprint of a value under a rule; set -1 = the rule does not limit this value. */
 export class SlotRef {
   set: i32 = -1;
   fp: u32 = 0;
-  way: i32 = 0;
 }
 
 /**
@@ -61,15 +57,14 @@ export function setOf(rule: LimitRule, value: string, out: SlotRef): void {
 }
 
 export class Limiter {
-  private loaded: SlotSet[] = [];
   private work: SlotSet[] = [];
   private verdicts: Verdict[] = [];
   private refs: SlotRef[] = [];
   private scratch: SlotState = new SlotState();
+  private cur: SlotState = new SlotState();
 
   constructor(private store: BucketStore, maxRules: i32) {
     for (let i = 0; i < maxRules; i++) {
-      this.loaded.push(new SlotSet());
       this.work.push(new SlotSet());
       this.verdicts.push(new Verdict());
       this.refs.push(new SlotRef());
@@ -96,10 +91,8 @@ export class Limiter {
       const ref = unchecked(this.refs[i]);
       if (ref.set < 0) continue;
       const rule = unchecked(rules[i]);
-      const loaded = unchecked(this.loaded[i]);
       const w = unchecked(this.work[i]);
-      this.store.load(rule, <u32>ref.set, loaded);
-      w.copyFrom(loaded);
+      this.store.load(rule, <u32>ref.set, w);
       this.decide(rule.limit, w, ref, nowMs, unchecked(this.verdicts[i]));
       if (!unchecked(this.verdicts[i]).allowed) {
         this.reject(cfg, i, out);
@@ -131,16 +124,19 @@ export class Limiter {
 
   /** Places the value in its set (its own way, or a takeover) and applies the request to that way of `w`. */
   private decide(limit: Limit, w: SlotSet, ref: SlotRef, nowMs: u64, v: Verdict): void {
-    ref.way = placeIn(limit, w, ref.fp, nowMs, this.scratch, v);
-    const s = unchecked(w.slots[ref.way]);
+    const way = placeIn(limit, w, ref.fp, nowMs, this.scratch, v);
+    const s = this.cur;
+    w.read(way, s);
+    // An emptied way becomes a fresh bucket here, owned by this value from now on.
     advance(limit, s, nowMs);
+    s.fp = ref.fp;
     take(limit, s, nowMs, v);
+    w.write(way, s);
   }
 
   /** Writes rule i's new state; false when a race left the rule with no quota (the request is rejected). */
   private commit(rule: LimitRule, i: i32, nowMs: u64): bool {
     const ref = unchecked(this.refs[i]);
-    const loaded = unchecked(this.loaded[i]);
     const w = unchecked(this.work[i]);
     for (let attempt = 1; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const r = this.store.store(rule, <u32>ref.set, w);
@@ -150,8 +146,7 @@ export class Limiter {
         incrementMetric(rule.mCasExhausted, 1);
         return true;
       }
-      this.store.load(rule, <u32>ref.set, loaded);
-      w.copyFrom(loaded);
+      this.store.load(rule, <u32>ref.set, w);
       this.decide(rule.limit, w, ref, nowMs, unchecked(this.verdicts[i]));
       if (!unchecked(this.verdicts[i]).allowed) return false;
     }
@@ -173,7 +168,10 @@ export class Limiter {
       this.store.load(rule, <u32>ref.set, w);
       const way = w.find(ref.fp);
       if (way < 0) return;
-      giveBack(rule.limit, unchecked(w.slots[way]), nowMs);
+      const s = this.cur;
+      w.read(way, s);
+      giveBack(rule.limit, s, nowMs);
+      w.write(way, s);
       if (this.store.store(rule, <u32>ref.set, w) != STORE_CONFLICT) return;
     }
     incrementMetric(rule.mCasExhausted, 1);

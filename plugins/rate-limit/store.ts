@@ -6,7 +6,7 @@
 // callback: it would implement the same load/store pair asynchronously (pause the stream, resume on the
 // callout response) or take over the whole decision; the Verdict/Outcome types stay the same.
 import { getSharedDataInto, lastSharedCas, Result, setSharedDataAt, writeDecimal } from "../../assembly";
-import { decodeSet, encodeSet, MAX_WAYS, SLOT_BYTES, SlotSet } from "./bucket";
+import { SLOT_BYTES, SlotSet } from "./bucket";
 import { LimitRule } from "./config";
 
 // @ts-ignore: decorator
@@ -35,9 +35,6 @@ export abstract class BucketStore {
  * set (which may evict another) and charging it are one atomic update.
  */
 export class SharedDataStore extends BucketStore {
-  /** Write buffers by way count (a set's value is exactly ways × 16 bytes). */
-  private bufs: ArrayBuffer[] = [];
-  private readBuf: ArrayBuffer = new ArrayBuffer(SLOT_BYTES * MAX_WAYS);
   // A request loads then stores the same slot: its key bytes are built once, in a reused buffer.
   private keyBuf: ArrayBuffer = new ArrayBuffer(64);
   private keyLen: usize = 0;
@@ -60,39 +57,31 @@ export class SharedDataStore extends BucketStore {
   }
 
   load(rule: LimitRule, set: u32, out: SlotSet): void {
-    const ways = <i32>rule.ways;
-    const size = getSharedDataInto(this.key(rule, set), this.keyLen, this.readBuf);
-    if (size < 0) {
-      // Only if something outside this plugin removed it; the next store creates it again.
-      out.clear(ways);
-      return;
-    }
-    out.cas = lastSharedCas();
-    decodeSet(this.readBuf, size, ways, out);
+    const n = <i32>rule.ways * SLOT_BYTES;
+    // One buffer per rule position, resized only when configs with other way counts alternate there.
+    if (out.buf.byteLength != n) out.buf = new ArrayBuffer(n);
+    out.ways = <i32>rule.ways;
+    const size = getSharedDataInto(this.key(rule, set), this.keyLen, out.buf);
+    // Missing (only if something outside this plugin removed it: the next store creates it again), or a
+    // value of another size (foreign or corrupt): fresh slots.
+    out.cas = size < 0 ? 0 : lastSharedCas();
+    if (size != n) memory.fill(changetype<usize>(out.buf), 0, <usize>n);
   }
 
   store(rule: LimitRule, set: u32, s: SlotSet): u32 {
-    const buf = this.bufFor(s.ways);
-    encodeSet(s, buf);
-    const r = setSharedDataAt(this.key(rule, set), this.keyLen, buf, s.cas);
+    const r = setSharedDataAt(this.key(rule, set), this.keyLen, s.buf, s.cas);
     if (r == Result.OK) return STORE_OK;
     if (r == Result.CAS_MISMATCH) return STORE_CONFLICT;
     return STORE_ERROR;
   }
 
   prepare(rule: LimitRule): void {
-    const fresh = new SlotSet();
-    fresh.clear(<i32>rule.ways);
-    const buf = this.bufFor(fresh.ways);
-    encodeSet(fresh, buf);
+    // All-zero slots: empty (fingerprint 0).
+    const fresh = new ArrayBuffer(<i32>rule.ways * SLOT_BYTES);
+    const probe = new ArrayBuffer(0);
     for (let i: u32 = 0; i < rule.sets; i++) {
       const k = this.key(rule, i);
-      if (getSharedDataInto(k, this.keyLen, this.readBuf) < 0) setSharedDataAt(k, this.keyLen, buf, 0);
+      if (getSharedDataInto(k, this.keyLen, probe) < 0) setSharedDataAt(k, this.keyLen, fresh, 0);
     }
-  }
-
-  private bufFor(ways: i32): ArrayBuffer {
-    while (this.bufs.length <= ways) this.bufs.push(new ArrayBuffer(this.bufs.length * SLOT_BYTES));
-    return unchecked(this.bufs[ways]);
   }
 }
