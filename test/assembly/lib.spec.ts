@@ -1,6 +1,6 @@
 import { parseJson, JsonKind, describeJson } from "../../assembly/json";
 import { ConfigReader } from "../../assembly/config";
-import { RuleSet, Rule, domainMatches, serviceMatches, parseRuleSet } from "../../assembly/rules";
+import { RuleSet, Rule, domainMatches, domainPatternProblem, normalizeDomainPattern, normalizeHost, serviceMatches, parseRuleSet } from "../../assembly/rules";
 import {
   cookieValue, queryParam, hostWithoutPort, sanitizeHeaderValue, constantTimeEquals, pathWithoutQuery,
 } from "../../assembly/http";
@@ -100,6 +100,29 @@ describe("_rules_", () => {
     expect(domainMatches("api.example.com", "api.example.com.evil.com")).toBe(false);
     expect(serviceMatches("svc:8080", "outbound|8080|v1|svc")).toBe(true);
     expect(serviceMatches("svc:80", "outbound|8080|v1|svc")).toBe(false);
+  });
+  it("normalises the request host: case, port, trailing dots; IPv6 brackets kept", () => {
+    const hosts: string[][] = [
+      ["secure.example.com", "secure.example.com"], ["SECURE.Example.COM", "secure.example.com"],
+      ["secure.example.com.", "secure.example.com"], ["secure.example.com..", "secure.example.com"],
+      ["secure.example.com:80", "secure.example.com"], ["Secure.Example.com.:8443", "secure.example.com"],
+      ["[::1]:8080", "[::1]"], ["[::1]", "[::1]"], ["", ""], [".", ""],
+    ];
+    for (let i = 0; i < hosts.length; i++) expect(normalizeHost(hosts[i][0])).toBe(hosts[i][1]);
+  });
+  it("matches prefix wildcards as Envoy's domains: at least one character", () => {
+    expect(domainMatches("admin.*", "admin.example.org")).toBe(true);
+    expect(domainMatches("admin.*", "admin.")).toBe(false);
+    expect(domainMatches("admin.*", "xadmin.example.org")).toBe(false);
+    expect(domainMatches("*", "anything")).toBe(true);
+  });
+  it("refuses patterns that could never match and normalises the rest", () => {
+    const refused: string[] = ["", "..", "a.com:443", "a*b.com", "*.a.*", "a b", "[::1]:443", "[]", "https://a.com"];
+    for (let i = 0; i < refused.length; i++) expect(domainPatternProblem(refused[i]).length).toBeGreaterThan(0);
+    const ok: string[] = ["a.com", "*", "*.a.com", "a.*", "[::1]", "A.COM.", "*.a.com."];
+    for (let i = 0; i < ok.length; i++) expect(domainPatternProblem(ok[i])).toBe("");
+    expect(normalizeDomainPattern("*.Example.COM.")).toBe("*.example.com");
+    expect(parseRuleSet<Cfg>('{"_rules_":[{"_match_domain_":["a.com:443"],"origin":"x"}]}', parseCfg)).toBeNull();
   });
 });
 
