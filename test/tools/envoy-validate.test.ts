@@ -9,12 +9,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test, type TestContext } from "node:test";
-import { parse, parseAllDocuments, stringify } from "yaml";
+import { parse } from "yaml";
 import { compileAssemblyScript } from "../../tools/build/compile.ts";
 import { envoyBinary } from "../../tools/envoy/launcher.ts";
 import { envoyApiSource, validateBootstrap, validateBootstrapFile, validateEnvoyMessage } from "../../tools/envoy/validate.ts";
-import { envoyPlainScalar, parseEnvoyYaml } from "../../tools/envoy/yaml.ts";
-import { envoyBootstrap } from "../../tools/k8s/generate.ts";
+import { envoyPlainScalar, parseEnvoyYaml, stringifyEnvoyYaml } from "../../tools/envoy/yaml.ts";
+import { BootstrapError, loadBootstrap, UNSUPPORTED } from "../../tools/gateway/config.ts";
+import { envoyBootstrap, type FailStrategy } from "../../tools/k8s/generate.ts";
 import { loadPluginMeta, pluginsWithMeta } from "../../tools/k8s/plugin-meta.ts";
 import { pluginDir, pluginWasm, repoRoot } from "../../tools/paths.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
@@ -30,10 +31,10 @@ before(async () => {
   for (const n of pluginsWithMeta()) await compileAssemblyScript(join(pluginDir(n), "index.ts"), pluginWasm(n), "release");
 });
 
-/** `envoy --mode validate -c <file>` from the repository root: ok, and Envoy's output when it is not. */
-function envoyValidate(bin: string, file: string): Promise<{ ok: boolean; output: string }> {
+/** `envoy --mode validate -c <file>` from the repository root: ok, and Envoy's output (at `level` and above). */
+function envoyValidate(bin: string, file: string, level = "error"): Promise<{ ok: boolean; output: string }> {
   return new Promise((resolve) => {
-    execFile(bin, ["--mode", "validate", "-c", file, "--disable-hot-restart", "-l", "error"], { cwd: repoRoot(), timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(bin, ["--mode", "validate", "-c", file, "--disable-hot-restart", "-l", level], { cwd: repoRoot(), timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ ok: !err, output: `${stdout}${stderr}`.trim() });
     });
   });
@@ -85,34 +86,47 @@ test("every envoy-configs/*.yaml passes `envoy --mode validate`", async (t) => {
   assert.deepEqual(failed.map(([f, r]) => `${f}: ${r.output}`), []);
 });
 
-/** What `tollgate gen envoy` produces: every plugin with its first documented example, and noop alone via the CLI. */
-function generatedBootstraps(): Array<[string, unknown]> {
+/**
+ * What `tollgate gen envoy` produces, as the YAML text a user gets: every plugin with its first documented
+ * example under each --fail-strategy, and noop alone via the CLI (its stdout as it is).
+ */
+function generatedBootstraps(): Array<[string, string]> {
   const names = pluginsWithMeta();
-  const all = envoyBootstrap(
+  const all = (failStrategy?: FailStrategy): unknown => envoyBootstrap(
     names.map((n) => {
       const meta = loadPluginMeta(n);
       return { meta, config: meta.examples[0]?.config ?? {} };
     }),
-    { upstream: { host: "127.0.0.1", port: 18081 }, listen: { host: "127.0.0.1", port: 10000 }, admin: { host: "127.0.0.1", port: 9901 }, wasmFile: (n) => `dist/plugins/${n}.wasm` },
+    { upstream: { host: "127.0.0.1", port: 18081 }, listen: { host: "127.0.0.1", port: 10000 }, admin: { host: "127.0.0.1", port: 9901 }, wasmFile: (n) => `dist/plugins/${n}.wasm`, failStrategy },
   );
-  const cli = spawnSync(process.execPath, ["--import", "tsx", join(repoRoot(), "tools/cli/main.ts"), "gen", "envoy", "noop", "--upstream", "127.0.0.1:18081"], { cwd: repoRoot(), encoding: "utf8" });
-  assert.equal(cli.status, 0, cli.stderr);
+  const cli = (...extra: string[]): string => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(repoRoot(), "tools/cli/main.ts"), "gen", "envoy", "noop", "--upstream", "127.0.0.1:18081", ...extra], { cwd: repoRoot(), encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
   return [
-    [`all plugins (${names.join(", ")})`, all],
-    ["tollgate gen envoy noop --upstream 127.0.0.1:18081", parseAllDocuments(cli.stdout)[0].toJS()],
+    [`all plugins (${names.join(", ")})`, stringifyEnvoyYaml(all())],
+    ...(["FAIL_CLOSE", "FAIL_OPEN", "FAIL_RELOAD"] as const).map((s): [string, string] => [`all plugins, --fail-strategy ${s}`, stringifyEnvoyYaml(all(s))]),
+    ["tollgate gen envoy noop --upstream 127.0.0.1:18081", cli()],
+    ["tollgate gen envoy noop --upstream 127.0.0.1:18081 --fail-strategy FAIL_RELOAD", cli("--fail-strategy", "FAIL_RELOAD")],
   ];
 }
 
-test("`tollgate gen envoy` output passes the proto check and `envoy --mode validate`", async (t) => {
+test("`tollgate gen envoy` output passes the proto check and `envoy --mode validate`, without deprecated fields", async (t) => {
   const generated = generatedBootstraps();
-  for (const [what, doc] of generated) assert.deepEqual(validateBootstrap(doc), [], what);
+  const files = generated.map(([what, text], i) => {
+    const file = join(tmp, `generated-${i}.yaml`);
+    writeFileSync(file, text);
+    assert.deepEqual(validateBootstrapFile(file), [], what);
+    return file;
+  });
   const bin = envoyBin(t);
   if (!bin) return;
-  for (const [i, [what, doc]] of generated.entries()) {
-    const file = join(tmp, `generated-${i}.yaml`);
-    writeFileSync(file, stringify(doc));
-    const r = await envoyValidate(bin, file);
-    assert.ok(r.ok, `${what}: ${r.output}`);
+  const results = await pairwise(files, (f) => envoyValidate(bin, f, "warning"));
+  for (const [i, [what]] of generated.entries()) {
+    assert.ok(results[i].ok, `${what}: ${results[i].output}`);
+    // `fail_open` is deprecated in 1.40 ("Using deprecated option …"): generated configs use failure_policy.
+    assert.doesNotMatch(results[i].output, /[Dd]eprecated/, `${what}: ${results[i].output}`);
   }
 });
 
@@ -189,7 +203,7 @@ function caseYaml(c: Case): string {
   if (c.raw) return c.raw(NOOP);
   const d = parse(NOOP);
   c.edit?.(d);
-  return stringify(d, { version: "1.1" });
+  return stringifyEnvoyYaml(d);
 }
 
 /** Writes each case's YAML to a file (the proto check reads files as Envoy does: tools/envoy/yaml.ts). */
@@ -204,6 +218,23 @@ function caseFiles(): Array<{ c: Case; file: string }> {
 test("the proto check's verdicts on the agreement table (Envoy 1.40's verdicts)", () => {
   const wrong = caseFiles().map(({ c, file }) => ({ c, errors: validateBootstrapFile(file) })).filter(({ c, errors }) => (errors.length === 0) !== c.accept);
   assert.deepEqual(wrong.map(({ c, errors }) => `${c.name}: expected ${c.accept ? "accept" : "reject"}, proto check says ${errors.length ? errors.join("; ") : "ok"}`), []);
+});
+
+test("the embedded engine's reader gives the table's verdicts (a refusal for Envoy's reason, not the engine's subset)", () => {
+  const wrong: string[] = [];
+  for (const { c, file } of caseFiles()) {
+    let problems: string[] = [];
+    try {
+      loadBootstrap(file, repoRoot());
+    } catch (e) {
+      assert.ok(e instanceof BootstrapError, String(e));
+      problems = e.problems;
+    }
+    if (c.accept && problems.length) wrong.push(`${c.name}: Envoy accepts, the engine refuses: ${problems.join("; ")}`);
+    if (!c.accept && !problems.length) wrong.push(`${c.name}: Envoy refuses, the engine accepts`);
+    if (!c.accept && problems.some((p) => p.endsWith(UNSUPPORTED))) wrong.push(`${c.name}: the engine calls it unsupported, Envoy calls it invalid: ${problems.join("; ")}`);
+  }
+  assert.deepEqual(wrong, []);
 });
 
 test("`envoy --mode validate` and the proto check agree on the table", async (t) => {
@@ -229,6 +260,15 @@ test("YAML is read as Envoy reads it (tools/envoy/yaml.ts)", () => {
     a: "yes", b: true, c: "12", d: 12, e: "on\n", f: [true, "on"], g: [true, "on"],
   });
   assert.throws(() => parseEnvoyYaml("a: [1, 2"), /./);
+});
+
+test("stringifyEnvoyYaml writes what Envoy reads back unchanged: strings a plain scalar would turn into bools, nulls or numbers are quoted", () => {
+  const strings = ["on", "Off", "yes", "Y", "n", "NO", "true", "~", "", "null", "12", "0x10", "0o17", "1_000", "1.5", "1e3", "1:20", "noop", "*", "a\nb"];
+  const value = { strings, keys: { on: 1, y: "n" }, n: 12, b: true, z: null };
+  const text = stringifyEnvoyYaml(value);
+  assert.deepEqual(parseEnvoyYaml(text), value, text);
+  for (const s of ["on", "yes", "Y", "n", "0o17"]) assert.match(text, new RegExp(`- "${s}"\n`), `${s} is quoted`);
+  assert.match(text, /- noop\n/, "an unambiguous string stays plain");
 });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import protobuf from "protobufjs";
 import { repoRoot } from "../paths.ts";
+import { BOOL_STRING, NUMBER_STRING, protoBool } from "./proto-json.ts";
 import { parseEnvoyYaml } from "./yaml.ts";
 
 type Type = protobuf.Type;
@@ -139,9 +140,6 @@ function join2(path: string, key: string): string {
 
 const DURATION = /^-?\d+(\.\d{1,9})?s$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-// Strings the proto JSON parser reads as numbers ("80", "1e3", "9901.0"; an integer field needs an integral value).
-const NUMBER_STRING = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
-const BOOL_STRING = /^(true|t|yes|y|1|false|f|no|n|0)$/i;
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 const INT32_TYPES = new Set(["int32", "sint32", "sfixed32", "uint32", "fixed32"]);
@@ -214,8 +212,7 @@ class Checker {
     if (name === "envoy.extensions.wasm.v3.PluginConfig") {
       const failOpen = value("fail_open");
       const policy = value("failure_policy");
-      const isTrue = failOpen === true || (typeof failOpen === "string" && /^(true|t|yes|y|1)$/i.test(failOpen));
-      if (isTrue && policy !== undefined && policy !== null && policy !== "UNSPECIFIED" && policy !== 0) {
+      if (protoBool(failOpen) === true && policy !== undefined && policy !== null && policy !== "UNSPECIFIED" && policy !== 0) {
         this.err(join2(path, "failure_policy"), "only one of fail_open or failure_policy can be set (Envoy refuses both; fail_open is deprecated: use failure_policy)");
       }
     }
@@ -400,6 +397,18 @@ class Checker {
 
 function camel(s: string): string {
   return s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * The name of an enum value given as a name or a number (proto3 JSON takes both: a cluster's `type: 1` is
+ * STRICT_DNS), e.g. enumName("envoy.config.cluster.v3.Cluster.DiscoveryType", 1); undefined when it is neither.
+ */
+export function enumName(enumType: string, v: unknown): string | undefined {
+  const values = loadApi().defs.get(enumType)?.values;
+  if (!values) throw new Error(`${enumType} is not an enum of the Envoy API`);
+  if (typeof v === "string") return v in values ? v : undefined;
+  if (typeof v === "number") return Object.entries(values).find(([, n]) => n === v)?.[0];
+  return undefined;
 }
 
 /** Validates `obj` (YAML/JSON form) as the Envoy v3 message `typeName`; returns errors as `<yaml path>: <problem>`. */

@@ -6,8 +6,10 @@
 //   rejects), an integer when it is one (decimal, 0x hex, 0o octal: `stat_prefix: 0x10` is rejected), and
 //   otherwise a string — floats included (`stat_prefix: 1.5` is the string "1.5"; `port_value: 1e3` the
 //   string "1e3", which the proto JSON parser reads as 1000).
-// The proto check (validate.ts) reads files through this, so it sees what Envoy sees.
-import { Alias, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from "yaml";
+// The proto check (validate.ts) and the embedded engine (tools/gateway/config.ts) read files through this, so
+// they see what Envoy sees; whatever writes a bootstrap (gen, test and diff harnesses) writes it through
+// stringifyEnvoyYaml, so Envoy reads back the values that were written.
+import { Alias, Document, isMap, isScalar, isSeq, parseDocument, visit, type Node, type ToStringOptions } from "yaml";
 
 const TRUE = /^(y|Y|yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
 const FALSE = /^(n|N|no|No|NO|false|False|FALSE|off|Off|OFF)$/;
@@ -56,4 +58,20 @@ export function parseEnvoyYaml(text: string): unknown {
   const doc = parseDocument(text, { schema: "failsafe", uniqueKeys: false });
   if (doc.errors.length) throw new EnvoyYamlError(doc.errors[0].message);
   return convert(doc.contents as Node | null, doc);
+}
+
+/**
+ * Writes `value` as YAML that Envoy (and YAML 1.1 readers such as Kubernetes' sigs.k8s.io/yaml) reads back as
+ * the same JSON: every string a plain scalar would turn into something else (`on`, `yes`, `n`, `~`, `0x10`,
+ * `0o17`, `1_000`, …) is double-quoted. The `yaml` package's default (YAML 1.2) writes `on` and `yes` plain,
+ * which Envoy reads as the bool true; its YAML 1.1 mode misses yaml-cpp's `0o` octal.
+ */
+export function stringifyEnvoyYaml(value: unknown, options: ToStringOptions = {}): string {
+  const doc = new Document(value, { version: "1.1" });
+  visit(doc, {
+    Scalar(_, node) {
+      if (typeof node.value === "string" && envoyPlainScalar(node.value) !== node.value) node.type = "QUOTE_DOUBLE";
+    },
+  });
+  return doc.toString(options);
 }

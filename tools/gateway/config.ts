@@ -4,8 +4,9 @@
 import { readFileSync, statSync } from "node:fs";
 import { isIP } from "node:net";
 import { isAbsolute, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
-import { validateBootstrap } from "../envoy/validate.ts";
+import { protoBool, protoInt, protoList } from "../envoy/proto-json.ts";
+import { enumName, validateBootstrap } from "../envoy/validate.ts";
+import { parseEnvoyYaml } from "../envoy/yaml.ts";
 import type { ForwardingConfig } from "./forwarding.ts";
 
 export const UNSUPPORTED = "not supported by the embedded engine; run with --engine envoy";
@@ -162,8 +163,21 @@ function obj(v: unknown): Obj {
   return v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {};
 }
 
+/** A repeated field (a single value is a list of one, as Envoy reads it). */
 function arr(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
+  return protoList(v);
+}
+
+/** A bool or BoolValue field as Envoy reads it (true, "yes", "Y", "1", …; see proto-json.ts); `def` when unset. */
+function bool(v: unknown, def = false): boolean {
+  return protoBool(v) ?? def;
+}
+
+const API = "envoy.config.";
+/** An enum field given by name or number (proto3 JSON), as its name; `def` when unset. */
+function enumOf(type: string, v: unknown, def: string): string {
+  if (v === undefined || v === null) return def;
+  return enumName(type, v) ?? String(v);
 }
 
 function str(v: unknown, def = ""): string {
@@ -183,8 +197,8 @@ function socketAddress(r: Reader, v: unknown, path: string): SocketAddress {
   const sa = obj(get(a, "socket_address"));
   const sp = join(path, "socket_address");
   r.only(sa, sp, ["address", "port_value", "protocol"]);
-  const protocol = get(sa, "protocol");
-  if (protocol !== undefined && protocol !== "TCP" && protocol !== 0) r.unsupported(join(sp, "protocol"), `protocol ${String(protocol)}`);
+  const protocol = enumOf(API + "core.v3.SocketAddress.Protocol", get(sa, "protocol"), "TCP");
+  if (protocol !== "TCP") r.unsupported(join(sp, "protocol"), `protocol ${protocol}`);
   return { address: str(get(sa, "address")), port: Number(get(sa, "port_value") ?? 0) };
 }
 
@@ -198,7 +212,7 @@ function headerMatcher(r: Reader, v: unknown, path: string): HeaderMatcher {
     const s = obj(sm);
     const sp = join(path, "string_match");
     r.only(s, sp, ["exact", "prefix", "suffix", "contains", "ignore_case"]);
-    const ignoreCase = get(s, "ignore_case") === true;
+    const ignoreCase = bool(get(s, "ignore_case"));
     for (const kind of ["exact", "prefix", "suffix", "contains"] as const) {
       const val = get(s, kind);
       if (typeof val === "string") match = { kind, value: val, ignoreCase };
@@ -208,10 +222,10 @@ function headerMatcher(r: Reader, v: unknown, path: string): HeaderMatcher {
       const val = get(h, `${kind}_match`);
       if (typeof val === "string") match = { kind, value: val, ignoreCase: false };
     }
-    const present = get(h, "present_match");
-    if (typeof present === "boolean") match = { kind: "present", present };
+    const present = protoBool(get(h, "present_match"));
+    if (present !== undefined) match = { kind: "present", present };
   }
-  return { name, match, invert: get(h, "invert_match") === true, treatMissingAsEmpty: get(h, "treat_missing_header_as_empty") === true };
+  return { name, match, invert: bool(get(h, "invert_match")), treatMissingAsEmpty: bool(get(h, "treat_missing_header_as_empty")) };
 }
 
 function headersToAdd(r: Reader, v: unknown, path: string): HeaderToAdd[] {
@@ -231,13 +245,12 @@ function headersToAdd(r: Reader, v: unknown, path: string): HeaderToAdd[] {
     if (key.startsWith(":") || key.toLowerCase() === "host") r.invalid(join(join(p, "header"), "key"), `'${key}': ":-prefixed or host headers may not be modified" (Envoy refuses this at start); route on another header`);
     // Envoy evaluates %COMMAND% substitutions in header values; we implement none of them.
     if (/%[A-Z_]+(\([^)]*\))?%/.test(value)) r.unsupported(join(join(p, "header"), "value"), `header value substitution ${JSON.stringify(value)}`);
-    const append = get(o, "append");
-    let action = str(get(o, "append_action"), "APPEND_IF_EXISTS_OR_ADD") as HeaderToAdd["action"];
-    if (append === false) action = "OVERWRITE_IF_EXISTS_OR_ADD";
+    let action = enumOf(API + "core.v3.HeaderValueOption.HeaderAppendAction", get(o, "append_action"), "APPEND_IF_EXISTS_OR_ADD") as HeaderToAdd["action"];
+    if (protoBool(get(o, "append")) === false) action = "OVERWRITE_IF_EXISTS_OR_ADD";
     // Envoy sends the value's UTF-8 bytes as they are (measured: "café €" arrives as those bytes); the engine
     // keeps header values as one char per byte, so a non-ASCII value is stored as its UTF-8 bytes ("é" → C3 A9).
     const bytes = /[^\x00-\x7f]/.test(value) ? Buffer.from(value, "utf8").toString("latin1") : value;
-    return { key: key.toLowerCase(), value: bytes.replace(/%%/g, "%"), action, keepEmpty: get(o, "keep_empty_value") === true };
+    return { key: key.toLowerCase(), value: bytes.replace(/%%/g, "%"), action, keepEmpty: bool(get(o, "keep_empty_value")) };
   });
 }
 
@@ -254,7 +267,7 @@ function route(r: Reader, v: unknown, path: string, clusters: Set<string>): Rout
   const match = {
     prefix: typeof prefix === "string" ? prefix : undefined,
     path: typeof exact === "string" ? exact : undefined,
-    caseSensitive: cs === undefined ? true : cs === true,
+    caseSensitive: bool(cs, true),
     headers: arr(get(m, "headers")).map((h, i) => headerMatcher(r, h, join(join(mp, "headers"), i))),
   };
   let action: Route["action"];
@@ -276,9 +289,8 @@ function route(r: Reader, v: unknown, path: string, clusters: Set<string>): Rout
     const rp = join(path, "route");
     if (get(o, "route") === undefined) r.unsupported(path, "a route without 'route' or 'direct_response'");
     r.only(ra, rp, ["cluster", "cluster_header", "weighted_clusters", "timeout", "cluster_not_found_response_code"]);
-    if (get(ra, "cluster_not_found_response_code") !== undefined && get(ra, "cluster_not_found_response_code") !== "SERVICE_UNAVAILABLE") {
-      r.unsupported(join(rp, "cluster_not_found_response_code"), `cluster_not_found_response_code ${String(get(ra, "cluster_not_found_response_code"))}`);
-    }
+    const notFound = enumOf(API + "route.v3.RouteAction.ClusterNotFoundResponseCode", get(ra, "cluster_not_found_response_code"), "SERVICE_UNAVAILABLE");
+    if (notFound !== "SERVICE_UNAVAILABLE") r.unsupported(join(rp, "cluster_not_found_response_code"), `cluster_not_found_response_code ${notFound}`);
     let target: RouteTarget = { kind: "cluster", cluster: "" };
     const cluster = get(ra, "cluster");
     const header = get(ra, "cluster_header");
@@ -338,15 +350,14 @@ function wasmFilter(r: Reader, name: string, tc: Obj, path: string, cwd: string)
     } else r.unsupported(join(vp, "runtime"), `runtime '${runtime}'`);
   }
   // failure_policy (Envoy 1.33+) and the deprecated fail_open: Envoy refuses fail_open: true with a policy.
-  const failOpen = get(cfg, "fail_open") === true;
-  const policy = get(cfg, "failure_policy");
+  const failOpen = bool(get(cfg, "fail_open"));
+  // By name or number: the enum's numbers are UNSPECIFIED 0, FAIL_RELOAD 1, FAIL_CLOSED 2, FAIL_OPEN 3.
+  const policy = enumOf("envoy.extensions.wasm.v3.FailurePolicy", get(cfg, "failure_policy"), "UNSPECIFIED");
   let failurePolicy: FailurePolicy = failOpen ? "FAIL_OPEN" : "FAIL_CLOSED";
-  if (policy !== undefined && policy !== "UNSPECIFIED" && policy !== 0) {
+  if (policy !== "UNSPECIFIED") {
     if (failOpen) r.invalid(join(cp, "failure_policy"), "only one of fail_open or failure_policy can be set (Envoy's rule); drop fail_open, which is deprecated");
-    if (policy === "FAIL_CLOSED" || policy === 1) failurePolicy = "FAIL_CLOSED";
-    else if (policy === "FAIL_RELOAD" || policy === 2) failurePolicy = "FAIL_RELOAD";
-    else if (policy === "FAIL_OPEN" || policy === 3) failurePolicy = "FAIL_OPEN";
-    else r.invalid(join(cp, "failure_policy"), `unknown value ${JSON.stringify(policy)} (one of FAIL_CLOSED, FAIL_OPEN, FAIL_RELOAD)`);
+    if (policy === "FAIL_CLOSED" || policy === "FAIL_RELOAD" || policy === "FAIL_OPEN") failurePolicy = policy;
+    else r.invalid(join(cp, "failure_policy"), `unknown value ${JSON.stringify(get(cfg, "failure_policy"))} (one of FAIL_CLOSED, FAIL_OPEN, FAIL_RELOAD)`);
   }
   const reload = obj(get(cfg, "reload_config"));
   r.only(reload, join(cp, "reload_config"), ["backoff"]);
@@ -392,7 +403,7 @@ function wasmFilter(r: Reader, name: string, tc: Obj, path: string, cwd: string)
     failOpen,
     failurePolicy,
     reloadBackoffMs: durationMs(get(backoff, "base_interval"), 1000),
-    allowOnHeadersStopIteration: get(cfg, "allow_on_headers_stop_iteration") === true,
+    allowOnHeadersStopIteration: bool(get(cfg, "allow_on_headers_stop_iteration")),
   };
 }
 
@@ -415,10 +426,11 @@ function listener(r: Reader, v: unknown, path: string, clusters: Set<string>, cw
   const hp = join(fp, "typed_config");
   if (hcm["@type"] !== HCM_TYPE) r.unsupported(join(hp, "@type"), `network filter ${String(hcm["@type"] ?? get(f, "name"))}`);
   r.only(hcm, hp, ["@type", "stat_prefix", "codec_type", "route_config", "http_filters", "use_remote_address", "xff_num_trusted_hops", "skip_xff_append"]);
-  const hops = get(hcm, "xff_num_trusted_hops");
-  if (hops !== undefined && !(Number.isInteger(hops) && (hops as number) >= 0 && (hops as number) <= 0xffffffff)) r.invalid(join(hp, "xff_num_trusted_hops"), "must be a non-negative integer (uint32)");
-  const codec = get(hcm, "codec_type");
-  if (codec !== undefined && codec !== "AUTO" && codec !== "HTTP1" && codec !== 0 && codec !== 1) r.unsupported(join(hp, "codec_type"), `codec_type ${String(codec)}`);
+  const hopsRaw = get(hcm, "xff_num_trusted_hops");
+  const hops = protoInt(hopsRaw);
+  if (hopsRaw !== undefined && !(hops !== undefined && hops >= 0 && hops <= 0xffffffff)) r.invalid(join(hp, "xff_num_trusted_hops"), "must be a non-negative integer (uint32)");
+  const codec = enumOf("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.CodecType", get(hcm, "codec_type"), "AUTO");
+  if (codec !== "AUTO" && codec !== "HTTP1") r.unsupported(join(hp, "codec_type"), `codec_type ${codec}`);
   const rc = obj(get(hcm, "route_config"));
   const rcp = join(hp, "route_config");
   if (get(hcm, "route_config") === undefined) r.unsupported(hp, "an HttpConnectionManager without an inline 'route_config'");
@@ -468,9 +480,9 @@ function listener(r: Reader, v: unknown, path: string, clusters: Set<string>, cw
     address,
     statPrefix: str(get(hcm, "stat_prefix")),
     forwarding: {
-      useRemoteAddress: get(hcm, "use_remote_address") === true,
-      xffNumTrustedHops: typeof hops === "number" ? hops : 0,
-      skipXffAppend: get(hcm, "skip_xff_append") === true,
+      useRemoteAddress: bool(get(hcm, "use_remote_address")),
+      xffNumTrustedHops: hops ?? 0,
+      skipXffAppend: bool(get(hcm, "skip_xff_append")),
     },
     routeConfigName: str(get(rc, "name")),
     virtualHosts,
@@ -481,10 +493,10 @@ function listener(r: Reader, v: unknown, path: string, clusters: Set<string>, cw
 function cluster(r: Reader, v: unknown, path: string): Cluster {
   const c = obj(v);
   r.only(c, path, ["name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family"]);
-  const type = str(get(c, "type"), "STATIC");
+  const type = enumOf(API + "cluster.v3.Cluster.DiscoveryType", get(c, "type"), "STATIC");
   if (type !== "STATIC" && type !== "STRICT_DNS") r.unsupported(join(path, "type"), `cluster type ${type}`);
-  const lb = get(c, "lb_policy");
-  if (lb !== undefined && lb !== "ROUND_ROBIN" && lb !== 0) r.unsupported(join(path, "lb_policy"), `lb_policy ${String(lb)}`);
+  const lb = enumOf(API + "cluster.v3.Cluster.LbPolicy", get(c, "lb_policy"), "ROUND_ROBIN");
+  if (lb !== "ROUND_ROBIN") r.unsupported(join(path, "lb_policy"), `lb_policy ${lb}`);
   const la = obj(get(c, "load_assignment"));
   const lap = join(path, "load_assignment");
   r.only(la, lap, ["cluster_name", "endpoints"]);
@@ -555,7 +567,7 @@ export function loadBootstrap(file: string, cwd = process.cwd()): GatewayConfig 
   }
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = parseEnvoyYaml(text);
   } catch (e) {
     throw new BootstrapError(file, [`invalid YAML: ${(e as Error).message}`]);
   }
