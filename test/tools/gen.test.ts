@@ -12,7 +12,8 @@ import { EnvoyFilter } from "@kubernetes-models/istio/networking.istio.io/v1alph
 import { VirtualService, DestinationRule } from "@kubernetes-models/istio/networking.istio.io/v1beta1";
 import { allCelRules, CEL_RULES, parseDuration, validateK8sObject } from "../../tools/k8s/crd.ts";
 import { checkBootstrap, checkEnvoyRoutes, checkK8sObject } from "../../tools/k8s/check.ts";
-import { envoyBootstrap, envoyFilters, higressPlugins, toHigressConfig, wasmPlugins, type Obj, type PluginInput } from "../../tools/k8s/generate.ts";
+import { envoyBootstrap, envoyFilters, GenError, higressPlugins, toHigressConfig, wasmPlugins, type Obj, type PluginInput } from "../../tools/k8s/generate.ts";
+import { parseEnvoyYaml } from "../../tools/envoy/yaml.ts";
 import { envoyCanaryRoutes, istioCanaryRoutes } from "../../tools/k8s/canary-routes.ts";
 import { loadPluginMeta, pluginsWithMeta } from "../../tools/k8s/plugin-meta.ts";
 import { repoRoot } from "../../tools/paths.ts";
@@ -123,6 +124,44 @@ test("several plugins: one document each, in Istio's chain order (phase, then pr
   const efs = envoyFilters(all.map((i) => ({ ...i, url: `file:///wasm/${i.meta.name}.wasm` })), {});
   assert.deepEqual(efs.map((e) => (e.spec as Obj).priority), efs.map((_, i) => i));
   for (const e of efs) assert.deepEqual(checkK8sObject(e), []);
+});
+
+test("--fail-strategy: Envoy outputs set failure_policy (FAIL_RELOAD included), never the deprecated fail_open; WasmPlugins keep their own schema", () => {
+  const input = inputs("noop")[0];
+  const wasmCfg = (boot: Obj): Obj => {
+    const hcm = ((((boot.static_resources as Obj).listeners as Obj[])[0].filter_chains as Obj[])[0].filters as Obj[])[0].typed_config as Obj;
+    return ((hcm.http_filters as Obj[])[0].typed_config as Obj).config as Obj;
+  };
+  const opts = { upstream: { host: "127.0.0.1", port: 18081 }, listen: { host: "127.0.0.1", port: 10000 }, admin: null, wasmFile: (n: string) => `dist/plugins/${n}.wasm` };
+  const table = [
+    [undefined, undefined, "FAIL_CLOSED"],
+    ["FAIL_CLOSE", "FAIL_CLOSED", "FAIL_CLOSED"],
+    ["FAIL_OPEN", "FAIL_OPEN", "FAIL_OPEN"],
+    ["FAIL_RELOAD", "FAIL_RELOAD", "FAIL_RELOAD"],
+  ] as const;
+  for (const [strategy, policy, engine] of table) {
+    const boot = envoyBootstrap([input], { ...opts, failStrategy: strategy });
+    assert.deepEqual(checkBootstrap(boot), [], String(strategy));
+    const cfg = wasmCfg(boot);
+    assert.equal(cfg.failure_policy, policy, String(strategy));
+    assert.equal("fail_open" in cfg, false, `${strategy}: no deprecated fail_open`);
+    // The embedded engine reads the policy from the same bootstrap (reload_config absent: Envoy's 1 s backoff).
+    const f = parseBootstrap(boot, "generated", repoRoot()).listeners[0].filters[0];
+    assert.deepEqual([f.failurePolicy, f.failOpen], [engine, false], String(strategy));
+
+    const ef = envoyFilters([{ ...input, url: "file:///wasm/noop.wasm" }], { failStrategy: strategy });
+    assert.deepEqual(checkK8sObject(ef[0]), [], String(strategy));
+    const efCfg = ((((ef[0].spec as Obj).configPatches as Obj[]).at(-1)!.patch as Obj).value as Obj).typed_config as Obj;
+    assert.equal((efCfg.config as Obj).failure_policy, policy);
+    assert.equal("fail_open" in (efCfg.config as Obj), false);
+
+    const wp = wasmPlugins([input], { failStrategy: strategy });
+    assert.deepEqual(checkK8sObject(wp[0]), [], String(strategy));
+    assert.equal((wp[0].spec as Obj).failStrategy, strategy, "Istio's WasmPlugin names (FAIL_CLOSE, not FAIL_CLOSED)");
+  }
+  // Higress' WasmPlugin CRD has FAIL_CLOSE and FAIL_OPEN only.
+  assert.deepEqual(checkK8sObject(higressPlugins([input], { failStrategy: "FAIL_OPEN" })[0]), []);
+  assert.throws(() => higressPlugins([input], { failStrategy: "FAIL_RELOAD" }), (e: Error) => e instanceof GenError && /FAIL_CLOSE or FAIL_OPEN only/.test(e.message));
 });
 
 test("Higress mapping: global keys → defaultConfig, _rules_ → matchRules; _match_route_prefix_ passes through", () => {
@@ -249,6 +288,12 @@ describe("the gen command", () => {
     assert.equal(r2.code, 0, r2.stderr);
     assert.equal(r2.stdout, "");
   });
+  test("strings a YAML 1.1 reader would take for bools are quoted (Envoy, Kubernetes: a plain `on` or `yes` is true)", () => {
+    const r = cli(["gen", "wasmplugin", "noop", "--url", "oci://a.io/b:1", "-n", "on", "--selector", "app=yes", "--selector", "y=n"]);
+    assert.equal(r.code, 0, r.stderr);
+    const d = parseEnvoyYaml(r.stdout) as Obj;
+    assert.deepEqual([(d.metadata as Obj).namespace, ((d.spec as Obj).selector as Obj).matchLabels], ["on", { app: "yes", y: "n" }], r.stdout);
+  });
   test("errors name the file, the field and the fix", () => {
     const target = plugins.find((p) => p !== "noop");
     if (target) {
@@ -275,6 +320,14 @@ describe("the gen command", () => {
     const r = cli(["gen", "envoy", "noop", "--upstream", "127.0.0.1:18081"]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(checkBootstrap(parseAllDocuments(r.stdout)[0].toJS()), []);
+    for (const s of ["FAIL_RELOAD", "FAIL_OPEN"]) {
+      for (const kind of [["envoy", "--upstream", "127.0.0.1:18081"], ["envoyfilter", "--url", "file:///wasm/noop.wasm"]]) {
+        const f = cli(["gen", ...kind.slice(0, 1), "noop", ...kind.slice(1), "--fail-strategy", s]);
+        assert.equal(f.code, 0, `${kind[0]} ${s}: ${f.stderr}`);
+        assert.match(f.stdout, new RegExp(`failure_policy: ${s}\n`), `${kind[0]} ${s}`);
+        assert.doesNotMatch(f.stdout, /fail_open/, `${kind[0]} ${s}`);
+      }
+    }
     const f = join(tmp, "canary.json");
     writeFileSync(f, JSON.stringify(configs[0]));
     const c = cli(["gen", "canary-routes", "--config", f, "--service", "reviews", "--format", "envoy"]);

@@ -101,7 +101,7 @@ Examples:
     "target-ref": { type: "string", multiple: true, description: "Kind/name: Gateway, GatewayClass, Service, ServiceEntry", valueName: "Kind/name" },
     phase: { type: "string", description: "AUTHN | AUTHZ | STATS | UNSPECIFIED_PHASE (default: plugin.json)", valueName: "phase" },
     priority: { type: "string", description: "priority within the phase, higher first (default: plugin.json)", valueName: "n" },
-    "fail-strategy": { type: "string", description: "FAIL_CLOSE | FAIL_OPEN | FAIL_RELOAD", valueName: "s" },
+    "fail-strategy": { type: "string", description: "FAIL_CLOSE | FAIL_OPEN | FAIL_RELOAD (envoy, envoyfilter: the filter's failure_policy, Envoy 1.33+; higress: no FAIL_RELOAD)", valueName: "s" },
     "image-pull-secret": { type: "string", description: "dockerconfigjson Secret in the same namespace", valueName: "name" },
     "image-pull-policy": { type: "string", description: "IfNotPresent | Always", valueName: "p" },
     context: { type: "string", description: "envoyfilter: GATEWAY | SIDECAR_INBOUND | SIDECAR_OUTBOUND", default: "SIDECAR_INBOUND", valueName: "ctx" },
@@ -125,7 +125,9 @@ Examples:
     const gen = await import("../k8s/generate.ts");
     const { checkK8sObject, checkBootstrap, checkEnvoyRoutes } = await import("../k8s/check.ts");
     const { loadPluginMeta, checkConfig, PHASES } = await import("../k8s/plugin-meta.ts");
-    const { stringify } = await import("yaml");
+    // Quotes every string a YAML 1.1 reader (Envoy's yaml-cpp, Kubernetes' sigs.k8s.io/yaml) would read as
+    // something else: a plain `on` or `y` in a plugin config or a name would arrive as the bool true.
+    const { stringifyEnvoyYaml: stringify } = await import("../envoy/yaml.ts");
     const v = args.values;
     let docs: unknown[];
     let errors: string[];

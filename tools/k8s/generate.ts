@@ -146,18 +146,25 @@ export function toHigressConfig(name: string, config: Obj): Obj {
   return out;
 }
 
-/** The Envoy HTTP filter (envoy.filters.http.wasm) for one plugin. `code` is a vm_config.code value. */
-export function wasmHttpFilter(p: PluginInput, code: Obj, failOpen: boolean): Obj {
+/** envoy.extensions.wasm.v3.FailurePolicy (Envoy 1.33+); unset is Envoy's default, FAIL_CLOSED. */
+export type FailurePolicy = "FAIL_CLOSED" | "FAIL_OPEN" | "FAIL_RELOAD";
+
+/**
+ * The Envoy HTTP filter (envoy.filters.http.wasm) for one plugin. `code` is a vm_config.code value. The failure
+ * behaviour is `failure_policy`, not the deprecated `fail_open` (Envoy 1.40 logs a deprecation warning for it).
+ */
+export function wasmHttpFilter(p: PluginInput, code: Obj, failurePolicy?: FailurePolicy): Obj {
   const config: Obj = { name: p.meta.name, root_id: p.meta.name };
   if (hasConfig(p.config)) config.configuration = { "@type": "type.googleapis.com/google.protobuf.StringValue", value: JSON.stringify(p.config) };
   config.vm_config = { vm_id: p.meta.name, runtime: "envoy.wasm.runtime.v8", code };
-  if (failOpen) config.fail_open = true;
+  if (failurePolicy) config.failure_policy = failurePolicy;
   return { name: p.meta.name, typed_config: { "@type": WASM_FILTER_TYPE, config } };
 }
 
-function failOpenOf(s: FailStrategy | undefined, kind: string): boolean {
-  if (s === "FAIL_RELOAD") throw new GenError(`--fail-strategy FAIL_RELOAD is not expressible in ${kind} output (the Envoy API tollgate targets has fail_open only)`, "use FAIL_CLOSE or FAIL_OPEN, or gen wasmplugin");
-  return s === "FAIL_OPEN";
+/** --fail-strategy (Istio's WasmPlugin names) → Envoy's failure_policy, as Istio's agent maps it (deploy.md §1). */
+export function failurePolicyOf(s: FailStrategy | undefined): FailurePolicy | undefined {
+  if (s === undefined) return undefined;
+  return s === "FAIL_CLOSE" ? "FAIL_CLOSED" : s;
 }
 
 /** A cluster Envoy can fetch a remote module through (EnvoyFilter inline code.remote needs one). */
@@ -200,7 +207,7 @@ function codeFor(p: PluginInput, kind: string): { code: Obj; cluster?: Obj } {
 /** Istio networking.istio.io/v1alpha3 EnvoyFilter per plugin: HTTP_FILTER INSERT_BEFORE the router. */
 export function envoyFilters(plugins: PluginInput[], o: K8sOptions & { context?: ProxyContext }): Obj[] {
   if (o.selector && Object.keys(o.selector).length && o.targetRefs?.length) throw new GenError("--selector and --target-ref are mutually exclusive");
-  const failOpen = failOpenOf(o.failStrategy, "envoyfilter");
+  const failurePolicy = failurePolicyOf(o.failStrategy);
   const context = o.context ?? "SIDECAR_INBOUND";
   return ordered(plugins, o).map((p, i) => {
     const { code, cluster } = codeFor(p, "envoyfilter");
@@ -209,7 +216,7 @@ export function envoyFilters(plugins: PluginInput[], o: K8sOptions & { context?:
     patches.push({
       applyTo: "HTTP_FILTER",
       match: { context, listener: { filterChain: { filter: { name: HCM, subFilter: { name: ROUTER } } } } },
-      patch: { operation: "INSERT_BEFORE", value: wasmHttpFilter(p, code, failOpen) },
+      patch: { operation: "INSERT_BEFORE", value: wasmHttpFilter(p, code, failurePolicy) },
     });
     const spec: Obj = {};
     if (o.selector && Object.keys(o.selector).length) spec.workloadSelector = { labels: o.selector };
@@ -232,8 +239,8 @@ export function parseHostPort(s: string, flag: string): HostPort {
 
 /** A static Envoy bootstrap: listener → HCM → the plugins (chain order) → router → one upstream cluster. */
 export function envoyBootstrap(plugins: PluginInput[], o: { upstream: HostPort; listen: HostPort; admin?: HostPort | null; wasmFile: (name: string) => string; failStrategy?: FailStrategy; phase?: Phase; priority?: number }): Obj {
-  const failOpen = failOpenOf(o.failStrategy, "envoy");
-  const filters = ordered(plugins, o).map((p) => wasmHttpFilter(p, { local: { filename: o.wasmFile(p.meta.name) } }, failOpen));
+  const failurePolicy = failurePolicyOf(o.failStrategy);
+  const filters = ordered(plugins, o).map((p) => wasmHttpFilter(p, { local: { filename: o.wasmFile(p.meta.name) } }, failurePolicy));
   const sa = (h: HostPort) => ({ socket_address: { address: h.host, port_value: h.port } });
   const boot: Obj = {};
   if (o.admin) boot.admin = { address: sa(o.admin) };
