@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parse, stringify } from "yaml";
+import { parseEnvoyYaml, stringifyEnvoyYaml } from "../../tools/envoy/yaml.ts";
 import { launchEnvoy, type FoundEnvoy, type RunningEnvoy } from "../../tools/envoy/launcher.ts";
 import { parseBootstrap } from "../../tools/gateway/config.ts";
 import { Gateway } from "../../tools/gateway/server.ts";
@@ -68,7 +68,8 @@ export interface StartOptions {
 
 /** Starts `bootstrap` on `engine`; wasm paths resolve from the repository root on both. */
 export async function startEngine(engine: Engine, bootstrap: string | object, envoy: FoundEnvoy | null, opts: StartOptions = {}): Promise<EngineHandle> {
-  const doc = typeof bootstrap === "string" ? parse(bootstrap) : bootstrap;
+  // Read and written as Envoy reads YAML, so both engines get the same values (a plain `on` is a bool to both).
+  const doc = typeof bootstrap === "string" ? parseEnvoyYaml(bootstrap) : bootstrap;
   const concurrency = opts.concurrency ?? 1;
   if (engine === "embedded") {
     const logs: string[] = [];
@@ -100,7 +101,7 @@ export async function startEngine(engine: Engine, bootstrap: string | object, en
   if (!envoy) throw new Error("startEngine('envoy') needs the Envoy from requireEnvoy(t)");
   const dir = mkdtempSync(join(tmpdir(), "tollgate-engine-"));
   const file = join(dir, "bootstrap.yaml");
-  writeFileSync(file, stringify(doc));
+  writeFileSync(file, stringifyEnvoyYaml(doc));
   const lines: string[] = [];
   let running: RunningEnvoy;
   try {

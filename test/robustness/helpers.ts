@@ -3,7 +3,7 @@
 import { request, type IncomingHttpHeaders } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { parse } from "yaml";
+import { parseEnvoyYaml } from "../../tools/envoy/yaml.ts";
 import { compileAssemblyScript } from "../../tools/build/compile.ts";
 import { parseBootstrap } from "../../tools/gateway/config.ts";
 import { Gateway, type GatewayOptions } from "../../tools/gateway/server.ts";
@@ -101,7 +101,7 @@ ${cs.join("\n")}
 
 /** Starts the embedded gateway on a bootstrap given as YAML text (wasm paths as written, resolved from the repo root). */
 export function startGateway(yaml: string, opts: GatewayOptions = {}): Promise<Gateway> {
-  return Gateway.start(parseBootstrap(parse(yaml), "robustness.yaml", repoRoot()), opts);
+  return Gateway.start(parseBootstrap(parseEnvoyYaml(yaml), "robustness.yaml", repoRoot()), opts);
 }
 
 export function listenerPort(gw: Gateway, name: string): number {

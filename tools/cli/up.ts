@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
+import { parseEnvoyYaml } from "../envoy/yaml.ts";
 import type { Command } from "./args.ts";
 import { str } from "./args.ts";
 import { CliError, UsageError } from "./errors.ts";
@@ -79,7 +79,7 @@ async function runEnvoy(o: UpOptions, found: import("../envoy/launcher.ts").Foun
   const { launchEnvoy, envoyListeners, EnvoyLaunchError } = await import("../envoy/launcher.ts");
   let doc: Record<string, unknown> = {};
   try {
-    doc = (parseYaml(readFileSync(o.file, "utf8")) ?? {}) as Record<string, unknown>;
+    doc = (parseEnvoyYaml(readFileSync(o.file, "utf8")) ?? {}) as Record<string, unknown>;
   } catch (e) {
     throw new CliError(`${o.file}: invalid YAML: ${(e as Error).message}`);
   }

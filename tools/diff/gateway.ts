@@ -8,7 +8,7 @@ import { get } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parse, stringify } from "yaml";
+import { parseEnvoyYaml, stringifyEnvoyYaml } from "../envoy/yaml.ts";
 import { compileAssemblyScript } from "../build/compile.ts";
 import { startEcho, type EchoServer } from "../demo/echo.ts";
 import { pluginDir, pluginWasm, repoRoot } from "../paths.ts";
@@ -84,7 +84,7 @@ function getText(url: string): Promise<string> {
 export async function startGateway(o: GatewayStartOptions): Promise<RunningGateway> {
   const root = repoRoot();
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const doc = parse(readFileSync(join(root, o.config), "utf8")) as any;
+  const doc = parseEnvoyYaml(readFileSync(join(root, o.config), "utf8")) as any;
   await buildReferencedPlugins(doc);
   const echoes: EchoServer[] = [];
   const tmp = mkdtempSync(join(tmpdir(), "tollgate-gw-"));
@@ -116,7 +116,8 @@ export async function startGateway(o: GatewayStartOptions): Promise<RunningGatew
     doc.admin = { address: { socket_address: { address: "127.0.0.1", port_value: 0 } } };
     o.edit?.(doc);
     const file = join(tmp, "bootstrap.yaml");
-    writeFileSync(file, stringify(doc));
+    // Written so Envoy reads back what was parsed (a string `on` stays a string): tools/envoy/yaml.ts.
+    writeFileSync(file, stringifyEnvoyYaml(doc));
     const output: string[] = [];
     // Wasm paths stay relative: the gateway runs in the repository root, as `npm start` does.
     child = spawn(process.execPath, ["--import", "tsx", join(root, "tools/cli/main.ts"), "up", file, "--engine", o.engine], {
