@@ -76,12 +76,13 @@ const show = (v: unknown): string => (v === undefined ? "<absent>" : typeof v ==
 /** Compares the two upstream views; the request id is volatile only when the engine generated it. */
 function compareEcho(req: WireRequest, a: EchoView, b: EchoView, out: Difference[]): void {
   for (const f of ["upstream", "method", "path", "body"] as const) if (a[f] !== b[f]) out.push({ field: `upstream-${f}`, envoy: show(a[f]), embedded: show(b[f]) });
-  // A client's non-empty id must arrive as sent; a missing or empty one is replaced by a fresh UUID.
-  const clientSentId = req.headers.some(([k, v]) => k.toLowerCase() === "x-request-id" && v !== "");
+  // A missing or empty id is replaced by a fresh UUID, and so is a client's id on an edge listener
+  // (use_remote_address); a kept client id must arrive as sent, so only a UUID the client did not send is
+  // volatile.
+  const clientIds = new Set(req.headers.filter(([k]) => k.toLowerCase() === "x-request-id").map(([, v]) => v));
   const norm = (h: Record<string, string | string[]>, k: string): string | string[] | undefined => {
     const v = h[k];
-    // x-request-id: a fresh UUID per request when the client sent none (Envoy's UUID generator).
-    if (k === "x-request-id" && !clientSentId && typeof v === "string" && UUID.test(v)) return "<generated-uuid>";
+    if (k === "x-request-id" && typeof v === "string" && UUID.test(v) && !clientIds.has(v)) return "<generated-uuid>";
     return v;
   };
   const names = new Set([...Object.keys(a.headers), ...Object.keys(b.headers)]);

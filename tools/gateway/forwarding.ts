@@ -11,7 +11,8 @@
 //  - no address is internal (1.40 trusts none without internal_address_config): x-envoy-internal is always
 //    removed, client x-forwarded-client-cert is removed (forward_client_cert_details SANITIZE), and the
 //    internal-only x-envoy-* request headers are removed (edge requests lose three more);
-//  - `:scheme` is the x-forwarded-proto value when that is http or https, else the connection's scheme.
+//  - `:scheme` is the x-forwarded-proto value when that is http or https, else the connection's scheme;
+//  - with use_remote_address a client's x-request-id is replaced (preserve_external_request_id: false).
 import { isIP } from "node:net";
 import { networkInterfaces } from "node:os";
 
@@ -108,13 +109,8 @@ export function mutateRequestHeaders(headers: Pairs, peerIp: string, peerPort: n
     if (at >= 0) headers[at] = [name, value];
     else headers.push([name, value]);
   };
-  // Envoy coalesces repeated x-forwarded-for headers into one value.
-  const xffValues = headers.filter(([k]) => k === "x-forwarded-for").map(([, v]) => v).filter((v) => v !== "");
-  const xff = xffValues.length ? xffValues.join(",") : undefined;
-  if (xffValues.length > 1 || (xff === undefined && headers.some(([k]) => k === "x-forwarded-for"))) {
-    for (let i = headers.length - 1; i >= 0; i--) if (headers[i][0] === "x-forwarded-for") headers.splice(i, 1);
-    if (xff !== undefined) headers.push(["x-forwarded-for", xff]);
-  }
+  // One x-forwarded-for at most: the codec joined repeated ones (request-headers.ts).
+  const xff = first("x-forwarded-for");
   let remoteIp = peerIp;
   let remotePort = peerPort;
   if (cfg.useRemoteAddress) {
@@ -127,7 +123,7 @@ export function mutateRequestHeaders(headers: Pairs, peerIp: string, peerPort: n
     }
     if (!cfg.skipXffAppend) {
       const append = isLoopback(peerIp) ? envoyLocalAddress() : peerIp.replace(/^::ffff:(?=\d+\.)/, "");
-      set("x-forwarded-for", xff === undefined ? append : `${xff},${append}`);
+      set("x-forwarded-for", xff ? `${xff},${append}` : append);
     }
     if (cfg.xffNumTrustedHops === 0 || first("x-forwarded-proto") === undefined) set("x-forwarded-proto", connScheme);
   } else {
@@ -141,7 +137,13 @@ export function mutateRequestHeaders(headers: Pairs, peerIp: string, peerPort: n
     const k = headers[i][0];
     if (INTERNAL_ONLY.has(k) || (cfg.useRemoteAddress && EDGE_ONLY.has(k))) headers.splice(i, 1);
   }
-  if (cfg.useRemoteAddress) set("x-envoy-external-address", remoteIp.replace(/^::ffff:(?=\d+\.)/, ""));
+  if (cfg.useRemoteAddress) {
+    set("x-envoy-external-address", remoteIp.replace(/^::ffff:(?=\d+\.)/, ""));
+    // An edge request's x-request-id is not trusted (preserve_external_request_id: false): the caller
+    // generates a fresh one in its place.
+    const rid = headers.findIndex(([k]) => k === "x-request-id");
+    if (rid >= 0) headers[rid] = ["x-request-id", ""];
+  }
   if (first("x-forwarded-proto") === undefined) headers.push(["x-forwarded-proto", connScheme]);
   const xfp = first("x-forwarded-proto");
   const scheme = xfp === "https" || xfp === "http" ? xfp : connScheme;

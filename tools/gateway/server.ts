@@ -7,6 +7,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { startAdmin } from "./admin.ts";
 import type { GatewayConfig, HeaderToAdd, Listener, WasmFilter } from "./config.ts";
 import { formatAddress, mutateRequestHeaders } from "./forwarding.ts";
+import { fromWire } from "./request-headers.ts";
 import { selectRoute, type SelectedRoute } from "./routes.ts";
 import { ClusterManager, HOP_BY_HOP, readAll, ROUTER_REPLIES, routerReply, type UpstreamResponse } from "./upstream.ts";
 import { HeaderMap } from "../host/header-map.ts";
@@ -153,7 +154,11 @@ export class Gateway {
     // its reply format, 431 for headers over max_request_headers_kb, 400 for everything else.
     server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
       if (socket.destroyed || !socket.writable) return;
-      const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
+      // Envoy reads the whole head before judging it, so an oversize head is a 431 even when Node's parser
+      // gave up earlier on something else (an unknown method, say).
+      const raw = (err as { rawPacket?: Buffer }).rawPacket;
+      const headEnd = raw ? raw.indexOf("\r\n\r\n") : -1;
+      const tooLarge = err.code === "HPE_HEADER_OVERFLOW" || (raw !== undefined && (headEnd < 0 ? raw.length : headEnd) > MAX_REQUEST_HEAD_BYTES);
       socket.end(codecReply(tooLarge ? CODEC_REPLIES.headersTooLarge : CODEC_REPLIES.badRequest));
     });
     // CONNECT without an upgrade/connect route: Envoy's router finds no route (404); Node would drop the socket.
@@ -185,7 +190,9 @@ export class Gateway {
     }
     counterAdd(this.stats, prefix + "downstream_rq_total");
     // Absolute-form targets (`GET http://host/p`): Envoy's codec takes :authority and :path from the URL.
-    let authority = req.headers.host ?? "";
+    // What Envoy's HTTP/1 codec passes on: inline headers joined, hop-by-hop gone (request-headers.ts).
+    const wire = fromWire(req.rawHeaders);
+    let authority = wire.authority;
     let path = req.url ?? "/";
     const abs = /^https?:\/\/([^/?#]*)(.*)$/i.exec(path);
     if (abs) {
@@ -198,19 +205,7 @@ export class Gateway {
       [":method", req.method ?? "GET"],
       [":scheme", "http"],
     ];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) {
-      const k = req.rawHeaders[i].toLowerCase();
-      const v = req.rawHeaders[i + 1];
-      // The codec keeps `te: trailers` out of a TE list (te: gzip, trailers → te: trailers) and drops other
-      // hop-by-hop headers; `expect: 100-continue` is answered here (Node sends the 100) and not forwarded.
-      if (k === "te") {
-        if (v.split(",").some((t) => t.trim().toLowerCase() === "trailers")) headers.push(["te", "trailers"]);
-        continue;
-      }
-      if (k === "expect" && v.toLowerCase() === "100-continue") continue;
-      if (k === "host" || HOP_BY_HOP.has(k)) continue;
-      headers.push([k, v]);
-    }
+    for (const h of wire.headers) headers.push(h);
     // The HTTP connection manager's own mutations before any filter runs: XFF / x-forwarded-proto,
     // internal-header sanitising, the downstream address filters see and :scheme (forwarding.ts).
     const fwd = mutateRequestHeaders(headers, socket.remoteAddress ?? "", socket.remotePort ?? 0, rl.config.forwarding);
@@ -301,7 +296,7 @@ export class Gateway {
     if (!req.bodyStream && req.body.length) out.set("content-length", String(req.body.length));
     // A body-less request goes upstream with `content-length: 0` (not chunked), except for the methods
     // Envoy's HTTP/1 request encoder sends without one (verified on 1.40: GET, HEAD, DELETE, TRACE).
-    else if (!req.bodyStream && !out.has("content-length") && !["GET", "HEAD", "DELETE", "TRACE", "CONNECT"].includes(out.get(":method") ?? "GET")) out.set("content-length", "0");
+    else if (!req.bodyStream && !out.has("content-length") && !NO_BODY_METHODS.has(out.get(":method") ?? "GET")) out.set("content-length", "0");
     const pairs: Array<[string, string]> = [];
     for (const [k, v] of out.entries) if (k[0] !== ":") pairs.push([k, v]);
     counterAdd(this.stats, `cluster.${route.cluster}.upstream_rq_total`);
@@ -321,8 +316,12 @@ export class Gateway {
     if (!this.clusters.has(req.cluster)) return { failure: "no_cluster" };
     const h = new HeaderMap("request", req.headers);
     const pairs: Array<[string, string]> = [];
-    for (const [k, v] of h.entries) if (k[0] !== ":") pairs.push([k, v]);
-    if (req.body.length) pairs.push(["content-length", String(req.body.length)]);
+    for (const [k, v] of h.entries) if (k[0] !== ":" && k !== "content-length") pairs.push([k, v]);
+    // Envoy's async client (seen on 1.40): the request is internal and carries its timeout; the body's
+    // length is sent, and a body-less call has content-length: 0 as the router does for the same method.
+    pairs.push(["x-envoy-internal", "true"]);
+    if (req.timeoutMs > 0) pairs.push(["x-envoy-expected-rq-timeout-ms", String(req.timeoutMs)]);
+    if (req.body.length || !NO_BODY_METHODS.has(h.get(":method") ?? "GET")) pairs.push(["content-length", String(req.body.length)]);
     try {
       const r = await this.clusters.forward(req.cluster, {
         method: h.get(":method") ?? "GET",
@@ -451,14 +450,19 @@ function codecReply(r: CodecReply): string {
 }
 
 /** Characters of a valid :authority (RFC 3986 host[:port] and userinfo bytes), as Envoy's codec checks it. */
+// Methods whose body-less requests go upstream without `content-length: 0` (Envoy 1.40, seen live).
+const NO_BODY_METHODS = new Set(["GET", "HEAD", "DELETE", "TRACE", "CONNECT"]);
 const AUTHORITY = /^[A-Za-z0-9\-._~!$&'()*+,;=:@\[\]%]*$/;
 
 /** The refusal Envoy gives this request before the filter chain, or null when it is served. */
 function codecRefusal(req: IncomingMessage): CodecReply | null {
-  if (!ENVOY_METHODS.has(req.method ?? "")) return CODEC_REPLIES.badRequest;
+  // Size first: Envoy answers an oversize head 431 even when its method is one it would refuse (seen live).
   if (req.rawHeaders.length / 2 > MAX_REQUEST_HEADERS || headBytes(req) > MAX_REQUEST_HEAD_BYTES) return CODEC_REPLIES.headersTooLarge;
+  if (!ENVOY_METHODS.has(req.method ?? "")) return CODEC_REPLIES.badRequest;
   if (req.httpVersion === "1.0" || req.httpVersion === "0.9") return CODEC_REPLIES.http10;
-  if (req.headers.host !== undefined && !AUTHORITY.test(req.headers.host)) return CODEC_REPLIES.badRequest;
+  // Repeated Host lines become one :authority joined with "," (request-headers.ts), checked as a whole.
+  const hosts = req.rawHeaders.filter((_, i) => i % 2 === 1 && req.rawHeaders[i - 1].toLowerCase() === "host");
+  if (hosts.length && !AUTHORITY.test(hosts.join(","))) return CODEC_REPLIES.badRequest;
   // A fragment in the request target is refused by the connection manager (http_reject_path_with_fragment).
   if ((req.url ?? "").includes("#")) return CODEC_REPLIES.fragmentInPath;
   const absolute = /^https?:\/\//i.test(req.url ?? "");

@@ -169,27 +169,28 @@ export class ClusterManager {
         if (r instanceof Error) reject(r);
         else resolve(r);
       };
-      // An object, not a flat list: Node renders a flat list at once, and the `connection` header its
-      // keep-alive agent adds could then not be removed. Repeated names become one array (sent as lines).
-      const headers: Record<string, string | string[]> = { host: req.authority };
+      // A flat list keeps every repeated header as its own line, in order (Node's object form would join
+      // repeated cookies with "; ", which Envoy does not do).
+      const headers: string[] = ["host", req.authority];
       for (const [k, v] of req.headers) {
         // Envoy forwards `te: trailers` (the only TE value an upstream may get); other hop-by-hop headers stop here.
-        if (!(k === "te" ? v === "trailers" : k !== "host" && !HOP_BY_HOP.has(k))) continue;
-        const prev = headers[k];
-        headers[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+        if (k === "te" ? v === "trailers" : k !== "host" && !HOP_BY_HOP.has(k)) headers.push(k, v);
       }
       const out = httpRequest({
         host: ep.address,
         port: ep.port,
         method: req.method,
         path: req.path,
-        headers,
+        headers: headers as unknown as Record<string, string>, // node accepts a flat [k, v, …] list
         agent: cluster.agent,
         setHost: false,
         maxHeaderSize: 60 * 1024,
       });
-      // Envoy sends no `connection` header to an HTTP/1.1 upstream; Node's keep-alive agent would add one.
-      out.removeHeader("connection");
+      // Envoy sends no `connection` header to an HTTP/1.1 upstream (keep-alive is HTTP/1.1's default). Node
+      // renders a flat header list at once and adds `Connection: keep-alive` for a keep-alive agent; its
+      // capitalised name cannot collide with a forwarded header (all lower-case), so it is cut from the head.
+      const head = (out as unknown as { _header?: string })._header;
+      if (typeof head === "string") (out as unknown as { _header: string })._header = head.replace("\r\nConnection: keep-alive\r\n", "\r\n");
       const fail = (reply: RouterReply): void => {
         out.destroy();
         finish(routerReply(reply));

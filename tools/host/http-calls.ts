@@ -89,6 +89,7 @@ export function httpCallsImports(vm: WasmVm) {
       if (!vm.env.clusterExists(cluster)) return R.BadArgument;
       const headers: HeaderList = parsePairs(vm.buf, headersPtr >>> 0, headersSize >>> 0, vm);
       const has = (k: string) => headers.some((h) => h[0] === k);
+      // :path, :method and :authority or host (Envoy 1.40 accepts a `host` header for :authority: seen live).
       if (!has(":path") || !has(":method") || !(has(":authority") || has("host"))) return R.BadArgument;
       const body = vm.bytes(bodyPtr, bodySize);
       const trailers: HeaderList = parsePairs(vm.buf, trailersPtr >>> 0, trailersSize >>> 0, vm);
