@@ -169,6 +169,11 @@ export class Gateway {
       // Each connection is pinned to one worker, as Envoy pins it to the worker thread that accepted it.
       socket.tollgateId = ++this.connections;
       socket.tollgateWorker = (socket.tollgateId - 1) % this.workers;
+      // Envoy's listener stats, named by the bound address, in total and per worker thread.
+      const addr = server.address() as AddressInfo;
+      const prefix = `listener.${addr.address}_${addr.port}.`;
+      counterAdd(this.stats, `${prefix}downstream_cx_total`);
+      counterAdd(this.stats, `${prefix}worker_${socket.tollgateWorker}.downstream_cx_total`);
     });
     return new Promise((resolve, reject) => {
       server.once("error", (e: NodeJS.ErrnoException) =>
@@ -225,6 +230,10 @@ export class Gateway {
       "xds.listener_direction": 0,
       "xds.filter_chain_name": "",
     };
+    // One weighted_clusters draw per stream: Envoy derives it from the stream id, so a route re-resolved
+    // after a filter cleared the route cache picks the same cluster of the same weighted route.
+    const draw = this.random();
+    const streamDraw = (): number => draw;
     const writer = new DownstreamWriter(req, res);
     const filters: HttpFilter[] = [writer, ...rl.plugins.map((p) => p.createFilter(worker))];
     const stream: HttpStream = new HttpStream(
@@ -235,7 +244,7 @@ export class Gateway {
         if (r.details !== "via_upstream") stream.info.responseCodeDetails = r.details;
         return r;
       },
-      { resolveRoute: (h: HeaderMap) => this.resolveRoute(rl, h), properties, streamRequestBody: true },
+      { resolveRoute: (h: HeaderMap) => this.resolveRoute(rl, h, streamDraw), properties, streamRequestBody: true },
     );
     res.on("close", () => {
       if (!res.writableFinished && !stream.finished) stream.abort("downstream_remote_disconnect");
@@ -259,8 +268,8 @@ export class Gateway {
     }
   }
 
-  private resolveRoute(rl: RunningListener, h: HeaderMap): GatewayRoute | null {
-    const selected = selectRoute(rl.config.virtualHosts, h, this.random);
+  private resolveRoute(rl: RunningListener, h: HeaderMap, draw: () => number): GatewayRoute | null {
+    const selected = selectRoute(rl.config.virtualHosts, h, draw);
     if (!selected) return null;
     const info: GatewayRoute = { name: selected.route.name, virtualHost: selected.virtualHost.name, selected };
     if (selected.cluster) info.cluster = selected.cluster;
