@@ -14,9 +14,11 @@ export interface DiffConfig extends CorpusProfile {
   /** The envoy-configs file (relative to the repository root). */
   config: string;
   /**
-   * Requests per second at most (0 = as fast as lockstep allows). rate-limit.yaml has a global token bucket
-   * of 100 per second whose refill instants follow each engine's own clock: sent faster, which copy of a
-   * request finds the bucket empty would depend on timing, not on behaviour.
+   * Requests per second at most (0 = as fast as lockstep allows): each request is sent at least 1000/maxRps
+   * ms after both engines answered the previous one. rate-limit.yaml has a global token bucket refilled at
+   * 100 per second on each engine's own clock: paced below that, every request finds the bucket full on both
+   * (X-RateLimit-Remaining 99, as Envoy's own local_ratelimit answers); sent faster, what a request finds
+   * would depend on each engine's timing, not on behaviour.
    */
   maxRps: number;
 }
@@ -126,10 +128,13 @@ export async function diffConfig(dc: DiffConfig, o: DiffOptions): Promise<Config
       if (gap) {
         const wait = next - Date.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        next = Math.max(next, Date.now()) + gap;
       }
       const li = item.index % dc.listeners.length;
       const [envoy, embedded] = await Promise.all([send(clients[li][0], item), send(clients[li][1], item)]);
+      // The gap runs from the slower answer, not from the send: an engine that was slow to process one
+      // request must not see the next one sooner than `gap` later (a catch-up send would make its bucket
+      // one token short where the other engine's is not).
+      next = Date.now() + gap;
       const diffs = compare(item.request, envoy, embedded);
       if (!diffs.length) continue;
       let any = false;

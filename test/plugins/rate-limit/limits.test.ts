@@ -105,6 +105,71 @@ for (const build of BUILDS) {
       }
     });
 
+    // Envoy 1.40's local_ratelimit bucket (AtomicTokenBucketImpl) refills at a steady tokens_per_fill /
+    // fill_interval; the max_tokens form is that bucket. Paced below the rate, a request always finds the
+    // token the previous one took back: X-RateLimit-Remaining stays at max_tokens - 1 (real Envoy with the
+    // same token_bucket answers 99 to every request at 80 req/s: test/plugins/rate-limit/paced.test.ts).
+    for (const [what, limit] of [
+      ["max_tokens 100, tokens_per_fill 100, fill_interval_ms 1000", { max_tokens: 100, tokens_per_fill: 100, fill_interval_ms: 1000 }],
+      ["requests 100 per second", { requests: 100, per: "second" }],
+    ] as const) {
+      test(`steady refill (${what}): 80 req/s for 3 s keeps remaining at 99`, async () => {
+        const { t, clock } = await load(build, PER_KEY(limit));
+        try {
+          const remaining = new Set<string>();
+          for (let i = 0; i < 240; i++) {
+            const r = await get(t, KEY("a"));
+            assert.equal(r.status, 200, `request ${i}`);
+            remaining.add(r.header("x-ratelimit-remaining") ?? "-");
+            clock.advance(12.5);
+          }
+          assert.deepEqual([...remaining], ["99"], "1.25 tokens come back between requests, capped at 100");
+        } finally {
+          t.close();
+        }
+      });
+    }
+
+    test("steady refill: 10 per 1000 ms is a token every 100 ms, not 10 at once", async () => {
+      const { t, clock } = await load(build, PER_KEY({ max_tokens: 10, tokens_per_fill: 10, fill_interval_ms: 1000 }));
+      try {
+        assert.deepEqual(await statuses(t, 11, KEY("a")), passThenReject(10, 1));
+        clock.advance(99);
+        assert.equal((await get(t, KEY("a"))).status, 429, "99 ms: no token yet");
+        clock.advance(1);
+        assert.deepEqual(await statuses(t, 2, KEY("a")), passThenReject(1, 1), "100 ms: one token");
+        clock.advance(450);
+        const got = await statuses(t, 6, KEY("a"));
+        assert.deepEqual(got, passThenReject(4, 2), "550 ms: 4 more (at 200, 300, 400, 500 ms)");
+      } finally {
+        t.close();
+      }
+    });
+
+    for (const [what, limit] of [
+      ["requests 1 per minute", { requests: 1, per: "minute" }],
+      ["max_tokens 1, fill_interval_ms 60000", { max_tokens: 1, fill_interval_ms: 60000 }],
+    ] as const) {
+      test(`a full bucket accrues nothing (${what}): after idling, a spent token comes back a full interval later`, async () => {
+        const { t, clock } = await load(build, PER_KEY(limit));
+        try {
+          assert.equal((await get(t, KEY("a"))).status, 200, "t = 0");
+          clock.advance(90_000);
+          const r = await get(t, KEY("a"));
+          assert.equal(r.status, 200, "t = 90 s: the bucket refilled at 60 s and stayed full");
+          assert.equal(r.header("x-ratelimit-reset"), "60", "the next token is 60 s away, not 30");
+          clock.advance(30_000);
+          assert.equal((await get(t, KEY("a"))).status, 429, "t = 120 s: only 30 s since the last request");
+          clock.advance(29_999);
+          assert.equal((await get(t, KEY("a"))).status, 429, "t = 149.999 s");
+          clock.advance(1);
+          assert.equal((await get(t, KEY("a"))).status, 200, "t = 150 s: one interval after the request at 90 s");
+        } finally {
+          t.close();
+        }
+      });
+    }
+
     test("requests/per refills exactly: 7 per second over 10 s gives 7 + 69 requests", async () => {
       const { t, clock } = await load(build, PER_KEY({ requests: 7, per: "second" }));
       try {
@@ -203,14 +268,15 @@ for (const build of BUILDS) {
         const { t } = await load(build, PER_KEY({ max_tokens: 10, tokens_per_fill: 3, fill_interval_ms: 1500 }, { headers: "ietf" }));
         try {
           const r = await get(t, KEY("a"));
-          assert.equal(r.header("ratelimit-policy"), '"per-key";q=10;w=6', "ceil(10/3) × 1.5 s");
-          assert.equal(r.header("ratelimit"), '"per-key";r=9;t=2');
+          // 3 tokens per 1.5 s is a steady token every 0.5 s (Envoy 1.40's bucket): 10 tokens take 5 s.
+          assert.equal(r.header("ratelimit-policy"), '"per-key";q=10;w=5', "10 × 1.5 s / 3");
+          assert.equal(r.header("ratelimit"), '"per-key";r=9;t=1', "the next token in 0.5 s, rounded up");
           const rejected = [];
           for (let i = 0; i < 10; i++) rejected.push(await get(t, KEY("a")));
           const last = rejected[9];
           assert.equal(last.status, 429);
-          assert.equal(last.header("ratelimit"), '"per-key";r=0;t=2');
-          assert.equal(last.header("retry-after"), "2");
+          assert.equal(last.header("ratelimit"), '"per-key";r=0;t=1');
+          assert.equal(last.header("retry-after"), "1");
         } finally {
           t.close();
         }
