@@ -362,7 +362,7 @@ class Parser {
         this.pos++;
         if (out === null) return tail;
         out.push(tail);
-        return out.join("");
+        return concatAll(out);
       }
       if (c < 0x20) {
         this.fail("control character in string");
@@ -420,4 +420,22 @@ class Parser {
     this.pos += 4;
     return v;
   }
+}
+
+/**
+ * The parts joined, in one allocation. Array<string>#join concatenates pairwise in AssemblyScript builds
+ * with shrinkLevel >= 1 (ours): quadratic in the number of parts, i.e. in the escapes of one string.
+ */
+function concatAll(parts: string[]): string {
+  let n = 0;
+  for (let i = 0; i < parts.length; i++) n += unchecked(parts[i]).length;
+  const out = __new(<usize>n << 1, idof<string>());
+  let w: usize = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const p = unchecked(parts[i]);
+    const bytes = <usize>p.length << 1;
+    memory.copy(out + w, changetype<usize>(p), bytes);
+    w += bytes;
+  }
+  return changetype<string>(out);
 }

@@ -6,6 +6,7 @@ import { ConfigReader } from "../../assembly/config";
 import { parseRuleSet, ruleSetError, RuleSet } from "../../assembly/rules";
 import { log, LogLevel } from "../../assembly/runtime";
 import { base64Decode } from "../../assembly/crypto";
+import { joinStrings } from "../../assembly/http";
 import { framingHeaderProblem, writableHeaderProblem } from "../../assembly/headers";
 import { JwtKey, parseJwks } from "./jwks";
 
@@ -191,8 +192,11 @@ export function consumerIndex(cfg: AuthConfig, name: string): i32 {
 
 function consumerNames(cfg: AuthConfig): string {
   const names = new Array<string>();
-  for (let i = 0; i < cfg.consumers.length; i++) names.push(cfg.consumers[i].name);
-  return names.length > 0 ? names.join(", ") : "(none)";
+  const n = cfg.consumers.length;
+  if (n == 0) return "(none)";
+  for (let i = 0; i < n && i < 10; i++) names.push(cfg.consumers[i].name);
+  const list = joinStrings(names, ", ");
+  return n > 10 ? list + ", … (" + decimal(<i64>n) + " in all)" : list;
 }
 
 function parseGlobal(r: ConfigReader): AuthConfig | null {

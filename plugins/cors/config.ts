@@ -14,6 +14,7 @@ import {
 import { OriginRule, parseOriginRule } from "./origin";
 import { encode as encoded } from "../../assembly";
 import { CorsPolicy } from "./policy";
+import { joinStrings } from "../../assembly/http";
 
 const FIELDS: string[] = [
   F_ALLOW_ORIGINS, F_ALLOW_ORIGIN_PATTERNS, F_ALLOW_METHODS, F_ALLOW_HEADERS, F_EXPOSE_HEADERS,
@@ -148,7 +149,7 @@ export function parsePolicy(r: ConfigReader): CorsPolicy | null {
     if (methods[i] == WILDCARD) p.anyMethod = true;
     else p.methods.push(methods[i]);
   }
-  p.methodsValue = methods.join(",");
+  p.methodsValue = joinStrings(methods, ",");
   p.methodsBytes = encoded(p.methodsValue);
 
   const headers = tokenList(r, F_ALLOW_HEADERS, DEFAULT_HEADERS);
@@ -156,11 +157,11 @@ export function parsePolicy(r: ConfigReader): CorsPolicy | null {
     if (headers[i] == WILDCARD) p.anyHeader = true;
     else p.headers.push(headers[i]);
   }
-  p.headersValue = headers.join(",");
+  p.headersValue = joinStrings(headers, ",");
   p.headersBytes = encoded(p.headersValue);
 
   const expose = tokenList(r, F_EXPOSE_HEADERS, NO_STRINGS);
-  p.exposeBytes = encoded(expose.join(","));
+  p.exposeBytes = encoded(joinStrings(expose, ","));
 
   p.credentials = r.bool(F_ALLOW_CREDENTIALS, false);
   // Browsers refuse `ACAO: *` with credentials, and echoing every origin with credentials hands any

@@ -3,6 +3,7 @@ import { ConfigReader } from "../../assembly/config";
 import { RuleSet, Rule, domainMatches, domainPatternProblem, normalizeDomainPattern, normalizeHost, serviceMatches, parseRuleSet } from "../../assembly/rules";
 import {
   cookieValue, queryParam, hostWithoutPort, sanitizeHeaderValue, constantTimeEquals, pathWithoutQuery,
+  removeQueryParam, removeCookie, joinStrings, toLowerAscii, percentDecode,
 } from "../../assembly/http";
 
 class Cfg {
@@ -141,6 +142,37 @@ describe("http helpers", () => {
     expect(queryParam("/p#?u=1", "u")).toBeNull();
     expect(queryParam("/p?u=%zz", "u")).toBe("%zz");
     expect(pathWithoutQuery("/a/b?x#y")).toBe("/a/b");
+    // A parameter without '=' never borrows a later one's (the '=' is looked for inside the item only).
+    expect(queryParam("/p?u&x=1", "u")).toBe("");
+    expect(queryParam("/p?a&u=2", "a")).toBe("");
+    expect(queryParam("/p?=1&u=2", "")).toBeNull();
+    // Encoded names compare as percentDecode would decode them, without allocating per key.
+    expect(queryParam("/p?%75=1", "u")).toBe("1");
+    expect(queryParam("/p?a+b=1", "a b")).toBe("1");
+    expect(queryParam("/p?%C3%A9=1", "\u00e9")).toBe("1");
+    expect(queryParam("/p?%E9=1", "\u00e9")).toBe("1"); // not UTF-8: one char per byte, as percentDecode
+    expect(queryParam("/p?%C3%A9x=1", "\u00e9")).toBeNull();
+    expect(queryParam("/p?%7=1&%=2", "%7")).toBe("1");
+    expect(queryParam("/p?\u00e9=1", percentDecode("%C3%A9"))).toBe("1");
+  });
+  it("removes query parameters and cookies in one pass", () => {
+    expect(removeQueryParam("/p?a=1&k=2&b&k&%6B=3&c=#f", "k")).toBe("/p?a=1&b&c=#f");
+    expect(removeQueryParam("/p?k=1", "k")).toBe("/p");
+    expect(removeQueryParam("/p?k=1&&", "k")).toBe("/p");
+    expect(removeQueryParam("/p?&&a", "k")).toBe("/p?a");
+    expect(removeQueryParam("/p", "k")).toBe("/p");
+    expect(removeQueryParam("/p#?k=1", "k")).toBe("/p#?k=1");
+    expect(removeCookie("a=1;jwt=x; b=2 ;  jwt = y;c", "jwt")).toBe("a=1; b=2; c");
+    expect(removeCookie("jwt=x", "jwt")).toBe("");
+    expect(removeCookie(";;a=1;;", "jwt")).toBe("a=1");
+    expect(removeCookie("jwtx=1; xjwt=2", "jwt")).toBe("jwtx=1; xjwt=2");
+  });
+  it("joins and lower-cases in one allocation", () => {
+    expect(joinStrings(["a", "", "bc"], ", ")).toBe("a, , bc");
+    expect(joinStrings([], ",")).toBe("");
+    expect(joinStrings(["x"], ",")).toBe("x");
+    expect(toLowerAscii("X-Api-KEY\u00c9")).toBe("x-api-key\u00c9");
+    expect(sanitizeHeaderValue("  a\tb  ")).toBe("a\tb");
   });
   it("handles authorities and header hygiene", () => {
     expect(hostWithoutPort("a.com:8080")).toBe("a.com");

@@ -47,6 +47,7 @@ const CASES: Case[] = [
   { plugin: "rate-limit", what: "limited values", config: values, duplicate: { config: (n) => values(n, true), message: /values\[\d+\]' repeats "tenant-0"/ } },
   { plugin: "canary", what: "weighted tags", config: weights, duplicate: { config: (n) => weights(n, true), message: /repeats tag "v0"/ } },
   { plugin: "cors", what: "allowed origins", config: origins },
+  { plugin: "cors", what: "allowed and exposed headers", config: (n) => ({ allow_origins: ["https://app.example.com"], allow_headers: Array.from({ length: n }, (_, i) => `x-h-${i}`), expose_headers: Array.from({ length: n }, (_, i) => `x-e-${i}`) }) },
 ];
 
 const foreignFunctions = { clear_route_cache: () => null };

@@ -50,6 +50,8 @@ interface Case {
   source: string;
   config: object;
   request(bytes: number): ExchangeRequest;
+  /** More PluginTester options (callouts). */
+  extra?: object;
   /** Request sizes compared (default ~6 KiB and ~60 KiB). */
   sizes?: [number, number];
   /** Checks the exchange did what the plugin does with such a request (not just "it did not hang"). */
@@ -106,10 +108,19 @@ const CASES: Case[] = [
     sizes: [700, 7000],
     request: (n) => {
       const claims: Record<string, unknown> = { iss: "issuer", sub: "al\\ice\n", exp: 4102444800 };
-      for (let i = 0, size = 0; size < n * 0.7; i++, size += 16) claims[`c${i}`] = "a\tb\"c";
+      for (let i = 0, size = 0; size < n * 0.35; i++, size += 16) claims[`c${i}`] = "a\tb\"c";
+      // One long string of escapes: JSON string decoding must not rebuild the string per escape.
+      claims.esc = "\"".repeat(Math.floor(n * 0.15));
       return { headers: [["authorization", `Bearer ${hs256(claims)}`]] };
     },
     check: (r) => { ok(r); assert.equal(r.upstreamRequest!.header("x-sub"), "al\\ice"); },
+  },
+  {
+    plugin: "auth", source: "query (ext_auth forwards the 60 KiB path)",
+    config: { ext_auth: { cluster: "authz", path_prefix: "/check", allowed_headers: ["cookie"] } },
+    extra: { callouts: () => ({ status: 200 }) },
+    request: (n) => ({ path: `/p?${fill(n, "&", (i) => `p${i}=v`)}`, headers: [["cookie", fill(n / 4, "; ", (i) => `c${i}=v`)]] }),
+    check: (r) => { ok(r); assert.ok(r.upstreamRequest!.path.startsWith("/p?p0=v&")); },
   },
   {
     plugin: "rate-limit", source: "query",
@@ -167,7 +178,7 @@ for (const build of BUILDS) {
       test(`${c.plugin} ${c.source}: a 10x larger request costs at most ~10x, memory stays within ${MAX_PAGES} pages`, async () => {
         const wasm = await compiledPlugin(c.plugin, build);
         // Work, on the instrumented module.
-        const ti = await PluginTester.load({ wasm: instrumented(wasm), configuration: c.config, workers: 1, canary: false, foreignFunctions } as never);
+        const ti = await PluginTester.load({ wasm: instrumented(wasm), configuration: c.config, workers: 1, canary: false, foreignFunctions, ...c.extra } as never);
         assert.ok(ti.configured, `${c.plugin} rejected its config: ${ti.logsAt("critical").join(" | ")}`);
         c.check(await ti.exchange(c.request(64))); // warm-up: caches, first allocations
         const work = async (bytes: number) => {
@@ -182,7 +193,7 @@ for (const build of BUILDS) {
         assert.ok(ratio <= MAX_RATIO, `${c.plugin} ${c.source}: work ${small} for ~6 KiB, ${large} for ~60 KiB: ratio ${ratio.toFixed(1)} > ${MAX_RATIO}`);
         ti.close();
         // Memory, on the module as built.
-        const t = await PluginTester.load({ wasm, configuration: c.config, workers: 1, canary: false, foreignFunctions } as never);
+        const t = await PluginTester.load({ wasm, configuration: c.config, workers: 1, canary: false, foreignFunctions, ...c.extra } as never);
         c.check(await t.exchange(c.request(64)));
         const p0 = pagesOf(t);
         const big = c.request(largeBytes);
