@@ -190,10 +190,11 @@ export function consumerIndex(cfg: AuthConfig, name: string): i32 {
   return cfg.consumerIds.has(name) ? cfg.consumerIds.get(name) : -1;
 }
 
+/** The first consumer names for an error message (a config may have 100,000 of them). */
 function consumerNames(cfg: AuthConfig): string {
-  const names = new Array<string>();
   const n = cfg.consumers.length;
   if (n == 0) return "(none)";
+  const names = new Array<string>();
   for (let i = 0; i < n && i < 10; i++) names.push(cfg.consumers[i].name);
   const list = joinStrings(names, ", ");
   return n > 10 ? list + ", … (" + decimal(<i64>n) + " in all)" : list;
