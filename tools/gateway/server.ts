@@ -239,7 +239,7 @@ export class Gateway {
     const stream: HttpStream = new HttpStream(
       filters,
       async (up, signal) => {
-        const r = await this.router(up, signal);
+        const r = await this.router(up, signal, req.headers["content-length"]);
         // Router-generated replies keep Envoy's response code details (response.code_details in on_log).
         if (r.details !== "via_upstream") stream.info.responseCodeDetails = r.details;
         return r;
@@ -280,6 +280,8 @@ export class Gateway {
   private async router(
     req: { headers: HeaderMap; body: Uint8Array; bodyStream?: AsyncIterable<Uint8Array>; trailers?: HeaderMap; route: RouteInfo | null },
     signal: AbortSignal,
+    /** The downstream's own Content-Length, which frames a body that streams through unbuffered. */
+    downstreamLength?: string,
   ): Promise<{ headers: Array<[string, string]>; body: Uint8Array | AsyncIterable<Uint8Array>; details: string }> {
     const route = (req.route as GatewayRoute | null)?.selected ?? null;
     const toStream = (r: UpstreamResponse): { headers: Array<[string, string]>; body: AsyncIterable<Uint8Array>; details: string } => ({
@@ -300,9 +302,13 @@ export class Gateway {
     applyHeadersToAdd(out, route.clusterHeadersToAdd);
     applyHeadersToAdd(out, route.route.headersToAdd);
     if (action.timeoutMs > 0) out.set("x-envoy-expected-rq-timeout-ms", String(action.timeoutMs));
-    // A streamed body keeps the downstream's content-length (or goes chunked without one); a buffered one
-    // is sent with its exact length.
-    if (!req.bodyStream && req.body.length) out.set("content-length", String(req.body.length));
+    // A streamed body keeps the downstream's content-length (or goes chunked without one) whatever a filter
+    // wrote into that header: the bytes that follow are the client's, so a rewritten length would let them
+    // be read as a second request on the pooled upstream connection. A buffered one is sent with its exact length.
+    if (req.bodyStream) {
+      if (downstreamLength !== undefined) out.set("content-length", downstreamLength);
+      else out.remove("content-length");
+    } else if (req.body.length) out.set("content-length", String(req.body.length));
     // A body-less request goes upstream with `content-length: 0` (not chunked), except for the methods
     // Envoy's HTTP/1 request encoder sends without one (verified on 1.40: GET, HEAD, DELETE, TRACE).
     else if (!req.bodyStream && !out.has("content-length") && !NO_BODY_METHODS.has(out.get(":method") ?? "GET")) out.set("content-length", "0");
