@@ -15,17 +15,21 @@ export class RealClock implements Clock {
   private baseMs = -1;
   private baseNanos = 0n;
   nowNanos(): bigint {
-    // Date.now() has ms resolution; add the sub-ms part of the monotonic clock for distinct values. The
-    // ms part is converted once per millisecond: BigInt arithmetic is the cost of this call.
-    const ms = Date.now();
+    // One source for the whole value (the epoch origin plus the monotonic clock), so successive readings
+    // never go backwards, as Envoy's do not. The ms part is converted once per millisecond: BigInt
+    // arithmetic is the cost of this call.
+    const t = wallMs();
+    const ms = Math.floor(t);
     if (ms !== this.baseMs) {
       this.baseMs = ms;
       this.baseNanos = BigInt(ms) * 1_000_000n;
     }
-    return this.baseNanos + BigInt(subMsNanos());
+    return this.baseNanos + BigInt(Math.floor((t - ms) * 1e6));
   }
   writeNowNanos(dv: DataView, ptr: number): void {
-    writeNanos(dv, ptr, Date.now(), subMsNanos());
+    const t = wallMs();
+    const ms = Math.floor(t);
+    writeNanos(dv, ptr, ms, Math.floor((t - ms) * 1e6));
   }
   monotonicNanos(): bigint {
     return process.hrtime.bigint();
@@ -122,9 +126,9 @@ function msToNanos(ms: number): bigint {
   return BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6));
 }
 
-/** Nanoseconds within the current millisecond (Date.now() has ms resolution; the fraction comes from the monotonic clock). */
-function subMsNanos(): number {
-  return Math.floor((performance.now() % 1) * 1e6);
+/** Wall-clock milliseconds with a sub-millisecond fraction, monotonic within the process. */
+function wallMs(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 const TWO_32 = 4294967296;
