@@ -210,6 +210,11 @@ function parseGlobal(r: ConfigReader): AuthConfig | null {
     r.fail("consumer_header", "must be a header name (letters, digits, '-', '_', not a pseudo-header), got \"" + ch + "\"");
     return null;
   }
+  const chProblem = writableHeaderProblem(ch, "auth");
+  if (chProblem.length > 0) {
+    r.fail("consumer_header", chProblem);
+    return null;
+  }
   cfg.consumerHeader = ch;
 
   const kr = r.child("key_auth");
@@ -217,11 +222,6 @@ function parseGlobal(r: ConfigReader): AuthConfig | null {
   const br = r.child("basic_auth");
   if (br !== null) cfg.basic = parseBasicAuth(br);
   const jr = r.child("jwt_auth");
-  const chProblem = writableHeaderProblem(ch, "auth");
-  if (chProblem.length > 0) {
-    r.fail("consumer_header", chProblem);
-    return null;
-  }
   if (jr !== null) cfg.jwt = parseJwtAuth(jr, ch);
   const er = r.child("ext_auth");
   if (er !== null) cfg.ext = parseExtAuth(er);
@@ -432,6 +432,12 @@ function parseKeyAuth(r: ConfigReader): KeyAuth {
       r.fail("keys[" + decimal(<i64>i) + "]", "must be a header name (letters, digits, '-', '_'), got \"" + names[i] + "\"");
       return k;
     }
+    // hide_credentials removes the key's header: never one that frames, routes or another plugin owns.
+    const problem = writableHeaderProblem(names[i].toLowerCase(), "auth");
+    if (problem.length > 0) {
+      r.fail("keys[" + decimal(<i64>i) + "]", problem);
+      return k;
+    }
     k.headerNames.push(names[i].toLowerCase());
     k.queryNames.push(names[i]);
   }
@@ -460,12 +466,12 @@ function parseJwtAuth(r: ConfigReader, consumerHeader: string): JwtAuth {
     if (!isHeaderName(name)) {
       h.fail("name", "must be a header name, got \"" + name + "\"");
       return j;
-    // hide_credentials removes the key's header: never one that frames, routes or another plugin owns.
-    const problem = writableHeaderProblem(names[i].toLowerCase(), "auth");
-    if (problem.length > 0) {
-      r.fail("keys[" + decimal(<i64>i) + "]", problem);
-      return k;
     }
+    // keep_token: false removes the token's header: never one that frames, routes or another plugin owns.
+    const problem = writableHeaderProblem(name, "auth");
+    if (problem.length > 0) {
+      h.fail("name", problem);
+      return j;
     }
     j.fromHeaders.push(new TokenSource(name, h.str("value_prefix", "")));
   }
@@ -495,12 +501,6 @@ function parseJwtAuth(r: ConfigReader, consumerHeader: string): JwtAuth {
     if (!c.ok()) return j;
     if (claim.length == 0) {
       c.fail("claim", "must not be empty");
-    // keep_token: false removes the token's header: never one that frames, routes or another plugin owns.
-    const problem = writableHeaderProblem(name, "auth");
-    if (problem.length > 0) {
-      h.fail("name", problem);
-      return j;
-    }
       return j;
     }
     if (!isHeaderName(header) || header == consumerHeader || header == "authorization") {
@@ -552,6 +552,14 @@ function parseExtAuth(r: ConfigReader): ExtAuth {
   if (e.pathPrefix.endsWith("/")) e.pathPrefix = e.pathPrefix.substring(0, e.pathPrefix.length - 1);
   e.timeoutMs = <u32>r.int("timeout_ms", 200, 1, 60000);
   e.allowedHeaders = lowerNames(r, "allowed_headers", []);
+  // Copied into the check request, whose framing is the callout's own.
+  for (let i = 0; i < e.allowedHeaders.length; i++) {
+    const problem = framingHeaderProblem(e.allowedHeaders[i]);
+    if (problem.length > 0) {
+      r.fail("allowed_headers[" + decimal(<i64>i) + "]", problem);
+      return e;
+    }
+  }
   if (!e.allowedHeaders.includes("authorization")) e.allowedHeaders.unshift("authorization");
   e.allowedUpstreamHeaders = lowerNames(r, "allowed_upstream_headers", []);
   for (let i = 0; i < e.allowedUpstreamHeaders.length; i++) {
@@ -562,6 +570,13 @@ function parseExtAuth(r: ConfigReader): ExtAuth {
     }
   }
   e.allowedClientHeaders = lowerNames(r, "allowed_client_headers", ["www-authenticate", "content-type", "location"]);
+  for (let i = 0; i < e.allowedClientHeaders.length; i++) {
+    const problem = framingHeaderProblem(e.allowedClientHeaders[i]);
+    if (problem.length > 0) {
+      r.fail("allowed_client_headers[" + decimal(<i64>i) + "]", problem);
+      return e;
+    }
+  }
   e.failureModeAllow = r.bool("failure_mode_allow", false);
   return e;
 }
@@ -580,14 +595,6 @@ function lowerNames(r: ConfigReader, key: string, def: string[]): string[] {
 
 /** RFC 9110 token characters, no pseudo-headers (lower-case input). */
 export function isHeaderName(s: string): bool {
-  // Copied into the check request, whose framing is the callout's own.
-  for (let i = 0; i < e.allowedHeaders.length; i++) {
-    const problem = framingHeaderProblem(e.allowedHeaders[i]);
-    if (problem.length > 0) {
-      r.fail("allowed_headers[" + decimal(<i64>i) + "]", problem);
-      return e;
-    }
-  }
   if (s.length == 0 || s.length > 128) return false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -615,12 +622,5 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): bool {
 
 /** Logs a non-fatal configuration note. */
 export function configNote(message: string): void {
-  for (let i = 0; i < e.allowedClientHeaders.length; i++) {
-    const problem = framingHeaderProblem(e.allowedClientHeaders[i]);
-    if (problem.length > 0) {
-      r.fail("allowed_client_headers[" + decimal(<i64>i) + "]", problem);
-      return e;
-    }
-  }
   log(LogLevel.WARN, message);
 }
