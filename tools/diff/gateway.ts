@@ -80,6 +80,35 @@ function getText(url: string): Promise<string> {
   });
 }
 
+/**
+ * Rewrites a parsed bootstrap in place for a local run: every listener and the admin on an ephemeral loopback
+ * port, every cluster at one endpoint — an echo upstream named after the cluster, started here, or (mode
+ * "down") a closed port. Returns the echo upstreams by cluster name; the caller closes them.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function localizeBootstrap(doc: any, upstreams?: Record<string, "echo" | "down">): Promise<Map<string, EchoServer>> {
+  const echoes = new Map<string, EchoServer>();
+  try {
+    for (const c of doc.static_resources?.clusters ?? []) {
+      const mode = upstreams?.[c.name] ?? "echo";
+      let port: number;
+      if (mode === "down") port = await closedPort();
+      else {
+        const e = await startEcho({ name: c.name });
+        echoes.set(c.name, e);
+        port = e.port;
+      }
+      c.load_assignment = { cluster_name: c.name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: port } } } }] }] };
+    }
+  } catch (e) {
+    await Promise.all([...echoes.values()].map((x) => x.close()));
+    throw e;
+  }
+  for (const l of doc.static_resources?.listeners ?? []) l.address = { socket_address: { address: "127.0.0.1", port_value: 0 } };
+  doc.admin = { address: { socket_address: { address: "127.0.0.1", port_value: 0 } } };
+  return echoes;
+}
+
 /** Starts echo upstreams + `tollgate up` for a config; every port is ephemeral (port 0). */
 export async function startGateway(o: GatewayStartOptions): Promise<RunningGateway> {
   const root = repoRoot();
@@ -101,19 +130,7 @@ export async function startGateway(o: GatewayStartOptions): Promise<RunningGatew
     rmSync(tmp, { recursive: true, force: true });
   };
   try {
-    for (const c of doc.static_resources?.clusters ?? []) {
-      const mode = o.upstreams?.[c.name] ?? "echo";
-      let port: number;
-      if (mode === "down") port = await closedPort();
-      else {
-        const e = await startEcho({ name: c.name });
-        echoes.push(e);
-        port = e.port;
-      }
-      c.load_assignment = { cluster_name: c.name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: port } } } }] }] };
-    }
-    for (const l of doc.static_resources?.listeners ?? []) l.address = { socket_address: { address: "127.0.0.1", port_value: 0 } };
-    doc.admin = { address: { socket_address: { address: "127.0.0.1", port_value: 0 } } };
+    for (const e of (await localizeBootstrap(doc, o.upstreams)).values()) echoes.push(e);
     o.edit?.(doc);
     const file = join(tmp, "bootstrap.yaml");
     // Written so Envoy reads back what was parsed (a string `on` stays a string): tools/envoy/yaml.ts.
