@@ -7,13 +7,15 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, createServer as createHttpServer, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, before, test, type TestContext } from "node:test";
 import { stringify } from "yaml";
 import { compileAssemblyScript } from "../../tools/build/compile.ts";
 import { startEcho, type EchoServer } from "../../tools/demo/echo.ts";
 import { parseBootstrap, UNSUPPORTED } from "../../tools/gateway/config.ts";
 import { Gateway, PluginStartError } from "../../tools/gateway/server.ts";
 import { repoRoot } from "../../tools/paths.ts";
+import { ENGINES, startEngine, type Engine } from "../helpers/engines.ts";
+import { requireEnvoy } from "../helpers/envoy.ts";
 import { foldRawHeaders } from "../helpers/http.ts";
 
 const PROBE = join(repoRoot(), "dist", "fixtures", "gateway-probe.wasm");
@@ -99,6 +101,14 @@ function bootstrap(filters: string[], routes?: object[]): Record<string, unknown
   };
 }
 
+/** The same bootstrap on either engine (null after a skip outside CI when Envoy is missing). */
+async function gatewayOn(engine: Engine, t: TestContext, filters: string[], routes?: object[]): Promise<{ port: number; adminPort: number; close(): Promise<void> } | null> {
+  const envoy = engine === "envoy" ? requireEnvoy(t) : null;
+  if (engine === "envoy" && !envoy) return null;
+  const h = await startEngine(engine, bootstrap(filters, routes), envoy, { concurrency: 1 });
+  return { port: h.port("test"), adminPort: h.adminPort, close: () => h.stop() };
+}
+
 async function gateway(filters: string[], routes?: object[], workers = 2): Promise<Gateway> {
   return Gateway.start(parseBootstrap(bootstrap(filters, routes), "test.yaml", repoRoot()), { workers, random: () => 0 });
 }
@@ -132,51 +142,60 @@ function send(port: number, path: string, opts: { method?: string; headers?: Rec
 const upstreamView = (r: Res) => JSON.parse(r.body) as { upstream: string; path: string; body: string; headers: Record<string, string | string[]> };
 const joined = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(",") : v);
 
-test("filter order: request path in order, response path in reverse", async () => {
-  const gw = await gateway(["A", "B"]);
-  try {
-    const r = await send(gw.listeners[0].port, "/x");
-    assert.equal(r.status, 200);
-    assert.equal(joined(upstreamView(r).headers["x-order"]), "A,B");
-    assert.equal(r.headers["x-order-resp"], "B,A");
-    assert.equal(r.headers.server, "envoy");
-  } finally {
-    await gw.close();
-  }
-});
+for (const engine of ENGINES) {
+  test(`${engine}: filter order: request path in order, response path in reverse`, { timeout: 60_000 }, async (t) => {
+    const gw = await gatewayOn(engine, t, ["A", "B"]);
+    if (!gw) return;
+    try {
+      const r = await send(gw.port, "/x");
+      assert.equal(r.status, 200);
+      assert.equal(joined(upstreamView(r).headers["x-order"]), "A,B");
+      assert.equal(r.headers["x-order-resp"], "B,A");
+      assert.equal(r.headers.server, "envoy");
+    } finally {
+      await gw.close();
+    }
+  });
+}
 
-test("local reply: stops the request path, runs the response path of the filters that saw the request", async () => {
-  const gw = await gateway(["A,deny", "B,deny"]);
-  try {
-    const port = gw.listeners[0].port;
-    const b = await send(port, "/deny-B");
-    assert.equal(b.status, 403);
-    assert.equal(b.body, "denied by B");
-    assert.equal(b.headers["x-denied-by"], "B");
-    assert.equal(b.headers["content-type"], "text/plain");
-    assert.equal(b.headers["x-echo-upstream"], undefined, "never reached the upstream");
-    assert.equal(b.headers["x-order-resp"], "B,A", "the sender sees its own reply, then A");
-    const a = await send(port, "/deny-A");
-    assert.equal(a.status, 403);
-    assert.equal(a.body, "denied by A");
-    assert.equal(a.headers["x-order-resp"], "A", "B never saw the request, so its VM context does not run");
-  } finally {
-    await gw.close();
-  }
-});
+for (const engine of ENGINES) {
+  test(`${engine}: local reply: stops the request path, runs the response path of the filters that saw the request`, { timeout: 60_000 }, async (t) => {
+    const gw = await gatewayOn(engine, t, ["A,deny", "B,deny"]);
+    if (!gw) return;
+    try {
+      const port = gw.port;
+      const b = await send(port, "/deny-B");
+      assert.equal(b.status, 403);
+      assert.equal(b.body, "denied by B");
+      assert.equal(b.headers["x-denied-by"], "B");
+      assert.equal(b.headers["content-type"], "text/plain");
+      assert.equal(b.headers["x-echo-upstream"], undefined, "never reached the upstream");
+      assert.equal(b.headers["x-order-resp"], "B,A", "the sender sees its own reply, then A");
+      const a = await send(port, "/deny-A");
+      assert.equal(a.status, 403);
+      assert.equal(a.body, "denied by A");
+      assert.equal(a.headers["x-order-resp"], "A", "B never saw the request, so its VM context does not run");
+    } finally {
+      await gw.close();
+    }
+  });
+}
 
-test("a request-header change by a wasm filter re-selects the route (route cache cleared)", async () => {
-  const gw = await gateway(["A,reroute"]);
-  try {
-    const port = gw.listeners[0].port;
-    assert.equal(upstreamView(await send(port, "/r")).upstream, "stable");
-    const r = await send(port, "/r", { headers: { "x-route-to": "canary" } });
-    assert.equal(upstreamView(r).upstream, "canary");
-    assert.equal(joined(upstreamView(r).headers["x-canary-version"]), "v2");
-  } finally {
-    await gw.close();
-  }
-});
+for (const engine of ENGINES) {
+  test(`${engine}: a request-header change by a wasm filter re-selects the route (route cache cleared)`, { timeout: 60_000 }, async (t) => {
+    const gw = await gatewayOn(engine, t, ["A,reroute"]);
+    if (!gw) return;
+    try {
+      const port = gw.port;
+      assert.equal(upstreamView(await send(port, "/r")).upstream, "stable");
+      const r = await send(port, "/r", { headers: { "x-route-to": "canary" } });
+      assert.equal(upstreamView(r).upstream, "canary");
+      assert.equal(joined(upstreamView(r).headers["x-canary-version"]), "v2");
+    } finally {
+      await gw.close();
+    }
+  });
+}
 
 test("N VMs per plugin; each connection pinned to one worker; keep-alive reuses the connection", async () => {
   const gw = await gateway(["A"], undefined, 2);
@@ -197,113 +216,132 @@ test("N VMs per plugin; each connection pinned to one worker; keep-alive reuses 
   }
 });
 
-test("admin: /ready answers LIVE, /stats lists wasm metrics (as wasmcustom.<name>, like Envoy) and gateway counters", async () => {
-  const gw = await gateway(["A"]);
-  try {
-    for (let i = 0; i < 3; i++) await send(gw.listeners[0].port, "/");
-    const ready = await send(gw.adminPort!, "/ready");
-    assert.equal(ready.status, 200);
-    assert.equal(ready.body, "LIVE\n");
-    const stats = await send(gw.adminPort!, "/stats");
-    assert.match(stats.body, /^wasmcustom\.probe_requests_A: 3$/m);
-    assert.match(stats.body, /^http\.test\.downstream_rq_total: 3$/m);
-    assert.match(stats.body, /^http\.test\.downstream_rq_2xx: 3$/m);
-    assert.match(stats.body, /^cluster\.stable\.upstream_rq_total: 3$/m);
-    assert.equal((await send(gw.adminPort!, "/nope")).status, 404);
-  } finally {
-    await gw.close();
-  }
-});
+for (const engine of ENGINES) {
+  test(`${engine}: admin: /ready answers LIVE, /stats lists wasm metrics (as wasmcustom.<name>, like Envoy) and gateway counters`, { timeout: 60_000 }, async (t) => {
+    const gw = await gatewayOn(engine, t, ["A"]);
+    if (!gw) return;
+    try {
+      for (let i = 0; i < 3; i++) await send(gw.port, "/");
+      const ready = await send(gw.adminPort, "/ready");
+      assert.equal(ready.status, 200);
+      assert.equal(ready.body, "LIVE\n");
+      const stats = await send(gw.adminPort, "/stats");
+      assert.match(stats.body, /^wasmcustom\.probe_requests_A: 3$/m);
+      assert.match(stats.body, /^http\.test\.downstream_rq_total: 3$/m);
+      assert.match(stats.body, /^http\.test\.downstream_rq_2xx: 3$/m);
+      assert.match(stats.body, /^cluster\.stable\.upstream_rq_total: 3$/m);
+      assert.equal((await send(gw.adminPort, "/nope")).status, 404);
+    } finally {
+      await gw.close();
+    }
+  });
+}
 
-test("router replies: 404 no route, direct_response, 503 cluster_header naming nothing, 503 no healthy upstream, 504 timeout", async () => {
-  const gw = await gateway(
-    ["A"],
-    [
-      { match: { path: "/direct" }, direct_response: { status: 202, body: { inline_string: "accepted" } } },
-      { match: { prefix: "/by-header" }, route: { cluster_header: "x-cluster" } },
-      { match: { prefix: "/empty" }, route: { cluster: "empty" } },
-      { match: { prefix: "/slow" }, route: { cluster: "stable", timeout: "0.2s" } },
-      { match: { prefix: "/added" }, route: { cluster: "stable" }, request_headers_to_add: [{ header: { key: "x-added", value: "yes" } }, { header: { key: "x-order", value: "R" }, append_action: "OVERWRITE_IF_EXISTS_OR_ADD" }] },
-    ],
-  );
-  try {
-    const port = gw.listeners[0].port;
-    const none = await send(port, "/nothing");
-    assert.equal(none.status, 404);
-    assert.equal(none.body, "");
-    assert.equal(none.headers["x-order-resp"], "A", "router replies run through the encoder chain");
-    const direct = await send(port, "/direct");
-    assert.deepEqual([direct.status, direct.body, direct.headers["content-type"]], [202, "accepted", "text/plain"]);
-    assert.equal(upstreamView(await send(port, "/by-header", { headers: { "x-cluster": "canary" } })).upstream, "canary");
-    const unknown = await send(port, "/by-header", { headers: { "x-cluster": "nope" } });
-    assert.deepEqual([unknown.status, unknown.body], [503, ""]);
-    const empty = await send(port, "/empty");
-    assert.deepEqual([empty.status, empty.body], [503, "no healthy upstream"]);
-    const slow = await send(port, "/slow?delay_ms=3000");
-    assert.deepEqual([slow.status, slow.body], [504, "upstream request timeout"]);
-    const added = upstreamView(await send(port, "/added"));
-    assert.equal(joined(added.headers["x-added"]), "yes");
-    assert.equal(joined(added.headers["x-order"]), "R", "route headers are applied by the router, after the filters");
-    assert.equal(joined(added.headers["x-envoy-expected-rq-timeout-ms"]), "15000");
-  } finally {
-    await gw.close();
-  }
-});
+for (const engine of ENGINES) {
+  test(`${engine}: router replies: 404 no route, direct_response, 503 cluster_header naming nothing, 503 no healthy upstream, 504 timeout`, { timeout: 60_000 }, async (t) => {
+    const gw = await gatewayOn(
+      engine,
+      t,
+      ["A"],
+      [
+        { match: { path: "/direct" }, direct_response: { status: 202, body: { inline_string: "accepted" } } },
+        { match: { prefix: "/by-header" }, route: { cluster_header: "x-cluster" } },
+        { match: { prefix: "/empty" }, route: { cluster: "empty" } },
+        { match: { prefix: "/slow" }, route: { cluster: "stable", timeout: "0.2s" } },
+        { match: { prefix: "/added" }, route: { cluster: "stable" }, request_headers_to_add: [{ header: { key: "x-added", value: "yes" } }, { header: { key: "x-order", value: "R" }, append_action: "OVERWRITE_IF_EXISTS_OR_ADD" }] },
+      ],
+    );
+    if (!gw) return;
+    try {
+      const port = gw.port;
+      const none = await send(port, "/nothing");
+      assert.equal(none.status, 404);
+      assert.equal(none.body, "");
+      assert.equal(none.headers["x-order-resp"], "A", "router replies run through the encoder chain");
+      const direct = await send(port, "/direct");
+      assert.deepEqual([direct.status, direct.body, direct.headers["content-type"]], [202, "accepted", "text/plain"]);
+      assert.equal(upstreamView(await send(port, "/by-header", { headers: { "x-cluster": "canary" } })).upstream, "canary");
+      const unknown = await send(port, "/by-header", { headers: { "x-cluster": "nope" } });
+      assert.deepEqual([unknown.status, unknown.body], [503, ""]);
+      const empty = await send(port, "/empty");
+      assert.deepEqual([empty.status, empty.body], [503, "no healthy upstream"]);
+      const slow = await send(port, "/slow?delay_ms=3000");
+      assert.deepEqual([slow.status, slow.body], [504, "upstream request timeout"]);
+      const added = upstreamView(await send(port, "/added"));
+      assert.equal(joined(added.headers["x-added"]), "yes");
+      assert.equal(joined(added.headers["x-order"]), "R", "route headers are applied by the router, after the filters");
+      assert.equal(joined(added.headers["x-envoy-expected-rq-timeout-ms"]), "15000");
+    } finally {
+      await gw.close();
+    }
+  });
+}
 
-test("bodies: a 1 MiB request body reaches the upstream intact and its echo comes back whole", async () => {
-  const gw = await gateway(["A"]);
-  try {
-    const big = Buffer.alloc(1 << 20, "abcdefghij");
-    const r = await send(gw.listeners[0].port, "/upload", { method: "POST", body: big, headers: { "content-type": "application/octet-stream" } });
-    assert.equal(r.status, 200);
-    const v = upstreamView(r);
-    assert.equal(v.body.length, big.length);
-    assert.equal(v.body, big.toString());
-    assert.equal(Number(r.headers["content-length"]), Buffer.byteLength(r.body));
-  } finally {
-    await gw.close();
-  }
-});
+for (const engine of ENGINES) {
+  test(`${engine}: bodies: a 1 MiB request body reaches the upstream intact and its echo comes back whole`, { timeout: 60_000 }, async (t) => {
+    const gw = await gatewayOn(engine, t, ["A"]);
+    if (!gw) return;
+    try {
+      const big = Buffer.alloc(1 << 20, "abcdefghij");
+      const r = await send(gw.port, "/upload", { method: "POST", body: big, headers: { "content-type": "application/octet-stream" } });
+      assert.equal(r.status, 200);
+      const v = upstreamView(r);
+      assert.equal(v.body.length, big.length);
+      assert.equal(v.body, big.toString());
+      assert.equal(Number(r.headers["content-length"]), Buffer.byteLength(r.body));
+    } finally {
+      await gw.close();
+    }
+  });
+}
 
-test("proxy_http_call goes to the named cluster; an unreachable one answers 503 like Envoy; unknown is refused", async () => {
-  const down = await gateway(["A,callout=empty"]);
-  try {
-    assert.equal(joined(upstreamView(await send(down.listeners[0].port, "/")).headers["x-callout-status"]), "503");
-  } finally {
-    await down.close();
-  }
-  const up = await gateway(["A,callout=canary"]);
-  try {
-    const r = await send(up.listeners[0].port, "/with-callout");
-    assert.equal(upstreamView(r).upstream, "stable");
-    assert.equal(joined(upstreamView(r).headers["x-callout-status"]), "200");
-  } finally {
-    await up.close();
-  }
-  const unknown = await gateway(["A,callout=nope"]);
-  try {
-    assert.equal(joined(upstreamView(await send(unknown.listeners[0].port, "/")).headers["x-callout-status"]), "refused");
-  } finally {
-    await unknown.close();
-  }
-});
+for (const engine of ENGINES) {
+  test(`${engine}: proxy_http_call goes to the named cluster; one without hosts and an unknown one are refused, as Envoy does`, { timeout: 60_000 }, async (t) => {
+    const down = await gatewayOn(engine, t, ["A,callout=empty"]);
+    if (!down) return;
+    try {
+      assert.equal(joined(upstreamView(await send(down.port, "/")).headers["x-callout-status"]), "refused", "no host: Envoy's async client fails the call inline");
+    } finally {
+      await down.close();
+    }
+    const up = await gatewayOn(engine, t, ["A,callout=canary"]);
+    if (!up) return;
+    try {
+      const r = await send(up.port, "/with-callout");
+      assert.equal(upstreamView(r).upstream, "stable");
+      assert.equal(joined(upstreamView(r).headers["x-callout-status"]), "200");
+    } finally {
+      await up.close();
+    }
+    const unknown = await gatewayOn(engine, t, ["A,callout=nope"]);
+    if (!unknown) return;
+    try {
+      assert.equal(joined(upstreamView(await send(unknown.port, "/")).headers["x-callout-status"]), "refused");
+    } finally {
+      await unknown.close();
+    }
+  });
+}
 
-test("HEAD and 204: no body, HEAD keeps the upstream's content-length", async () => {
-  const gw = await gateway(["A"]);
-  try {
-    const port = gw.listeners[0].port;
-    const head = await send(port, "/h", { method: "HEAD" });
-    assert.equal(head.status, 200);
-    assert.equal(head.body, "");
-    assert.ok(Number(head.headers["content-length"]) > 0, JSON.stringify(head.headers));
-    const none = await send(port, "/n?status=204");
-    assert.deepEqual([none.status, none.body], [204, ""]);
-    const after = await send(port, "/after");
-    assert.equal(after.status, 200, "the connection stays usable");
-  } finally {
-    await gw.close();
-  }
-});
+for (const engine of ENGINES) {
+  test(`${engine}: HEAD and 204: no body, HEAD keeps the upstream's content-length`, { timeout: 60_000 }, async (t) => {
+    const gw = await gatewayOn(engine, t, ["A"]);
+    if (!gw) return;
+    try {
+      const port = gw.port;
+      const head = await send(port, "/h", { method: "HEAD" });
+      assert.equal(head.status, 200);
+      assert.equal(head.body, "");
+      assert.ok(Number(head.headers["content-length"]) > 0, JSON.stringify(head.headers));
+      const none = await send(port, "/n?status=204");
+      assert.deepEqual([none.status, none.body], [204, ""]);
+      const after = await send(port, "/after");
+      assert.equal(after.status, 200, "the connection stays usable");
+    } finally {
+      await gw.close();
+    }
+  });
+}
 
 test("response bodies stream: the client gets the first chunk before the upstream finishes", async () => {
   let release!: () => void;

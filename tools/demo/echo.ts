@@ -45,8 +45,15 @@ export async function startEcho(opts: { name: string; port?: number; host?: stri
       const delay = Math.min(Number(q.get("delay_ms") ?? 0) || 0, 60_000);
       const send = (): void => {
         if (res.destroyed) return;
+        const code = status >= 200 && status <= 599 ? status : 200;
+        // 204 and 304 have no body (RFC 9110), and Envoy refuses one that announces a length.
+        if (code === 204 || code === 304) {
+          res.writeHead(code, { "x-echo-upstream": opts.name });
+          res.end();
+          return;
+        }
         const body = JSON.stringify(reply, null, 2) + "\n";
-        res.writeHead(status >= 200 && status <= 599 ? status : 200, {
+        res.writeHead(code, {
           "content-type": "application/json",
           "content-length": Buffer.byteLength(body),
           "x-echo-upstream": opts.name,

@@ -70,6 +70,7 @@ export class Gateway {
       onLog: opts.onLog,
       callouts: (req) => this.callout(req),
       clusterExists: (name) => this.clusters.has(name),
+      clusterHasHosts: (name) => this.clusters.hasHosts(name),
       node: config.node,
     });
     // A long-running gateway keeps only recent plugin logs in memory (they are printed as they come).

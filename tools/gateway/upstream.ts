@@ -139,6 +139,11 @@ export class ClusterManager {
     return this.clusters.has(name);
   }
 
+  /** The cluster has at least one endpoint (resolved, for STRICT_DNS). */
+  hasHosts(name: string): boolean {
+    return (this.clusters.get(name)?.endpoints.length ?? 0) > 0;
+  }
+
   close(): void {
     if (this.refresh) clearInterval(this.refresh);
     for (const c of this.clusters.values()) c.agent.destroy();

@@ -46,6 +46,11 @@ export interface HostEnvOptions {
   callouts?: (req: CalloutRequest, signal: AbortSignal) => Promise<CalloutResponse>;
   /** http_call to a cluster this rejects → BadArgument (abi.md §9). Default: every cluster exists. */
   clusterExists?: (name: string) => boolean;
+  /**
+   * Whether the cluster has a host now. Envoy's async client fails a call to a cluster without one inline
+   * (no healthy upstream), so proxy_http_call returns InternalFailure (seen on 1.40). Default: always.
+   */
+  clusterHasHosts?: (name: string) => boolean;
   foreignFunctions?: Record<string, (args: Uint8Array) => Uint8Array | null>;
   /** Envoy's `wasm` logger level: records below it are dropped, proxy_get_log_level returns it (default info). */
   logLevel?: number | LogLevelName | "off";
@@ -67,6 +72,7 @@ export class HostEnv {
   logLevel: number;
   callouts: HostEnvOptions["callouts"];
   clusterExists: (name: string) => boolean;
+  clusterHasHosts: (name: string) => boolean;
   random: (buf: Uint8Array) => void;
   onLog?: (r: LogRecord) => void;
   readonly environment: Record<string, string>;
@@ -81,6 +87,7 @@ export class HostEnv {
     this.random = opts.random ?? ((b) => void randomFillSync(b));
     this.callouts = opts.callouts;
     this.clusterExists = opts.clusterExists ?? (() => true);
+    this.clusterHasHosts = opts.clusterHasHosts ?? (() => true);
     this.foreignFunctions = new Map(Object.entries(opts.foreignFunctions ?? {}));
     this.logLevel = logLevelNumber(opts.logLevel ?? "info");
     this.postFn = opts.post ?? ((fn) => void setImmediate(fn));

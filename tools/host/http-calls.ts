@@ -98,6 +98,8 @@ export function httpCallsImports(vm: WasmVm) {
         if (i >= 0) headers.splice(i, 1);
         headers.push(["content-length", String(body.length)]);
       }
+      // No host in the cluster: Envoy's async client answers "no healthy upstream" inline, so the call fails.
+      if (!vm.env.clusterHasHosts(cluster)) return R.InternalFailure;
       const root = vm.rootOfCurrent();
       const callouts = vm.env.callouts;
       if (!root || !callouts) return R.InternalFailure;
