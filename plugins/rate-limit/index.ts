@@ -64,6 +64,9 @@ class RateLimitStream extends HttpContext {
   outcome: Outcome = new Outcome();
 
   onRequestHeaders(numHeaders: u32, endOfStream: bool): u32 {
+    // The shadow header is ours on every request, shadow mode or not, configured route or not: an upstream
+    // that reads it must never see a client-sent copy.
+    removeHeader(MapType.REQUEST_HEADERS, SHADOW_HEADER);
     const root = changetype<RateLimitRoot>(this.root);
     const cfg = root.ruleSet!.select();
     if (cfg === null) return Action.CONTINUE;
@@ -71,11 +74,7 @@ class RateLimitStream extends HttpContext {
     readKeyValues(cfg, root.values);
     root.limiter.check(cfg, root.values, nowMillis(), this.outcome);
     const rejected = this.outcome.rejected;
-    if (rejected < 0) {
-      // The shadow header is ours: a client-sent copy must not reach the upstream.
-      if (cfg.shadow) removeHeader(MapType.REQUEST_HEADERS, SHADOW_HEADER);
-      return Action.CONTINUE;
-    }
+    if (rejected < 0) return Action.CONTINUE;
     const rule = cfg.rules[rejected];
     if (cfg.shadow) {
       replaceHeader(MapType.REQUEST_HEADERS, SHADOW_HEADER, rule.name);

@@ -62,13 +62,21 @@ function record(echo: EchoServer): Upstream {
 
 /**
  * Starts `envoy-configs/<config>` on `engine` from the same parsed bootstrap on both engines: listeners and
- * admin on ephemeral ports, clusters at recording echo upstreams (tools/diff/gateway.ts localizeBootstrap).
+ * admin on ephemeral ports, clusters at recording echo upstreams (tools/diff/gateway.ts localizeBootstrap);
+ * `edit` changes the parsed bootstrap after that, identically for both engines.
  */
-export async function startConfig(engine: Engine, config: string, envoy: FoundEnvoy | null, opts: { concurrency?: number } = {}): Promise<Started> {
+export async function startConfig(
+  engine: Engine,
+  config: string,
+  envoy: FoundEnvoy | null,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  opts: { concurrency?: number; edit?: (doc: any) => void } = {},
+): Promise<Started> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const doc = parseEnvoyYaml(readFileSync(join(repoRoot(), "envoy-configs", config), "utf8")) as any;
   await buildReferencedPlugins(doc);
   const echoes = await localizeBootstrap(doc);
+  opts.edit?.(doc);
   const upstreams = new Map([...echoes].map(([name, e]) => [name, record(e)]));
   const closeEchoes = () => Promise.all([...echoes.values()].map((e) => e.close()));
   let gw: EngineHandle;

@@ -509,6 +509,21 @@ for (const build of BUILDS) {
       }
     });
 
+    test("without shadow mode a client-sent x-ratelimit-shadow is removed too, allowed or limited", async () => {
+      const { t } = await load(build, PER_KEY({ requests: 1, per: "minute" }));
+      try {
+        const spoof: Array<[string, string]> = [["x-ratelimit-shadow", "per-key"]];
+        const none = await get(t, spoof);
+        assert.equal(none.upstreamRequest!.header("x-ratelimit-shadow"), undefined, "no key: not limited, header still removed");
+        const first = await get(t, [...KEY("a"), ...spoof]);
+        assert.equal(first.status, 200);
+        assert.equal(first.upstreamRequest!.header("x-ratelimit-shadow"), undefined);
+        assert.equal((await get(t, [...KEY("a"), ...spoof])).status, 429);
+      } finally {
+        t.close();
+      }
+    });
+
     test("_rules_: a matching domain rule has its own config and buckets; others use the global one", async () => {
       const cfg = {
         rules: [rule("per-key", { header: "x-api-key" }, { requests: 1, per: "minute" })],
