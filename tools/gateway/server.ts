@@ -155,11 +155,15 @@ export class Gateway {
     // its reply format, 431 for headers over max_request_headers_kb, 400 for everything else.
     server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
       if (socket.destroyed || !socket.writable) return;
-      // Envoy reads the whole head before judging it, so an oversize head is a 431 even when Node's parser
-      // gave up earlier on something else (an unknown method, say).
+      // Envoy's parser takes any token as a method and judges it after the head, so an oversize head with a
+      // method Node's parser does not know is a 431 there (a bad request line, e.g. a control byte in the
+      // path, is a 400 at once on both).
       const raw = (err as { rawPacket?: Buffer }).rawPacket;
       const headEnd = raw ? raw.indexOf("\r\n\r\n") : -1;
-      const tooLarge = err.code === "HPE_HEADER_OVERFLOW" || (raw !== undefined && (headEnd < 0 ? raw.length : headEnd) > MAX_REQUEST_HEAD_BYTES);
+      const tokenMethod = raw !== undefined && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ /.test(raw.subarray(0, 64).toString("latin1"));
+      const tooLarge =
+        err.code === "HPE_HEADER_OVERFLOW" ||
+        (err.code === "HPE_INVALID_METHOD" && tokenMethod && (headEnd < 0 ? raw!.length : headEnd) > MAX_REQUEST_HEAD_BYTES);
       socket.end(codecReply(tooLarge ? CODEC_REPLIES.headersTooLarge : CODEC_REPLIES.badRequest));
     });
     // CONNECT without an upgrade/connect route: Envoy's router finds no route (404); Node would drop the socket.
@@ -472,9 +476,8 @@ const AUTHORITY = /^[A-Za-z0-9\-._~!$&'()*+,;=:@\[\]%]*$/;
 
 /** The refusal Envoy gives this request before the filter chain, or null when it is served. */
 function codecRefusal(req: IncomingMessage): CodecReply | null {
-  // Size first: Envoy answers an oversize head 431 even when its method is one it would refuse (seen live).
-  if (req.rawHeaders.length / 2 > MAX_REQUEST_HEADERS || headBytes(req) > MAX_REQUEST_HEAD_BYTES) return CODEC_REPLIES.headersTooLarge;
   if (!ENVOY_METHODS.has(req.method ?? "")) return CODEC_REPLIES.badRequest;
+  if (req.rawHeaders.length / 2 > MAX_REQUEST_HEADERS || headBytes(req) > MAX_REQUEST_HEAD_BYTES) return CODEC_REPLIES.headersTooLarge;
   if (req.httpVersion === "1.0" || req.httpVersion === "0.9") return CODEC_REPLIES.http10;
   // Repeated Host lines become one :authority joined with "," (request-headers.ts), checked as a whole.
   const hosts = req.rawHeaders.filter((_, i) => i % 2 === 1 && req.rawHeaders[i - 1].toLowerCase() === "host");
