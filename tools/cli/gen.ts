@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { type Command, list, str } from "./args.ts";
 import { CliError, UsageError } from "./errors.ts";
 
-const KINDS = ["wasmplugin", "envoyfilter", "higress", "envoy", "canary-routes"] as const;
+const KINDS = ["wasmplugin", "envoyfilter", "higress", "envoy", "canary-routes", "from-ingress"] as const;
 type Kind = (typeof KINDS)[number];
 
 type Obj = Record<string, unknown>;
@@ -75,7 +75,7 @@ function oneOf<T extends string>(flag: string, v: string | undefined, allowed: r
 const command: Command = {
   name: "gen",
   summary: "Generate Istio / Higress / Envoy manifests for plugins (YAML on stdout).",
-  usage: "gen <wasmplugin|envoyfilter|higress|envoy|canary-routes> <plugin...> [options]",
+  usage: "gen <wasmplugin|envoyfilter|higress|envoy|canary-routes> <plugin...> [options] | gen from-ingress <ingress.yaml...> [--target istio|higress|envoy]",
   description: `
 Kinds:
   wasmplugin     Istio extensions.istio.io/v1alpha1 WasmPlugin per plugin (pluginName = root_id), ordered by phase/priority
@@ -83,6 +83,11 @@ Kinds:
   higress        Higress extensions.higress.io/v1alpha1 WasmPlugin: defaultConfig + matchRules from the config's _rules_
   envoy          Envoy bootstrap: listener → plugins → router → --upstream
   canary-routes  Istio VirtualService + DestinationRule (or --format envoy: route entries) routing the canary tag header
+  from-ingress   Kubernetes Ingress files (ingress-nginx / Higress annotations: CORS, canary, limit-rps/rpm) →
+                 --target istio: Gateway + VirtualServices (routes named <namespace>/<ingress>) + WasmPlugins;
+                 higress: WasmPlugins with matchRules by ingress; envoy: a runnable bootstrap, one cluster per
+                 backend Service (--upstream <service>=host:port, default an echo upstream per service).
+                 Every annotation not translated is listed on stderr with its Ingress.
 Per-plugin flags (--config, --url, --sha256) take <plugin>=<value> when several plugins are given; --url may
 contain {name} and {version} (from plugin.json). Configs are checked against plugins/<name>/plugin.json's schema
 and every output against the official CRDs / Envoy protos before it is printed.
@@ -90,7 +95,9 @@ Examples:
   tollgate gen wasmplugin cors --url oci://ghcr.io/acme/cors:1.0.0 --sha256 <digest> --config cors.json | kubectl apply -f -
   tollgate gen higress cors --url oci://ghcr.io/acme/cors:1.0.0 --config cors.json | kubectl apply -f -
   tollgate gen envoy cors canary --config cors=cors.json --config canary=canary.json --upstream 127.0.0.1:8080 -o envoy.yaml
-  tollgate gen canary-routes --config canary.json --service reviews.default.svc.cluster.local --stable v1 --canary v2`,
+  tollgate gen canary-routes --config canary.json --service reviews.default.svc.cluster.local --stable v1 --canary v2
+  tollgate gen from-ingress ingress.yaml --target envoy -o envoy.yaml && tollgate up envoy.yaml
+  tollgate gen from-ingress ingress.yaml --target istio --url oci://ghcr.io/acme/{name}:{version} | kubectl apply -f -`,
   options: {
     output: { type: "string", short: "o", description: "write to this file instead of stdout", valueName: "file" },
     config: { type: "string", multiple: true, description: "plugin config file, JSON or YAML ([plugin=]file)", valueName: "file" },
@@ -105,7 +112,9 @@ Examples:
     "image-pull-secret": { type: "string", description: "dockerconfigjson Secret in the same namespace", valueName: "name" },
     "image-pull-policy": { type: "string", description: "IfNotPresent | Always", valueName: "p" },
     context: { type: "string", description: "envoyfilter: GATEWAY | SIDECAR_INBOUND | SIDECAR_OUTBOUND", default: "SIDECAR_INBOUND", valueName: "ctx" },
-    upstream: { type: "string", description: "envoy: upstream host:port", valueName: "host:port" },
+    upstream: { type: "string", multiple: true, description: "envoy: upstream host:port; from-ingress: <service>=host:port per backend (repeatable)", valueName: "host:port" },
+    target: { type: "string", description: "from-ingress: istio | higress | envoy", default: "istio", valueName: "t" },
+    "echo-base-port": { type: "string", description: "from-ingress --target envoy: first port of the echo upstreams of services without --upstream", default: "18080", valueName: "n" },
     listen: { type: "string", description: "envoy: listener address", default: "127.0.0.1:10000", valueName: "host:port" },
     admin: { type: "string", description: "envoy: admin address, or 'none'", default: "127.0.0.1:9901", valueName: "host:port" },
     "wasm-dir": { type: "string", description: "envoy: directory of the .wasm files, as Envoy resolves it", default: "dist/plugins", valueName: "dir" },
@@ -132,7 +141,28 @@ Examples:
     let docs: unknown[];
     let errors: string[];
     try {
-      if (kind === "canary-routes") {
+      if (kind === "from-ingress") {
+        const target = oneOf("target", str(v.target), ["istio", "higress", "envoy"] as const)!;
+        const base = Number(str(v["echo-base-port"]));
+        if (!Number.isInteger(base) || base < 1 || base > 65000) throw new UsageError(`--echo-base-port must be an integer 1-65000, got '${str(v["echo-base-port"])}'`);
+        const adminArg = str(v.admin)!;
+        const { fromIngress } = await import("../k8s/from-ingress.ts");
+        const r = await fromIngress({
+          files: plugins,
+          target,
+          url: list(v.url)[0],
+          namespace: str(v.namespace),
+          upstreams: kv(list(v.upstream), "upstream"),
+          echoBasePort: base,
+          listen: gen.parseHostPort(str(v.listen)!, "--listen"),
+          admin: adminArg === "none" ? null : gen.parseHostPort(adminArg, "--admin"),
+          wasmDir: str(v["wasm-dir"]),
+        });
+        for (const l of r.notes) console.error(l);
+        for (const c of r.echoClusters) console.error(`upstream: ${c} → http://127.0.0.1:${r.clusters.get(c)!.port} (start it with: tollgate echo --port ${r.clusters.get(c)!.port} --name ${c}; or pass --upstream ${c.split(".")[0]}=host:port)`);
+        docs = r.docs;
+        errors = [];
+      } else if (kind === "canary-routes") {
         const { istioCanaryRoutes, envoyCanaryRoutes } = await import("../k8s/canary-routes.ts");
         const cfgFiles = list(v.config);
         if (cfgFiles.length !== 1) throw new UsageError("canary-routes needs exactly one --config <canary config file>");
@@ -211,8 +241,9 @@ Examples:
         else if (kind === "higress") docs = gen.higressPlugins(inputs, k8s);
         else if (kind === "envoyfilter") docs = gen.envoyFilters(inputs, { ...k8s, context: oneOf("context", str(v.context), ["GATEWAY", "SIDECAR_INBOUND", "SIDECAR_OUTBOUND"] as const) });
         else {
-          const up = str(v.upstream);
-          if (!up) throw new UsageError("gen envoy needs --upstream host:port", "e.g. --upstream 127.0.0.1:8080");
+          const ups = list(v.upstream);
+          if (ups.length !== 1) throw new UsageError("gen envoy needs one --upstream host:port", "e.g. --upstream 127.0.0.1:8080");
+          const up = ups[0];
           const adminArg = str(v.admin)!;
           const dir = str(v["wasm-dir"])!.replace(/\/+$/, "");
           docs = [gen.envoyBootstrap(inputs, {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parseEnvoyYaml } from "../envoy/yaml.ts";
 import type { Command } from "./args.ts";
-import { str } from "./args.ts";
+import { list, str } from "./args.ts";
 import { CliError, UsageError } from "./errors.ts";
 
 export type Engine = "auto" | "envoy" | "embedded";
@@ -150,6 +150,64 @@ async function runEmbedded(o: UpOptions, print: (l: string) => void, printErr: (
   return 0;
 }
 
+export interface IngressUpOptions extends Omit<UpOptions, "file"> {
+  files: string[];
+  /** <service>=host:port entries. */
+  upstreams: string[];
+  listen: string;
+}
+
+/**
+ * `tollgate up --ingress`: translates the Ingresses to a bootstrap (target envoy), starts an echo upstream per
+ * backend without --upstream, and serves the bootstrap on the chosen engine; everything stops together.
+ */
+export async function runIngressUp(o: IngressUpOptions): Promise<number> {
+  const print = o.print ?? ((l: string) => console.log(l));
+  const printErr = o.printErr ?? ((l: string) => console.error(l));
+  const { fromIngress } = await import("../k8s/from-ingress.ts");
+  const { parseHostPort, GenError } = await import("../k8s/generate.ts");
+  const { startEcho } = await import("../demo/echo.ts");
+  const { stringifyEnvoyYaml } = await import("../envoy/yaml.ts");
+  const { pluginWasm } = await import("../paths.ts");
+  const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { dirname, join } = await import("node:path");
+  const upstreams: Record<string, string> = {};
+  for (const u of o.upstreams) {
+    const i = u.indexOf("=");
+    if (i <= 0) throw new UsageError(`--upstream '${u}' must be <service>=host:port`, "e.g. --upstream users=127.0.0.1:8080");
+    upstreams[u.slice(0, i)] = u.slice(i + 1);
+  }
+  let listen;
+  try {
+    listen = parseHostPort(o.listen, "--listen");
+  } catch (e) {
+    if (e instanceof GenError) throw new UsageError(e.message, e.hint);
+    throw e;
+  }
+  const common = { files: o.files, target: "envoy" as const, listen, admin: { host: "127.0.0.1", port: 0 }, wasmDir: dirname(pluginWasm("noop")) };
+  // First pass: which clusters need an echo upstream (and every translation note, printed once).
+  const first = await fromIngress({ ...common, upstreams });
+  for (const l of first.notes) printErr(l);
+  const echoes = [];
+  const dir = mkdtempSync(join(tmpdir(), "tollgate-ingress-"));
+  try {
+    for (const name of first.echoClusters) {
+      const e = await startEcho({ name });
+      echoes.push(e);
+      upstreams[name] = `127.0.0.1:${e.port}`;
+    }
+    const r = await fromIngress({ ...common, upstreams });
+    for (const [name, a] of r.clusters) print(`upstream ${name}: ${first.echoClusters.includes(name) ? "echo " : ""}http://${a.host}:${a.port}`);
+    const file = join(dir, "ingress-envoy.yaml");
+    writeFileSync(file, stringifyEnvoyYaml(r.docs[0], { lineWidth: 0 }));
+    return await runUp({ ...o, file });
+  } finally {
+    await Promise.all(echoes.map((e) => e.close()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** --engine / --workers, shared with `tollgate start`. */
 export const ENGINE_OPTIONS: Command["options"] = {
   engine: { type: "string", short: "e", description: "auto | envoy | embedded (see tollgate up --help)", default: "auto", valueName: "engine" },
@@ -159,7 +217,7 @@ export const ENGINE_OPTIONS: Command["options"] = {
 const command: Command = {
   name: "up",
   summary: "Run an Envoy bootstrap YAML on real Envoy (ENVOY_PATH / envoy / func-e) or on the embedded engine.",
-  usage: "up [envoy.yaml] [--engine auto|envoy|embedded] [--workers <n>]",
+  usage: "up [envoy.yaml] [--engine auto|envoy|embedded] [--workers <n>] | up --ingress <ingress.yaml> [--upstream <service>=host:port]",
   description: [
     "The file defaults to envoy-configs/demo.yaml. The first output line says which engine serves and why.",
     "",
@@ -177,14 +235,29 @@ const command: Command = {
     "Wasm paths (vm_config.code.local.filename) resolve relative to the working directory, as Envoy",
     "resolves them: run from the directory the paths are written for (the repository root for",
     "envoy-configs/*.yaml).",
+    "",
+    "--ingress: translates Kubernetes Ingress files as 'tollgate gen from-ingress --target envoy' does",
+    "(every annotation not translated is listed), starts an echo upstream named after each backend",
+    "Service that has no --upstream (its replies say which backend answered), and serves the result.",
   ].join("\n"),
-  options: ENGINE_OPTIONS,
+  options: {
+    ...ENGINE_OPTIONS,
+    ingress: { type: "string", multiple: true, description: "serve these Kubernetes Ingress files instead of a bootstrap (repeatable)", valueName: "file" },
+    upstream: { type: "string", multiple: true, description: "--ingress: <service>=host:port for a backend (default: an echo upstream per service)", valueName: "svc=host:port" },
+    listen: { type: "string", description: "--ingress: listener address", default: "127.0.0.1:10000", valueName: "host:port" },
+  },
   async run(args) {
     if (args.positionals.length > 1) throw new UsageError(`expected one bootstrap file, got ${args.positionals.length}`);
     const engine = str(args.values.engine) ?? "auto";
     if (!["auto", "envoy", "embedded"].includes(engine)) throw new UsageError(`--engine must be auto, envoy or embedded, got '${engine}'`);
     const workers = Number(str(args.values.workers) ?? "2");
     if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`--workers must be an integer 1-64, got '${str(args.values.workers)}'`);
+    const ingress = list(args.values.ingress);
+    if (ingress.length) {
+      if (args.positionals.length) throw new UsageError("pass either a bootstrap file or --ingress, not both");
+      return runIngressUp({ files: ingress, upstreams: list(args.values.upstream), listen: str(args.values.listen)!, engine: engine as Engine, workers });
+    }
+    if (list(args.values.upstream).length) throw new UsageError("--upstream is for --ingress", "a bootstrap file names its clusters' addresses itself");
     return runUp({ file: args.positionals[0] ?? "envoy-configs/demo.yaml", engine: engine as Engine, workers });
   },
 };

@@ -1,0 +1,159 @@
+// `tollgate gen from-ingress` and `tollgate up --ingress`: Ingress files → validated output for one target.
+// Every plugin config is checked against its plugin.json schema and by the plugin's own on_configure (the
+// .wasm in the embedded host, as `tollgate validate` does); every object against the CRDs / Envoy protos.
+import { existsSync, readFileSync } from "node:fs";
+import { relative } from "node:path";
+import { CliError, UsageError } from "../cli/errors.ts";
+import { pluginWasm, repoRoot } from "../paths.ts";
+import { checkBootstrap, checkK8sObject } from "./check.ts";
+import { parseHostPort, GenError, type HostPort, type Obj, type PluginInput } from "./generate.ts";
+import { formatNotes, IngressError, pluginConfigs, readIngresses, translate, type IngressModel } from "./ingress.ts";
+import { clusterNames, envoyIngressBootstrap, higressObjects, istioObjects } from "./ingress-out.ts";
+import { checkConfig, loadPluginMeta } from "./plugin-meta.ts";
+
+export type Target = "istio" | "higress" | "envoy";
+export const TARGETS: readonly Target[] = ["istio", "higress", "envoy"];
+
+export interface FromIngressOptions {
+  files: string[];
+  target: Target;
+  /** Module URL per plugin ({name}, {version} expanded); istio and higress need one. */
+  url?: string;
+  namespace?: string;
+  /** envoy: cluster or service name → address. */
+  upstreams?: Record<string, string>;
+  /** envoy: address of clusters without --upstream; port base + index (echo upstreams). */
+  echoBasePort?: number;
+  listen?: HostPort;
+  admin?: HostPort | null;
+  wasmDir?: string;
+}
+
+export interface FromIngressResult {
+  model: IngressModel;
+  docs: Obj[];
+  /** Lines for stderr: notes, every annotation not translated, differences. */
+  notes: string[];
+  /** envoy: cluster name → the address it was given (echo upstreams included). */
+  clusters: Map<string, HostPort>;
+  /** envoy: clusters that got the default echo address. */
+  echoClusters: string[];
+}
+
+/** Reads and translates; IngressError / GenError become CliErrors naming file, field and fix. */
+export async function fromIngress(o: FromIngressOptions): Promise<FromIngressResult> {
+  if (o.files.length === 0) throw new UsageError("expected one or more Ingress YAML files", "e.g. tollgate gen from-ingress ingress.yaml --target envoy");
+  const inputs = o.files.map((file) => {
+    if (!existsSync(file)) throw new UsageError(`${file}: no such file`, "pass Ingress manifests (multi-document YAML is fine)");
+    return { file, text: readFileSync(file, "utf8") };
+  });
+  try {
+    return await build(inputs, o);
+  } catch (e) {
+    if (e instanceof IngressError) throw new CliError(e.message, 1, e.fix);
+    if (e instanceof GenError) throw new UsageError(e.message, e.hint);
+    throw e;
+  }
+}
+
+async function build(inputs: Array<{ file: string; text: string }>, o: FromIngressOptions): Promise<FromIngressResult> {
+  const notes: string[] = [];
+  const ingresses = await readIngresses(inputs, notes);
+  if (ingresses.length === 0) throw new CliError(`no networking.k8s.io/v1 Ingress in ${o.files.join(", ")}`, 1, "pass the files that hold the Ingresses");
+  const model = translate(ingresses, notes);
+  if (model.routes.length === 0) throw new CliError("the Ingresses define no routes (no rules with paths and no defaultBackend)", 1, "add spec.rules[].http.paths or spec.defaultBackend");
+  const configs = pluginConfigs(model, o.target);
+  const plugins: PluginInput[] = [];
+  for (const [name, config] of configs) {
+    const meta = loadPluginMeta(name);
+    const bad = checkConfig(name, config);
+    if (bad.length) throw new CliError(`the generated ${name} config does not match ${meta.file}:\n  ${bad.join("\n  ")}`, 1, "this is a tollgate bug in tools/k8s/ingress.ts; please report it with the Ingress");
+    await checkOnConfigure(name, config);
+    const url = o.target === "envoy" ? undefined : o.url?.replaceAll("{name}", name).replaceAll("{version}", meta.version);
+    if (o.target !== "envoy" && !url) {
+      throw new UsageError(`--target ${o.target} needs --url for the ${[...configs.keys()].join(", ")} plugin${configs.size > 1 ? "s" : ""} the annotations translate to`, "pass --url oci://<registry>/{name}:{version} (what 'tollgate push' printed)");
+    }
+    plugins.push({ meta, config, url });
+  }
+  const extra: string[] = [];
+  let docs: Obj[];
+  const clusters = new Map<string, HostPort>();
+  const echoClusters: string[] = [];
+  if (o.target === "istio") {
+    docs = istioObjects(model, { gatewayName: "tollgate-ingress", gatewayNamespace: o.namespace ?? "istio-system", gatewaySelector: { istio: "ingressgateway" }, plugins }, extra);
+    for (const t of model.tls) if (!t.secretName) extra.push(`Ingress ${t.ingress}: a tls entry without secretName is not carried over (Istio needs a credentialName)`);
+    if (model.tls.some((t) => t.secretName)) extra.push(`the Gateway's HTTPS servers name the Ingresses' TLS Secrets as credentialName: Istio reads them from the gateway's namespace (${o.namespace ?? "istio-system"}); copy them there`);
+  } else if (o.target === "higress") {
+    docs = higressObjects(plugins, o.namespace);
+    if (plugins.length) extra.push("Higress routes the Ingresses itself (apply them unchanged) and also implements the CORS annotations natively: remove enable-cors/cors-* from Ingresses covered by the cors WasmPlugin, or both answer");
+  } else {
+    const names = clusterNames(model);
+    const ups = { ...(o.upstreams ?? {}) };
+    const used = new Set<string>();
+    [...new Set(names.values())].forEach((name, i) => {
+      const service = name.split(".")[0];
+      const byService = [...new Set(names.values())].filter((n) => n.split(".")[0] === service).length === 1 ? ups[service] : undefined;
+      const addr = ups[name] ?? byService;
+      if (ups[name] !== undefined) used.add(name);
+      else if (byService !== undefined) used.add(service);
+      if (addr !== undefined) clusters.set(name, parseHostPort(addr, `--upstream ${name}=`));
+      else {
+        clusters.set(name, { host: "127.0.0.1", port: (o.echoBasePort ?? 18080) + i });
+        echoClusters.push(name);
+      }
+    });
+    for (const k of Object.keys(ups)) if (!used.has(k)) throw new UsageError(`--upstream ${k}=…: no backend service named '${k}'`, `the services are: ${[...new Set(names.values())].join(", ")} (write <service> or <service>.<namespace>)`);
+    docs = [envoyIngressBootstrap(model, {
+      listen: o.listen ?? { host: "127.0.0.1", port: 10000 },
+      admin: o.admin === undefined ? { host: "127.0.0.1", port: 9901 } : o.admin,
+      upstreams: clusters,
+      plugins,
+      wasmFile: (n) => `${(o.wasmDir ?? "dist/plugins").replace(/\/+$/, "")}/${n}.wasm`,
+    }, extra)];
+    for (const t of model.tls) extra.push(`Ingress ${t.ingress}: tls (${t.hosts.join(", ") || "*"}) is not served by the local bootstrap (plain HTTP); --target istio carries it to the Gateway`);
+  }
+  const errors = o.target === "envoy" ? checkBootstrap(docs[0]) : docs.flatMap((d) => (d.kind === "Gateway" ? checkIstioGateway(d) : checkK8sObject(d)));
+  if (errors.length) throw new CliError(`the generated ${o.target} output does not validate:\n  ${errors.join("\n  ")}`, 1, "this is a tollgate bug; please report it with the Ingress");
+  return { model, docs, notes: [...formatNotes(model), ...extra.map((l) => (l.startsWith("Ingress ") ? `not translated: ${l}` : `note: ${l}`))], clusters, echoClusters };
+}
+
+/**
+ * The Istio Gateway's fields as Istio's API reference defines them (networking.istio.io/v1 Gateway): the bundled
+ * CRDs (tools/k8s/crds) do not include gateways.networking.istio.io yet, so this checks what the generator writes.
+ */
+export function checkIstioGateway(g: Obj): string[] {
+  const errors: string[] = [];
+  const meta = g.metadata as Obj;
+  const name = String(meta?.name);
+  const dns = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+  if (g.apiVersion !== "networking.istio.io/v1") errors.push(`apiVersion must be networking.istio.io/v1`);
+  if (!dns.test(name) || !dns.test(String(meta?.namespace))) errors.push("metadata.name/namespace must be DNS names");
+  const spec = g.spec as Obj;
+  const servers = spec?.servers;
+  if (!Array.isArray(servers) || servers.length === 0) errors.push("spec.servers must be a non-empty list");
+  const names = new Set<string>();
+  (Array.isArray(servers) ? servers : []).forEach((s: Obj, i: number) => {
+    const p = s.port as Obj;
+    if (!p || !Number.isInteger(p.number) || (p.number as number) < 1 || (p.number as number) > 65535) errors.push(`spec.servers[${i}].port.number must be 1-65535`);
+    if (!["HTTP", "HTTPS", "HTTP2", "GRPC", "TCP", "TLS"].includes(String(p?.protocol))) errors.push(`spec.servers[${i}].port.protocol is not an Istio protocol`);
+    if (typeof p?.name !== "string" || names.has(p.name)) errors.push(`spec.servers[${i}].port.name must be a unique string`);
+    else names.add(p.name);
+    if (!Array.isArray(s.hosts) || s.hosts.length === 0 || s.hosts.some((h) => typeof h !== "string" || !/^(\*|(\*\.)?[a-z0-9.-]+)$/.test(h))) errors.push(`spec.servers[${i}].hosts must be a non-empty list of hosts`);
+    const tls = s.tls as Obj | undefined;
+    if (p?.protocol === "HTTPS" && (!tls || tls.mode !== "SIMPLE" || typeof tls.credentialName !== "string" || !tls.credentialName)) errors.push(`spec.servers[${i}].tls needs mode SIMPLE and a credentialName for HTTPS`);
+  });
+  if (!spec?.selector || typeof spec.selector !== "object") errors.push("spec.selector must be a map of labels");
+  return errors.map((e) => `Gateway ${name}: ${e}`);
+}
+
+/** The plugin's own verdict on the config, as `tollgate validate` gets it. */
+async function checkOnConfigure(name: string, config: Obj): Promise<void> {
+  const wasm = pluginWasm(name);
+  const rel = relative(repoRoot(), wasm) || wasm;
+  if (!existsSync(wasm)) throw new CliError(`${rel} does not exist (needed to check the generated ${name} config with the plugin's on_configure)`, 1, `run 'tollgate build ${name}' first`);
+  const { pluginVerdict } = await import("../cli/validate.ts");
+  const v = await pluginVerdict(wasm, name, config);
+  if (!v.accepted) {
+    throw new CliError(`the ${name} plugin rejected the generated config at ${v.phase}: ${v.message}\n  ${v.logs.map((l) => `[${l.levelName}] ${l.message}`).join("\n  ")}`, 1, "this is a tollgate bug in tools/k8s/ingress.ts; please report it with the Ingress");
+  }
+}
