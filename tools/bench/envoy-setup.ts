@@ -1,0 +1,407 @@
+// What `tollgate bench --envoy` runs: one Envoy bootstrap per target (router only, the noop wasm filter, each
+// plugin with the demo's configuration, and Envoy's native filter doing the same job), and the scenarios
+// measured on them — a request shape sent by wrk plus the functional checks that must pass on that target
+// before any figure is taken, so a ratio is never taken against a misconfigured filter.
+import { createHash, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
+import { pluginWasm } from "../paths.ts";
+
+type Json = Record<string, unknown>;
+
+/** The loopback upstream's two listeners (a second Envoy answering with direct_response). */
+export interface Upstreams {
+  stable: number;
+  canary: number;
+}
+
+/** One Envoy bootstrap to measure. */
+export interface Target {
+  name: string;
+  bootstrap: (up: Upstreams) => Json;
+}
+
+/** A request as wrk sends it; `vary` headers take a fresh value per request (`<prefix><n mod count>`). */
+export interface RequestShape {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  vary?: Record<string, { prefix: string; count: number }>;
+}
+
+/** A functional check against a running target: throws with what differed. */
+export type Check = (send: Send) => Promise<void>;
+export type Send = (r: { method?: string; path?: string; headers?: Record<string, string> }) => Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>;
+
+export interface Scenario {
+  /** Key in the report, e.g. "cors-preflight" or "native:cors-preflight". */
+  name: string;
+  target: string;
+  kind: "baseline" | "noop" | "plugin" | "native";
+  /** For a plugin scenario: the native scenario doing the same job. */
+  native?: string;
+  request: RequestShape;
+  checks: Check[];
+  /** What the scenario is, for the report. */
+  note: string;
+}
+
+// ---- request material ----
+
+/** The Node floor's typical request (tools/bench/context.ts TYPICAL_REQUEST) as HTTP/1.1 headers. */
+const TYPICAL: Record<string, string> = {
+  "user-agent": "Mozilla/5.0 (X11; Linux x86_64) tollgate-bench",
+  accept: "application/json",
+  "accept-encoding": "gzip, deflate, br",
+  "accept-language": "en-US,en;q=0.9",
+  "x-request-id": "8f14e45f-ceea-467f-a0e6-3f1b1e5e2d1c",
+};
+const PATH = "/api/v1/items?page=2";
+const ORIGIN = "https://app.example.com";
+const SECURE = "secure.example.com";
+const get = (headers: Record<string, string> = {}, vary?: RequestShape["vary"]): RequestShape => ({ method: "GET", path: PATH, headers: { ...TYPICAL, ...headers }, vary });
+
+const b64u = (b: Uint8Array | string): string => Buffer.from(b).toString("base64url");
+const ISSUER = "https://issuer.tollgate.example";
+
+/** Signing keys and tokens made fresh per run (node:crypto), as test/plugins/auth does. */
+export interface JwtMaterial {
+  jwks: { keys: object[] };
+  rs256: string;
+  es256: string;
+  /** An RS256 token with a flipped signature byte: must be refused by every JWT target. */
+  tampered: string;
+}
+
+export function jwtMaterial(): JwtMaterial {
+  const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const ec = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const claims = { iss: ISSUER, aud: "demo", sub: "service-42", exp: Math.floor(Date.now() / 1000) + 86400 * 7 };
+  const token = (alg: "RS256" | "ES256", kid: string, key: KeyObject): string => {
+    const input = `${b64u(JSON.stringify({ alg, typ: "JWT", kid }))}.${b64u(JSON.stringify(claims))}`;
+    const sig = alg === "RS256" ? sign("sha256", Buffer.from(input), key) : sign("sha256", Buffer.from(input), { key, dsaEncoding: "ieee-p1363" });
+    return `${input}.${b64u(sig)}`;
+  };
+  const rs256 = token("RS256", "r1", rsa.privateKey);
+  const last = rs256.charAt(rs256.length - 2);
+  return {
+    jwks: {
+      keys: [
+        { ...rsa.publicKey.export({ format: "jwk" }), kid: "r1", alg: "RS256", use: "sig" },
+        { ...ec.publicKey.export({ format: "jwk" }), kid: "e1", alg: "ES256", use: "sig" },
+      ],
+    },
+    rs256,
+    es256: token("ES256", "e1", ec.privateKey),
+    tampered: rs256.slice(0, -2) + (last === "A" ? "B" : "A") + rs256.slice(-1),
+  };
+}
+
+// ---- bootstrap building blocks ----
+
+const HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+const ROUTER = { name: "envoy.filters.http.router", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" } };
+
+function cluster(name: string, port: number): Json {
+  return {
+    name,
+    type: "STATIC",
+    connect_timeout: "1s",
+    load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: port } } } }] }] },
+  };
+}
+
+/** A bootstrap with one listener on an ephemeral loopback port, the given filters and routes, and both upstreams. */
+function bootstrap(up: Upstreams, httpFilters: Json[], routes: Json[], vhostExtra: Json = {}): Json {
+  return {
+    admin: { address: { socket_address: { address: "127.0.0.1", port_value: 0 } } },
+    static_resources: {
+      listeners: [{
+        name: "bench",
+        address: { socket_address: { address: "127.0.0.1", port_value: 0 } },
+        filter_chains: [{
+          filters: [{
+            name: "envoy.filters.network.http_connection_manager",
+            typed_config: {
+              "@type": HCM,
+              stat_prefix: "bench",
+              use_remote_address: true,
+              codec_type: "AUTO",
+              route_config: { name: "bench", virtual_hosts: [{ name: "bench", domains: ["*"], routes, ...vhostExtra }] },
+              http_filters: [...httpFilters, ROUTER],
+            },
+          }],
+        }],
+      }],
+      clusters: [cluster("stable", up.stable), cluster("canary", up.canary)],
+    },
+  };
+}
+
+const STABLE_ROUTE = { match: { prefix: "/" }, route: { cluster: "stable", timeout: "15s" } };
+/** demo.yaml's routes: the canary plugin's tag re-selects the route. */
+const DEMO_ROUTES = [
+  { match: { prefix: "/", headers: [{ name: "x-canary-version", string_match: { exact: "v2" } }] }, route: { cluster: "canary", timeout: "15s" } },
+  STABLE_ROUTE,
+];
+
+function wasm(name: string, configuration: object): Json {
+  return {
+    name,
+    typed_config: {
+      "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
+      config: {
+        name,
+        root_id: name,
+        configuration: { "@type": "type.googleapis.com/google.protobuf.StringValue", value: JSON.stringify(configuration) },
+        vm_config: { vm_id: name, runtime: "envoy.wasm.runtime.v8", code: { local: { filename: pluginWasm(name) } } },
+      },
+    },
+  };
+}
+
+// ---- the demo's plugin configurations (envoy-configs/demo.yaml, envoy-configs/auth.yaml) ----
+
+const CORS = {
+  allow_origins: ["https://app.example.com", "http://localhost:3000"],
+  allow_methods: ["GET", "POST", "PUT", "DELETE", "PATCH"],
+  allow_headers: ["Content-Type", "Authorization", "X-Api-Key", "X-User-Id"],
+  expose_headers: ["X-Request-Id", "Retry-After", "X-RateLimit-Remaining"],
+  allow_credentials: true,
+  max_age: 600,
+};
+const CANARY = {
+  default_tag: "v1",
+  override_header: "x-canary",
+  canary_tag: "v2",
+  stable_tag: "v1",
+  rules: [{ match: { all: [{ type: "header", key: "x-beta", op: "equal", value: "true" }] }, tag: "v2" }],
+  weights: [{ tag: "v2", weight: 30 }],
+  sticky_by: { header: "x-user-id" },
+  pin_cookie: "canary_pin",
+};
+// demo.yaml allows 5 per minute; the bench measures the allowed path, so the same rule with a limit no client reaches.
+const LIMIT = 1_000_000_000;
+const PER_CLIENT = LIMIT - 1;
+const RATE_LIMIT = { max_keys: 1000, rules: [{ name: "per-client", key: { header: "x-client-id" }, limit: { requests: PER_CLIENT, per: "minute" } }] };
+const BOB_PASSWORD = "bob-password";
+function authConfig(jwt: JwtMaterial, cacheSize: number): object {
+  return {
+    consumers: [
+      { name: "alice", keys: ["alice-demo-key"] },
+      { name: "bob", basic: [`bob:{SHA256}${createHash("sha256").update(BOB_PASSWORD).digest("base64")}`] },
+      { name: "svc", jwt: { issuer: ISSUER, audiences: ["demo"], jwks: jwt.jwks } },
+    ],
+    key_auth: { keys: ["x-api-key"] },
+    basic_auth: { realm: "tollgate demo" },
+    jwt_auth: { keep_token: false, claims_to_headers: [{ claim: "sub", header: "x-jwt-sub" }], cache_size: cacheSize },
+    global_auth: false,
+    _rules_: [{ _match_domain_: [SECURE], allow: ["alice", "bob", "svc"] }],
+  };
+}
+
+// ---- Envoy's native equivalents ----
+
+const NATIVE_CORS_FILTER = { name: "envoy.filters.http.cors", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors" } };
+const NATIVE_CORS_POLICY = {
+  typed_per_filter_config: {
+    "envoy.filters.http.cors": {
+      "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy",
+      allow_origin_string_match: CORS.allow_origins.map((o) => ({ exact: o })),
+      allow_methods: CORS.allow_methods.join(","),
+      allow_headers: CORS.allow_headers.join(","),
+      expose_headers: CORS.expose_headers.join(","),
+      allow_credentials: true,
+      max_age: String(CORS.max_age),
+    },
+  },
+};
+/** canary natively: the plugin's rules as route header matches, its sticky 30% as a hash-policy weighted split. */
+const NATIVE_CANARY_ROUTES = [
+  { match: { prefix: "/", headers: [{ name: "x-canary", string_match: { exact: "always" } }] }, route: { cluster: "canary", timeout: "15s" } },
+  { match: { prefix: "/", headers: [{ name: "x-canary", string_match: { exact: "never" } }] }, route: { cluster: "stable", timeout: "15s" } },
+  { match: { prefix: "/", headers: [{ name: "x-beta", string_match: { exact: "true" } }] }, route: { cluster: "canary", timeout: "15s" } },
+  {
+    match: { prefix: "/" },
+    route: {
+      weighted_clusters: { clusters: [{ name: "canary", weight: 30 }, { name: "stable", weight: 70 }], use_hash_policy: true },
+      hash_policy: [{ header: { header_name: "x-user-id" } }],
+      timeout: "15s",
+    },
+  },
+];
+const bucket = (n: number) => ({ max_tokens: n, tokens_per_fill: n, fill_interval: "60s" });
+const NATIVE_RATE_LIMIT = {
+  name: "envoy.filters.http.local_ratelimit",
+  typed_config: {
+    "@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
+    stat_prefix: "per_client",
+    token_bucket: bucket(LIMIT),
+    filter_enabled: { runtime_key: "per_client_enabled", default_value: { numerator: 100, denominator: "HUNDRED" } },
+    filter_enforced: { runtime_key: "per_client_enforced", default_value: { numerator: 100, denominator: "HUNDRED" } },
+    enable_x_ratelimit_headers: "DRAFT_VERSION_03",
+    rate_limits: [{ actions: [{ request_headers: { header_name: "x-client-id", descriptor_key: "client" } }] }],
+    // An entry without a value is a dynamic descriptor: one bucket per distinct x-client-id, up to 1000.
+    descriptors: [{ entries: [{ key: "client" }], token_bucket: bucket(PER_CLIENT) }],
+    max_dynamic_descriptors: 1000,
+  },
+};
+const NATIVE_KEY_AUTH = {
+  name: "envoy.filters.http.api_key_auth",
+  typed_config: {
+    "@type": "type.googleapis.com/envoy.extensions.filters.http.api_key_auth.v3.ApiKeyAuth",
+    credentials: [{ key: "alice-demo-key", client: "alice" }],
+    key_sources: [{ header: "x-api-key" }],
+    forwarding: { header: "x-mse-consumer" },
+  },
+};
+const NATIVE_BASIC_AUTH = {
+  name: "envoy.filters.http.basic_auth",
+  typed_config: {
+    "@type": "type.googleapis.com/envoy.extensions.filters.http.basic_auth.v3.BasicAuth",
+    // htpasswd's {SHA} (SHA-1) is the only hash Envoy's filter reads; the plugin's demo user is {SHA256}.
+    users: { inline_string: `bob:{SHA}${createHash("sha1").update(BOB_PASSWORD).digest("base64")}` },
+    forward_username_header: "x-mse-consumer",
+  },
+};
+function nativeJwt(jwt: JwtMaterial, cached: boolean): Json {
+  return {
+    name: "envoy.filters.http.jwt_authn",
+    typed_config: {
+      "@type": "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication",
+      providers: {
+        svc: {
+          issuer: ISSUER,
+          audiences: ["demo"],
+          local_jwks: { inline_string: JSON.stringify(jwt.jwks) },
+          forward: false,
+          claim_to_headers: [{ header_name: "x-jwt-sub", claim_name: "sub" }],
+          ...(cached ? { jwt_cache_config: { jwt_cache_size: 1024 } } : {}),
+        },
+      },
+      rules: [{ match: { prefix: "/" }, requires: { provider_name: "svc" } }],
+    },
+  };
+}
+
+/** Every bootstrap the bench can run, by name. */
+export function targets(jwt: JwtMaterial): Target[] {
+  return [
+    { name: "baseline", bootstrap: (up) => bootstrap(up, [], [STABLE_ROUTE]) },
+    { name: "noop", bootstrap: (up) => bootstrap(up, [wasm("noop", {})], [STABLE_ROUTE]) },
+    { name: "cors", bootstrap: (up) => bootstrap(up, [wasm("cors", CORS)], [STABLE_ROUTE]) },
+    { name: "native-cors", bootstrap: (up) => bootstrap(up, [NATIVE_CORS_FILTER], [STABLE_ROUTE], NATIVE_CORS_POLICY) },
+    { name: "canary", bootstrap: (up) => bootstrap(up, [wasm("canary", CANARY)], DEMO_ROUTES) },
+    { name: "native-canary", bootstrap: (up) => bootstrap(up, [], NATIVE_CANARY_ROUTES) },
+    { name: "rate-limit", bootstrap: (up) => bootstrap(up, [wasm("rate-limit", RATE_LIMIT)], [STABLE_ROUTE]) },
+    { name: "native-rate-limit", bootstrap: (up) => bootstrap(up, [NATIVE_RATE_LIMIT], [STABLE_ROUTE]) },
+    { name: "auth", bootstrap: (up) => bootstrap(up, [wasm("auth", authConfig(jwt, 1024))], [STABLE_ROUTE]) },
+    { name: "auth-nocache", bootstrap: (up) => bootstrap(up, [wasm("auth", authConfig(jwt, 0))], [STABLE_ROUTE]) },
+    { name: "native-key-auth", bootstrap: (up) => bootstrap(up, [NATIVE_KEY_AUTH], [STABLE_ROUTE]) },
+    { name: "native-basic-auth", bootstrap: (up) => bootstrap(up, [NATIVE_BASIC_AUTH], [STABLE_ROUTE]) },
+    { name: "native-jwt-cached", bootstrap: (up) => bootstrap(up, [nativeJwt(jwt, true)], [STABLE_ROUTE]) },
+    { name: "native-jwt", bootstrap: (up) => bootstrap(up, [nativeJwt(jwt, false)], [STABLE_ROUTE]) },
+    {
+      name: "all-plugins",
+      bootstrap: (up) => bootstrap(up, [wasm("cors", CORS), wasm("auth", authConfig(jwt, 1024)), wasm("rate-limit", RATE_LIMIT), wasm("canary", CANARY)], DEMO_ROUTES),
+    },
+    { name: "all-native", bootstrap: (up) => bootstrap(up, [NATIVE_CORS_FILTER, NATIVE_KEY_AUTH, NATIVE_RATE_LIMIT], NATIVE_CANARY_ROUTES, NATIVE_CORS_POLICY) },
+  ];
+}
+
+// ---- functional checks ----
+
+function fail(what: string, got: unknown): never {
+  throw new Error(`${what}; got ${JSON.stringify(got)}`);
+}
+function header(res: Awaited<ReturnType<Send>>, name: string): string | undefined {
+  const v = res.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+/** `req` answers `status` (a number, or "2xx") with `headers` present (value or any when ""), and `body` when given. */
+function expect(req: Parameters<Send>[0], status: number | "2xx", headers: Record<string, string> = {}, body?: string): Check {
+  return async (send) => {
+    const res = await send(req);
+    const ok = status === "2xx" ? res.status >= 200 && res.status < 300 : res.status === status;
+    if (!ok) fail(`${req.method ?? "GET"} ${JSON.stringify(req.headers ?? {})} must answer ${status}`, { status: res.status, body: res.body.slice(0, 200) });
+    for (const [h, v] of Object.entries(headers)) {
+      const got = header(res, h);
+      if (got === undefined || (v !== "" && got !== v)) fail(`response header ${h} must be ${v || "present"}`, res.headers);
+    }
+    if (body !== undefined && res.body !== body) fail(`body must be '${body}' (the ${body} upstream)`, res.body);
+  };
+}
+/** Requests with the same x-user-id always reach the same upstream, and both upstreams get some users. */
+const sticky: Check = async (send) => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 24; i++) {
+    const a = await send({ headers: { "x-user-id": `user-${i}` } });
+    const b = await send({ headers: { "x-user-id": `user-${i}` } });
+    if (a.status !== 200 || a.body !== b.body) fail(`user-${i} must reach the same upstream twice`, [a.status, a.body, b.body]);
+    seen.add(a.body);
+  }
+  if (seen.size !== 2) fail("24 users must be split across both upstreams", [...seen]);
+};
+/**
+ * The per-client rule applies: X-RateLimit-Limit names the per-client quota (PER_CLIENT), which differs from the
+ * native filter's default bucket (LIMIT), so a request that fell through to the default would show.
+ * (Remaining cannot show per-client buckets here: at a quota no client reaches, both report it unchanged.)
+ */
+const perClient: Check = async (send) => {
+  for (const c of ["client-1", "client-2"]) {
+    const r = await send({ headers: { "x-client-id": c } });
+    const v = header(r, "x-ratelimit-limit");
+    if (r.status !== 200 || !v?.startsWith(String(PER_CLIENT))) fail(`x-client-id ${c} must be allowed under the per-client quota (X-RateLimit-Limit ${PER_CLIENT})`, { status: r.status, headers: r.headers });
+  }
+};
+
+// ---- scenarios ----
+
+/** Every scenario, plugin scenarios paired with the native scenario doing the same job. */
+export function scenarios(jwt: JwtMaterial): Scenario[] {
+  const simple = get({ origin: ORIGIN });
+  const preflight: RequestShape = { method: "OPTIONS", path: PATH, headers: { ...TYPICAL, origin: ORIGIN, "access-control-request-method": "PUT", "access-control-request-headers": "content-type,x-api-key" } };
+  const corsChecks: Check[] = [
+    expect({ headers: { origin: ORIGIN } }, 200, { "access-control-allow-origin": ORIGIN, "access-control-allow-credentials": "true" }, "stable"),
+    expect({ method: "OPTIONS", headers: preflight.headers }, "2xx", { "access-control-allow-origin": ORIGIN, "access-control-max-age": "600" }),
+  ];
+  const beta = get({ "x-beta": "true" });
+  const userSplit = get({}, { "x-user-id": { prefix: "user-", count: 1000 } });
+  const canaryChecks: Check[] = [expect({ headers: { "x-beta": "true" } }, 200, {}, "canary"), expect({ headers: { "x-canary": "never", "x-beta": "true" } }, 200, {}, "stable"), sticky];
+  const perClientReq = get({}, { "x-client-id": { prefix: "client-", count: 100 } });
+  const key = get({ host: SECURE, "x-api-key": "alice-demo-key" });
+  const keyChecks = [expect({ headers: { host: SECURE, "x-api-key": "alice-demo-key" } }, 200), expect({ headers: { host: SECURE, "x-api-key": "wrong-key" } }, 401)];
+  const basicValue = "Basic " + Buffer.from(`bob:${BOB_PASSWORD}`).toString("base64");
+  const basic = get({ host: SECURE, authorization: basicValue });
+  const basicChecks = [expect({ headers: { host: SECURE, authorization: basicValue } }, 200), expect({ headers: { host: SECURE, authorization: "Basic " + Buffer.from("bob:wrong").toString("base64") } }, 401)];
+  const bearer = (t: string) => get({ host: SECURE, authorization: `Bearer ${t}` });
+  const jwtChecks = [
+    expect({ headers: { host: SECURE, authorization: `Bearer ${jwt.rs256}` } }, 200),
+    expect({ headers: { host: SECURE, authorization: `Bearer ${jwt.es256}` } }, 200),
+    expect({ headers: { host: SECURE, authorization: `Bearer ${jwt.tampered}` } }, 401),
+    expect({ headers: { host: SECURE } }, 401),
+  ];
+  const all = get({ host: SECURE, origin: ORIGIN, "x-api-key": "alice-demo-key" }, { "x-client-id": { prefix: "client-", count: 100 }, "x-user-id": { prefix: "user-", count: 1000 } });
+  const allChecks = [
+    expect({ headers: { host: SECURE, origin: ORIGIN, "x-api-key": "alice-demo-key", "x-client-id": "c1", "x-beta": "true" } }, 200, { "access-control-allow-origin": ORIGIN, "x-ratelimit-remaining": "" }, "canary"),
+    expect({ headers: { host: SECURE, origin: ORIGIN, "x-api-key": "wrong-key" } }, 401),
+  ];
+  const pair = (name: string, target: string, nativeTarget: string, request: RequestShape, checks: Check[], note: string, nativeNote: string): Scenario[] => [
+    { name, target, kind: "plugin", native: `native:${name}`, request, checks, note },
+    { name: `native:${name}`, target: nativeTarget, kind: "native", request, checks, note: nativeNote },
+  ];
+  return [
+    { name: "baseline", target: "baseline", kind: "baseline", request: get(), checks: [expect({}, 200, {}, "stable")], note: "router only: the GET every scenario starts from (5 headers + Host)" },
+    { name: "noop", target: "noop", kind: "noop", request: get(), checks: [expect({}, 200, {}, "stable")], note: "the noop wasm filter: the wasm floor" },
+    ...pair("cors-simple", "cors", "native-cors", simple, corsChecks, "cors plugin (demo config), GET with an allowed Origin", "envoy.filters.http.cors + the same policy on the virtual host"),
+    ...pair("cors-preflight", "cors", "native-cors", preflight, corsChecks, "cors plugin, preflight answered by the filter", "envoy.filters.http.cors answering the preflight"),
+    ...pair("canary-header", "canary", "native-canary", beta, canaryChecks, "canary plugin (demo config), x-beta: true rule → canary route", "route header matches (x-canary, x-beta) → canary cluster"),
+    ...pair("canary-sticky", "canary", "native-canary", userSplit, canaryChecks, "canary plugin, 30% split sticky by x-user-id (1000 users)", "weighted_clusters 30/70 with use_hash_policy on x-user-id"),
+    ...pair("rate-limit", "rate-limit", "native-rate-limit", perClientReq, [perClient], "rate-limit plugin, per-client key (x-client-id, 100 clients), allowed path", "envoy.filters.http.local_ratelimit, dynamic descriptor per x-client-id, X-RateLimit headers"),
+    ...pair("auth-key", "auth", "native-key-auth", key, keyChecks, "auth plugin (demo consumers + a JWT consumer), API key", "envoy.filters.http.api_key_auth"),
+    ...pair("auth-basic", "auth", "native-basic-auth", basic, basicChecks, "auth plugin, Basic ({SHA256} password)", "envoy.filters.http.basic_auth ({SHA} htpasswd)"),
+    ...pair("auth-jwt-cached-rs256", "auth", "native-jwt-cached", bearer(jwt.rs256), jwtChecks, "auth plugin, RS256 JWT, verified-token cache on (1024)", "jwt_authn local_jwks with jwt_cache_config"),
+    ...pair("auth-jwt-cached-es256", "auth", "native-jwt-cached", bearer(jwt.es256), jwtChecks, "auth plugin, ES256 JWT, cache on", "jwt_authn local_jwks with jwt_cache_config"),
+    ...pair("auth-jwt-rs256", "auth-nocache", "native-jwt", bearer(jwt.rs256), jwtChecks, "auth plugin, RS256 JWT verified on every request (cache_size 0)", "jwt_authn local_jwks, no cache"),
+    ...pair("auth-jwt-es256", "auth-nocache", "native-jwt", bearer(jwt.es256), jwtChecks, "auth plugin, ES256 JWT verified on every request", "jwt_authn local_jwks, no cache"),
+    ...pair("all", "all-plugins", "all-native", all, allChecks, "cors + auth (key) + rate-limit + canary chained (demo order)", "cors + api_key_auth + local_ratelimit + canary routes"),
+  ];
+}
