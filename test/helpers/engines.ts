@@ -78,7 +78,7 @@ export async function startEngine(engine: Engine, bootstrap: string | object, en
       workers: concurrency,
       onLog: (r) => {
         logs.push(r.message);
-        lines.push(r.source === "plugin" ? `wasm log ${r.plugin} ${r.rootId} ${r.vmId}: ${r.message}` : r.message);
+        lines.push(r.source === "plugin" ? r.line : r.message);
       },
     });
     const adminPort = gw.adminPort!;

@@ -98,9 +98,10 @@ test("a stream the plugin never saw (an earlier filter replied) still gets creat
   ]);
   const res = await t.exchange({ headers: [["x-probe-request-headers", "local_reply 403 denied no"]] });
   assert.equal(res.status, 403);
-  // Both filters share module and env but have separate VMs; the second one's worker-0 log lines:
+  // Same vm_id, VM configuration and code: one VM serves both filters, as in Envoy, each with its own root
+  // context (replier's root 1, second's root 2; the stream contexts 3 and 4). The second one's lines:
   const second = t.logs.filter((l) => l.plugin === "second" && l.worker === 0 && l.message.startsWith("cb ")).map((l) => l.message.slice(3));
-  assert.deepEqual(second.slice(3), ["on_context_create 2 1", "on_log 2", "on_done 2", "on_delete 2"]);
+  assert.deepEqual(second.slice(3), ["on_context_create 4 2", "on_log 4", "on_done 4", "on_delete 4"]);
 });
 
 test("plugin shutdown: root on_done → on_delete; on_done false waits for proxy_done, which is deferred", async () => {

@@ -6,13 +6,20 @@ import { BufferType, DataStatus, GRPC_UNAVAILABLE, HeadersStatus, MapType, Trail
 import type { AccessLogView, BodyBuffer, FilterCallbacks, HttpFilter, StreamInfo } from "./filter-api.ts";
 import type { HeaderMap } from "./header-map.ts";
 import type { HttpCallState } from "./http-calls.ts";
-import type { WasmVm } from "./vm.ts";
+import type { PluginConfig, WasmVm } from "./vm.ts";
 
 const EMPTY = new Uint8Array(0);
 
 export abstract class Context {
   abstract readonly kind: 0 | 1 | 2;
-  constructor(readonly vm: WasmVm, readonly id: number) {}
+  /**
+   * The plugin this context belongs to. Filters with the same vm_id, VM configuration and code share one VM
+   * per worker, as in Envoy, each with its own root context: the VM serves the calling context's plugin.
+   */
+  readonly pluginConfig: PluginConfig;
+  constructor(readonly vm: WasmVm, readonly id: number, plugin?: PluginConfig) {
+    this.pluginConfig = plugin ?? vm.plugin;
+  }
   abstract rootContext(): RootContext | null;
   /** Header map for reads (getConstMap); undefined = unavailable. */
   constMap(type: number): HeaderMap | undefined {
@@ -201,7 +208,7 @@ export class HttpFilterContext extends Context implements HttpFilter {
   lastStatus = -1;
 
   constructor(vm: WasmVm, readonly root: RootContext, readonly info: StreamInfo = {}) {
-    super(vm, vm.allocContextId());
+    super(vm, vm.allocContextId(), root.pluginConfig);
     vm.contexts.set(this.id, this);
   }
 

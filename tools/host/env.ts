@@ -63,6 +63,12 @@ export interface HostEnvOptions {
 }
 
 export class HostEnv {
+  /**
+   * Running VMs by Envoy's VM key (vm_id, VM configuration, code) and worker count: filters with the same key
+   * share them, as Envoy shares one VM per worker thread across filters and listeners. `users` counts the
+   * plugins holding them.
+   */
+  readonly vmPool = new Map<string, { vms: import("./vm.ts").WasmVm[]; users: number }>();
   readonly clock: Clock;
   readonly logs: LogRecord[] = [];
   readonly sharedData = new SharedData();

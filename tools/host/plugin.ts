@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, isAbsolute, join } from "node:path";
 import { repoRoot } from "../paths.ts";
-import { HttpFilterContext } from "./context.ts";
+import { HttpFilterContext, type RootContext } from "./context.ts";
 import type { HostEnv, LogRecord } from "./env.ts";
 import type { BodyBuffer, FilterCallbacks, HttpFilter, StreamInfo } from "./filter-api.ts";
 import type { HeaderMap } from "./header-map.ts";
@@ -51,6 +51,8 @@ interface Compiled {
   module: WebAssembly.Module;
   abi: AbiVersion;
   bytes: number;
+  /** sha256 of the code: part of Envoy's VM key. */
+  hash: string;
 }
 const compiled = new Map<string, Promise<Compiled>>();
 
@@ -95,7 +97,7 @@ async function compile(bytes: Uint8Array): Promise<Compiled> {
     p = (async () => {
       const abi = linkCheck(bytes);
       const module = await WebAssembly.compile(bytes as BufferSource);
-      return { module, abi, bytes: bytes.length };
+      return { module, abi, bytes: bytes.length, hash: key };
     })();
     compiled.set(key, p);
     p.catch(() => compiled.delete(key));
@@ -123,6 +125,10 @@ function configBytes(v: string | object | undefined): Uint8Array {
 
 export class Plugin {
   readonly vms: WasmVm[] = [];
+  /** This plugin's root context in each worker's VM (a shared VM holds one per plugin). */
+  readonly roots: RootContext[] = [];
+  /** The env.vmPool key of the VMs this plugin shares (null after a FAIL_RELOAD gave it its own). */
+  private poolKey: string | null = null;
   closed = false;
   /** Envoy's `wasm.<plugin name>.vm_reload_*` counters (FAIL_RELOAD). */
   readonly reloadStats = { vm_reload: 0, vm_reload_backoff: 0, vm_reload_failure: 0, vm_reload_success: 0 };
@@ -174,6 +180,30 @@ export class Plugin {
     // Like Envoy's base VM, the plugin holds its vm_id for its lifetime, so data the canary wrote survives.
     env.sharedData.retain(config.vmId);
     const workers = Math.max(1, spec.workers ?? 1);
+    // Envoy keys a VM by vm_id, VM configuration and code: a filter whose key is already running joins those
+    // VMs with a root context of its own (the canary still validates its configuration in a fresh VM).
+    const key = `${config.vmId}\0${createHash("sha256").update(config.vmConfig).digest("hex")}\0${c.hash}\0${workers}`;
+    const pooled = env.vmPool.get(key);
+    if (pooled && !pooled.vms.some((v) => v.failed)) {
+      const canary = spec.canary === false ? null : plugin.startCanary(c, name, logsSince);
+      if (canary) throw canary;
+      for (const vm of pooled.vms) {
+        const failure = vm.startPlugin(config);
+        if (failure) {
+          vm.root?.shutdown();
+          for (const r of plugin.roots) r.shutdown();
+          env.sharedData.release(config.vmId, env.queues);
+          const msg = `Unable to create Wasm HTTP filter ${name}: ${failure.message}`;
+          env.log(5, msg, { plugin: name, rootId: config.rootId, vmId: config.vmId, worker: vm.worker, stream: false }, "host");
+          throw new PluginLoadError(failure.phase, msg, logsSince());
+        }
+        plugin.vms.push(vm);
+        plugin.roots.push(vm.root!);
+      }
+      pooled.users++;
+      plugin.poolKey = key;
+      return plugin;
+    }
     const indexes = [...(spec.canary === false ? [] : [-1]), ...Array.from({ length: workers }, (_, i) => i)];
     for (const w of indexes) {
       let vm: WasmVm;
@@ -196,9 +226,31 @@ export class Plugin {
         throw new PluginLoadError(failure.phase, msg, logsSince());
       }
       if (w < 0) vm.shutdown(); // the canary is killed after validating (abi.md §2.1 step 3)
-      else plugin.vms.push(vm);
+      else {
+        plugin.vms.push(vm);
+        plugin.roots.push(vm.root!);
+      }
     }
+    env.vmPool.set(key, { vms: plugin.vms.slice(), users: 1 });
+    plugin.poolKey = key;
     return plugin;
+  }
+
+  /** A fresh VM that validates this plugin's configuration and is shut down again; the error, or null. */
+  private startCanary(c: Compiled, name: string, logsSince: () => LogRecord[]): PluginLoadError | null {
+    let vm: WasmVm;
+    try {
+      vm = new WasmVm(this.env, this.config, c.module, c.abi, -1);
+    } catch (e) {
+      const msg = e instanceof VmLoadError || e instanceof WebAssembly.LinkError ? e.message : `Failed to instantiate: ${(e as Error).message}`;
+      return new PluginLoadError("load", msg, logsSince());
+    }
+    const failure = !vm.startVm() ? { phase: "start" as const, message: vm.failure } : vm.startPlugin();
+    vm.shutdown();
+    if (!failure) return null;
+    const msg = `Unable to create Wasm HTTP filter ${name}: ${failure.message}`;
+    this.env.log(5, msg, { plugin: name, rootId: this.config.rootId, vmId: this.config.vmId, worker: -1, stream: false }, "host");
+    return new PluginLoadError(failure.phase, msg, logsSince());
   }
 
   /** The stream filter for a new request on `worker` (Envoy createFilter). */
@@ -210,7 +262,7 @@ export class Plugin {
       if (this.config.failurePolicy === "FAIL_OPEN") return new PassThroughFilter();
       if (this.config.failurePolicy === "FAIL_RELOAD") vm = this.reload(worker % this.vms.length);
     }
-    const f = new HttpFilterContext(vm, vm.root!, info);
+    const f = new HttpFilterContext(vm, this.roots[worker % this.vms.length], info);
     (f as { name?: string }).name = this.config.name;
     return f;
   }
@@ -231,8 +283,10 @@ export class Plugin {
       return old;
     }
     this.reloadStats.vm_reload_success++;
-    old.shutdown();
+    // The reloaded VM is this plugin's own; filters still sharing the failed one reload theirs when they do.
+    this.leavePool();
     this.vms[i] = vm;
+    this.roots[i] = vm.root!;
     return vm;
   }
 
@@ -240,7 +294,23 @@ export class Plugin {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const vm of this.vms) vm.shutdown();
+    const shared = this.poolKey !== null ? this.env.vmPool.get(this.poolKey) : undefined;
+    if (shared && shared.users > 1) {
+      // Others still run in these VMs: only this plugin's root contexts end.
+      shared.users--;
+      this.vms.forEach((vm, i) => (shared.vms.includes(vm) ? this.roots[i].shutdown() : vm.shutdown()));
+    } else {
+      if (shared) this.env.vmPool.delete(this.poolKey!);
+      for (const vm of this.vms) vm.shutdown();
+    }
     this.env.sharedData.release(this.config.vmId, this.env.queues);
+  }
+
+  /** Stops counting as a user of the pooled VMs (after a reload gave this plugin a VM of its own). */
+  private leavePool(): void {
+    if (this.poolKey === null) return;
+    const shared = this.env.vmPool.get(this.poolKey);
+    if (shared && --shared.users === 0) this.env.vmPool.delete(this.poolKey);
+    this.poolKey = null;
   }
 }

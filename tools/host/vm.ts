@@ -244,13 +244,20 @@ export class WasmVm {
   readonly ex: Record<string, Fn | undefined>;
   private readonly fMalloc: Fn;
 
+  /**
+   * The plugin of the context being served (set on every call into the guest). A VM shared by several
+   * filters (same vm_id, VM configuration and code) serves each through its own root context.
+   */
+  plugin: PluginConfig;
+
   constructor(
     readonly env: HostEnv,
-    readonly plugin: PluginConfig,
+    plugin: PluginConfig,
     readonly module: WebAssembly.Module,
     readonly abi: AbiVersion,
     readonly worker: number,
   ) {
+    this.plugin = plugin;
     this.vmContext = new VmContext(this);
     const imports = this.buildImports();
     this.imports = imports;
@@ -313,9 +320,13 @@ export class WasmVm {
     return c.rootContext();
   }
 
-  /** Creates, starts and configures this plugin's root context. Returns a failure message or null. */
-  startPlugin(): { phase: "start" | "configure"; message: string } | null {
-    const root = new RootContext(this, this.allocContextId());
+  /**
+   * Creates, starts and configures a root context for `plugin` (default: the VM's first plugin) and makes
+   * it `root`. Returns a failure message or null.
+   */
+  startPlugin(plugin: PluginConfig = this.plugin): { phase: "start" | "configure"; message: string } | null {
+    this.plugin = plugin;
+    const root = new RootContext(this, this.allocContextId(), plugin);
     this.contexts.set(root.id, root);
     this.root = root;
     if (!root.onStart()) {
@@ -345,6 +356,7 @@ export class WasmVm {
     const prevCur = this.current;
     const prevEff = this.effective;
     const prevRunning = this.running;
+    this.plugin = ctx.pluginConfig;
     this.current = ctx;
     this.effective = null;
     this.running = name;
@@ -401,11 +413,16 @@ export class WasmVm {
     for (const c of this.contexts.values()) c.onVmFailed();
   }
 
-  private whoCache: Array<{ plugin: string; rootId: string; vmId: string; worker: number; stream: boolean }> | null = null;
+  private readonly whoCache = new Map<PluginConfig, Array<{ plugin: string; rootId: string; vmId: string; worker: number; stream: boolean }>>();
 
   /** Log attribution for this VM (stream contexts get the plugin name in Envoy's prefix); cached, no per-log allocation. */
   who(stream: boolean) {
-    const c = (this.whoCache ??= [false, true].map((s) => ({ plugin: this.plugin.name, rootId: this.plugin.rootId, vmId: this.plugin.vmId, worker: this.worker, stream: s })));
+    const p = this.plugin;
+    let c = this.whoCache.get(p);
+    if (!c) {
+      c = [false, true].map((s) => ({ plugin: p.name, rootId: p.rootId, vmId: p.vmId, worker: this.worker, stream: s }));
+      this.whoCache.set(p, c);
+    }
     return c[stream ? 1 : 0];
   }
 
