@@ -180,7 +180,8 @@ export async function runIngressUp(o: IngressUpOptions): Promise<number> {
   }
   let listen;
   try {
-    listen = parseHostPort(o.listen, "--listen");
+    // Port 0 takes any free port (the listener line says which).
+    listen = /:0$/.test(o.listen) ? { ...parseHostPort(o.listen.replace(/:0$/, ":1"), "--listen"), port: 0 } : parseHostPort(o.listen, "--listen");
   } catch (e) {
     if (e instanceof GenError) throw new UsageError(e.message, e.hint);
     throw e;
@@ -244,7 +245,7 @@ const command: Command = {
     ...ENGINE_OPTIONS,
     ingress: { type: "string", multiple: true, description: "serve these Kubernetes Ingress files instead of a bootstrap (repeatable)", valueName: "file" },
     upstream: { type: "string", multiple: true, description: "--ingress: <service>=host:port for a backend (default: an echo upstream per service)", valueName: "svc=host:port" },
-    listen: { type: "string", description: "--ingress: listener address", default: "127.0.0.1:10000", valueName: "host:port" },
+    listen: { type: "string", description: "--ingress: listener address (port 0: any free port)", default: "127.0.0.1:10000", valueName: "host:port" },
   },
   async run(args) {
     if (args.positionals.length > 1) throw new UsageError(`expected one bootstrap file, got ${args.positionals.length}`);
