@@ -164,7 +164,9 @@ export class Gateway {
       const tooLarge =
         err.code === "HPE_HEADER_OVERFLOW" ||
         (err.code === "HPE_INVALID_METHOD" && tokenMethod && (headEnd < 0 ? raw!.length : headEnd) > MAX_REQUEST_HEAD_BYTES);
-      socket.end(codecReply(tooLarge ? CODEC_REPLIES.headersTooLarge : CODEC_REPLIES.badRequest));
+      // Node refuses Transfer-Encoding lists Envoy answers 501 (`chunked, identity`, a repeated header).
+      const te = raw && err.code === "HPE_INVALID_TRANSFER_ENCODING" ? rawTransferEncodings(raw.subarray(0, headEnd < 0 ? raw.length : headEnd).toString("latin1")) : [];
+      socket.end(codecReply(tooLarge ? CODEC_REPLIES.headersTooLarge : unsupportedTransferEncoding(te) ? CODEC_REPLIES.transferEncoding : CODEC_REPLIES.badRequest));
     });
     // CONNECT without an upgrade/connect route: Envoy's router finds no route (404); Node would drop the socket.
     server.on("connect", (_req: IncomingMessage, socket: Socket) => {
@@ -460,7 +462,26 @@ export const CODEC_REPLIES = {
   upgradeFailed: { status: 403, reason: "Forbidden", body: "" },
   fragmentInPath: { status: 400, reason: "Bad Request", body: "" },
   connectNoRoute: { status: 404, reason: "Not Found", body: "" },
+  transferEncoding: { status: 501, reason: "Not Implemented", body: "Not Implemented" },
 } as const satisfies Record<string, CodecReply>;
+
+/**
+ * Envoy's HTTP/1 codec implements one transfer coding, a lone `chunked` (case and surrounding space aside):
+ * any other Transfer-Encoding value, a list, or a repeated header is 501 (seen on 1.40).
+ */
+function unsupportedTransferEncoding(values: string[]): boolean {
+  return values.length > 1 || (values.length === 1 && values[0].trim().toLowerCase() !== "chunked");
+}
+
+/** The Transfer-Encoding values of a raw request head (lines named exactly `transfer-encoding:`). */
+function rawTransferEncodings(head: string): string[] {
+  const out: string[] = [];
+  for (const line of head.split(/\r?\n/)) {
+    const m = /^transfer-encoding:(.*)$/i.exec(line);
+    if (m) out.push(m[1]);
+  }
+  return out;
+}
 
 /** The whole reply on the wire; the connection closes after it, as Envoy closes it. */
 function codecReply(r: CodecReply): string {
@@ -479,6 +500,8 @@ function codecRefusal(req: IncomingMessage): CodecReply | null {
   if (!ENVOY_METHODS.has(req.method ?? "")) return CODEC_REPLIES.badRequest;
   if (req.rawHeaders.length / 2 > MAX_REQUEST_HEADERS || headBytes(req) > MAX_REQUEST_HEAD_BYTES) return CODEC_REPLIES.headersTooLarge;
   if (req.httpVersion === "1.0" || req.httpVersion === "0.9") return CODEC_REPLIES.http10;
+  const te = req.rawHeaders.filter((_, i) => i % 2 === 1 && req.rawHeaders[i - 1].toLowerCase() === "transfer-encoding");
+  if (unsupportedTransferEncoding(te)) return CODEC_REPLIES.transferEncoding;
   // Repeated Host lines become one :authority joined with "," (request-headers.ts), checked as a whole.
   const hosts = req.rawHeaders.filter((_, i) => i % 2 === 1 && req.rawHeaders[i - 1].toLowerCase() === "host");
   if (hosts.length && !AUTHORITY.test(hosts.join(","))) return CODEC_REPLIES.badRequest;

@@ -2,6 +2,7 @@
 // connection pools, connect_timeout, route timeout, and Envoy's router failure replies.
 import { lookup } from "node:dns/promises";
 import { Agent, request as httpRequest, type IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import type { Cluster, SocketAddress } from "./config.ts";
 
 export type Pairs = Array<[string, string]>;
@@ -228,9 +229,10 @@ export class ClusterManager {
         });
       });
       let connected = false;
-      let socketError = false; // the upstream socket failed (RST), rather than closing early
+      let upstreamSocket: (Socket & { tollgateFailed?: boolean }) | null = null;
       out.on("socket", (s) => {
-        s.once("error", () => (socketError = true));
+        upstreamSocket = s;
+        watchSocket(s);
         if (!s.connecting) connected = true;
         else s.once("connect", () => (connected = true));
       });
@@ -253,7 +255,7 @@ export class ClusterManager {
             lateTimeout
               ? Object.assign(new Error("upstream request timeout"), { details: ROUTER_REPLIES.timeout.details })
               : Object.assign(new Error("upstream reset after response started"), {
-                  details: `upstream_reset_after_response_started{${socketError ? "connection_termination" : "protocol_error"}}`,
+                  details: `upstream_reset_after_response_started{${upstreamSocket?.tollgateFailed ? "connection_termination" : "protocol_error"}}`,
                 });
           try {
             try {
@@ -285,6 +287,16 @@ export class ClusterManager {
       });
     });
   }
+}
+
+/**
+ * Marks a pooled upstream socket that failed (an RST), rather than closed early. One listener per socket for
+ * its life: a per-request listener would pile up on a keep-alive connection.
+ */
+function watchSocket(s: Socket & { tollgateFailed?: boolean; tollgateWatched?: boolean }): void {
+  if (s.tollgateWatched) return;
+  s.tollgateWatched = true;
+  s.once("error", () => (s.tollgateFailed = true));
 }
 
 /** Reads a whole body iterator (for http_call responses and tests). */
