@@ -3,7 +3,7 @@
 // UTF-8; values the host returns are copied into GC memory and the host allocation is freed at once.
 import * as imp from "./imports";
 import { writeDecimal } from "./number";
-import { decodeBytes, release, RET_PTR, RET_SIZE, RET_U64, takeBytes, takeString, takeStringCached } from "./runtime";
+import { bytesEqual, decodeBytes, release, RET_PTR, RET_SIZE, RET_U64, takeBytes, takeString, takeStringCached } from "./runtime";
 export { decimal, writeDecimal } from "./number";
 
 /** Header map types (abi.md §1.4). */
@@ -204,61 +204,57 @@ export function getHeaderJoined(map: u32, name: ArrayBuffer, sep: ArrayBuffer): 
   const base = <usize>load<u32>(RET_PTR);
   const len = <usize>load<u32>(RET_SIZE);
   if (base == 0) return null;
-  const nameLen = <usize>name.byteLength;
-  const sepLen = <usize>sep.byteLength;
   let result: string | null = null;
-  if (len >= 4) {
-    const n = <usize>load<u32>(base);
-    if (n <= (len - 4) >> 3) {
-      const end = base + len;
-      // Pass 1: how many values match and their total size (entries past a truncated map are ignored).
-      let matches: usize = 0;
-      let total: usize = 0;
-      let data = base + 4 + n * 8;
-      let last: usize = 0;
-      let lastLen: usize = 0;
-      for (let i: usize = 0; i < n; i++) {
-        const klen = <usize>load<u32>(base + 4 + i * 8);
-        const vlen = <usize>load<u32>(base + 8 + i * 8);
-        if (data + klen + vlen + 2 > end) break;
-        if (klen == nameLen && memory.compare(data, changetype<usize>(name), klen) == 0) {
-          if (matches > 0) total += sepLen;
-          total += vlen;
-          matches++;
-          last = data + klen + 1;
-          lastLen = vlen;
-        }
-        data += klen + vlen + 2;
-      }
-      if (matches == 1) {
-        result = decodeBytes(last, lastLen);
-      } else if (matches > 1) {
-        // Pass 2: the values and separators into one buffer, decoded once.
-        const joined = heap.alloc(max<usize>(total, 1));
-        let w: usize = 0;
-        let seen: usize = 0;
-        data = base + 4 + n * 8;
-        for (let i: usize = 0; i < n && seen < matches; i++) {
-          const klen = <usize>load<u32>(base + 4 + i * 8);
-          const vlen = <usize>load<u32>(base + 8 + i * 8);
-          if (klen == nameLen && memory.compare(data, changetype<usize>(name), klen) == 0) {
-            if (seen > 0) {
-              memory.copy(joined + w, changetype<usize>(sep), sepLen);
-              w += sepLen;
-            }
-            memory.copy(joined + w, data + klen + 1, vlen);
-            w += vlen;
-            seen++;
-          }
-          data += klen + vlen + 2;
-        }
-        result = decodeBytes(joined, w);
-        heap.free(joined);
-      }
+  if (len >= 4 && <usize>load<u32>(base) <= (len - 4) >> 3) {
+    // Pass 1: how many values match and their joined size; pass 2, for more than one: the values and
+    // separators into one buffer, decoded once.
+    const total = joinValues(base, base + len, name, sep, 0);
+    if (joinMatches == 1) {
+      result = decodeBytes(joinLast, total);
+    } else if (joinMatches > 1) {
+      const joined = heap.alloc(max<usize>(total, 1));
+      joinValues(base, base + len, name, sep, joined);
+      result = decodeBytes(joined, total);
+      heap.free(joined);
     }
   }
   release(base);
   return result;
+}
+
+/** What the last joinValues call found besides the size: the number of values and where the last one starts. */
+let joinMatches: usize = 0;
+let joinLast: usize = 0;
+
+/**
+ * The values of `name` in the serialized map at [base, end) (abi.md §3.1) joined by `sep`: returns the
+ * joined size and writes the join to `out` unless it is 0. Entries from a truncated one on are ignored.
+ */
+function joinValues(base: usize, end: usize, name: ArrayBuffer, sep: ArrayBuffer, out: usize): usize {
+  const n = <usize>load<u32>(base);
+  const nameLen = <usize>name.byteLength;
+  const sepLen = <usize>sep.byteLength;
+  let data = base + 4 + n * 8;
+  let w: usize = 0;
+  let matches: usize = 0;
+  for (let i: usize = 0; i < n; i++) {
+    const klen = <usize>load<u32>(base + 4 + i * 8);
+    const vlen = <usize>load<u32>(base + 8 + i * 8);
+    if (data + klen + vlen + 2 > end) break;
+    if (klen == nameLen && bytesEqual(data, changetype<usize>(name), klen)) {
+      if (matches > 0) {
+        if (out != 0) memory.copy(out + w, changetype<usize>(sep), sepLen);
+        w += sepLen;
+      }
+      joinLast = data + klen + 1;
+      if (out != 0) memory.copy(out + w, joinLast, vlen);
+      w += vlen;
+      matches++;
+    }
+    data += klen + vlen + 2;
+  }
+  joinMatches = matches;
+  return w;
 }
 
 /**

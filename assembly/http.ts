@@ -1,7 +1,7 @@
 // HTTP helpers over plain strings: cookies, query strings, authorities, header-value hygiene, constant-time
 // comparison, and the one local-reply helper every plugin outcome goes through. None of them traps.
 import { sendLocalResponse } from "./host";
-import { decodeBytes } from "./runtime";
+import { bytesEqual, decodeBytes } from "./runtime";
 
 /** `s.charCodeAt(i)` without the bounds check, for loops that already keep 0 <= i < s.length. */
 // @ts-ignore: decorator
@@ -49,7 +49,7 @@ export function cookieValue(header: string, name: string): string | null {
 
 /** True when `s` holds `name` at `at` (the caller checked that it fits). Compares in place. */
 function regionEquals(s: string, at: i32, name: string): bool {
-  return memory.compare(changetype<usize>(s) + (<usize>at << 1), changetype<usize>(name), <usize>name.length << 1) == 0;
+  return bytesEqual(changetype<usize>(s) + (<usize>at << 1), changetype<usize>(name), <usize>name.length << 1);
 }
 
 /**

@@ -5,6 +5,7 @@ export * from "./host";
 export { JsonKind, JsonValue, parseJson, jsonError, describeJson, formatNumber } from "./json";
 export { ConfigReader, ErrorSink } from "./config";
 export { Rule, RuleSet, parseRuleSet, ruleSetError, domainMatches, serviceMatches } from "./rules";
+export { StringTable } from "./table";
 export {
   cookieValue, queryParam, percentDecode, pathWithoutQuery, hostWithoutPort, sanitizeHeaderValue,
   equalsIgnoreCase, toLowerAscii, trimOws, constantTimeEquals, localReply,

@@ -8,6 +8,7 @@ import { log, LogLevel } from "../../assembly/runtime";
 import { base64Decode } from "../../assembly/crypto";
 import { joinStrings } from "../../assembly/http";
 import { framingHeaderProblem, writableHeaderProblem } from "../../assembly/headers";
+import { StringTable } from "../../assembly/table";
 import { JwtKey, parseJwks } from "./jwks";
 
 /** How a Basic password is stored. */
@@ -84,7 +85,7 @@ export class ExtAuth {
 export class AuthConfig {
   consumers: Consumer[] = [];
   /** consumer name → index in `consumers`. */
-  consumerIds: Map<string, i32> = new Map<string, i32>();
+  consumerIds: StringTable = new StringTable();
   /** Flat key table: keys[i] belongs to consumers[keyOwner[i]]. */
   keys: string[] = [];
   keyOwner: i32[] = [];
@@ -101,12 +102,12 @@ export class AuthConfig {
 
 /** What a request's matching rule (or the global config) says: `allow` = null means "no allow list". */
 export class Scope {
-  /** The allow list hashed (name → index; a Map like the others here, so one generic in the binary). */
-  allowSet: Map<string, i32> | null = null;
+  /** The allow list hashed (name → index in `allow`). */
+  allowSet: StringTable | null = null;
   constructor(public allow: string[] | null) {
     if (allow !== null) {
-      const set = new Map<string, i32>();
-      for (let i = 0; i < allow.length; i++) set.set(unchecked(allow[i]), i);
+      const set = new StringTable();
+      for (let i = 0; i < allow.length; i++) set.add(unchecked(allow[i]), i);
       this.allowSet = set;
     }
   }
@@ -187,7 +188,7 @@ function parseScope(r: ConfigReader): Scope | null {
 }
 
 export function consumerIndex(cfg: AuthConfig, name: string): i32 {
-  return cfg.consumerIds.has(name) ? cfg.consumerIds.get(name) : -1;
+  return cfg.consumerIds.get(name);
 }
 
 /** The first consumer names for an error message (a config may have 100,000 of them). */
@@ -261,9 +262,9 @@ function parseGlobal(r: ConfigReader): AuthConfig | null {
  * checks by hashing keep configure time linear in the number of consumers (100,000 in seconds).
  */
 class Seen {
-  keys: Map<string, i32> = new Map<string, i32>();
-  users: Map<string, i32> = new Map<string, i32>();
-  issuers: Map<string, i32> = new Map<string, i32>();
+  keys: StringTable = new StringTable();
+  users: StringTable = new StringTable();
+  issuers: StringTable = new StringTable();
 }
 
 function parseConsumer(c: ConfigReader, cfg: AuthConfig, index: i32, seen: Seen): bool {
@@ -276,7 +277,7 @@ function parseConsumer(c: ConfigReader, cfg: AuthConfig, index: i32, seen: Seen)
   }
   const dup = consumerIndex(cfg, name);
   if (dup >= 0) return c.fail("name", "duplicates consumers[" + decimal(<i64>dup) + "] (\"" + name + "\"); consumer names must be unique");
-  cfg.consumerIds.set(name, cfg.consumers.length);
+  cfg.consumerIds.add(name, cfg.consumers.length);
   cfg.consumers.push(new Consumer(name));
 
   let credentials = 0;
@@ -288,11 +289,11 @@ function parseConsumer(c: ConfigReader, cfg: AuthConfig, index: i32, seen: Seen)
     for (let i = 0; i < keys.length; i++) {
       const field = "keys[" + decimal(<i64>i) + "]";
       if (keys[i].length == 0) return c.fail(field, "must not be empty");
-      if (seen.keys.has(keys[i])) {
-        const owner = cfg.keyOwner[seen.keys.get(keys[i])];
+      const other = seen.keys.add(keys[i], cfg.keys.length);
+      if (other >= 0) {
+        const owner = cfg.keyOwner[other];
         return c.fail(field, "is also a key of consumer \"" + cfg.consumers[owner].name + "\"; a key must identify one consumer");
       }
-      seen.keys.set(keys[i], cfg.keys.length);
       cfg.keys.push(keys[i]);
       cfg.keyOwner.push(index);
       credentials++;
@@ -308,10 +309,9 @@ function parseConsumer(c: ConfigReader, cfg: AuthConfig, index: i32, seen: Seen)
       if (u === null) return false;
       // Users are compared as bytes: key the map by one char per byte, so equal bytes ⇔ equal keys.
       const userKey = latin1(u.user);
-      if (seen.users.has(userKey)) {
+      if (seen.users.add(userKey, cfg.basicUsers.length) >= 0) {
         return c.fail("basic[" + decimal(<i64>i) + "]", "names a user that another credential already has; user names must be unique");
       }
-      seen.users.set(userKey, cfg.basicUsers.length);
       cfg.basicUsers.push(u);
       credentials++;
     }
@@ -321,11 +321,11 @@ function parseConsumer(c: ConfigReader, cfg: AuthConfig, index: i32, seen: Seen)
     if (cfg.jwt === null) return c.fail("jwt", "needs the 'jwt_auth' block to be set");
     const p = parseProvider(jr, index);
     if (p === null) return false;
-    if (seen.issuers.has(p.issuer)) {
-      const other = cfg.providers[seen.issuers.get(p.issuer)].consumer;
+    const prior = seen.issuers.add(p.issuer, cfg.providers.length);
+    if (prior >= 0) {
+      const other = cfg.providers[prior].consumer;
       return jr.fail("issuer", "is also the issuer of consumer \"" + cfg.consumers[other].name + "\"; an issuer must identify one consumer");
     }
-    seen.issuers.set(p.issuer, cfg.providers.length);
     cfg.providers.push(p);
     credentials++;
   }

@@ -8,6 +8,7 @@ import {
 } from "../../assembly";
 import { getHeaderJoined } from "../../assembly/host";
 import { cookieValue, queryParam, removeCookie, removeQueryParam, sanitizeHeaderValue } from "../../assembly/http";
+import { StringTable } from "../../assembly/table";
 import { TokenCache } from "./cache";
 import { AuthConfig, AuthPlugin, ExtAuth, JwtAuth, KeyAuth } from "./config";
 import { checkBasic, isBasicScheme, matchKey } from "./credentials";
@@ -65,7 +66,7 @@ export class AuthStream extends HttpContext {
     if (plugin === null) return Action.CONTINUE;
     const cfg = plugin.config;
     const scope = plugin.rules.select();
-    const allow: Map<string, i32> | null = scope !== null ? scope.allowSet : null;
+    const allow: StringTable | null = scope !== null ? scope.allowSet : null;
     if (allow === null && !plugin.authWithoutAllow()) {
       // No auth on this route, but the identity header is still ours: a client copy never passes.
       removeHeader(MapType.REQUEST_HEADERS, cfg.consumerHeader);
@@ -109,7 +110,7 @@ export class AuthStream extends HttpContext {
   }
 
   /** Runs the consumer methods; false after a local reply. */
-  private authenticate(cfg: AuthConfig, allow: Map<string, i32> | null): bool {
+  private authenticate(cfg: AuthConfig, allow: StringTable | null): bool {
     let consumer: i32 = -1;
     let method: u8 = 0;
     let claimValues: Array<string | null> | null = null;

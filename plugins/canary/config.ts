@@ -1,6 +1,6 @@
 // Canary config: parsed and validated once in on_configure; host-free. Every rejection names the field.
 import { decimal } from "../../assembly/number";
-import { ConfigReader, encode, toLowerAscii } from "../../assembly";
+import { ConfigReader, encode, StringTable, toLowerAscii } from "../../assembly";
 import { writableHeaderProblem } from "../../assembly/headers";
 import {
   BUCKETS, BUCKETS_PER_POINT, CondType, DEFAULT_PIN_MAX_AGE, DEFAULT_TAG_HEADER, F_ALL, F_ANY, F_CANARY_TAG, F_COOKIE,
@@ -254,7 +254,7 @@ function parseWeights(r: ConfigReader, cfg: CanaryConfig): void {
   let start: u32 = 0;
   let total: i64 = 0;
   // Tags seen so far: a hashed duplicate check keeps configure linear in the number of weights.
-  const seen = new Set<string>();
+  const seen = new StringTable();
   for (let i = 0; i < items.length && r.ok(); i++) {
     const w = items[i];
     if (!w.allowOnly([F_TAG, F_WEIGHT])) return;
@@ -269,11 +269,10 @@ function parseWeights(r: ConfigReader, cfg: CanaryConfig): void {
     const tag = readTag(w, F_TAG, "", false);
     const weight = w.int(F_WEIGHT, 0, 0, MAX_WEIGHT_TOTAL);
     if (!w.ok()) return;
-    if (seen.has(tag)) {
+    if (seen.add(tag, i) >= 0) {
       w.fail(F_TAG, "repeats tag " + quote(tag) + "; list each tag once");
       return;
     }
-    seen.add(tag);
     total += weight;
     const end = start + <u32>weight * BUCKETS_PER_POINT;
     cfg.weights.push(new WeightedTag(new Tag(tag), <u32>weight, start, end));

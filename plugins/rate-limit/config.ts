@@ -2,7 +2,7 @@
 // Every error names its field; nothing here runs on the request path.
 import { decimal } from "../../assembly/number";
 import { decodeBytes } from "../../assembly/runtime";
-import { ConfigReader, describeJson, toLowerAscii } from "../../assembly";
+import { ConfigReader, describeJson, StringTable, toLowerAscii } from "../../assembly";
 import { FIXED_WINDOW, gcd, hashString, HASH_BASIS, Limit, MAX_WAYS, TOKEN_BUCKET } from "./bucket";
 import { DEFAULT_BODY, KEY_PREFIX } from "./errors";
 
@@ -55,7 +55,7 @@ export class LimitRule {
   /** Only these values are limited (slot = index); null = every value gets its own slot. */
   values: string[] | null = null;
   /** value → its index in `values` (hashing: configure and each request cost O(1) per value, not O(values)). */
-  valueIndex: Map<string, i32> | null = null;
+  valueIndex: StringTable | null = null;
   limit: Limit = new Limit();
   /**
    * Sets in the store (one shared-data key each) and slots per set. `values`: one set per value, one way;
@@ -157,14 +157,13 @@ function parseRule(r: ConfigReader, c: RateLimitConfig, scope: string): LimitRul
       r.fail("values", "cannot be used with key 'global' (it has no value)");
       return null;
     }
-    const index = new Map<string, i32>();
+    const index = new StringTable();
     for (let i = 0; i < list.length; i++) {
       const v = unchecked(list[i]);
-      if (index.has(v)) {
+      if (index.add(v, i) >= 0) {
         r.fail("values[" + decimal(<i64>i) + "]", "repeats \"" + v + "\"");
         return null;
       }
-      index.set(v, i);
     }
     rule.values = list;
     rule.valueIndex = index;

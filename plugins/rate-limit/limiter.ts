@@ -46,7 +46,7 @@ export function setOf(rule: LimitRule, value: string, out: SlotRef): void {
   }
   const index = rule.valueIndex;
   if (index !== null) {
-    const i = index.has(value) ? index.get(value) : -1;
+    const i = index.get(value);
     out.set = i;
     out.fp = <u32>(i + 1);
     return;

@@ -258,3 +258,49 @@ describe("repeated header values (takeStringCached)", () => {
     expect(takeStringCached(one)).toBe("");
   });
 });
+
+import { StringTable } from "../../assembly/table";
+import { bytesEqual } from "../../assembly/runtime";
+
+describe("StringTable", () => {
+  it("adds, finds and refuses duplicates, keeping the first value", () => {
+    const t = new StringTable();
+    expect(t.get("a")).toBe(-1);
+    expect(t.has("")).toBe(false);
+    expect(t.add("a", 0)).toBe(-1);
+    expect(t.add("", 1)).toBe(-1);
+    expect(t.add("é😀", 2)).toBe(-1);
+    expect(t.add("a", 7)).toBe(0);
+    expect(t.get("a")).toBe(0);
+    expect(t.get("")).toBe(1);
+    expect(t.get("é😀")).toBe(2);
+    expect(t.has("b")).toBe(false);
+    expect(t.size).toBe(3);
+  });
+  it("keeps every key across growth, including keys that differ only in a code unit's high bits", () => {
+    const t = new StringTable();
+    const n = 5000;
+    for (let i = 0; i < n; i++) expect(t.add("k" + i.toString(), i)).toBe(-1);
+    // U+0141, U+0241, …: one code unit each, equal low bytes, so slots must depend on the high bytes too.
+    for (let i = 0; i < 255; i++) expect(t.add(String.fromCharCode(0x100 * (i + 1) + 0x41), n + i)).toBe(-1);
+    expect(t.size).toBe(n + 255);
+    for (let i = 0; i < n; i++) expect(t.get("k" + i.toString())).toBe(i);
+    for (let i = 0; i < 255; i++) expect(t.get(String.fromCharCode(0x100 * (i + 1) + 0x41))).toBe(n + i);
+    expect(t.get("k" + n.toString())).toBe(-1);
+    expect(t.add("k17", 0)).toBe(17);
+  });
+});
+
+describe("bytesEqual", () => {
+  it("compares byte ranges of any length and alignment", () => {
+    const a = bytesOf([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]);
+    const b = bytesOf([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]);
+    for (let n = 0; n <= 18; n++) expect(bytesEqual(a.dataStart, b.dataStart + 1, <usize>n)).toBe(true);
+    b[18] = 99;
+    expect(bytesEqual(a.dataStart, b.dataStart + 1, 18)).toBe(false);
+    expect(bytesEqual(a.dataStart, b.dataStart + 1, 17)).toBe(true);
+    b[3] = 99;
+    expect(bytesEqual(a.dataStart, b.dataStart + 1, 8)).toBe(false);
+    expect(bytesEqual(a.dataStart, b.dataStart, 0)).toBe(true);
+  });
+});
