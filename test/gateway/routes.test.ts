@@ -108,8 +108,10 @@ test("header matchers: string_match exact/prefix/suffix/contains/ignore_case, pr
     // An absent header never matches a value rule, even inverted (Envoy's HeaderMatcher docs).
     ['{name: x-v, string_match: {exact: v2}, invert_match: true}', [], "b"],
     ['{name: x-v, string_match: {exact: v2}, invert_match: true, treat_missing_header_as_empty: true}', [], "a"],
-    // Repeated headers are joined with "," before matching.
-    ['{name: x-v, string_match: {exact: "a,b"}}', [["x-v", "a"], ["x-v", "b"]], "a"],
+    // A repeated header matches when one of its values does, never as the joined list (Envoy 1.40, seen live).
+    ['{name: x-v, string_match: {exact: "a,b"}}', [["x-v", "a"], ["x-v", "b"]], "b"],
+    ['{name: x-v, string_match: {exact: v2}}', [["x-v", "a"], ["x-v", "v2"]], "a"],
+    ['{name: x-v, string_match: {exact: v2}}', [["x-v", "v2"], ["x-v", "a"]], "a"],
     ['{name: X-V, string_match: {exact: v2}}', [["x-v", "v2"]], "a"],
   ];
   for (const [matcher, headers, want] of cases) {

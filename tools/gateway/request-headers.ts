@@ -1,5 +1,6 @@
 // Request headers as Envoy's HTTP/1 codec hands them to the connection manager (seen on Envoy 1.40):
-//  - names lower-cased; the Host line(s) become :authority (repeated Host lines joined with ",");
+//  - names lower-cased; the Host line(s) become :authority (repeated Host lines joined with ",", empty
+//    ones skipped, like any inline header);
 //  - a repeated *inline* header (the request header map's registered names, printed by Envoy at start-up
 //    as "request header map: …") is one header whose values are joined with ",", empty values skipped;
 //    other repeated headers (cookie, x-*, accept-language…) stay separate lines, in order;
@@ -28,7 +29,7 @@ const INLINE = new Set(
 export const CODEC_HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "http2-settings"]);
 
 export interface WireRequestHeaders {
-  /** Every Host line joined with "," (Envoy's :authority), or "" without one. */
+  /** The non-empty Host lines joined with "," (Envoy's :authority), or "" without one. */
   authority: string;
   /** Lower-case names, in arrival order, without host and what the codec consumes. */
   headers: Array<[string, string]>;
@@ -73,5 +74,5 @@ export function fromWire(raw: string[]): WireRequestHeaders {
     }
     headers.push([k, v]);
   }
-  return { authority: hosts.join(","), headers };
+  return { authority: hosts.filter((h) => h !== "").join(","), headers };
 }

@@ -42,36 +42,34 @@ export function selectVirtualHost(hosts: VirtualHost[], authority: string): Virt
 }
 
 export function headerMatches(m: HeaderMatcher, headers: HeaderSource): boolean {
-  const values = headers.getAll(m.name);
-  let value: string | null = values.length ? values.join(",") : null;
+  let values = headers.getAll(m.name);
   if (m.match.kind === "present") {
-    const present = value !== null;
+    const present = values.length > 0;
     return (present === m.match.present) !== m.invert;
   }
-  if (value === null) {
+  if (values.length === 0) {
     // Envoy: an absent header never matches a value rule (even inverted) unless treated as empty.
     if (!m.treatMissingAsEmpty) return false;
-    value = "";
+    values = [""];
   }
+  // A repeated header matches when one of its values does (Envoy 1.40, seen live: `x: a` + `x: v2`
+  // matches exact "v2").
   const s = m.match;
-  const v = s.ignoreCase ? value.toLowerCase() : value;
   const want = s.ignoreCase ? s.value.toLowerCase() : s.value;
-  let ok: boolean;
-  switch (s.kind) {
-    case "exact":
-      ok = v === want;
-      break;
-    case "prefix":
-      ok = v.startsWith(want);
-      break;
-    case "suffix":
-      ok = v.endsWith(want);
-      break;
-    case "contains":
-      ok = v.includes(want);
-      break;
-  }
-  return ok !== m.invert;
+  const one = (value: string): boolean => {
+    const v = s.ignoreCase ? value.toLowerCase() : value;
+    switch (s.kind) {
+      case "exact":
+        return v === want;
+      case "prefix":
+        return v.startsWith(want);
+      case "suffix":
+        return v.endsWith(want);
+      case "contains":
+        return v.includes(want);
+    }
+  };
+  return values.some(one) !== m.invert;
 }
 
 function pathMatches(route: Route, path: string): boolean {

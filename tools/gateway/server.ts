@@ -461,6 +461,7 @@ export const CODEC_REPLIES = {
   missingHost: { status: 400, reason: "Bad Request", body: "" },
   upgradeFailed: { status: 403, reason: "Forbidden", body: "" },
   fragmentInPath: { status: 400, reason: "Bad Request", body: "" },
+  /** CONNECT without a connect route, and a target that is not a path (`OPTIONS *`). */
   connectNoRoute: { status: 404, reason: "Not Found", body: "" },
   transferEncoding: { status: 501, reason: "Not Implemented", body: "Not Implemented" },
 } as const satisfies Record<string, CodecReply>;
@@ -503,11 +504,14 @@ function codecRefusal(req: IncomingMessage): CodecReply | null {
   const te = req.rawHeaders.filter((_, i) => i % 2 === 1 && req.rawHeaders[i - 1].toLowerCase() === "transfer-encoding");
   if (unsupportedTransferEncoding(te)) return CODEC_REPLIES.transferEncoding;
   // Repeated Host lines become one :authority joined with "," (request-headers.ts), checked as a whole.
-  const hosts = req.rawHeaders.filter((_, i) => i % 2 === 1 && req.rawHeaders[i - 1].toLowerCase() === "host");
+  const hosts = req.rawHeaders.filter((_, i) => i % 2 === 1 && req.rawHeaders[i - 1].toLowerCase() === "host" && req.rawHeaders[i] !== "");
   if (hosts.length && !AUTHORITY.test(hosts.join(","))) return CODEC_REPLIES.badRequest;
   // A fragment in the request target is refused by the connection manager (http_reject_path_with_fragment).
   if ((req.url ?? "").includes("#")) return CODEC_REPLIES.fragmentInPath;
   const absolute = /^https?:\/\//i.test(req.url ?? "");
+  // A target that is neither origin-form nor absolute-form (`OPTIONS *`) gets the connection manager's 404
+  // before any filter runs (seen on Envoy 1.40).
+  if (!absolute && !(req.url ?? "").startsWith("/")) return CODEC_REPLIES.connectNoRoute;
   if (req.headers.host === undefined && !absolute) return CODEC_REPLIES.missingHost;
   // An Upgrade request with no upgrade_configs on the connection manager (the supported subset has none).
   // (`Upgrade: h2c` is not one: Envoy's HTTP/1 codec strips it and serves the request as plain HTTP/1.1.)
@@ -546,6 +550,9 @@ class DownstreamWriter implements HttpFilter {
     // unknown length goes chunked, the header named in lower case as Envoy's codec writes it.
     if (end && !this.bodyless() && !h.has("content-length")) head.push("content-length", "0");
     else if (!end && !this.bodyless() && !h.has("content-length")) head.push("transfer-encoding", "chunked");
+    // A HEAD response without a length is announced as chunked (and sent without a body), as Envoy's HTTP/1
+    // codec writes it (seen on 1.40: a body-less local reply to HEAD).
+    else if (this.req.method === "HEAD" && this.status >= 200 && this.status !== 204 && this.status !== 304 && !h.has("content-length")) head.push("transfer-encoding", "chunked");
     this.res.writeHead(this.status, head as unknown as Record<string, string>);
     this.headersSent = true;
     if (end) this.finish();
