@@ -8,6 +8,7 @@ import { request } from "node:http";
 import { after, before, test } from "node:test";
 import { startEcho, type EchoServer } from "../../tools/demo/echo.ts";
 import { envoyLocalAddress } from "../../tools/gateway/forwarding.ts";
+import { bootstrapDoc, wasmFilter } from "../helpers/bootstrap.ts";
 import { ENGINES, startEngine, type EngineHandle } from "../helpers/engines.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
 import { fixtureWasm } from "../robustness/helpers.ts";
@@ -21,26 +22,7 @@ before(async () => {
 after(async () => echo?.close());
 
 function bootstrap(hcmExtra: object): object {
-  return {
-    admin: { address: { socket_address: { address: "127.0.0.1", port_value: 0 } } },
-    static_resources: {
-      listeners: [{
-        name: "l",
-        address: { socket_address: { address: "127.0.0.1", port_value: 0 } },
-        filter_chains: [{ filters: [{ name: "envoy.filters.network.http_connection_manager", typed_config: {
-          "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-          stat_prefix: "l",
-          ...hcmExtra,
-          route_config: { name: "rc", virtual_hosts: [{ name: "vh", domains: ["*"], routes: [{ name: "r1", match: { prefix: "/" }, route: { cluster: "stable" } }] }] },
-          http_filters: [
-            { name: "probe", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm", config: { name: "probe", root_id: "probe", vm_config: { vm_id: "probe", runtime: "envoy.wasm.runtime.v8", code: { local: { filename: probe } } } } } },
-            { name: "envoy.filters.http.router", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" } },
-          ],
-        } }] }],
-      }],
-      clusters: [{ name: "stable", type: "STATIC", connect_timeout: "1s", load_assignment: { cluster_name: "stable", endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: echo.port } } } }] }] } }],
-    },
-  };
+  return bootstrapDoc({ filters: [wasmFilter("probe", probe)], hcm: hcmExtra as Record<string, unknown> }, { stable: echo.port });
 }
 
 const SPOOF = {

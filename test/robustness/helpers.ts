@@ -1,13 +1,13 @@
 // Shared pieces of the robustness suite: fixture builds, Envoy bootstrap YAML text written by the tests,
 // an HTTP client that reports resets instead of throwing, and the admin /stats reader.
 import { request, type IncomingHttpHeaders } from "node:http";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { parseEnvoyYaml } from "../../tools/envoy/yaml.ts";
 import { compileAssemblyScript } from "../../tools/build/compile.ts";
 import { parseBootstrap } from "../../tools/gateway/config.ts";
 import { Gateway, type GatewayOptions } from "../../tools/gateway/server.ts";
 import { repoRoot } from "../../tools/paths.ts";
+export { closedPort } from "../../tools/diff/gateway.ts";
 
 /** Compiles test/fixtures/<dir>/index.ts into dist/fixtures/<dir>.wasm (release, cached by input hash). */
 export async function fixtureWasm(dir: string): Promise<string> {
@@ -161,14 +161,6 @@ export async function counter(gw: Gateway, name: string): Promise<number> {
   return Number((await stats(gw)).get(name) ?? 0);
 }
 
-/** A loopback port with nobody listening (connection refused). */
-export async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Polls until `fn` holds (bounded): stream completion is asynchronous to the client seeing the reset. */
 export async function eventually(fn: () => Promise<boolean>, what: string, ms = 5000): Promise<void> {

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, test } from "node:test";
 import { startEcho, type EchoServer } from "../../tools/demo/echo.ts";
+import { bootstrapDoc, wasmFilter } from "../helpers/bootstrap.ts";
 import { ENGINES, startEngine } from "../helpers/engines.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
 import { fixtureWasm } from "../robustness/helpers.ts";
@@ -19,25 +20,8 @@ before(async () => {
 });
 after(async () => echo?.close());
 
-const bootstrap = () => ({
-  admin: { address: { socket_address: { address: "127.0.0.1", port_value: 0 } } },
-  static_resources: {
-    listeners: [{
-      name: "l",
-      address: { socket_address: { address: "127.0.0.1", port_value: 0 } },
-      filter_chains: [{ filters: [{ name: "envoy.filters.network.http_connection_manager", typed_config: {
-        "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-        stat_prefix: "l",
-        route_config: { name: "rc", virtual_hosts: [{ name: "vh", domains: ["*"], routes: [{ name: "r", match: { prefix: "/" }, route: { cluster: "stable" } }] }] },
-        http_filters: [
-          { name: "probe", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm", config: { name: "probe", root_id: "probe", vm_config: { vm_id: "probe", runtime: "envoy.wasm.runtime.v8", code: { local: { filename: probe } } } } } },
-          { name: "envoy.filters.http.router", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" } },
-        ],
-      } }] }],
-    }],
-    clusters: [{ name: "stable", type: "STATIC", connect_timeout: "1s", load_assignment: { cluster_name: "stable", endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: echo.port } } } }] }] } }],
-  },
-});
+const bootstrap = () => bootstrapDoc({ filters: [wasmFilter("probe", probe)] }, { stable: echo.port });
+
 
 function raw(port: number, data: string): Promise<string> {
   return new Promise((resolve) => {
