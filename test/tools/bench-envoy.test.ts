@@ -19,7 +19,8 @@ import { requireTool } from "../helpers/tools.ts";
 const run = promisify(execFile);
 
 test("wrk scripts: fixed requests set wrk.headers once; varying headers are built per request; delay paces", () => {
-  const fixed = wrkScript({ method: "OPTIONS", path: "/p?q=1", headers: { origin: "https://a.example", "x-q": 'say "hi"' } });
+  const fixed = wrkScript({ method: "OPTIONS", path: "/p?q=1", headers: { host: "secure.example.com", origin: "https://a.example", "x-q": 'say "hi"' } });
+  assert.match(fixed, /\["Host"\] = "secure\.example\.com"/, "wrk keeps one Host only when the key is spelled Host");
   assert.match(fixed, /wrk\.method = "OPTIONS"/);
   assert.match(fixed, /\["x-q"\] = "say \\"hi\\""/);
   assert.doesNotMatch(fixed, /request = function/);

@@ -19,12 +19,12 @@ export interface Target {
   bootstrap: (up: Upstreams) => Json;
 }
 
-/** A request as wrk sends it; `vary` headers take a fresh value per request (`<prefix><n mod count>`). */
+/** A request as wrk sends it; `vary` headers take a fresh value per request (`<prefix><n mod count>`, or the next of `values`). */
 export interface RequestShape {
   method: string;
   path: string;
   headers: Record<string, string>;
-  vary?: Record<string, { prefix: string; count: number }>;
+  vary?: Record<string, { prefix: string; count: number } | { values: string[] }>;
 }
 
 /** A functional check against a running target: throws with what differed. */
@@ -67,15 +67,26 @@ export interface JwtMaterial {
   jwks: { keys: object[] };
   rs256: string;
   es256: string;
+  /** TOKENS distinct tokens per algorithm (sub differs), sent in turn: no two consecutive requests repeat one. */
+  rs256Pool: string[];
+  es256Pool: string[];
   /** An RS256 token with a flipped signature byte: must be refused by every JWT target. */
   tampered: string;
 }
 
+/**
+ * Distinct tokens per algorithm in the JWT scenarios. A single token repeated would measure whatever the filter
+ * remembers about the previous request (the plugin reads a repeated header value as the same string), not its
+ * cache or its verification; 64 in turn fit both caches (1024) and defeat any last-value memo.
+ */
+export const TOKENS = 64;
+
 export function jwtMaterial(): JwtMaterial {
   const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const ec = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const claims = { iss: ISSUER, aud: "demo", sub: "service-42", exp: Math.floor(Date.now() / 1000) + 86400 * 7 };
-  const token = (alg: "RS256" | "ES256", kid: string, key: KeyObject): string => {
+  const exp = Math.floor(Date.now() / 1000) + 86400 * 7;
+  const token = (alg: "RS256" | "ES256", kid: string, key: KeyObject, sub = "service-42"): string => {
+    const claims = { iss: ISSUER, aud: "demo", sub, exp };
     const input = `${b64u(JSON.stringify({ alg, typ: "JWT", kid }))}.${b64u(JSON.stringify(claims))}`;
     const sig = alg === "RS256" ? sign("sha256", Buffer.from(input), key) : sign("sha256", Buffer.from(input), { key, dsaEncoding: "ieee-p1363" });
     return `${input}.${b64u(sig)}`;
@@ -91,6 +102,8 @@ export function jwtMaterial(): JwtMaterial {
     },
     rs256,
     es256: token("ES256", "e1", ec.privateKey),
+    rs256Pool: Array.from({ length: TOKENS }, (_, i) => token("RS256", "r1", rsa.privateKey, `service-${i}`)),
+    es256Pool: Array.from({ length: TOKENS }, (_, i) => token("ES256", "e1", ec.privateKey, `service-${i}`)),
     tampered: rs256.slice(0, -2) + (last === "A" ? "B" : "A") + rs256.slice(-1),
   };
 }
@@ -372,7 +385,7 @@ export function scenarios(jwt: JwtMaterial): Scenario[] {
   const basicValue = "Basic " + Buffer.from(`bob:${BOB_PASSWORD}`).toString("base64");
   const basic = get({ host: SECURE, authorization: basicValue });
   const basicChecks = [expect({ headers: { host: SECURE, authorization: basicValue } }, 200), expect({ headers: { host: SECURE, authorization: "Basic " + Buffer.from("bob:wrong").toString("base64") } }, 401)];
-  const bearer = (t: string) => get({ host: SECURE, authorization: `Bearer ${t}` });
+  const bearer = (pool: string[]) => get({ host: SECURE }, { authorization: { values: pool.map((t) => `Bearer ${t}`) } });
   const jwtChecks = [
     expect({ headers: { host: SECURE, authorization: `Bearer ${jwt.rs256}` } }, 200),
     expect({ headers: { host: SECURE, authorization: `Bearer ${jwt.es256}` } }, 200),
@@ -398,10 +411,10 @@ export function scenarios(jwt: JwtMaterial): Scenario[] {
     ...pair("rate-limit", "rate-limit", "native-rate-limit", perClientReq, [perClient], "rate-limit plugin, per-client key (x-client-id, 100 clients), allowed path", "envoy.filters.http.local_ratelimit, dynamic descriptor per x-client-id, X-RateLimit headers"),
     ...pair("auth-key", "auth", "native-key-auth", key, keyChecks, "auth plugin (demo consumers + a JWT consumer), API key", "envoy.filters.http.api_key_auth"),
     ...pair("auth-basic", "auth", "native-basic-auth", basic, basicChecks, "auth plugin, Basic ({SHA256} password)", "envoy.filters.http.basic_auth ({SHA} htpasswd)"),
-    ...pair("auth-jwt-cached-rs256", "auth", "native-jwt-cached", bearer(jwt.rs256), jwtChecks, "auth plugin, RS256 JWT, verified-token cache on (1024)", "jwt_authn local_jwks with jwt_cache_config"),
-    ...pair("auth-jwt-cached-es256", "auth", "native-jwt-cached", bearer(jwt.es256), jwtChecks, "auth plugin, ES256 JWT, cache on", "jwt_authn local_jwks with jwt_cache_config"),
-    ...pair("auth-jwt-rs256", "auth-nocache", "native-jwt", bearer(jwt.rs256), jwtChecks, "auth plugin, RS256 JWT verified on every request (cache_size 0)", "jwt_authn local_jwks, no cache"),
-    ...pair("auth-jwt-es256", "auth-nocache", "native-jwt", bearer(jwt.es256), jwtChecks, "auth plugin, ES256 JWT verified on every request", "jwt_authn local_jwks, no cache"),
+    ...pair("auth-jwt-cached-rs256", "auth", "native-jwt-cached", bearer(jwt.rs256Pool), jwtChecks, "auth plugin, RS256 JWT (64 tokens in turn), verified-token cache on (1024)", "jwt_authn local_jwks with jwt_cache_config (1024)"),
+    ...pair("auth-jwt-cached-es256", "auth", "native-jwt-cached", bearer(jwt.es256Pool), jwtChecks, "auth plugin, ES256 JWT, cache on", "jwt_authn local_jwks with jwt_cache_config (1024)"),
+    ...pair("auth-jwt-rs256", "auth-nocache", "native-jwt", bearer(jwt.rs256Pool), jwtChecks, "auth plugin, RS256 JWT (64 tokens in turn) verified on every request (cache_size 0)", "jwt_authn local_jwks, no cache"),
+    ...pair("auth-jwt-es256", "auth-nocache", "native-jwt", bearer(jwt.es256Pool), jwtChecks, "auth plugin, ES256 JWT verified on every request", "jwt_authn local_jwks, no cache"),
     ...pair("all", "all-plugins", "all-native", all, allChecks, "cors + auth (key) + rate-limit + canary chained (demo order)", "cors + api_key_auth + local_ratelimit + canary routes"),
   ];
 }
