@@ -1,7 +1,7 @@
 // HTTP helpers over plain strings: cookies, query strings, authorities, header-value hygiene, constant-time
 // comparison, and the one local-reply helper every plugin outcome goes through. None of them traps.
 import { sendLocalResponse } from "./host";
-import { bytesEqual, decodeBytes } from "./runtime";
+import { bytesEqual, decodeBytes, decodeInto } from "./runtime";
 
 /** `s.charCodeAt(i)` without the bounds check, for loops that already keep 0 <= i < s.length. */
 // @ts-ignore: decorator
@@ -137,11 +137,23 @@ function queryKeyIs(path: string, a: i32, b: i32, name: string): bool {
   if (plain) return b - a == name.length && regionEquals(path, a, name);
   // An escape encodes one byte in three characters and a char takes at most three bytes: a longer key cannot match.
   if (b - a > name.length * 9 + 9) return false;
+  // Room for the key's UTF-8 (at most 3 bytes a char), then for its decoded UTF-16 (at most 2 bytes a byte).
   const cap = <usize>(b - a) * 3;
-  if (<usize>keyScratch.byteLength < cap) keyScratch = new ArrayBuffer(<i32>max<usize>(cap, 256));
+  if (<usize>keyScratch.byteLength < cap * 3 + 1) keyScratch = new ArrayBuffer(<i32>max<usize>(cap * 3 + 1, 256));
   const buf = changetype<usize>(keyScratch);
-  const n = String.UTF8.encodeUnsafe(changetype<usize>(path) + (<usize>a << 1), b - a, buf);
-  // percentDecode in place: the write index never passes the read index.
+  const n = unescapeBytes(buf, String.UTF8.encodeUnsafe(changetype<usize>(path) + (<usize>a << 1), b - a, buf));
+  // Decoded as percentDecode decodes (decodeBytes), without building the string.
+  const units = buf + ((cap + 1) & ~1);
+  const m = decodeInto(buf, n, units);
+  return m == <usize>name.length && bytesEqual(units, changetype<usize>(name), m << 1);
+}
+
+/** Scratch for queryKeyIs, grown to the longest encoded key compared (bounded by the names configured). */
+let keyScratch = new ArrayBuffer(0);
+
+/** Percent-decodes the `n` bytes at `buf` in place ('+' is a space; malformed escapes stay); returns the new length. */
+function unescapeBytes(buf: usize, n: usize): usize {
+  // The write index never passes the read index.
   let j: usize = 0;
   for (let i: usize = 0; i < n; i++) {
     const c = load<u8>(buf + i);
@@ -154,57 +166,7 @@ function queryKeyIs(path: string, a: i32, b: i32, name: string): bool {
       store<u8>(buf + j++, c);
     }
   }
-  return decodedEquals(buf, j, name);
-}
-
-/** Scratch for queryKeyIs, grown to the longest encoded key compared (bounded by the names configured). */
-let keyScratch = new ArrayBuffer(0);
-
-/** `decodeBytes(ptr, size) == s` without building the string: UTF-8 when valid, else latin1, as decodeBytes decides. */
-function decodedEquals(ptr: usize, size: usize, s: string): bool {
-  const n = <usize>s.length;
-  let i: usize = 0;
-  let j: usize = 0;
-  let same = true;
-  let valid = true;
-  while (i < size) {
-    const c = <u32>load<u8>(ptr + i);
-    if (c < 0x80) {
-      if (j >= n || <u32>codeAt(s, <i32>j) != c) same = false;
-      j++;
-      i++;
-      continue;
-    }
-    let k: usize = 0;
-    let min: u32 = 0;
-    let cp: u32 = 0;
-    if ((c & 0xe0) == 0xc0) { k = 1; min = 0x80; cp = c & 0x1f; }
-    else if ((c & 0xf0) == 0xe0) { k = 2; min = 0x800; cp = c & 0x0f; }
-    else if ((c & 0xf8) == 0xf0) { k = 3; min = 0x10000; cp = c & 0x07; }
-    else { valid = false; break; }
-    if (i + k >= size) { valid = false; break; }
-    for (let m: usize = 1; m <= k; m++) {
-      const d = <u32>load<u8>(ptr + i + m);
-      if ((d & 0xc0) != 0x80) { valid = false; break; }
-      cp = (cp << 6) | (d & 0x3f);
-    }
-    if (!valid) break;
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) { valid = false; break; }
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      if (j + 1 >= n || <u32>codeAt(s, <i32>j) != (0xd800 | (cp >> 10)) || <u32>codeAt(s, <i32>j + 1) != (0xdc00 | (cp & 0x3ff))) same = false;
-      j += 2;
-    } else {
-      if (j >= n || <u32>codeAt(s, <i32>j) != cp) same = false;
-      j++;
-    }
-    i += k + 1;
-  }
-  if (valid) return same && j == n;
-  // Not UTF-8: one char per byte.
-  if (size != n) return false;
-  for (let m: usize = 0; m < size; m++) if (<u32>codeAt(s, <i32>m) != <u32>load<u8>(ptr + m)) return false;
-  return true;
+  return j;
 }
 
 /**
@@ -280,23 +242,8 @@ export function removeQueryParam(path: string, name: string): string {
 /** Decodes %XX escapes and '+' → space; malformed escapes stay as written. Bytes that are not valid UTF-8 decode one char per byte. */
 export function percentDecode(s: string): string {
   if (s.indexOf("%") < 0 && s.indexOf("+") < 0) return s;
-  const src = String.UTF8.encode(s, false);
-  const n = src.byteLength;
-  const out = new Uint8Array(n);
-  const inp = Uint8Array.wrap(src);
-  let j = 0;
-  for (let i = 0; i < n; i++) {
-    const c = inp[i];
-    if (c == 0x2b) {
-      out[j++] = 0x20;
-    } else if (c == 0x25 && i + 2 < n && hexVal(inp[i + 1]) >= 0 && hexVal(inp[i + 2]) >= 0) {
-      out[j++] = <u8>((hexVal(inp[i + 1]) << 4) | hexVal(inp[i + 2]));
-      i += 2;
-    } else {
-      out[j++] = c;
-    }
-  }
-  return decodeBytes(out.dataStart, <usize>j);
+  const buf = String.UTF8.encode(s, false);
+  return decodeBytes(changetype<usize>(buf), unescapeBytes(changetype<usize>(buf), <usize>buf.byteLength));
 }
 
 function hexVal(c: u8): i32 {

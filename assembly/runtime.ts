@@ -92,6 +92,12 @@ export function takeString(): string {
 export function decodeBytes(ptr: usize, size: usize): string {
   // UTF-16 never needs more units than UTF-8 has bytes: `size` units always fit.
   const out = __new(size << 1, idof<string>());
+  const j = decodeInto(ptr, size, out);
+  return changetype<string>(j == size ? out : __renew(out, j << 1));
+}
+
+/** decodeBytes into `out` (room for `size` UTF-16 units), for callers that compare instead of keeping: returns the units written. */
+export function decodeInto(ptr: usize, size: usize, out: usize): usize {
   let i: usize = 0;
   let j: usize = 0;
   while (i < size) {
@@ -124,7 +130,7 @@ export function decodeBytes(ptr: usize, size: usize): string {
     }
     i += n + 1;
   }
-  return changetype<string>(j == size ? out : __renew(out, j << 1));
+  return j;
 }
 
 /**
@@ -137,10 +143,10 @@ export function bytesEqual(a: usize, b: usize, n: usize): bool {
   return true;
 }
 
-/** Fills the `size`-unit string at `out` with the bytes at `ptr`, one char per byte. */
-function latin1Into(out: usize, ptr: usize, size: usize): string {
+/** Fills the `size` units at `out` with the bytes at `ptr`, one char per byte; returns `size`. */
+function latin1Into(out: usize, ptr: usize, size: usize): usize {
   for (let k: usize = 0; k < size; k++) store<u16>(out + (k << 1), <u16>load<u8>(ptr + k));
-  return changetype<string>(out);
+  return size;
 }
 
 // Header values repeat from request to request (:method, :authority, the browser app's Origin, a
