@@ -40,12 +40,22 @@ export interface ListenerSpec {
   filters: Obj[];
   /** Routes of the one virtual host (default: everything to the first cluster). */
   routes?: Obj[];
+  /** Several virtual hosts instead of the one (`routes` is then ignored). */
+  virtualHosts?: Obj[];
   /** More HttpConnectionManager fields (use_remote_address, …). */
   hcm?: Obj;
 }
 
+/** A route answering 200 "ok" from the gateway itself: nothing upstream can fail. */
+export const DIRECT_OK: Obj = { match: { prefix: "/" }, direct_response: { status: 200, body: { inline_string: "ok" } } };
+
+/** One tollgate plugin from dist/plugins with its configuration (an object is sent as JSON). */
+export function pluginFilter(plugin: string, configuration: unknown): Obj {
+  return wasmFilter(plugin, `dist/plugins/${plugin}.wasm`, { configuration: typeof configuration === "string" ? configuration : JSON.stringify(configuration) });
+}
+
 /** The whole bootstrap: one listener and one cluster per `clusters` entry (name → port). */
-export function bootstrapDoc(l: ListenerSpec, clusters: Record<string, number>): Obj {
+export function bootstrapDoc(l: ListenerSpec, clusters: Record<string, number> = {}): Obj {
   const name = l.name ?? "l";
   const first = Object.keys(clusters)[0];
   return {
@@ -58,7 +68,7 @@ export function bootstrapDoc(l: ListenerSpec, clusters: Record<string, number>):
           "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
           stat_prefix: name,
           ...(l.hcm ?? {}),
-          route_config: { name: "rc", virtual_hosts: [{ name: "vh", domains: ["*"], routes: l.routes ?? [{ name: "r1", match: { prefix: "/" }, route: { cluster: first } }] }] },
+          route_config: { name: "rc", virtual_hosts: l.virtualHosts ?? [{ name: "vh", domains: ["*"], routes: l.routes ?? [{ name: "r1", match: { prefix: "/" }, route: { cluster: first } }] }] },
           http_filters: [...l.filters, ROUTER],
         } }] }],
       }],

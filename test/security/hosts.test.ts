@@ -12,6 +12,7 @@ import { pluginVerdict } from "../../tools/cli/validate.ts";
 import { PluginTester } from "../../tools/host/testing.ts";
 import { checkConfig } from "../../tools/k8s/plugin-meta.ts";
 import { pluginWasm } from "../../tools/paths.ts";
+import { bootstrapDoc } from "../helpers/bootstrap.ts";
 import { ENGINES, startEngine } from "../helpers/engines.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
 import { BUILDS, compiledPlugin } from "../helpers/plugins.ts";
@@ -146,32 +147,15 @@ describe("Envoy 1.40 virtual host selection (the facts the plugin's normalisatio
   // strip_matching_host_port false; RouteConfiguration ignore_port_in_host_matching false. So Envoy matches
   // domains case-insensitively but sends `host.` and `host:port` to the wildcard virtual host: a plugin that
   // compared like Envoy would let those spellings skip its rule while the upstream serves the same host.
-  const bootstrap = {
-    admin: { address: { socket_address: { address: "127.0.0.1", port_value: 0 } } },
-    static_resources: {
-      listeners: [{
-        name: "main",
-        address: { socket_address: { address: "127.0.0.1", port_value: 0 } },
-        filter_chains: [{
-          filters: [{
-            name: "envoy.filters.network.http_connection_manager",
-            typed_config: {
-              "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-              stat_prefix: "main",
-              route_config: {
-                name: "main",
-                virtual_hosts: [
-                  { name: "secure", domains: ["secure.example.com"], routes: [{ match: { prefix: "/" }, direct_response: { status: 200, body: { inline_string: "secure" } } }] },
-                  { name: "other", domains: ["*"], routes: [{ match: { prefix: "/" }, direct_response: { status: 200, body: { inline_string: "other" } } }] },
-                ],
-              },
-              http_filters: [{ name: "envoy.filters.http.router", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" } }],
-            },
-          }],
-        }],
-      }],
-    },
-  };
+  const bootstrap = bootstrapDoc({
+    name: "main",
+    filters: [],
+    virtualHosts: [
+      { name: "secure", domains: ["secure.example.com"], routes: [{ match: { prefix: "/" }, direct_response: { status: 200, body: { inline_string: "secure" } } }] },
+      { name: "other", domains: ["*"], routes: [{ match: { prefix: "/" }, direct_response: { status: 200, body: { inline_string: "other" } } }] },
+    ],
+  });
+
   const EXPECT: Array<[string, string]> = [
     ["secure.example.com", "secure"],
     ["SECURE.Example.COM", "secure"],

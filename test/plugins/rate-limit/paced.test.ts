@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { Agent, request } from "node:http";
 import { test } from "node:test";
+import { bootstrapDoc, DIRECT_OK, pluginFilter } from "../../helpers/bootstrap.ts";
 import { ENGINES, startEngine, type EngineHandle } from "../../helpers/engines.ts";
 import { requireEnvoy } from "../../helpers/envoy.ts";
 import { rateLimitWasm } from "./support.ts";
@@ -17,9 +18,13 @@ import { rateLimitWasm } from "./support.ts";
 const RPS = 80;
 const REQUESTS = 200; // 2.5 s: more than two refill intervals of the lump-refill reading
 const CAPACITY = 100;
-/** Share of answers that must be exactly capacity - 1; the rest may be at most 2 tokens lower. */
-const MIN_EXACT = 0.9;
-const MAX_DIP = 2;
+/**
+ * The lowest remaining allowed. Timer jitter on a busy 2-core machine lets requests bunch up and see tokens
+ * not yet back (Envoy's own filter dips too), so dips are timing, not a verdict; a bucket refilled in lumps
+ * counts down to ~20 here (24 and 28 measured), far below this floor. Shares of exact answers are not asserted:
+ * they depend on the machine's load.
+ */
+const MAX_DIP = 25;
 
 const FORMS = [
   { host: "bucket.test", what: "max_tokens 100, tokens_per_fill 100, fill_interval_ms 1000", limit: { max_tokens: CAPACITY, tokens_per_fill: CAPACITY, fill_interval_ms: 1000 } },
@@ -30,47 +35,11 @@ const pluginConfig = {
   _rules_: FORMS.map((f) => ({ _match_domain_: [f.host], headers: "draft03", rules: [{ name: "all", key: { global: {} }, limit: f.limit }] })),
 };
 
-const HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
-const ROUTER = { name: "envoy.filters.http.router", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" } };
-
-function bootstrap(name: string, filter: object): object {
-  return {
-    admin: { address: { socket_address: { address: "127.0.0.1", port_value: 0 } } },
-    static_resources: {
-      listeners: [{
-        name,
-        address: { socket_address: { address: "127.0.0.1", port_value: 0 } },
-        filter_chains: [{
-          filters: [{
-            name: "envoy.filters.network.http_connection_manager",
-            typed_config: {
-              "@type": HCM,
-              stat_prefix: name,
-              route_config: {
-                name,
-                virtual_hosts: [{ name: "all", domains: ["*"], routes: [{ match: { prefix: "/" }, direct_response: { status: 200, body: { inline_string: "ok" } } }] }],
-              },
-              http_filters: [filter, ROUTER],
-            },
-          }],
-        }],
-      }],
-    },
-  };
+function bootstrap(name: string, filter: Record<string, unknown>): object {
+  return bootstrapDoc({ name, filters: [filter], routes: [DIRECT_OK] });
 }
 
-const pluginBootstrap = bootstrap("rl", {
-  name: "rate-limit",
-  typed_config: {
-    "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
-    config: {
-      name: "rate-limit",
-      root_id: "rate-limit",
-      configuration: { "@type": "type.googleapis.com/google.protobuf.StringValue", value: JSON.stringify(pluginConfig) },
-      vm_config: { vm_id: "rate-limit", runtime: "envoy.wasm.runtime.v8", code: { local: { filename: "dist/plugins/rate-limit.wasm" } } },
-    },
-  },
-});
+const pluginBootstrap = bootstrap("rl", pluginFilter("rate-limit", pluginConfig));
 
 /** Envoy's own filter with the same bucket as the max_tokens form (Envoy only: the embedded engine runs wasm filters). */
 const nativeBootstrap = bootstrap("native", {
@@ -120,14 +89,12 @@ function histogram(answers: Answer[]): string {
   return [...h].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k}×${n}`).join(" ");
 }
 
-/** Every request allowed; remaining at capacity - 1 but for a few one- or two-token dips. */
+/** Every request allowed; remaining near capacity - 1 (no countdown). */
 function assertNearlyFull(answers: Answer[], what: string): void {
   const summary = `${what}: status:remaining ${histogram(answers)}; in order: ${answers.map((a) => a.remaining).join(" ")}`;
   assert.ok(answers.every((a) => a.status === 200), `every request is allowed — ${summary}`);
   const min = Math.min(...answers.map((a) => a.remaining));
   assert.ok(min >= CAPACITY - 1 - MAX_DIP, `the bucket never counts down (lowest remaining ${min}) — ${summary}`);
-  const exact = answers.filter((a) => a.remaining === CAPACITY - 1).length;
-  assert.ok(exact >= MIN_EXACT * answers.length, `${exact}/${answers.length} answers at ${CAPACITY - 1} — ${summary}`);
 }
 
 test(`reference: Envoy 1.40's local_ratelimit (100 tokens, 100 per 1 s) at ${RPS} req/s keeps remaining at ${CAPACITY - 1}`, { timeout: 120_000 }, async (t) => {

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { Agent, request } from "node:http";
 import type { Socket } from "node:net";
 import { test } from "node:test";
+import { bootstrapDoc, DIRECT_OK, pluginFilter } from "../../helpers/bootstrap.ts";
 import { ENGINES, startEngine, type EngineHandle } from "../../helpers/engines.ts";
 import { requireEnvoy } from "../../helpers/envoy.ts";
 import { rateLimitWasm } from "./support.ts";
@@ -30,43 +31,7 @@ const pluginConfig = {
   ],
 };
 
-const bootstrap = {
-  admin: { address: { socket_address: { address: "127.0.0.1", port_value: 0 } } },
-  static_resources: {
-    listeners: [{
-      name: "rl",
-      address: { socket_address: { address: "127.0.0.1", port_value: 0 } },
-      filter_chains: [{
-        filters: [{
-          name: "envoy.filters.network.http_connection_manager",
-          typed_config: {
-            "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-            stat_prefix: "rl",
-            route_config: {
-              name: "rl",
-              virtual_hosts: [{ name: "all", domains: ["*"], routes: [{ match: { prefix: "/" }, direct_response: { status: 200, body: { inline_string: "ok" } } }] }],
-            },
-            http_filters: [
-              {
-                name: "rate-limit",
-                typed_config: {
-                  "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
-                  config: {
-                    name: "rate-limit",
-                    root_id: "rate-limit",
-                    configuration: { "@type": "type.googleapis.com/google.protobuf.StringValue", value: JSON.stringify(pluginConfig) },
-                    vm_config: { vm_id: "rate-limit", runtime: "envoy.wasm.runtime.v8", code: { local: { filename: "dist/plugins/rate-limit.wasm" } } },
-                  },
-                },
-              },
-              { name: "envoy.filters.http.router", typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" } },
-            ],
-          },
-        }],
-      }],
-    }],
-  },
-};
+const bootstrap = bootstrapDoc({ name: "rl", filters: [pluginFilter("rate-limit", pluginConfig)], routes: [DIRECT_OK] });
 
 interface Answer { status: number; remaining: string | undefined; retryAfter: string | undefined; client: string }
 
