@@ -1,6 +1,7 @@
 // HTTP helpers over plain strings: cookies, query strings, authorities, header-value hygiene, constant-time
 // comparison, and the one local-reply helper every plugin outcome goes through. None of them traps.
 import { sendLocalResponse } from "./host";
+import { hexDigit } from "./number";
 import { bytesEqual, decodeBytes, decodeInto } from "./runtime";
 
 /** `s.charCodeAt(i)` without the bounds check, for loops that already keep 0 <= i < s.length. */
@@ -159,8 +160,8 @@ function unescapeBytes(buf: usize, n: usize): usize {
     const c = load<u8>(buf + i);
     if (c == 0x2b) {
       store<u8>(buf + j++, 0x20);
-    } else if (c == 0x25 && i + 2 < n && hexVal(load<u8>(buf + i + 1)) >= 0 && hexVal(load<u8>(buf + i + 2)) >= 0) {
-      store<u8>(buf + j++, <u8>((hexVal(load<u8>(buf + i + 1)) << 4) | hexVal(load<u8>(buf + i + 2))));
+    } else if (c == 0x25 && i + 2 < n && hexDigit(load<u8>(buf + i + 1)) >= 0 && hexDigit(load<u8>(buf + i + 2)) >= 0) {
+      store<u8>(buf + j++, <u8>((hexDigit(load<u8>(buf + i + 1)) << 4) | hexDigit(load<u8>(buf + i + 2))));
       i += 2;
     } else {
       store<u8>(buf + j++, c);
@@ -244,13 +245,6 @@ export function percentDecode(s: string): string {
   if (s.indexOf("%") < 0 && s.indexOf("+") < 0) return s;
   const buf = String.UTF8.encode(s, false);
   return decodeBytes(changetype<usize>(buf), unescapeBytes(changetype<usize>(buf), <usize>buf.byteLength));
-}
-
-function hexVal(c: u8): i32 {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
-  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
-  return -1;
 }
 
 /** Host of an authority: drops `:port`, keeps IPv6 brackets (`[::1]:80` → `[::1]`). */

@@ -1,6 +1,6 @@
 // A small strict JSON parser (RFC 8259) for plugin config and for client-supplied JSON (JWT parts).
 // It never traps: malformed input, deep nesting and huge numbers yield null and a message in jsonError().
-import { decimal } from "./number";
+import { decimal, hexDigit } from "./number";
 
 /** Kinds of JsonValue. */
 export namespace JsonKind {
@@ -409,11 +409,7 @@ class Parser {
     if (this.text.length - this.pos < 4) return -1;
     let v = 0;
     for (let i = 0; i < 4; i++) {
-      const c = this.text.charCodeAt(this.pos + i);
-      let d = -1;
-      if (c >= 0x30 && c <= 0x39) d = c - 0x30;
-      else if (c >= 0x61 && c <= 0x66) d = c - 0x61 + 10;
-      else if (c >= 0x41 && c <= 0x46) d = c - 0x41 + 10;
+      const d = hexDigit(this.text.charCodeAt(this.pos + i));
       if (d < 0) return -1;
       v = (v << 4) | d;
     }

@@ -15,6 +15,14 @@ export function writeDecimal(dst: usize, n: u64): usize {
   return len;
 }
 
+/** Value of hex digit `c` (0-9, a-f, A-F), or -1. One copy for JSON's \u escapes and URL percent escapes. */
+export function hexDigit(c: i32): i32 {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  c |= 0x20;
+  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
+  return -1;
+}
+
 /** `n` in decimal ("-" for negatives), as toString() would print it. */
 export function decimal(n: i64): string {
   // A static block for a sign and up to 20 digits (memory.data is a compile-time address).

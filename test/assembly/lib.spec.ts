@@ -304,3 +304,19 @@ describe("bytesEqual", () => {
     expect(bytesEqual(a.dataStart, b.dataStart, 0)).toBe(true);
   });
 });
+
+import { hexDigit } from "../../assembly/number";
+
+describe("hexDigit", () => {
+  it("reads 0-9, a-f and A-F, and nothing else", () => {
+    expect(hexDigit(0x30)).toBe(0);
+    expect(hexDigit(0x39)).toBe(9);
+    expect(hexDigit(0x61)).toBe(10);
+    expect(hexDigit(0x46)).toBe(15);
+    const bad: i32[] = [0x2f, 0x3a, 0x40, 0x47, 0x60, 0x67, 0x66 + 0x100, 0x141, 0x20, 0];
+    for (let i = 0; i < bad.length; i++) expect(hexDigit(bad[i])).toBe(-1);
+    expect(parseJson('"\\u00E9\\u00e9\\u0G00"')).toBeNull();
+    expect(parseJson('"\\u00E9\\u00e9"')!.s).toBe("éé");
+    expect(percentDecode("%c3%A9%4g")).toBe("é%4g");
+  });
+});
