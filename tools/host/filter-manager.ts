@@ -88,6 +88,8 @@ export interface HttpStreamOptions {
    * whole body at once (tests).
    */
   streamRequestBody?: boolean;
+  /** Most request-body bytes a filter may hold before the stream ends with 413 (Envoy's default 1 MiB). */
+  bufferLimitBytes?: number;
 }
 
 const CONTINUE = 0;
@@ -107,6 +109,8 @@ interface FilterState {
 
 
 /** One direction of the filter chain (decoder: filters in order; encoder: reversed). */
+const PAYLOAD_TOO_LARGE = new TextEncoder().encode("Payload Too Large");
+
 class Direction {
   readonly st: FilterState[];
   headers: HeaderMap | null = null;
@@ -170,12 +174,14 @@ class Direction {
       const st = this.st[i];
       if (st.iter === STOP_ALL) {
         (st.pending ??= new BodyBuffer()).move(data);
+        this.checkBufferLimit(st.pending);
         return;
       }
       if (st.buffered && st.buffered !== data) {
         // Envoy appends the new chunk to the buffered body and re-delivers all of it (abi.md §2.3 step 3).
         st.buffered.move(data);
         data = st.buffered;
+        if (this.checkBufferLimit(data)) return;
       }
       const f = this.filters[i];
       this.dataAt = end ? i : -1;
@@ -268,6 +274,16 @@ class Direction {
     }
   }
 
+  /**
+   * A request body a filter holds past the buffer limit (the listener's per_connection_buffer_limit_bytes,
+   * 1 MiB by default) ends the stream with Envoy's 413 "Payload Too Large" (seen on 1.40). True when it did.
+   */
+  private checkBufferLimit(b: BodyBuffer): boolean {
+    if (this.encode || b.length <= this.stream.bufferLimitBytes) return false;
+    this.stream.sendLocalReply(413, PAYLOAD_TOO_LARGE, [], null, "request_payload_too_large");
+    return true;
+  }
+
   /** Which filter holds this direction, for stall diagnostics. */
   describe(names: string[]): string | null {
     for (let i = 0; i < this.st.length; i++) {
@@ -348,7 +364,11 @@ export class HttpStream {
   /** Names for diagnostics (filter index → name). */
   names: string[];
 
+  /** See HttpStreamOptions.bufferLimitBytes. */
+  readonly bufferLimitBytes: number;
+
   constructor(readonly filters: HttpFilter[], readonly upstream: Upstream, readonly opts: HttpStreamOptions = {}) {
+    this.bufferLimitBytes = opts.bufferLimitBytes ?? 1024 * 1024;
     this.clock = opts.clock ?? new RealClock();
     this.names = filters.map((f, i) => (f as { name?: string }).name ?? `filter #${i}`);
     this.info = newStreamState(this.clock, { "connection.id": ++connectionIds, ...(opts.properties ?? {}) });
