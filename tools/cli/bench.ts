@@ -77,7 +77,7 @@ addedCpuRatioToNoop, addedCpuRatioToNative, p50/p99 at a paced rate, and RSS; th
 with its figure. --full adds a 1,000,000-request RSS leak check per plugin.`,
   options: {
     json: { type: "boolean", description: "print the report as JSON" },
-    only: { type: "string", multiple: true, valueName: "section", description: "run only these sections (the floor always runs)" },
+    only: { type: "string", multiple: true, valueName: "section", description: "run only these sections (the floor always runs; 'envoy' is the real-Envoy part, which runs by default)" },
     full: { type: "boolean", description: "run the long checks too (1M-request memory growth, on the host and on Envoy)" },
     envoy: { type: "boolean", description: "only the real-Envoy bench (fails when Envoy or wrk is missing)" },
     scenario: { type: "string", multiple: true, valueName: "name", description: "Envoy: only these plugin scenarios, or a plugin's scenarios by target (cors, canary, rate-limit, auth, all); baseline and noop always run (default: all)" },
@@ -147,6 +147,11 @@ with its figure. --full adds a 1,000,000-request RSS leak check per plugin.`,
     console.log(`${"metric".padEnd(w)}value`);
     console.log(`${"-".repeat(w - 2)}  ${"-".repeat(12)}`);
     for (const [k, v] of out) console.log(`${k.padEnd(w)}${v}`);
+    const goals = (r.envoy as { goals?: Array<{ goal: string; scenario: string; value: number | null; limit: number; met: boolean | null }> } | undefined)?.goals;
+    if (goals?.length) {
+      console.log("\nissue 17 goals on Envoy (value vs limit; 'not resolved' = below this machine's noise):");
+      for (const g of goals) console.log(`  ${g.met === null ? "not resolved" : g.met ? "met   " : "missed"}  ${g.scenario.padEnd(24)} ${String(g.value ?? "—").padStart(8)} vs ${g.limit}  ${g.goal}`);
+    }
     if (failed.length) console.error(`error: bench section(s) failed: ${failed.join(", ")} (see the 'error' rows)`);
     return failed.length ? 1 : 0;
   },
