@@ -201,6 +201,12 @@ export class Gateway {
       return;
     }
     counterAdd(this.stats, prefix + "downstream_rq_total");
+    // A target that is neither origin-form nor absolute-form (`OPTIONS *`) gets the connection manager's 404
+    // before any filter runs; the connection stays open (seen on Envoy 1.40).
+    if (!/^https?:\/\//i.test(req.url ?? "") && !(req.url ?? "").startsWith("/")) {
+      this.write(req, res, 404, [], new Uint8Array(0));
+      return;
+    }
     // Absolute-form targets (`GET http://host/p`): Envoy's codec takes :authority and :path from the URL.
     // What Envoy's HTTP/1 codec passes on: inline headers joined, hop-by-hop gone (request-headers.ts).
     const wire = fromWire(req.rawHeaders);
@@ -461,7 +467,7 @@ export const CODEC_REPLIES = {
   missingHost: { status: 400, reason: "Bad Request", body: "" },
   upgradeFailed: { status: 403, reason: "Forbidden", body: "" },
   fragmentInPath: { status: 400, reason: "Bad Request", body: "" },
-  /** CONNECT without a connect route, and a target that is not a path (`OPTIONS *`). */
+  /** CONNECT without a connect route. */
   connectNoRoute: { status: 404, reason: "Not Found", body: "" },
   transferEncoding: { status: 501, reason: "Not Implemented", body: "Not Implemented" },
 } as const satisfies Record<string, CodecReply>;
@@ -509,9 +515,6 @@ function codecRefusal(req: IncomingMessage): CodecReply | null {
   // A fragment in the request target is refused by the connection manager (http_reject_path_with_fragment).
   if ((req.url ?? "").includes("#")) return CODEC_REPLIES.fragmentInPath;
   const absolute = /^https?:\/\//i.test(req.url ?? "");
-  // A target that is neither origin-form nor absolute-form (`OPTIONS *`) gets the connection manager's 404
-  // before any filter runs (seen on Envoy 1.40).
-  if (!absolute && !(req.url ?? "").startsWith("/")) return CODEC_REPLIES.connectNoRoute;
   if (req.headers.host === undefined && !absolute) return CODEC_REPLIES.missingHost;
   // An Upgrade request with no upgrade_configs on the connection manager (the supported subset has none).
   // (`Upgrade: h2c` is not one: Envoy's HTTP/1 codec strips it and serves the request as plain HTTP/1.1.)
