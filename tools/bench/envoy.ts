@@ -499,6 +499,7 @@ function goals(s: EnvoyBenchReport["scenarios"], leak: EnvoyBenchReport["leak"])
   };
   const out: EnvoyBenchReport["goals"] = [];
   const add = (goal: string, scenario: string, value: number | undefined, limit: number, strict = false) =>
+    scenario in s && // a scenario not selected (--scenario) has no goal row
     out.push({ goal, scenario, value: value ?? null, limit, met: value === undefined ? null : strict ? value < limit : value <= limit });
   for (const [name, f] of Object.entries(s)) {
     if ("error" in f || f.kind !== "plugin" || name === "all") continue;
