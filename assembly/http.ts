@@ -171,6 +171,22 @@ function unescapeBytes(buf: usize, n: usize): usize {
 }
 
 /**
+ * The query parameter starting at `start`: where it ends ('&' or `end`) in the high half, where its name
+ * ends (its first '=', else the parameter's end) in the low half. Looks only inside the parameter.
+ */
+function paramSpan(path: string, start: i32, end: i32): u64 {
+  let amp = start;
+  let eq = -1;
+  while (amp < end) {
+    const c = codeAt(path, amp);
+    if (c == 0x26) break;
+    if (c == 0x3d && eq < 0) eq = amp;
+    amp++;
+  }
+  return (<u64>amp << 32) | <u64>(<u32>(eq >= 0 ? eq : amp));
+}
+
+/**
  * Value of query parameter `name` in a request path (`/p?a=1&b=2`), percent-decoded with '+' as space;
  * "" for a bare `?name`; null when absent. The first occurrence wins. One pass over the query: each
  * parameter's '=' is looked for inside that parameter only, and only the matching value is decoded.
@@ -181,15 +197,9 @@ export function queryParam(path: string, name: string): string | null {
   const end = <i32>(bounds & 0xffffffff);
   if (start > end) return null;
   while (start < end) {
-    let amp = start;
-    let eq = -1;
-    while (amp < end) {
-      const c = codeAt(path, amp);
-      if (c == 0x26) break;
-      if (c == 0x3d && eq < 0) eq = amp;
-      amp++;
-    }
-    const keyEnd = eq >= 0 ? eq : amp;
+    const span = paramSpan(path, start, end);
+    const amp = <i32>(span >> 32);
+    const keyEnd = <i32>(span & 0xffffffff);
     if (keyEnd > start && queryKeyIs(path, start, keyEnd, name)) {
       return keyEnd == amp ? "" : percentDecode(path.substring(keyEnd + 1, amp));
     }
@@ -217,15 +227,9 @@ export function removeQueryParam(path: string, name: string): string {
   let kept = 0;
   let start = qs;
   while (start <= end) {
-    let amp = start;
-    let eq = -1;
-    while (amp < end) {
-      const c = codeAt(path, amp);
-      if (c == 0x26) break;
-      if (c == 0x3d && eq < 0) eq = amp;
-      amp++;
-    }
-    const keyEnd = eq >= 0 ? eq : amp;
+    const span = paramSpan(path, start, end);
+    const amp = <i32>(span >> 32);
+    const keyEnd = <i32>(span & 0xffffffff);
     if (amp > start && !queryKeyIs(path, start, keyEnd, name)) {
       if (kept > 0) store<u16>(out + (w++ << 1), 0x26);
       memory.copy(out + (w << 1), src + (<usize>start << 1), <usize>(amp - start) << 1);
