@@ -3,20 +3,12 @@
 // and closes the connection; below the limit the body reaches the upstream whole. Both engines, one bootstrap.
 import assert from "node:assert/strict";
 import { request } from "node:http";
-import { after, before, test } from "node:test";
-import { startEcho, type EchoServer } from "../../tools/demo/echo.ts";
-import { bootstrapDoc, wasmFilter } from "../helpers/bootstrap.ts";
+import { test } from "node:test";
+import { bootstrapDoc, useProbeAndEcho, wasmFilter } from "../helpers/bootstrap.ts";
 import { ENGINES, startEngine } from "../helpers/engines.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
-import { fixtureWasm } from "../robustness/helpers.ts";
 
-let echo: EchoServer;
-let probe: string;
-before(async () => {
-  probe = await fixtureWasm("probe");
-  echo = await startEcho({ name: "stable" });
-});
-after(async () => echo?.close());
+const setup = useProbeAndEcho();
 
 function post(port: number, size: number): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   const body = Buffer.alloc(size, "a");
@@ -36,7 +28,7 @@ for (const engine of ENGINES) {
   test(`${engine}: a request body a filter buffers past 1 MiB is 413 Payload Too Large; below, it reaches the upstream`, { timeout: 60_000 }, async (t) => {
     const envoy = engine === "envoy" ? requireEnvoy(t) : null;
     if (engine === "envoy" && !envoy) return;
-    const gw = await startEngine(engine, bootstrapDoc({ filters: [wasmFilter("probe", probe)] }, { stable: echo.port }), envoy);
+    const gw = await startEngine(engine, bootstrapDoc({ filters: [wasmFilter("probe", setup.probe)] }, { stable: setup.echo.port }), envoy);
     try {
       const small = await post(gw.port("l"), 512 * 1024);
       assert.equal(small.status, 200);

@@ -5,24 +5,16 @@
 // facts are also asserted outright, so a change in both cannot pass unnoticed.
 import assert from "node:assert/strict";
 import { request } from "node:http";
-import { after, before, test } from "node:test";
-import { startEcho, type EchoServer } from "../../tools/demo/echo.ts";
+import { test } from "node:test";
 import { envoyLocalAddress } from "../../tools/gateway/forwarding.ts";
-import { bootstrapDoc, wasmFilter } from "../helpers/bootstrap.ts";
+import { bootstrapDoc, useProbeAndEcho, wasmFilter } from "../helpers/bootstrap.ts";
 import { ENGINES, startEngine, type EngineHandle } from "../helpers/engines.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
-import { fixtureWasm } from "../robustness/helpers.ts";
 
-let echo: EchoServer;
-let probe: string;
-before(async () => {
-  probe = await fixtureWasm("probe");
-  echo = await startEcho({ name: "stable" });
-});
-after(async () => echo?.close());
+const setup = useProbeAndEcho();
 
 function bootstrap(hcmExtra: object): object {
-  return bootstrapDoc({ filters: [wasmFilter("probe", probe)], hcm: hcmExtra as Record<string, unknown> }, { stable: echo.port });
+  return bootstrapDoc({ filters: [wasmFilter("probe", setup.probe)], hcm: hcmExtra as Record<string, unknown> }, { stable: setup.echo.port });
 }
 
 const SPOOF = {

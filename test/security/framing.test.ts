@@ -5,22 +5,14 @@
 // which this test also pins, so the allowlist entry stays true.
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import { after, before, test } from "node:test";
-import { startEcho, type EchoServer } from "../../tools/demo/echo.ts";
-import { bootstrapDoc, wasmFilter } from "../helpers/bootstrap.ts";
+import { test } from "node:test";
+import { bootstrapDoc, useProbeAndEcho, wasmFilter } from "../helpers/bootstrap.ts";
 import { ENGINES, startEngine } from "../helpers/engines.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
-import { fixtureWasm } from "../robustness/helpers.ts";
 
-let echo: EchoServer;
-let probe: string;
-before(async () => {
-  probe = await fixtureWasm("probe");
-  echo = await startEcho({ name: "stable" });
-});
-after(async () => echo?.close());
+const setup = useProbeAndEcho();
 
-const bootstrap = () => bootstrapDoc({ filters: [wasmFilter("probe", probe)] }, { stable: echo.port });
+const bootstrap = () => bootstrapDoc({ filters: [wasmFilter("probe", setup.probe)] }, { stable: setup.echo.port });
 
 
 function raw(port: number, data: string): Promise<string> {

@@ -4,6 +4,7 @@
 // before any figure is taken, so a ratio is never taken against a misconfigured filter.
 import { createHash, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { pluginWasm } from "../paths.ts";
+import { wasmFilter } from "../envoy/bootstrap.ts";
 
 type Json = Record<string, unknown>;
 
@@ -157,18 +158,7 @@ const DEMO_ROUTES = [
 ];
 
 function wasm(name: string, configuration: object): Json {
-  return {
-    name,
-    typed_config: {
-      "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
-      config: {
-        name,
-        root_id: name,
-        configuration: { "@type": "type.googleapis.com/google.protobuf.StringValue", value: JSON.stringify(configuration) },
-        vm_config: { vm_id: name, runtime: "envoy.wasm.runtime.v8", code: { local: { filename: pluginWasm(name) } } },
-      },
-    },
-  };
+  return wasmFilter(name, pluginWasm(name), { configuration: JSON.stringify(configuration) }) as Json;
 }
 
 // ---- the demo's plugin configurations (envoy-configs/demo.yaml, envoy-configs/auth.yaml) ----
