@@ -130,7 +130,9 @@ for (const engine of ENGINES) {
           await sleep(100);
         }
         assert.ok(latencies.length >= 10, `only ${latencies.length} requests served while the slow clients trickled`);
-        assert.ok(Math.max(...latencies) < 1000, `a request took ${Math.max(...latencies)} ms while the slow clients trickled`);
+        // A server the slow heads block answers nothing until they complete (~4 s): the count above and this
+        // bound catch it; the bound leaves room for a loaded CI machine, it is no latency goal.
+        assert.ok(Math.max(...latencies) < 2000, `a request took ${Math.max(...latencies)} ms while the slow clients trickled`);
         // The slow heads are requests like any other once they are complete (no request_headers_timeout set).
         for (const r of await Promise.all(slow)) assert.deepEqual(r.statuses, [200], r.text.slice(0, 200));
       });
