@@ -4,19 +4,11 @@
 // registered inline); query strings may repeat a parameter. On the compiled .wasm through the host,
 // release and debug.
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { describe, test } from "node:test";
 import { PluginTester } from "../../tools/host/testing.ts";
 import { BUILDS, compiledPlugin } from "../helpers/plugins.ts";
+import { JWKS, TOKEN } from "./hs256.ts";
 
-const b64u = (b: Buffer | string) => Buffer.from(b).toString("base64url");
-const HMAC = Buffer.from("tollgate-security-hmac-key-0123456789abcdef");
-const JWKS = { keys: [{ kty: "oct", kid: "h1", alg: "HS256", k: b64u(HMAC) }] };
-function hs256(payload: object): string {
-  const input = `${b64u(JSON.stringify({ alg: "HS256", typ: "JWT", kid: "h1" }))}.${b64u(JSON.stringify(payload))}`;
-  return `${input}.${b64u(createHmac("sha256", HMAC).update(input).digest())}`;
-}
-const TOKEN = hs256({ iss: "issuer", sub: "alice", exp: 4102444800 });
 const foreignFunctions = { clear_route_cache: () => null };
 
 async function load(plugin: string, build: (typeof BUILDS)[number], configuration: object): Promise<PluginTester> {

@@ -5,11 +5,11 @@
 // entries, loop iterations, bytes moved: test/security/work.ts), never in time; and neither one such
 // request nor a thousand of them may grow a VM's linear memory by more than a few pages.
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { describe, test } from "node:test";
 import { type ExchangeRequest, PluginTester } from "../../tools/host/testing.ts";
 import { BUILDS, compiledPlugin } from "../helpers/plugins.ts";
 import { instrumented, pagesOf, workOf } from "./work.ts";
+import { JWKS, hs256, TOKEN } from "./hs256.ts";
 
 /** Largest ratio allowed between the work of a 10× larger request and the smaller one. */
 const MAX_RATIO = 12;
@@ -18,14 +18,6 @@ const MAX_PAGES = 8;
 const SMALL = 6 * 1024;
 const LARGE = 60 * 1024;
 
-const b64u = (b: Buffer | string) => Buffer.from(b).toString("base64url");
-const HMAC = Buffer.from("tollgate-security-hmac-key-0123456789abcdef");
-const JWKS = { keys: [{ kty: "oct", kid: "h1", alg: "HS256", k: b64u(HMAC) }] };
-function hs256(payload: object): string {
-  const input = `${b64u(JSON.stringify({ alg: "HS256", typ: "JWT", kid: "h1" }))}.${b64u(JSON.stringify(payload))}`;
-  return `${input}.${b64u(createHmac("sha256", HMAC).update(input).digest())}`;
-}
-const TOKEN = hs256({ iss: "issuer", sub: "alice", exp: 4102444800 });
 
 /** `count` items from `item(i)` joined by `sep`, as many as fit in `bytes`. */
 function fill(bytes: number, sep: string, item: (i: number) => string): string {
