@@ -397,6 +397,32 @@ test("func-e with nothing installed and no network: a clear message, exit 1", as
   }
 });
 
+test("up --engine auto with a func-e that has no Envoy and no network: the embedded engine serves, and the first line says why", async (t) => {
+  const funce = requireTool(t, "func-e", "npm run envoy:install");
+  if (!funce) return;
+  const home = join(tmp, "funce-auto-offline");
+  const pathDir = join(home, "path");
+  mkdirSync(pathDir, { recursive: true });
+  symlinkSync(funce, join(pathDir, "func-e"));
+  const file = await bootstrap("funce-auto-offline");
+  const u = up([file], {
+    PATH: `${pathDir}:${dirname(process.execPath)}`,
+    FUNC_E_DATA_HOME: join(home, "data"),
+    FUNC_E_CONFIG_HOME: join(home, "config"),
+    FUNC_E_STATE_HOME: join(home, "state"),
+    FUNC_E_RUNTIME_DIR: join(home, "runtime"),
+    ENVOY_VERSIONS_URL: `http://127.0.0.1:${await closedPort()}/envoy-versions.json`,
+  });
+  try {
+    await u.ready;
+    assert.match(u.stdout[0], /^engine: embedded — func-e found on PATH but it has no Envoy to run: .* \(--engine auto\)$/);
+    const versions = join(home, "data", "envoy-versions");
+    assert.deepEqual(existsSync(versions) ? readdirSync(versions) : [], [], "no Envoy version was downloaded");
+  } finally {
+    reap(u);
+  }
+});
+
 test("an Envoy that rejects the bootstrap exits before ready: reported with its exit code and Envoy's own error", async (t) => {
   const envoy = realEnvoy(t);
   if (!envoy) return;

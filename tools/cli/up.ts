@@ -55,8 +55,14 @@ export async function runUp(o: UpOptions): Promise<number> {
   if (!existsSync(o.file)) {
     throw new CliError(`${o.file}: no such file`, 1, "pass an Envoy bootstrap YAML, e.g. tollgate up envoy-configs/demo.yaml (paths are relative to the working directory)");
   }
-  const { findEnvoy, isFound } = await import("../envoy/launcher.ts");
-  const found = o.engine === "embedded" ? null : findEnvoy(o.env ?? process.env);
+  const { findEnvoy, funceReady, isFound } = await import("../envoy/launcher.ts");
+  let found = o.engine === "embedded" ? null : findEnvoy(o.env ?? process.env);
+  // --engine auto takes func-e only when it can hand over an Envoy now: offline, with no version installed,
+  // it cannot, and the demo must still start (on the embedded engine, saying why).
+  if (o.engine === "auto" && found && isFound(found) && found.source === "func-e") {
+    const problem = funceReady(found, o.env ?? process.env);
+    if (problem) found = { reason: `func-e found on PATH but it has no Envoy to run: ${problem} (install one with \`func-e use 1.40.0\` while online, or set ENVOY_PATH)` };
+  }
   if (o.engine === "envoy" && found && !isFound(found)) {
     throw new CliError(`--engine envoy: no usable Envoy (${found.reason})`, 1, "set ENVOY_PATH to an Envoy binary, put envoy or func-e on PATH, or use --engine embedded");
   }

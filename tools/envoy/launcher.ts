@@ -73,6 +73,21 @@ export function envoyBinary(found: FoundEnvoy, env: NodeJS.ProcessEnv = process.
   return execFileSync(found.path, ["which"], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 300_000 }).trim();
 }
 
+/**
+ * Null when func-e can name its Envoy binary within `timeoutMs` (`func-e which`, which downloads the version
+ * if it is missing and the network allows), else why not, in one line.
+ */
+export function funceReady(found: FoundEnvoy, env: NodeJS.ProcessEnv = process.env, timeoutMs = 20_000): string | null {
+  try {
+    const bin = execFileSync(found.path, ["which"], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs }).trim();
+    return bin && executable(bin) ? null : `func-e which printed ${JSON.stringify(bin)}`;
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    const line = (err.stderr ?? "").split("\n").map((l) => l.trim()).find((l) => l) ?? err.message.split("\n")[0];
+    return NETWORK_FAILURE.test(line) ? `it cannot download one (${line})` : line;
+  }
+}
+
 /** The admin address the bootstrap itself configures, when any (else we ask Envoy for an ephemeral one). */
 export interface LaunchPlan {
   command: string;
