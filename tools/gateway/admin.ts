@@ -1,16 +1,24 @@
 // The admin listener, as much of Envoy's as tollgate uses: GET /ready (200 "LIVE"), GET /stats (text
 // "name: value" lines, sorted, wasm metrics as `wasmcustom.<name>` as Envoy prints them),
-// GET /stats?format=json, and the command list on anything else (404, like Envoy).
+// GET /stats?format=json, GET /stats/prometheus (Envoy's exposition format: prometheus.ts), and the command
+// list on anything else (404, like Envoy).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { prometheusText, type TypedStat } from "./prometheus.ts";
 import { compileRe2, Re2SyntaxError, type Re2 } from "./re2.ts";
 
 export interface AdminSource {
   /** Current stats as name → value (counters and gauges). */
   stats(): Map<string, number | string>;
+  /** Counters and gauges with their type, for /stats/prometheus. */
+  typedStats(): TypedStat[];
 }
 
-const COMMANDS = ["/ready: print server state, return 200 if LIVE, otherwise return 503", "/stats: print server stats"];
+const COMMANDS = [
+  "/ready: print server state, return 200 if LIVE, otherwise return 503",
+  "/stats: print server stats",
+  "/stats/prometheus: print server stats in prometheus format",
+];
 
 export async function startAdmin(address: string, port: number, source: AdminSource): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
@@ -21,6 +29,10 @@ export async function startAdmin(address: string, port: number, source: AdminSou
     }
     if (url.pathname === "/ready") {
       res.writeHead(200, { "content-type": "text/plain; charset=UTF-8" }).end("LIVE\n");
+      return;
+    }
+    if (url.pathname === "/stats/prometheus") {
+      res.writeHead(200, { "content-type": "text/plain; charset=UTF-8" }).end(prometheusText(source.typedStats()));
       return;
     }
     if (url.pathname === "/stats") {

@@ -15,6 +15,7 @@ import { HostEnv, type CalloutRequest, type CalloutResponse, type LogRecord } fr
 import type { BodyBuffer, FilterCallbacks, HttpFilter, RouteInfo } from "../host/filter-api.ts";
 import { HttpStream } from "../host/filter-manager.ts";
 import { Plugin, PluginLoadError } from "../host/plugin.ts";
+import type { TypedStat } from "./prometheus.ts";
 
 export interface GatewayOptions {
   /** VMs per plugin; connections are spread over them round-robin (default 2). */
@@ -93,7 +94,7 @@ export class Gateway {
         rl.port = (rl.server.address() as AddressInfo).port;
       }
       if (config.admin) {
-        const admin = await startAdmin(config.admin.address, opts.portOverride?.admin ?? config.admin.port, { stats: () => gw.allStats() });
+        const admin = await startAdmin(config.admin.address, opts.portOverride?.admin ?? config.admin.port, { stats: () => gw.allStats(), typedStats: () => gw.typedStats() });
         gw.admin = admin;
         gw.adminPort = admin.port;
       }
@@ -140,6 +141,17 @@ export class Gateway {
     return out;
   }
 
+  /**
+   * Counters and gauges with their types, for /stats/prometheus. Histograms are left out: the host keeps only
+   * a bounded ring of recent samples, not the cumulative buckets and sum Envoy exports.
+   */
+  private typedStats(): TypedStat[] {
+    const out: TypedStat[] = [...this.stats].map(([name, value]) => ({ name, type: "counter", value }));
+    for (const m of this.env.metrics.all()) if (m.kind !== "histogram") out.push({ name: m.statName, type: m.kind, value: m.value });
+    for (const l of this.listeners) for (const p of l.plugins) for (const [k, v] of Object.entries(p.reloadStats)) out.push({ name: `wasm.${p.name}.${k}`, type: "counter", value: v });
+    return out;
+  }
+
   private listen(rl: RunningListener, port: number): Promise<Server> {
     // Envoy's default max_request_headers_kb is 60 (Node's default is 16 KiB).
     const server = createServer({ keepAlive: true, requireHostHeader: false, maxHeaderSize: 60 * 1024 }, (req, res) => {
@@ -176,8 +188,9 @@ export class Gateway {
       // Each connection is pinned to one worker, as Envoy pins it to the worker thread that accepted it.
       socket.tollgateId = ++this.connections;
       socket.tollgateWorker = (socket.tollgateId - 1) % this.workers;
-      // Envoy's listener stats, named by the bound address, in total and per worker thread.
-      const addr = server.address() as AddressInfo;
+      // Envoy's listener stats, in total and per worker thread, named by the listener's configured address
+      // (Envoy 1.40 prints `listener.127.0.0.1_0.` for a listener on port 0, not the port it bound).
+      const addr = rl.config.address;
       const prefix = `listener.${addr.address}_${addr.port}.`;
       counterAdd(this.stats, `${prefix}downstream_cx_total`);
       counterAdd(this.stats, `${prefix}worker_${socket.tollgateWorker}.downstream_cx_total`);
