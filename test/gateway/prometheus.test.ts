@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
@@ -17,6 +16,7 @@ import { startEngine, type EngineHandle } from "../helpers/engines.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
 import { compiledPlugin } from "../helpers/plugins.ts";
 import { requireTool } from "../helpers/tools.ts";
+import { closedPort as freePort } from "../../tools/diff/gateway.ts";
 
 const PER_KEY_LIMIT = 3;
 const pluginConfig = {
@@ -73,13 +73,6 @@ function parseExposition(text: string): Exposition {
   return { series, types };
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 /** The same bootstrap and traffic on both engines; `fn` runs while both are up, then everything stops. */
 async function withEngines(t: TestContext, fn: (embedded: EngineHandle, envoy: EngineHandle) => Promise<void>): Promise<void> {

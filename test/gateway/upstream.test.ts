@@ -2,11 +2,11 @@
 // unreachable upstreams (503 connect failure / no healthy upstream) and route timeouts (504).
 import assert from "node:assert/strict";
 import { createServer as createHttpServer } from "node:http";
-import { createServer } from "node:net";
 import { after, test } from "node:test";
 import type { Cluster } from "../../tools/gateway/config.ts";
 import { ClusterManager, readAll, ROUTER_REPLIES } from "../../tools/gateway/upstream.ts";
 import { startEcho, type EchoServer } from "../../tools/demo/echo.ts";
+import { closedPort } from "../../tools/diff/gateway.ts";
 
 const servers: EchoServer[] = [];
 after(async () => Promise.all(servers.map((s) => s.close())));
@@ -17,13 +17,6 @@ async function echo(name: string): Promise<EchoServer> {
   return e;
 }
 
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function cluster(name: string, ports: number[], type: Cluster["type"] = "STATIC", address = "127.0.0.1"): [string, Cluster] {
   return [name, { name, type, connectTimeoutMs: 1000, endpoints: ports.map((port) => ({ address, port })) }];

@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, test, type TestContext } from "node:test";
@@ -15,6 +14,7 @@ import { envoyBinary, findEnvoy, planLaunch } from "../../tools/envoy/launcher.t
 import { repoRoot } from "../../tools/paths.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
 import { requireTool } from "../helpers/tools.ts";
+import { closedPort } from "../../tools/diff/gateway.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "tollgate-envoy-launcher-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -30,14 +30,6 @@ function realEnvoy(t: TestContext): { bin: string; version: string } | null {
   return { bin, version: m[1] };
 }
 
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 const ROUTER = '[{name: envoy.filters.http.router, typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}]';
@@ -368,23 +360,31 @@ test("several Envoys at once (no hot-restart clash): three `tollgate up` on one 
   }
 });
 
-test("func-e with nothing installed and no network: a clear message, exit 1", async (t) => {
-  const funce = requireTool(t, "func-e", "npm run envoy:install");
-  if (!funce) return;
-  const home = join(tmp, "funce-offline");
+/** func-e alone on PATH with empty homes and its versions URL on a closed port: no Envoy, no download. */
+async function emptyFuncE(funce: string, name: string): Promise<{ home: string; env: Record<string, string> }> {
+  const home = join(tmp, name);
   const pathDir = join(home, "path");
   mkdirSync(pathDir, { recursive: true });
   symlinkSync(funce, join(pathDir, "func-e"));
+  return {
+    home,
+    env: {
+      PATH: pathDir,
+      FUNC_E_DATA_HOME: join(home, "data"),
+      FUNC_E_CONFIG_HOME: join(home, "config"),
+      FUNC_E_STATE_HOME: join(home, "state"),
+      FUNC_E_RUNTIME_DIR: join(home, "runtime"),
+      ENVOY_VERSIONS_URL: `http://127.0.0.1:${await closedPort()}/envoy-versions.json`,
+    },
+  };
+}
+
+test("func-e with nothing installed and no network: a clear message, exit 1", async (t) => {
+  const funce = requireTool(t, "func-e", "npm run envoy:install");
+  if (!funce) return;
+  const { home, env } = await emptyFuncE(funce, "funce-offline");
   const file = await bootstrap("funce-offline");
-  const u = up([file, "--engine", "envoy"], {
-    PATH: pathDir,
-    FUNC_E_DATA_HOME: join(home, "data"),
-    FUNC_E_CONFIG_HOME: join(home, "config"),
-    FUNC_E_STATE_HOME: join(home, "state"),
-    FUNC_E_RUNTIME_DIR: join(home, "runtime"),
-    ENVOY_VERSIONS_URL: `http://127.0.0.1:${await closedPort()}/envoy-versions.json`,
-    ENVOY_VERSION: "1.40.0",
-  });
+  const u = up([file, "--engine", "envoy"], { ...env, ENVOY_VERSION: "1.40.0" });
   try {
     assert.equal(await u.exited, 1);
     const err = u.stderr.join("\n");
@@ -400,19 +400,9 @@ test("func-e with nothing installed and no network: a clear message, exit 1", as
 test("up --engine auto with a func-e that has no Envoy and no network: the embedded engine serves, and the first line says why", async (t) => {
   const funce = requireTool(t, "func-e", "npm run envoy:install");
   if (!funce) return;
-  const home = join(tmp, "funce-auto-offline");
-  const pathDir = join(home, "path");
-  mkdirSync(pathDir, { recursive: true });
-  symlinkSync(funce, join(pathDir, "func-e"));
+  const { home, env } = await emptyFuncE(funce, "funce-auto-offline");
   const file = await bootstrap("funce-auto-offline");
-  const u = up([file], {
-    PATH: `${pathDir}:${dirname(process.execPath)}`,
-    FUNC_E_DATA_HOME: join(home, "data"),
-    FUNC_E_CONFIG_HOME: join(home, "config"),
-    FUNC_E_STATE_HOME: join(home, "state"),
-    FUNC_E_RUNTIME_DIR: join(home, "runtime"),
-    ENVOY_VERSIONS_URL: `http://127.0.0.1:${await closedPort()}/envoy-versions.json`,
-  });
+  const u = up([file], { ...env, PATH: `${env.PATH}:${dirname(process.execPath)}` });
   try {
     await u.ready;
     assert.match(u.stdout[0], /^engine: embedded — func-e found on PATH but it has no Envoy to run: .* \(--engine auto\)$/);
