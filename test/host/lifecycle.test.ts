@@ -138,3 +138,15 @@ test("allocator: proxy_on_memory_allocate when malloc is absent; neither → loa
   assert.equal(bad.loadError!.phase, "load");
   assert.equal(bad.loadError!.message, "Wasm module is missing malloc function.");
 });
+
+test("a filter that joins a running VM and fails to configure ends only its own root context; the VM keeps serving the others", async () => {
+  const env = new HostEnv();
+  const a = await PluginTester.load({ wasm: await probe(), env, name: "a", vmId: "same" });
+  const b = await PluginTester.load({ wasm: await probe(), env, name: "b", vmId: "same", configuration: "on_configure=return 0", canary: false });
+  assert.match(b.loadError?.message ?? "", /failed to configure/);
+  const r = await a.exchange({ headers: [["x-probe-request-headers", "log 2 still-here"]] });
+  assert.equal(r.status, 200, "a's VM was not shut down by b's failure");
+  assert.ok(a.logs.some((l) => l.plugin === "a" && l.message === "still-here"));
+  a.close();
+  assert.equal(env.vmPool.size, 0, "the last user's close ends the VMs");
+});

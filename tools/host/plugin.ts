@@ -106,6 +106,9 @@ async function compile(bytes: Uint8Array): Promise<Compiled> {
 }
 
 /** A filter for a plugin whose VM failed with fail_open: Envoy does not add it at all (abi.md §14). */
+/** Why a VM could not serve the plugin: Envoy's load, start or configure failure. */
+type VmFailure = { phase: "load" | "start" | "configure"; message: string };
+
 class PassThroughFilter implements HttpFilter {
   setCallbacks(_cb: FilterCallbacks): void {}
   decodeHeaders(_h: HeaderMap, _e: boolean): number { return 0; }
@@ -179,78 +182,63 @@ export class Plugin {
     const plugin = new Plugin(env, config, spec, c);
     // Like Envoy's base VM, the plugin holds its vm_id for its lifetime, so data the canary wrote survives.
     env.sharedData.retain(config.vmId);
+    const fail = (f: VmFailure, worker: number): PluginLoadError => {
+      plugin.close();
+      const msg = f.phase === "load" ? f.message : `Unable to create Wasm HTTP filter ${name}: ${f.message}`;
+      env.log(5, f.phase === "load" ? `Unable to create Wasm HTTP filter ${name}: ${msg}` : msg, { plugin: name, rootId: config.rootId, vmId: config.vmId, worker, stream: false }, "host");
+      return new PluginLoadError(f.phase, msg, logsSince());
+    };
+    if (spec.canary !== false) {
+      // The canary validates the configuration in a fresh VM and is killed after (abi.md §2.1 step 3).
+      const canary = plugin.startVm(-1);
+      if (!(canary instanceof WasmVm)) throw fail(canary, -1);
+      canary.shutdown();
+    }
     const workers = Math.max(1, spec.workers ?? 1);
     // Envoy keys a VM by vm_id, VM configuration and code: a filter whose key is already running joins those
-    // VMs with a root context of its own (the canary still validates its configuration in a fresh VM).
+    // VMs with a root context of its own. A key whose VMs have failed is not joined (and not replaced).
     const key = `${config.vmId}\0${createHash("sha256").update(config.vmConfig).digest("hex")}\0${c.hash}\0${workers}`;
     const pooled = env.vmPool.get(key);
     if (pooled && !pooled.vms.some((v) => v.failed)) {
-      const canary = spec.canary === false ? null : plugin.startCanary(c, name, logsSince);
-      if (canary) throw canary;
+      // A user from here on, so a failure below (close) ends only this plugin's root contexts.
+      pooled.users++;
+      plugin.poolKey = key;
       for (const vm of pooled.vms) {
         const failure = vm.startPlugin(config);
         if (failure) {
           vm.root?.shutdown();
-          for (const r of plugin.roots) r.shutdown();
-          env.sharedData.release(config.vmId, env.queues);
-          const msg = `Unable to create Wasm HTTP filter ${name}: ${failure.message}`;
-          env.log(5, msg, { plugin: name, rootId: config.rootId, vmId: config.vmId, worker: vm.worker, stream: false }, "host");
-          throw new PluginLoadError(failure.phase, msg, logsSince());
+          throw fail(failure, vm.worker);
         }
         plugin.vms.push(vm);
         plugin.roots.push(vm.root!);
       }
-      pooled.users++;
-      plugin.poolKey = key;
       return plugin;
     }
-    const indexes = [...(spec.canary === false ? [] : [-1]), ...Array.from({ length: workers }, (_, i) => i)];
-    for (const w of indexes) {
-      let vm: WasmVm;
-      try {
-        vm = new WasmVm(env, config, c.module, c.abi, w);
-      } catch (e) {
-        plugin.close();
-        const msg = e instanceof VmLoadError || e instanceof WebAssembly.LinkError ? e.message : `Failed to instantiate: ${(e as Error).message}`;
-        env.log(5, `Unable to create Wasm HTTP filter ${name}: ${msg}`, { plugin: name, rootId: config.rootId, vmId: config.vmId, worker: w, stream: false }, "host");
-        throw new PluginLoadError("load", msg, logsSince());
-      }
-      const failure = !vm.startVm()
-        ? { phase: "start" as const, message: vm.failure }
-        : vm.startPlugin();
-      if (failure) {
-        vm.shutdown();
-        plugin.close();
-        const msg = `Unable to create Wasm HTTP filter ${name}: ${failure.message}`;
-        env.log(5, msg, { plugin: name, rootId: config.rootId, vmId: config.vmId, worker: w, stream: false }, "host");
-        throw new PluginLoadError(failure.phase, msg, logsSince());
-      }
-      if (w < 0) vm.shutdown(); // the canary is killed after validating (abi.md §2.1 step 3)
-      else {
-        plugin.vms.push(vm);
-        plugin.roots.push(vm.root!);
-      }
+    for (let w = 0; w < workers; w++) {
+      const vm = plugin.startVm(w);
+      if (!(vm instanceof WasmVm)) throw fail(vm, w);
+      plugin.vms.push(vm);
+      plugin.roots.push(vm.root!);
     }
-    env.vmPool.set(key, { vms: plugin.vms.slice(), users: 1 });
-    plugin.poolKey = key;
+    if (!pooled) {
+      env.vmPool.set(key, { vms: plugin.vms.slice(), users: 1 });
+      plugin.poolKey = key;
+    }
     return plugin;
   }
 
-  /** A fresh VM that validates this plugin's configuration and is shut down again; the error, or null. */
-  private startCanary(c: Compiled, name: string, logsSince: () => LogRecord[]): PluginLoadError | null {
+  /** A new VM for `worker` (-1: the canary) with this plugin started and configured in it, or why not. */
+  private startVm(worker: number): WasmVm | VmFailure {
     let vm: WasmVm;
     try {
-      vm = new WasmVm(this.env, this.config, c.module, c.abi, -1);
+      vm = new WasmVm(this.env, this.config, this.compiled.module, this.compiled.abi, worker);
     } catch (e) {
-      const msg = e instanceof VmLoadError || e instanceof WebAssembly.LinkError ? e.message : `Failed to instantiate: ${(e as Error).message}`;
-      return new PluginLoadError("load", msg, logsSince());
+      return { phase: "load", message: e instanceof VmLoadError || e instanceof WebAssembly.LinkError ? e.message : `Failed to instantiate: ${(e as Error).message}` };
     }
     const failure = !vm.startVm() ? { phase: "start" as const, message: vm.failure } : vm.startPlugin();
+    if (!failure) return vm;
     vm.shutdown();
-    if (!failure) return null;
-    const msg = `Unable to create Wasm HTTP filter ${name}: ${failure.message}`;
-    this.env.log(5, msg, { plugin: name, rootId: this.config.rootId, vmId: this.config.vmId, worker: -1, stream: false }, "host");
-    return new PluginLoadError(failure.phase, msg, logsSince());
+    return failure;
   }
 
   /** The stream filter for a new request on `worker` (Envoy createFilter). */
@@ -274,17 +262,19 @@ export class Plugin {
       this.reloadStats.vm_reload_backoff++;
       return old;
     }
-    const vm = new WasmVm(this.env, this.config, this.compiled.module, this.compiled.abi, old.worker);
-    const failure = !vm.startVm() ? { message: vm.failure } : vm.startPlugin();
-    if (failure) {
+    const vm = this.startVm(old.worker);
+    if (!(vm instanceof WasmVm)) {
       this.reloadStats.vm_reload_failure++;
-      vm.shutdown();
       old.failedAt = Date.now();
       return old;
     }
     this.reloadStats.vm_reload_success++;
-    // The reloaded VM is this plugin's own; filters still sharing the failed one reload theirs when they do.
-    this.leavePool();
+    // Other filters still sharing the failed VM keep it until they reload theirs; alone, it goes.
+    const shared = this.poolKey !== null ? this.env.vmPool.get(this.poolKey) : undefined;
+    if (!shared || shared.users === 1) {
+      old.shutdown();
+      if (shared) shared.vms[i] = vm;
+    }
     this.vms[i] = vm;
     this.roots[i] = vm.root!;
     return vm;
@@ -304,13 +294,5 @@ export class Plugin {
       for (const vm of this.vms) vm.shutdown();
     }
     this.env.sharedData.release(this.config.vmId, this.env.queues);
-  }
-
-  /** Stops counting as a user of the pooled VMs (after a reload gave this plugin a VM of its own). */
-  private leavePool(): void {
-    if (this.poolKey === null) return;
-    const shared = this.env.vmPool.get(this.poolKey);
-    if (shared && --shared.users === 0) this.env.vmPool.delete(this.poolKey);
-    this.poolKey = null;
   }
 }
