@@ -33,6 +33,8 @@ export interface WireRequestHeaders {
   authority: string;
   /** Lower-case names, in arrival order, without host and what the codec consumes. */
   headers: Array<[string, string]>;
+  /** Every Transfer-Encoding value as sent (the codec judges them: server.ts codecRefusal). */
+  transferEncodings: string[];
 }
 
 /** Node's `rawHeaders` ([name, value, …]) → what Envoy's codec passes on. */
@@ -47,6 +49,7 @@ export function fromWire(raw: string[]): WireRequestHeaders {
     }
   }
   const headers: Array<[string, string]> = [];
+  const transferEncodings: string[] = [];
   const inlineAt = new Map<string, number>();
   for (let i = 0; i < raw.length; i += 2) {
     const k = raw[i].toLowerCase();
@@ -55,6 +58,7 @@ export function fromWire(raw: string[]): WireRequestHeaders {
       hosts.push(v);
       continue;
     }
+    if (k === "transfer-encoding") transferEncodings.push(v);
     if (CODEC_HOP_BY_HOP.has(k) || nominated.has(k)) continue;
     if (k === "te") {
       if (v.split(",").some((t) => t.trim().toLowerCase() === "trailers") && !inlineAt.has("te")) {
@@ -74,5 +78,5 @@ export function fromWire(raw: string[]): WireRequestHeaders {
     }
     headers.push([k, v]);
   }
-  return { authority: hosts.filter((h) => h !== "").join(","), headers };
+  return { authority: hosts.filter((h) => h !== "").join(","), headers, transferEncodings };
 }

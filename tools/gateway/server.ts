@@ -7,7 +7,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { startAdmin } from "./admin.ts";
 import type { GatewayConfig, HeaderToAdd, Listener, WasmFilter } from "./config.ts";
 import { formatAddress, mutateRequestHeaders } from "./forwarding.ts";
-import { fromWire } from "./request-headers.ts";
+import { fromWire, type WireRequestHeaders } from "./request-headers.ts";
 import { selectRoute, type SelectedRoute } from "./routes.ts";
 import { ClusterManager, HOP_BY_HOP, readAll, ROUTER_REPLIES, routerReply, type UpstreamResponse } from "./upstream.ts";
 import { HeaderMap } from "../host/header-map.ts";
@@ -207,25 +207,25 @@ export class Gateway {
     const socket = req.socket as Socket & { tollgateWorker?: number; tollgateId?: number };
     const worker = socket.tollgateWorker ?? 0;
     const prefix = `http.${rl.config.statPrefix}.`;
-    const refusal = codecRefusal(req);
+    // What Envoy's HTTP/1 codec passes on: inline headers joined, hop-by-hop gone (request-headers.ts).
+    const wire = fromWire(req.rawHeaders);
+    const refusal = codecRefusal(req, wire);
     if (refusal) {
       if (refusal !== CODEC_REPLIES.badRequest && refusal !== CODEC_REPLIES.headersTooLarge) counterAdd(this.stats, prefix + "downstream_rq_total");
       res.socket?.end(codecReply(refusal));
       return;
     }
     counterAdd(this.stats, prefix + "downstream_rq_total");
+    let authority = wire.authority;
+    let path = req.url ?? "/";
+    const abs = /^https?:\/\/([^/?#]*)(.*)$/i.exec(path);
     // A target that is neither origin-form nor absolute-form (`OPTIONS *`) gets the connection manager's 404
     // before any filter runs; the connection stays open (seen on Envoy 1.40).
-    if (!/^https?:\/\//i.test(req.url ?? "") && !(req.url ?? "").startsWith("/")) {
+    if (!abs && !path.startsWith("/")) {
       this.write(req, res, 404, [], new Uint8Array(0));
       return;
     }
     // Absolute-form targets (`GET http://host/p`): Envoy's codec takes :authority and :path from the URL.
-    // What Envoy's HTTP/1 codec passes on: inline headers joined, hop-by-hop gone (request-headers.ts).
-    const wire = fromWire(req.rawHeaders);
-    let authority = wire.authority;
-    let path = req.url ?? "/";
-    const abs = /^https?:\/\/([^/?#]*)(.*)$/i.exec(path);
     if (abs) {
       authority = abs[1];
       path = abs[2] === "" ? "/" : abs[2];
@@ -516,15 +516,13 @@ const NO_BODY_METHODS = new Set(["GET", "HEAD", "DELETE", "TRACE", "CONNECT"]);
 const AUTHORITY = /^[A-Za-z0-9\-._~!$&'()*+,;=:@\[\]%]*$/;
 
 /** The refusal Envoy gives this request before the filter chain, or null when it is served. */
-function codecRefusal(req: IncomingMessage): CodecReply | null {
+function codecRefusal(req: IncomingMessage, wire: WireRequestHeaders): CodecReply | null {
   if (!ENVOY_METHODS.has(req.method ?? "")) return CODEC_REPLIES.badRequest;
   if (req.rawHeaders.length / 2 > MAX_REQUEST_HEADERS || headBytes(req) > MAX_REQUEST_HEAD_BYTES) return CODEC_REPLIES.headersTooLarge;
   if (req.httpVersion === "1.0" || req.httpVersion === "0.9") return CODEC_REPLIES.http10;
-  const te = req.rawHeaders.filter((_, i) => i % 2 === 1 && req.rawHeaders[i - 1].toLowerCase() === "transfer-encoding");
-  if (unsupportedTransferEncoding(te)) return CODEC_REPLIES.transferEncoding;
+  if (unsupportedTransferEncoding(wire.transferEncodings)) return CODEC_REPLIES.transferEncoding;
   // Repeated Host lines become one :authority joined with "," (request-headers.ts), checked as a whole.
-  const hosts = req.rawHeaders.filter((_, i) => i % 2 === 1 && req.rawHeaders[i - 1].toLowerCase() === "host" && req.rawHeaders[i] !== "");
-  if (hosts.length && !AUTHORITY.test(hosts.join(","))) return CODEC_REPLIES.badRequest;
+  if (wire.authority !== "" && !AUTHORITY.test(wire.authority)) return CODEC_REPLIES.badRequest;
   // A fragment in the request target is refused by the connection manager (http_reject_path_with_fragment).
   if ((req.url ?? "").includes("#")) return CODEC_REPLIES.fragmentInPath;
   const absolute = /^https?:\/\//i.test(req.url ?? "");
