@@ -66,12 +66,18 @@ export function envoyLocalAddress(): string {
 }
 
 function isLoopback(ip: string): boolean {
-  return ip.startsWith("127.") || ip === "::1" || ip.startsWith("::ffff:127.");
+  const plain = plainIp(ip);
+  return plain.startsWith("127.") || plain === "::1";
+}
+
+/** An IPv4-mapped IPv6 address (`::ffff:1.2.3.4`, as Node reports v4 peers on a dual-stack socket) as IPv4. */
+function plainIp(ip: string): string {
+  return ip.startsWith("::ffff:") && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
 }
 
 /** "a.b.c.d:port" or "[v6]:port", as Envoy prints an address. */
 export function formatAddress(ip: string, port: number): string {
-  const plain = ip.startsWith("::ffff:") && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
+  const plain = plainIp(ip);
   return isIP(plain) === 6 ? `[${plain}]:${port}` : `${plain}:${port}`;
 }
 
@@ -122,7 +128,7 @@ export function mutateRequestHeaders(headers: Pairs, peerIp: string, peerPort: n
       }
     }
     if (!cfg.skipXffAppend) {
-      const append = isLoopback(peerIp) ? envoyLocalAddress() : peerIp.replace(/^::ffff:(?=\d+\.)/, "");
+      const append = isLoopback(peerIp) ? envoyLocalAddress() : plainIp(peerIp);
       set("x-forwarded-for", xff ? `${xff},${append}` : append);
     }
     if (cfg.xffNumTrustedHops === 0 || first("x-forwarded-proto") === undefined) set("x-forwarded-proto", connScheme);
@@ -138,7 +144,7 @@ export function mutateRequestHeaders(headers: Pairs, peerIp: string, peerPort: n
     if (INTERNAL_ONLY.has(k) || (cfg.useRemoteAddress && EDGE_ONLY.has(k))) headers.splice(i, 1);
   }
   if (cfg.useRemoteAddress) {
-    set("x-envoy-external-address", remoteIp.replace(/^::ffff:(?=\d+\.)/, ""));
+    set("x-envoy-external-address", plainIp(remoteIp));
     // An edge request's x-request-id is not trusted (preserve_external_request_id: false): the caller
     // generates a fresh one in its place.
     const rid = headers.findIndex(([k]) => k === "x-request-id");
