@@ -5,7 +5,7 @@
 // pseudo-headers refuse CR/LF at on_configure.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { get } from "node:http";
 import { tmpdir } from "node:os";
@@ -17,6 +17,7 @@ import { parseBootstrap } from "../../tools/gateway/config.ts";
 import { compileRe2, Re2SyntaxError } from "../../tools/gateway/re2.ts";
 import { repoRoot } from "../../tools/paths.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
+import { spawnUp } from "../../tools/diff/gateway.ts";
 
 type Obj = Record<string, unknown>;
 const root = repoRoot();
@@ -254,34 +255,11 @@ describe("admin /stats?filter= is RE2, in linear time", () => {
 const running = new Map<string, ChildProcess>();
 
 async function upAdmin(file: string, engine: "embedded" | "envoy"): Promise<string> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, "tools/cli/main.ts"), "up", file, "--engine", engine], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  running.set(engine, child);
-  const out: string[] = [];
-  return await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready in 60 s:\n${out.join("\n")}`)), 60_000);
-    let admin = "";
-    let buf = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split("\n");
-      buf = lines.pop()!;
-      for (const line of lines) {
-        out.push(line);
-        const a = /^admin: (http:\/\/\S+)/.exec(line) ?? /^ready: Envoy admin (http:\/\/\S+)/.exec(line);
-        if (a) admin = a[1];
-        if (line.startsWith("ready:")) {
-          clearTimeout(timer);
-          resolve(admin);
-        }
-      }
-    });
-    child.stderr!.on("data", (d: Buffer) => out.push(d.toString()));
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`tollgate up exited with ${code}:\n${out.join("\n")}`));
-    });
+  const up = await spawnUp(file, engine, undefined, (child) => {
+    children.push(child);
+    running.set(engine, child);
   });
+  return up.admin ?? "";
 }
 
 async function stop(engine: string): Promise<void> {

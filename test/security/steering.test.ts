@@ -5,9 +5,9 @@
 // --format envoy` prints, served by `tollgate up` on the embedded engine and on real Envoy 1.40.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { get, request } from "node:http";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
@@ -17,6 +17,7 @@ import { chainWarnings } from "../../tools/k8s/chain.ts";
 import { repoRoot } from "../../tools/paths.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
 import { foldRawHeaders } from "../helpers/http.ts";
+import { spawnUp } from "../../tools/diff/gateway.ts";
 
 type Obj = Record<string, unknown>;
 const root = repoRoot();
@@ -77,54 +78,11 @@ function generatedBootstrap(routeEdit?: (routes: Obj[]) => void, authConfig: Obj
   return { file, stderr: boot.stderr + routes.stderr };
 }
 
-function getText(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get(url, (res) => {
-      let s = "";
-      res.on("data", (c: Buffer) => (s += c));
-      res.on("end", () => resolve(s));
-    }).on("error", reject);
-  });
-}
-
 /** `tollgate up <file> --engine <engine>`; resolves with the listener's base URL once it serves. */
 async function up(file: string, engine: "embedded" | "envoy"): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, "tools/cli/main.ts"), "up", file, "--engine", engine], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  const output: string[] = [];
-  let url = "";
-  let admin = "";
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tollgate up did not become ready in 60 s:\n${output.join("\n")}`)), 60_000);
-    let buf = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split("\n");
-      buf = lines.pop()!;
-      for (const line of lines) {
-        output.push(line);
-        const l = /^listener \S+: (http:\/\/\S+)$/.exec(line);
-        if (l) url = l[1];
-        const a = /^ready: Envoy admin (http:\/\/\S+)/.exec(line);
-        if (a) admin = a[1];
-        if (line.startsWith("ready:")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      }
-    });
-    child.stderr!.on("data", (d: Buffer) => output.push(d.toString()));
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`tollgate up exited with ${code}:\n${output.join("\n")}`));
-    });
-  });
-  if (engine === "envoy") {
-    const ls = JSON.parse(await getText(`${admin}/listeners?format=json`)).listener_statuses[0].local_address.socket_address;
-    url = `http://${ls.address}:${ls.port_value}`;
-  }
+  const { child, listeners } = await spawnUp(file, engine, undefined, (c) => children.push(c));
   return {
-    url,
+    url: [...listeners.values()][0],
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once("exit", r));

@@ -135,51 +135,70 @@ export async function startGateway(o: GatewayStartOptions): Promise<RunningGatew
     const file = join(tmp, "bootstrap.yaml");
     // Written so Envoy reads back what was parsed (a string `on` stays a string): tools/envoy/yaml.ts.
     writeFileSync(file, stringifyEnvoyYaml(doc));
-    const output: string[] = [];
-    // Wasm paths stay relative: the gateway runs in the repository root, as `npm start` does.
-    child = spawn(process.execPath, ["--import", "tsx", join(root, "tools/cli/main.ts"), "up", file, "--engine", o.engine], {
-      cwd: root,
-      env: o.env ?? process.env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const listeners = new Map<string, string>();
-    let admin: string | null = null;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`tollgate up did not become ready in 60 s:\n${output.join("\n")}`)), 60_000);
-      let buf = "";
-      child!.stdout!.on("data", (d: Buffer) => {
-        buf += d.toString();
-        const lines = buf.split("\n");
-        buf = lines.pop()!;
-        for (const line of lines) {
-          output.push(line);
-          const m = /^listener (\S+): (http:\/\/\S+)$/.exec(line);
-          if (m) listeners.set(m[1], m[2]);
-          const a = /^admin: (http:\/\/\S+)/.exec(line) ?? /^ready: Envoy admin (http:\/\/\S+)/.exec(line);
-          if (a) admin = a[1];
-          if (line.startsWith("ready:")) {
-            clearTimeout(timer);
-            resolve();
-          }
-        }
-      });
-      child!.stderr!.on("data", (d: Buffer) => output.push(...d.toString().trimEnd().split("\n")));
-      child!.on("exit", (code) => {
-        clearTimeout(timer);
-        reject(new Error(`tollgate up exited with ${code}:\n${output.join("\n")}`));
-      });
-    });
-    if (o.engine === "envoy" && admin) {
-      // Envoy bound port 0: ask its admin where each listener ended up.
-      const body = await getText(`${admin}/listeners?format=json`);
-      for (const ls of JSON.parse(body).listener_statuses ?? []) {
-        const sa = ls.local_address?.socket_address;
-        if (sa) listeners.set(ls.name, `http://${sa.address}:${sa.port_value}`);
-      }
-    }
+    const { listeners, admin, output } = await spawnUp(file, o.engine, o.env, (c) => (child = c));
     return { engine: o.engine, listeners, firstListener: doc.static_resources.listeners[0].name, admin, output, stop: cleanup };
   } catch (e) {
     await cleanup();
     throw e;
   }
+}
+
+/** A `tollgate up` that printed `ready:`: each listener's base URL (Envoy's ephemeral ports read from its admin). */
+export interface UpProcess {
+  child: ChildProcess;
+  listeners: Map<string, string>;
+  admin: string | null;
+  output: string[];
+}
+
+/**
+ * Runs `tollgate up <file> --engine <engine>` in the repository root (wasm paths stay relative, as with
+ * `npm start`) and resolves once it is ready; `track` gets the child at once, so the caller can stop it
+ * whatever happens. Rejects with the output when it exits first or is not ready in 60 s.
+ */
+export async function spawnUp(file: string, engine: Engine, env?: NodeJS.ProcessEnv, track?: (c: ChildProcess) => void): Promise<UpProcess> {
+  const root = repoRoot();
+  const child = spawn(process.execPath, ["--import", "tsx", join(root, "tools/cli/main.ts"), "up", file, "--engine", engine], {
+    cwd: root,
+    env: env ?? process.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  track?.(child);
+  const output: string[] = [];
+  const listeners = new Map<string, string>();
+  let admin: string | null = null;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`tollgate up did not become ready in 60 s:\n${output.join("\n")}`)), 60_000);
+    let buf = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split("\n");
+      buf = lines.pop()!;
+      for (const line of lines) {
+        output.push(line);
+        const m = /^listener (\S+): (http:\/\/\S+)$/.exec(line);
+        if (m) listeners.set(m[1], m[2]);
+        const a = /^admin: (http:\/\/\S+)/.exec(line) ?? /^ready: Envoy admin (http:\/\/\S+)/.exec(line);
+        if (a) admin = a[1];
+        if (line.startsWith("ready:")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      }
+    });
+    child.stderr!.on("data", (d: Buffer) => output.push(...d.toString().trimEnd().split("\n")));
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`tollgate up exited with ${code}:\n${output.join("\n")}`));
+    });
+  });
+  if (engine === "envoy" && admin) {
+    // Envoy bound port 0: ask its admin where each listener ended up.
+    const body = await getText(`${admin}/listeners?format=json`);
+    for (const ls of JSON.parse(body).listener_statuses ?? []) {
+      const sa = ls.local_address?.socket_address;
+      if (sa) listeners.set(ls.name, `http://${sa.address}:${sa.port_value}`);
+    }
+  }
+  return { child, listeners, admin, output };
 }
