@@ -1,5 +1,5 @@
 // Shared pieces of the robustness suite: fixture builds, Envoy bootstrap YAML text written by the tests,
-// an HTTP client that reports resets instead of throwing, and the admin /stats reader.
+// an HTTP client that reports resets instead of throwing.
 import { request, type IncomingHttpHeaders } from "node:http";
 import { join } from "node:path";
 import { parseEnvoyYaml } from "../../tools/envoy/yaml.ts";
@@ -145,22 +145,6 @@ export function send(port: number, path: string, headers: Record<string, string>
     req.end(body);
   });
 }
-
-/** The gateway's admin /stats as name → value. */
-export async function stats(gw: Gateway): Promise<Map<string, string>> {
-  const r = await send(gw.adminPort!, "/stats");
-  const out = new Map<string, string>();
-  for (const line of r.body.split("\n")) {
-    const i = line.indexOf(": ");
-    if (i > 0) out.set(line.slice(0, i), line.slice(i + 2));
-  }
-  return out;
-}
-
-export async function counter(gw: Gateway, name: string): Promise<number> {
-  return Number((await stats(gw)).get(name) ?? 0);
-}
-
 
 /** Polls until `fn` holds (bounded): stream completion is asynchronous to the client seeing the reset. */
 export async function eventually(fn: () => Promise<boolean>, what: string, ms = 5000): Promise<void> {
