@@ -4,7 +4,6 @@
 // (test/scenarios) and the differential harness (tools/diff), so both engines start from one bootstrap.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { get } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -67,17 +66,6 @@ export async function buildReferencedPlugins(doc: any): Promise<void> {
     const debug = m[2] !== undefined;
     await compileAssemblyScript(join(pluginDir(m[1]), "index.ts"), pluginWasm(m[1], debug), debug ? "debug" : "release");
   }
-}
-
-function getText(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get(url, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-      res.on("error", reject);
-    }).on("error", reject);
-  });
 }
 
 /**
@@ -143,7 +131,7 @@ export async function startGateway(o: GatewayStartOptions): Promise<RunningGatew
   }
 }
 
-/** A `tollgate up` that printed `ready:`: each listener's base URL (Envoy's ephemeral ports read from its admin). */
+/** A `tollgate up` that printed `ready:`: each listener's base URL as it printed them (both engines do). */
 export interface UpProcess {
   child: ChildProcess;
   listeners: Map<string, string>;
@@ -192,13 +180,5 @@ export async function spawnUp(file: string, engine: Engine, env?: NodeJS.Process
       reject(new Error(`tollgate up exited with ${code}:\n${output.join("\n")}`));
     });
   });
-  if (engine === "envoy" && admin) {
-    // Envoy bound port 0: ask its admin where each listener ended up.
-    const body = await getText(`${admin}/listeners?format=json`);
-    for (const ls of JSON.parse(body).listener_statuses ?? []) {
-      const sa = ls.local_address?.socket_address;
-      if (sa) listeners.set(ls.name, `http://${sa.address}:${sa.port_value}`);
-    }
-  }
   return { child, listeners, admin, output };
 }
