@@ -7,7 +7,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEnvoyYaml, stringifyEnvoyYaml } from "../../tools/envoy/yaml.ts";
-import { launchEnvoy, type FoundEnvoy, type RunningEnvoy } from "../../tools/envoy/launcher.ts";
+import { envoyListeners, launchEnvoy, type FoundEnvoy, type RunningEnvoy } from "../../tools/envoy/launcher.ts";
 import { parseBootstrap } from "../../tools/gateway/config.ts";
 import { Gateway } from "../../tools/gateway/server.ts";
 import { repoRoot } from "../../tools/paths.ts";
@@ -119,10 +119,7 @@ export async function startEngine(engine: Engine, bootstrap: string | object, en
   }
   const adminPort = Number(new URL(running.adminUrl).port);
   // Listener name → bound port, from the admin (listeners on port 0 get an ephemeral port).
-  const listeners = JSON.parse((await getText(adminPort, "/listeners?format=json")).body) as {
-    listener_statuses: Array<{ name: string; local_address: { socket_address: { port_value: number } } }>;
-  };
-  const ports = new Map(listeners.listener_statuses.map((l) => [l.name, l.local_address.socket_address.port_value]));
+  const ports = new Map((await envoyListeners(running.adminUrl)).map((l) => [l.name, Number(new URL(l.url).port)]));
   const stats = async () => parseStats((await getText(adminPort, "/stats")).body);
   return {
     engine,
