@@ -7,6 +7,8 @@
 //  - hop-by-hop headers stop at the codec, and so does every header the Connection header names;
 //    `te` survives only as `te: trailers`; `expect: 100-continue` is answered (Node sends the 100).
 
+import { HOP_BY_HOP } from "./upstream.ts";
+
 // Envoy 1.40's inline request headers (its start-up log), minus the pseudo-headers and host.
 const INLINE = new Set(
   (
@@ -25,8 +27,6 @@ const INLINE = new Set(
   ).split(","),
 );
 
-// Consumed by the HTTP/1 codec; they never reach a filter.
-export const CODEC_HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "http2-settings"]);
 
 export interface WireRequestHeaders {
   /** The non-empty Host lines joined with "," (Envoy's :authority), or "" without one. */
@@ -59,7 +59,7 @@ export function fromWire(raw: string[]): WireRequestHeaders {
       continue;
     }
     if (k === "transfer-encoding") transferEncodings.push(v);
-    if (CODEC_HOP_BY_HOP.has(k) || nominated.has(k)) continue;
+    if (nominated.has(k)) continue;
     if (k === "te") {
       if (v.split(",").some((t) => t.trim().toLowerCase() === "trailers") && !inlineAt.has("te")) {
         inlineAt.set("te", headers.length);
@@ -68,6 +68,8 @@ export function fromWire(raw: string[]): WireRequestHeaders {
       continue;
     }
     if (k === "expect" && v.toLowerCase() === "100-continue") continue;
+    // Consumed by the HTTP/1 codec; they never reach a filter.
+    if (HOP_BY_HOP.has(k)) continue;
     if (INLINE.has(k)) {
       const at = inlineAt.get(k);
       if (at !== undefined) {
