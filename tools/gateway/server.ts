@@ -245,7 +245,7 @@ export class Gateway {
     const rid = headers.findIndex(([k]) => k === "x-request-id");
     if (rid < 0) headers.push(["x-request-id", randomUUID()]);
     else if (headers[rid][1] === "") headers[rid][1] = randomUUID();
-    const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
+    const hasBody = hasRequestBody(req);
     const properties: Record<string, unknown> = {
       "source.address": fwd.remoteAddress,
       "source.port": fwd.remotePort,
