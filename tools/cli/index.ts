@@ -6,7 +6,7 @@ import { CliError } from "./errors.ts";
 const commands: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
   build: { summary: "compile plugins to dist/plugins/<name>.wasm", load: () => import("./build.ts") },
   validate: { summary: "check a plugin config: schema + the plugin's own on_configure", load: () => import("./validate.ts") },
-  gen: { summary: "generate Istio / Higress / Envoy manifests", load: () => import("./gen.ts") },
+  gen: { summary: "generate Istio / Higress / Envoy manifests", load: () => import("./gen/index.ts") },
   push: { summary: "push a plugin as an Istio-loadable OCI image", load: () => import("./push.ts") },
   up: { summary: "run an Envoy bootstrap on Envoy (func-e) or the embedded engine", load: () => import("./up.ts") },
   start: { summary: "build, start the demo upstreams and the demo gateway", load: () => import("./start.ts") },

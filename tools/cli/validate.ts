@@ -3,7 +3,7 @@ import { relative } from "node:path";
 import { pluginWasm, repoRoot } from "../paths.ts";
 import { type Command, str } from "./args.ts";
 import { CliError, UsageError } from "./errors.ts";
-import { readConfigFile } from "./gen.ts";
+import { readConfigFile } from "./config-file.ts";
 
 export interface PluginVerdict {
   accepted: boolean;

@@ -1,0 +1,12 @@
+// gen wasmplugin: Istio extensions.istio.io/v1alpha1 WasmPlugin per plugin (deploy.md §1).
+import type { GenKind } from "./kind.ts";
+import { pluginInputs } from "./plugin-inputs.ts";
+
+const wasmplugin: GenKind = async (plugins, values) => {
+  const { inputs, k8s } = await pluginInputs("wasmplugin", plugins, values);
+  const { wasmPlugins } = await import("../../k8s/generate.ts");
+  const { checkK8sObject } = await import("../../k8s/check.ts");
+  const docs = wasmPlugins(inputs, k8s);
+  return { docs, errors: docs.flatMap(checkK8sObject) };
+};
+export default wasmplugin;
