@@ -183,6 +183,8 @@ test("the generated YAML is the real service's config: counters per value, per l
       rule("per-key", { limit: { requests: 2, per: "hour" } }),
       rule("all", { key: { global: {} }, limit: { requests: 3, per: "hour" } }),
       rule("tiers", { values: ["gold"], limit: { requests: 1, per: "hour" } }),
+      // YAML 1.1 words: written quoted, or the service would read a bool where it wants a string.
+      rule("on", { values: ["y", "123"], limit: { requests: 1, per: "hour" } }),
     ],
   };
   const svc = await startRateLimitService(t, { config: serviceConfigYaml(config) });
@@ -213,4 +215,6 @@ test("the generated YAML is the real service's config: counters per value, per l
   const other = await ask("tiers", "free");
   assert.equal(other.overallCode, "OK");
   assert.equal(other.statuses[0].currentLimit, undefined, "no limit applies to an unlisted value");
+  assert.deepEqual(await codes("on", "y", 2), ["OK", "OVER_LIMIT"]);
+  assert.deepEqual(await codes("on", "123", 2), ["OK", "OVER_LIMIT"]);
 });

@@ -12,7 +12,7 @@
 // The service counts fixed windows aligned to the unit (now % unit), in the units its proto knows:
 // second, minute, hour, day, week, month (30 days), year (365 days) (RateLimitResponse.RateLimit.Unit;
 // src/utils/utilities.go UnitToDivider). The token-bucket limit form has no equivalent and is refused.
-import { stringify } from "yaml";
+import { stringifyEnvoyYaml } from "../envoy/yaml.ts";
 
 /** The plugin's top-level `rls` object. */
 export interface RlsSettings {
@@ -201,11 +201,13 @@ export function serviceConfig(config: unknown): ServiceConfig {
   return { domain, descriptors };
 }
 
-/** The service config as the YAML file envoyproxy/ratelimit reads (RUNTIME_ROOT/…/config/<name>.yaml). */
+/**
+ * The service config as the YAML file envoyproxy/ratelimit reads (RUNTIME_ROOT/…/config/<name>.yaml). Written
+ * as for Envoy: its Go YAML reader (yaml.v2) is YAML 1.1 too, so a rule named `on` or a value `y` is quoted
+ * rather than read back as a bool.
+ */
 export function serviceConfigYaml(config: unknown): string {
-  const c = serviceConfig(config);
-  const header = `# envoyproxy/ratelimit config for the global rules of a tollgate rate-limit plugin config (generated).\n`;
-  return header + stringify(c, { lineWidth: 0 });
+  return stringifyEnvoyYaml(serviceConfig(config), { lineWidth: 0 });
 }
 
 /** The `rls` settings of the config (top level, else the first `_rules_` item that has one), or null. */
