@@ -13,12 +13,13 @@ const KINDS: Record<string, () => Promise<{ default: GenKind }>> = {
   envoy: () => import("./envoy.ts"),
   "canary-routes": () => import("./canary-routes.ts"),
   "from-ingress": () => import("./from-ingress.ts"),
+  "ratelimit-config": () => import("./ratelimit-config.ts"),
 };
 
 const command: Command = {
   name: "gen",
   summary: "Generate Istio / Higress / Envoy manifests for plugins (YAML on stdout).",
-  usage: "gen <wasmplugin|envoyfilter|higress|envoy|canary-routes> <plugin...> [options] | gen from-ingress <ingress.yaml...> [--target istio|higress|envoy]",
+  usage: "gen <wasmplugin|envoyfilter|higress|envoy|canary-routes> <plugin...> [options] | gen from-ingress <ingress.yaml...> [--target istio|higress|envoy] | gen ratelimit-config <rate-limit.json>",
   description: `
 Kinds:
   wasmplugin     Istio extensions.istio.io/v1alpha1 WasmPlugin per plugin (pluginName = root_id), ordered by phase/priority
@@ -31,6 +32,8 @@ Kinds:
                  higress: WasmPlugins with matchRules by ingress; envoy: a runnable bootstrap, one cluster per
                  backend Service (--upstream <service>=host:port, default an echo upstream per service).
                  Every annotation not translated is listed on stderr with its Ingress.
+  ratelimit-config  <rate-limit.json>: the envoyproxy/ratelimit service config (domain, descriptors, units) for the
+                 config's "scope": "global" rules; with 'rls' in the config, gen envoy adds its gRPC cluster.
 Per-plugin flags (--config, --url, --sha256) take <plugin>=<value> when several plugins are given; --url may
 contain {name} and {version} (from plugin.json). Configs are checked against plugins/<name>/plugin.json's schema
 and every output against the official CRDs / Envoy protos before it is printed.
@@ -40,7 +43,8 @@ Examples:
   tollgate gen envoy cors canary --config cors=cors.json --config canary=canary.json --upstream 127.0.0.1:8080 -o envoy.yaml
   tollgate gen canary-routes --config canary.json --service reviews.default.svc.cluster.local --stable v1 --canary v2
   tollgate gen from-ingress ingress.yaml --target envoy -o envoy.yaml && tollgate up envoy.yaml
-  tollgate gen from-ingress ingress.yaml --target istio --url oci://ghcr.io/acme/{name}:{version} | kubectl apply -f -`,
+  tollgate gen from-ingress ingress.yaml --target istio --url oci://ghcr.io/acme/{name}:{version} | kubectl apply -f -
+  tollgate gen ratelimit-config rate-limit.json -o ratelimit/config/tollgate.yaml`,
   options: {
     output: { type: "string", short: "o", description: "write to this file instead of stdout", valueName: "file" },
     config: { type: "string", multiple: true, description: "plugin config file, JSON or YAML ([plugin=]file)", valueName: "file" },
@@ -59,6 +63,7 @@ Examples:
     target: { type: "string", description: "from-ingress: istio | higress | envoy", default: "istio", valueName: "t" },
     "echo-base-port": { type: "string", description: "from-ingress --target envoy: first port of the echo upstreams of services without --upstream", default: "18080", valueName: "n" },
     listen: { type: "string", description: "envoy: listener address", default: "127.0.0.1:10000", valueName: "host:port" },
+    "rls-address": { type: "string", description: "envoy: the rate limit service's gRPC address, for the cluster a rate-limit config's rls.cluster names (default: 127.0.0.1:8081)", valueName: "host:port" },
     admin: { type: "string", description: "envoy: admin address, or 'none'", default: "127.0.0.1:9901", valueName: "host:port" },
     "wasm-dir": { type: "string", description: "envoy: directory of the .wasm files, as Envoy resolves it", default: "dist/plugins", valueName: "dir" },
     service: { type: "string", description: "canary-routes: the service host", valueName: "host" },
