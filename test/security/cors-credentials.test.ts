@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { describe, test } from "node:test";
-import { pluginVerdict } from "../../tools/cli/validate.ts";
+import { pluginVerdict } from "../../tools/plugins/index.ts";
 import { PluginTester } from "../../tools/host/testing.ts";
-import { checkConfig } from "../../tools/k8s/plugin-meta.ts";
+import { checkConfig } from "../../tools/plugins/index.ts";
 import { pluginWasm } from "../../tools/paths.ts";
 import { ENGINES, startEngine } from "../helpers/engines.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";

@@ -8,8 +8,8 @@
 // client's connection are refused at start by both engines, the same bootstrap on each.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { pluginVerdict } from "../../tools/cli/validate.ts";
-import { checkConfig, loadPluginMeta } from "../../tools/k8s/plugin-meta.ts";
+import { pluginVerdict } from "../../tools/plugins/index.ts";
+import { checkConfig, loadPluginMeta } from "../../tools/plugins/index.ts";
 import { pluginWasm } from "../../tools/paths.ts";
 import { ENGINES } from "../helpers/engines.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";

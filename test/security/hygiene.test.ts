@@ -11,7 +11,7 @@ import { get } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { buildPlugins } from "../../tools/cli/build.ts";
+import { buildPlugins } from "../../tools/build/plugins.ts";
 import { envoyBinary } from "../../tools/envoy/launcher.ts";
 import { parseBootstrap } from "../../tools/gateway/config.ts";
 import { compileRe2, Re2SyntaxError } from "../../tools/gateway/re2.ts";
@@ -159,11 +159,13 @@ describe("CLI: bad input gets a message, never a stack trace", () => {
     });
   }
 
-  test("an unexpected error says it is a tollgate bug, without a stack unless TOLLGATE_DEBUG", () => {
-    const r = spawnSync(process.execPath, ["--import", "tsx", "-e", `import { internalError } from ${JSON.stringify(join(root, "tools/cli/index.ts"))}; process.exitCode = internalError(new TypeError("boom"));`], { cwd: root, encoding: "utf8", env: { ...process.env, TOLLGATE_DEBUG: "" } });
+  // Bad input never reaches this (the cases above end in a message); a bug prints the stack its report needs
+  // (issue 16, item 5; more in test/tools/cli-errors.test.ts).
+  test("an unexpected error says it is a tollgate bug and how to report it", () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", "-e", `import { internalError } from ${JSON.stringify(join(root, "tools/cli/index.ts"))}; process.exitCode = internalError(new TypeError("boom"));`], { cwd: root, encoding: "utf8" });
     assert.equal(r.status, 70);
     assert.match(r.stderr, /^error: internal error, this is a tollgate bug: TypeError: boom$/m);
-    assertNoStack(r.stderr.replace(/TypeError/g, ""));
+    assert.match(r.stderr, /^ {2}report it .*with the command you ran and this stack trace/m);
   });
 });
 

@@ -11,7 +11,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import { buildPlugins } from "../../tools/cli/build.ts";
+import { buildPlugins } from "../../tools/build/plugins.ts";
 import { startEcho, type EchoServer } from "../../tools/demo/echo.ts";
 import { chainWarnings } from "../../tools/k8s/chain.ts";
 import { repoRoot } from "../../tools/paths.ts";

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { configRows, configTable, replaceBetween, updateDocs } from "../../tools/docs/config-table.ts";
-import type { PluginMeta } from "../../tools/k8s/plugin-meta.ts";
+import type { PluginMeta } from "../../tools/plugins/index.ts";
 
 test("README tables match plugin.json (run 'tollgate docs' to fix)", () => {
   const res = updateDocs({ check: true });

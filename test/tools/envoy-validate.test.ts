@@ -16,7 +16,7 @@ import { envoyApiSource, validateBootstrap, validateBootstrapFile, validateEnvoy
 import { envoyPlainScalar, parseEnvoyYaml, stringifyEnvoyYaml } from "../../tools/envoy/yaml.ts";
 import { BootstrapError, loadBootstrap, UNSUPPORTED } from "../../tools/gateway/config.ts";
 import { envoyBootstrap, type FailStrategy } from "../../tools/k8s/generate.ts";
-import { loadPluginMeta, pluginsWithMeta } from "../../tools/k8s/plugin-meta.ts";
+import { loadPluginMeta, pluginNames } from "../../tools/plugins/index.ts";
 import { pluginDir, pluginWasm, repoRoot } from "../../tools/paths.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
 
@@ -28,7 +28,7 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 // `envoy --mode validate` opens the Wasm files a config names (relative to the working directory), so the
 // release builds of the plugins must exist: compile them once (cached by input hash).
 before(async () => {
-  for (const n of pluginsWithMeta()) await compileAssemblyScript(join(pluginDir(n), "index.ts"), pluginWasm(n), "release");
+  for (const n of pluginNames()) await compileAssemblyScript(join(pluginDir(n), "index.ts"), pluginWasm(n), "release");
 });
 
 /** `envoy --mode validate -c <file>` from the repository root: ok, and Envoy's output (at `level` and above). */
@@ -91,7 +91,7 @@ test("every envoy-configs/*.yaml passes `envoy --mode validate`", async (t) => {
  * example under each --fail-strategy, and noop alone via the CLI (its stdout as it is).
  */
 function generatedBootstraps(): Array<[string, string]> {
-  const names = pluginsWithMeta();
+  const names = pluginNames();
   const all = (failStrategy?: FailStrategy): unknown => envoyBootstrap(
     names.map((n) => {
       const meta = loadPluginMeta(n);

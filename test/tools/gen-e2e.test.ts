@@ -3,13 +3,13 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
-import { buildPlugins } from "../../tools/cli/build.ts";
+import { buildPlugins } from "../../tools/build/plugins.ts";
 import { parseBootstrap } from "../../tools/gateway/config.ts";
 import { Gateway } from "../../tools/gateway/server.ts";
 import { checkBootstrap } from "../../tools/k8s/check.ts";
 import { envoyCanaryRoutes } from "../../tools/k8s/canary-routes.ts";
 import { envoyBootstrap, type Obj } from "../../tools/k8s/generate.ts";
-import { loadPluginMeta, pluginsWithMeta } from "../../tools/k8s/plugin-meta.ts";
+import { loadPluginMeta, pluginNames } from "../../tools/plugins/index.ts";
 import { repoRoot } from "../../tools/paths.ts";
 
 const servers: Server[] = [];
@@ -33,7 +33,7 @@ async function upstream(name: string): Promise<number> {
 }
 
 test("gen envoy + canary routes: the canary tag header routes to the canary upstream", async (t) => {
-  if (!pluginsWithMeta().includes("canary")) return t.skip("plugins/canary/plugin.json does not exist yet");
+  if (!pluginNames().includes("canary")) return t.skip("plugins/canary/plugin.json does not exist yet");
   await buildPlugins(["canary"]);
   const meta = loadPluginMeta("canary");
   const example = meta.examples.find((e) => JSON.stringify(e.config).includes("x-beta"));

@@ -12,15 +12,16 @@ import { EnvoyFilter } from "@kubernetes-models/istio/networking.istio.io/v1alph
 import { VirtualService, DestinationRule } from "@kubernetes-models/istio/networking.istio.io/v1beta1";
 import { allCelRules, CEL_RULES, parseDuration, validateK8sObject } from "../../tools/k8s/crd.ts";
 import { checkBootstrap, checkEnvoyRoutes, checkK8sObject } from "../../tools/k8s/check.ts";
-import { envoyBootstrap, envoyFilters, GenError, higressPlugins, toHigressConfig, wasmPlugins, type Obj, type PluginInput } from "../../tools/k8s/generate.ts";
+import { GenError } from "../../tools/k8s/errors.ts";
+import { envoyBootstrap, envoyFilters, higressPlugins, toHigressConfig, wasmPlugins, type Obj, type PluginInput } from "../../tools/k8s/generate.ts";
 import { parseEnvoyYaml } from "../../tools/envoy/yaml.ts";
 import { envoyCanaryRoutes, istioCanaryRoutes } from "../../tools/k8s/canary-routes.ts";
-import { loadPluginMeta, pluginsWithMeta } from "../../tools/k8s/plugin-meta.ts";
+import { loadPluginMeta, pluginNames } from "../../tools/plugins/index.ts";
 import { repoRoot } from "../../tools/paths.ts";
 import { parseBootstrap } from "../../tools/gateway/config.ts";
 
 const SHA = "0123456789abcdef".repeat(4);
-const plugins = pluginsWithMeta();
+const plugins = pluginNames();
 
 function inputs(name: string): PluginInput[] {
   const meta = loadPluginMeta(name);

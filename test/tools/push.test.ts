@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { buildPlugins } from "../../tools/cli/build.ts";
+import { buildPlugins } from "../../tools/build/plugins.ts";
 import { packImage, sha256, tarOneFile, MEDIA } from "../../tools/oci/image.ts";
 import { parseChallenge } from "../../tools/oci/registry.ts";
 import { parseReference } from "../../tools/oci/reference.ts";

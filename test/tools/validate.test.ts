@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { buildPlugins } from "../../tools/cli/build.ts";
-import { configurationBytes } from "../../tools/cli/validate.ts";
-import { checkConfig, formatSchemaErrors, jsonPath, loadPluginMeta, pluginsWithMeta } from "../../tools/k8s/plugin-meta.ts";
+import { buildPlugins } from "../../tools/build/plugins.ts";
+import { configurationBytes } from "../../tools/plugins/index.ts";
+import { checkConfig, formatSchemaErrors, jsonPath, loadPluginMeta, pluginNames } from "../../tools/plugins/index.ts";
 import { repoRoot } from "../../tools/paths.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "tollgate-validate-"));
@@ -41,7 +41,7 @@ describe("schema checks (no wasm needed)", () => {
     assert.deepEqual(errs, ["'a[0]' must be string", "'zz' is not a known field", "'b.c' is required"]);
   });
   test("examples of every plugin are valid by its schema", () => {
-    for (const n of pluginsWithMeta()) for (const ex of loadPluginMeta(n).examples) assert.deepEqual(checkConfig(n, ex.config), [], `${n}: ${ex.title}`);
+    for (const n of pluginNames()) for (const ex of loadPluginMeta(n).examples) assert.deepEqual(checkConfig(n, ex.config), [], `${n}: ${ex.title}`);
   });
   test("an empty pluginConfig reaches on_configure as no bytes, as Istio sends it", () => {
     assert.equal(configurationBytes({}), "");
@@ -54,7 +54,7 @@ describe("tollgate validate (through the host)", () => {
   let target: string | undefined;
   before(async () => {
     await buildPlugins(["noop"]);
-    for (const p of pluginsWithMeta().filter((n) => n !== "noop" && (loadPluginMeta(n).schema.additionalProperties === false || loadPluginMeta(n).schema.unevaluatedProperties === false))) {
+    for (const p of pluginNames().filter((n) => n !== "noop" && (loadPluginMeta(n).schema.additionalProperties === false || loadPluginMeta(n).schema.unevaluatedProperties === false))) {
       try {
         await buildPlugins([p]);
         target = p;

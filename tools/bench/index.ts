@@ -1,8 +1,8 @@
 // `tollgate bench`: the noop floor (ns per typical request through the host, V8 call overhead,
 // noop.wasm size), then every registered section. Plugin engineers add tools/bench/<name>.ts exporting
 // `bench(ctx: BenchContext)` and register it below with one line.
-import { existsSync } from "node:fs";
 import { pluginWasm } from "../paths.ts";
+import { assertBuilt } from "../plugins/discover.ts";
 import { type BenchContext, callOverhead, makeContext, measureNs, round, TYPICAL_REQUEST, wasmBytes } from "./context.ts";
 
 export type { BenchContext, BenchRequest } from "./context.ts";
@@ -43,7 +43,7 @@ export interface BenchReport {
 
 export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   const log = opts.log ?? (() => {});
-  if (!existsSync(pluginWasm("noop"))) throw new Error("dist/plugins/noop.wasm is missing: run 'tollgate build noop' first");
+  assertBuilt(pluginWasm("noop"), "noop", "the floor every ratio is measured against");
   log("measuring the noop floor …");
   const overhead = callOverhead();
   const noopNs = await measureNs({ wasm: pluginWasm("noop") }, TYPICAL_REQUEST, { ms: 1200, rounds: 9 });

@@ -2,11 +2,14 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
-import { CliError } from "../cli/errors.ts";
+import { ToolError } from "../errors.ts";
 import { repoRoot } from "../paths.ts";
 import { packDataSection } from "./pack-data.ts";
 
 export type Target = "release" | "debug";
+
+/** The AssemblyScript compiler rejected a module; the message holds the compiler's own output. */
+export class CompileError extends ToolError {}
 
 export interface CompileResult {
   outFile: string;
@@ -79,7 +82,7 @@ async function compileInto(
     },
   );
   if (error) {
-    throw new CliError(`compiling ${relative(repoRoot(), entry)} (${target}) failed:\n${stderr.trim() || error.message}`);
+    throw new CompileError(`compiling ${relative(repoRoot(), entry)} (${target}) failed:\n${stderr.trim() || error.message}`);
   }
   let bytes: Uint8Array = readFileSync(tmpFile);
   const packed = pack ? packDataSection(bytes) : null;

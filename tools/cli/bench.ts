@@ -19,14 +19,8 @@ function rows(prefix: string, v: unknown, out: Array<[string, string]>): void {
 
 /** `--soak`: the embedded gateway under a bounded load (tools/bench/soak.ts). */
 async function soak(secondsArg: unknown, connectionsArg: unknown, json: boolean): Promise<object> {
-  const num = (v: unknown, def: number, name: string, max: number): number => {
-    if (v === undefined) return def;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new CliError(`--${name} must be an integer 1-${max}, got '${String(v)}'`);
-    return n;
-  };
-  const seconds = num(secondsArg, 60, "seconds", 3600);
-  const connections = num(connectionsArg, 100, "connections", 1000);
+  const seconds = intOption(secondsArg, 60, "seconds", 1, 3600);
+  const connections = intOption(connectionsArg, 100, "connections", 1, 1000);
   const { runSoak } = await import("../bench/soak.ts");
   try {
     return { soak: await runSoak({ seconds, connections, log: json ? undefined : (l) => console.error(l) }) };

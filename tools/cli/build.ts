@@ -1,57 +1,7 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { compileAssemblyScript } from "../build/compile.ts";
-import { pluginWasm, repoRoot } from "../paths.ts";
+import { buildPlugins } from "../build/plugins.ts";
+import { repoRoot } from "../paths.ts";
 import { type Command } from "./args.ts";
-import { UsageError } from "./errors.ts";
-
-export interface ManifestEntry {
-  name: string;
-  file: string;
-  debugFile: string;
-  bytes: number;
-  sha256: string;
-  root_id: string;
-}
-
-/** Every plugins/<name>/index.ts, sorted. */
-export function pluginNames(): string[] {
-  const dir = join(repoRoot(), "plugins");
-  return readdirSync(dir)
-    .filter((n) => existsSync(join(dir, n, "index.ts")))
-    .sort();
-}
-
-/** Builds release + debug for each named plugin (all when empty) and writes the manifest. */
-export async function buildPlugins(names: string[], opts: { force?: boolean; log?: (s: string) => void } = {}): Promise<ManifestEntry[]> {
-  const all = pluginNames();
-  for (const n of names) {
-    if (!all.includes(n)) throw new UsageError(`no plugin named '${n}' (plugins/${n}/index.ts does not exist)`, `one of: ${all.join(", ")}`);
-  }
-  const selected = names.length ? names : all;
-  const entries: ManifestEntry[] = [];
-  for (const name of selected) {
-    const entry = join(repoRoot(), "plugins", name, "index.ts");
-    const [rel] = await Promise.all([
-      compileAssemblyScript(entry, pluginWasm(name), "release", opts.force),
-      compileAssemblyScript(entry, pluginWasm(name, true), "debug", opts.force),
-    ]);
-    entries.push({
-      name,
-      file: relative(repoRoot(), rel.outFile),
-      debugFile: relative(repoRoot(), pluginWasm(name, true)),
-      bytes: rel.bytes,
-      sha256: rel.sha256,
-      root_id: name,
-    });
-    opts.log?.(`${rel.cached ? "up to date" : "built"}: ${name}`);
-  }
-  const manifest = join(repoRoot(), "dist", "plugins", "manifest.json");
-  const previous = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, "utf8")) as { plugins: ManifestEntry[] }).plugins : [];
-  const merged = [...previous.filter((p) => !selected.includes(p.name) && all.includes(p.name)), ...entries].sort((a, b) => a.name.localeCompare(b.name));
-  writeFileSync(manifest, JSON.stringify({ plugins: merged }, null, 2) + "\n");
-  return entries;
-}
 
 const command: Command = {
   name: "build",

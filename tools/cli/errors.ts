@@ -1,8 +1,9 @@
-/** An error the CLI reports as a message (no stack) and exit code; say what is wrong and the fix. */
-export class CliError extends Error {
-  constructor(message: string, readonly exitCode = 1, readonly hint?: string) {
-    super(message);
-    this.name = "CliError";
+import { ToolError } from "../errors.ts";
+
+/** An error a command reports as a message (no stack) and exit code; say what is wrong and the fix. */
+export class CliError extends ToolError {
+  constructor(message: string, readonly exitCode = 1, hint?: string) {
+    super(message, hint);
   }
 }
 
@@ -10,6 +11,5 @@ export class CliError extends Error {
 export class UsageError extends CliError {
   constructor(message: string, hint?: string) {
     super(message, 2, hint);
-    this.name = "UsageError";
   }
 }

@@ -1,6 +1,10 @@
 // The tollgate CLI entry: the one place that maps errors to messages and exit codes.
+import { ToolError } from "../errors.ts";
+import { GenError } from "../k8s/errors.ts";
+import { UnknownPluginError } from "../plugins/errors.ts";
 import { formatHelp, parseCommandArgs, type Command } from "./args.ts";
 import { CliError } from "./errors.ts";
+import { bugReportUrl, ownPackage } from "./package-info.ts";
 
 /** Verbs, lazily imported so `tollgate --help` loads nothing heavy. */
 const commands: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
@@ -29,15 +33,37 @@ function mainHelp(): string {
   ].join("\n");
 }
 
+/** Library errors that mean the command line itself is wrong (a flag, a plugin name): exit 2 like UsageError. */
+const USAGE_ERRORS = [UnknownPluginError, GenError];
+
 /**
- * Anything that is not a CliError is a tollgate bug, never the user's input: one line saying so, the stack only
- * with TOLLGATE_DEBUG=1 (bad input must always end in a CliError naming the file, field and fix).
+ * The one place errors become messages and exit codes: a ToolError (thrown by a command or by a library module
+ * under tools/) prints its message and fix, no stack — exit 2 for usage mistakes, 1 for the rest, or a
+ * CliError's own code. Anything else is a tollgate bug (internalError).
+ */
+export function reportError(e: unknown): number {
+  if (!(e instanceof ToolError)) return internalError(e);
+  console.error(`error: ${e.message}`);
+  if (e.hint) console.error(`  fix: ${e.hint}`);
+  if (e instanceof CliError) return e.exitCode;
+  return USAGE_ERRORS.some((c) => e instanceof c) ? 2 : 1;
+}
+
+/**
+ * Anything that is not a ToolError is a tollgate bug, never the user's input (bad input always ends in a
+ * ToolError naming the file, field and fix): say so, say where to report it, and print the stack the report needs.
  */
 export function internalError(e: unknown): number {
   const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   console.error(`error: internal error, this is a tollgate bug: ${msg}`);
-  if (process.env.TOLLGATE_DEBUG) console.error(e instanceof Error ? e.stack : e);
-  else console.error("  fix: please report it with the command you ran; TOLLGATE_DEBUG=1 prints the stack");
+  let url: string | undefined;
+  try {
+    url = bugReportUrl();
+  } catch {
+    url = undefined; // no package.json to read: still report the bug itself
+  }
+  console.error(url ? `  report it at ${url} with the command you ran and this stack trace:` : "  report it with the command you ran and this stack trace to the tollgate maintainers:");
+  console.error(e instanceof Error && e.stack ? e.stack : String(e));
   return 70;
 }
 
@@ -48,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (verb === "--version" || verb === "-v") {
-    console.log(process.env.TOLLGATE_VERSION ?? "0.1.0");
+    console.log(ownPackage().version);
     return 0;
   }
   const entry = commands[verb];
@@ -65,11 +91,6 @@ export async function main(argv: string[]): Promise<number> {
     const code = await cmd.run(parseCommandArgs(cmd, rest));
     return typeof code === "number" ? code : 0;
   } catch (e) {
-    if (e instanceof CliError) {
-      console.error(`error: ${e.message}`);
-      if (e.hint) console.error(`  fix: ${e.hint}`);
-      return e.exitCode;
-    }
-    return internalError(e);
+    return reportError(e);
   }
 }

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import { pluginWasm, repoRoot } from "../paths.ts";
+import { assertBuilt } from "../plugins/discover.ts";
 import { type Command, str } from "./args.ts";
 import { CliError, UsageError } from "./errors.ts";
 
@@ -38,7 +39,7 @@ Credentials: --username with the password on stdin, else the docker config ($DOC
     if (format !== "compat" && format !== "oci") throw new UsageError(`--format must be compat or oci, got '${format}'`);
     const { parseReference, formatReference } = await import("../oci/reference.ts");
     const { packImage } = await import("../oci/image.ts");
-    const { RegistryClient, RegistryError } = await import("../oci/registry.ts");
+    const { RegistryClient } = await import("../oci/registry.ts");
     const { credentialsFromDockerConfig } = await import("../oci/credentials.ts");
     let ref;
     try {
@@ -49,7 +50,7 @@ Credentials: --username with the password on stdin, else the docker config ($DOC
     if (ref.digest && !ref.tag) throw new UsageError(`push needs a tag, not only a digest: '${target}'`);
     const wasmPath = pluginWasm(plugin, args.values.debug === true);
     const rel = relative(repoRoot(), wasmPath);
-    if (!existsSync(wasmPath)) throw new CliError(`${rel} does not exist`, 1, `run 'tollgate build ${plugin}' first`);
+    assertBuilt(wasmPath, plugin);
     const username = str(args.values.username);
     let credentials = null;
     if (args.values["password-stdin"]) {
@@ -70,13 +71,7 @@ Credentials: --username with the password on stdin, else the docker config ($DOC
     const progress = args.values.quiet ? undefined : (s: string) => process.stderr.write(`${s}\n`);
     progress?.(`pushing ${rel} (${format}) to ${formatReference(ref)}${credentials ? ` as ${credentials.username}` : ""}`);
     const client = new RegistryClient(ref, { plainHttp: args.values["plain-http"] === true, credentials, progress });
-    let digest: string;
-    try {
-      digest = await client.push(image);
-    } catch (e) {
-      if (e instanceof RegistryError) throw new CliError(e.message, 1, e.hint);
-      throw e;
-    }
+    const digest = await client.push(image);
     console.log(`digest: ${digest}`);
     console.log("WasmPlugin spec lines:");
     console.log(`  url: oci://${formatReference({ ...ref, digest: undefined })}`);

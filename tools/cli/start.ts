@@ -20,7 +20,7 @@ const command: Command = {
     const workers = Number(str(args.values.workers) ?? "2");
     if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`--workers must be an integer 1-64, got '${str(args.values.workers)}'`);
     const { repoRoot } = await import("../paths.ts");
-    const { buildPlugins } = await import("./build.ts");
+    const { buildPlugins } = await import("../build/plugins.ts");
     const { startEcho } = await import("../demo/echo.ts");
     const { CURLS } = await import("../demo/curls.ts");
     const { runUp } = await import("./up.ts");

@@ -78,25 +78,19 @@ export async function runUp(o: UpOptions): Promise<number> {
 }
 
 async function runEnvoy(o: UpOptions, found: import("../envoy/launcher.ts").FoundEnvoy, print: (l: string) => void, printErr: (l: string) => void, signal: AbortSignal): Promise<number> {
-  const { launchEnvoy, envoyListeners, EnvoyLaunchError } = await import("../envoy/launcher.ts");
+  const { launchEnvoy, envoyListeners } = await import("../envoy/launcher.ts");
   let doc: Record<string, unknown> = {};
   try {
     doc = (parseEnvoyYaml(readFileSync(o.file, "utf8")) ?? {}) as Record<string, unknown>;
   } catch (e) {
     throw new CliError(`${o.file}: invalid YAML: ${(e as Error).message}`);
   }
-  let envoy;
-  try {
-    envoy = await launchEnvoy(found, o.file, {
-      hasAdmin: Boolean((doc.admin as Record<string, unknown> | undefined)?.address),
-      onLine: (line, stream) => (stream === "stderr" ? printErr(`[envoy] ${line}`) : print(`[envoy] ${line}`)),
-      env: o.env,
-      signal,
-    });
-  } catch (e) {
-    if (e instanceof EnvoyLaunchError) throw new CliError(e.message, 1, e.hint);
-    throw e;
-  }
+  const envoy = await launchEnvoy(found, o.file, {
+    hasAdmin: Boolean((doc.admin as Record<string, unknown> | undefined)?.address),
+    onLine: (line, stream) => (stream === "stderr" ? printErr(`[envoy] ${line}`) : print(`[envoy] ${line}`)),
+    env: o.env,
+    signal,
+  });
   if (!signal.aborted) {
     // The same lines the embedded engine prints, so a user (and a test) finds the listeners either way.
     const listeners = await envoyListeners(envoy.adminUrl);
@@ -167,7 +161,7 @@ export async function runIngressUp(o: IngressUpOptions): Promise<number> {
   const print = o.print ?? ((l: string) => console.log(l));
   const printErr = o.printErr ?? ((l: string) => console.error(l));
   const { fromIngress } = await import("../k8s/from-ingress.ts");
-  const { parseHostPort, GenError } = await import("../k8s/generate.ts");
+  const { parseHostPort } = await import("../k8s/generate.ts");
   const { startEcho } = await import("../demo/echo.ts");
   const { stringifyEnvoyYaml } = await import("../envoy/yaml.ts");
   const { pluginWasm } = await import("../paths.ts");
@@ -180,14 +174,8 @@ export async function runIngressUp(o: IngressUpOptions): Promise<number> {
     if (i <= 0) throw new UsageError(`--upstream '${u}' must be <service>=host:port`, "e.g. --upstream users=127.0.0.1:8080");
     upstreams[u.slice(0, i)] = u.slice(i + 1);
   }
-  let listen;
-  try {
-    // Port 0 takes any free port (the listener line says which).
-    listen = /:0$/.test(o.listen) ? { ...parseHostPort(o.listen.replace(/:0$/, ":1"), "--listen"), port: 0 } : parseHostPort(o.listen, "--listen");
-  } catch (e) {
-    if (e instanceof GenError) throw new UsageError(e.message, e.hint);
-    throw e;
-  }
+  // Port 0 takes any free port (the listener line says which).
+  const listen = /:0$/.test(o.listen) ? { ...parseHostPort(o.listen.replace(/:0$/, ":1"), "--listen"), port: 0 } : parseHostPort(o.listen, "--listen");
   const common = { files: o.files, target: "envoy" as const, listen, admin: { host: "127.0.0.1", port: 0 }, wasmDir: dirname(pluginWasm("noop")) };
   // First pass: which clusters need an echo upstream (and every translation note, printed once).
   const first = await fromIngress({ ...common, upstreams });

@@ -1,44 +1,8 @@
-import { existsSync } from "node:fs";
 import { relative } from "node:path";
 import { pluginWasm, repoRoot } from "../paths.ts";
 import { type Command, str } from "./args.ts";
-import { CliError, UsageError } from "./errors.ts";
 import { readConfigFile } from "./config-file.ts";
-
-export interface PluginVerdict {
-  accepted: boolean;
-  /** PluginLoadError phase ("configure", "start", "compile", …) when rejected. */
-  phase?: string;
-  message?: string;
-  logs: Array<{ levelName: string; message: string }>;
-}
-
-/**
- * The configuration as Envoy hands it to proxy_on_configure for a WasmPlugin: the JSON of pluginConfig, or
- * nothing at all (size 0) when pluginConfig is empty (Istio sends an empty Any then; deploy.md §1.4).
- */
-export function configurationBytes(config: Record<string, unknown>): string {
-  return Object.keys(config).length === 0 ? "" : JSON.stringify(config);
-}
-
-/** Loads the plugin in the embedded host with this config and reports on_configure's verdict and log. */
-export async function pluginVerdict(wasmFile: string, name: string, config: Record<string, unknown>): Promise<PluginVerdict> {
-  const { HostEnv, Plugin } = (await import("../host/index.ts")) as unknown as {
-    HostEnv: new (o?: object) => { logs: Array<{ levelName: string; message: string; source?: string }> };
-    Plugin: { load(env: unknown, spec: object): Promise<{ close(): void }> };
-  };
-  const env = new HostEnv({ logLevel: "trace" });
-  try {
-    const plugin = await Plugin.load(env, { wasm: wasmFile, name, rootId: name, configuration: configurationBytes(config) });
-    plugin.close();
-    return { accepted: true, logs: env.logs.map((l) => ({ levelName: l.levelName, message: l.message })) };
-  } catch (e) {
-    const err = e as { phase?: string; message?: string; logs?: Array<{ levelName: string; message: string }> };
-    if (err.phase === undefined) throw e; // not a load verdict (host bug, unreadable file): let it surface
-    const logs = (err.logs ?? env.logs).map((l) => ({ levelName: l.levelName, message: l.message }));
-    return { accepted: false, phase: err.phase, message: err.message, logs };
-  }
-}
+import { UsageError } from "./errors.ts";
 
 const command: Command = {
   name: "validate",
@@ -57,11 +21,11 @@ Higress-style _rules_ for per-route/domain/service settings.`,
   async run(args) {
     const [plugin, file, ...extra] = args.positionals;
     if (!plugin || !file || extra.length) throw new UsageError("expected <plugin> <config file>", "e.g. tollgate validate cors cors.json");
-    const { loadPluginMeta, checkConfig } = await import("../k8s/plugin-meta.ts");
+    const { assertBuilt, checkConfig, loadPluginMeta, pluginVerdict } = await import("../plugins/index.ts");
     const meta = loadPluginMeta(plugin);
     const config = await readConfigFile(file);
     const wasm = str(args.values.wasm) ?? pluginWasm(plugin, args.values.debug === true);
-    if (!existsSync(wasm)) throw new CliError(`${relative(repoRoot(), wasm)} does not exist`, 1, `run 'tollgate build ${plugin}' first`);
+    assertBuilt(wasm, plugin);
 
     const schemaErrors = checkConfig(plugin, config);
     if (schemaErrors.length === 0) console.log(`ok    schema: ${file} matches ${meta.file}`);

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { repoRoot } from "../paths.ts";
-import { loadPluginMeta, pluginsWithMeta, type PluginMeta } from "../k8s/plugin-meta.ts";
+import { loadPluginMeta, pluginNames, type PluginMeta } from "../plugins/index.ts";
 
 type S = Record<string, any>;
 
@@ -120,7 +120,7 @@ export interface DocsResult { updated: string[]; drifted: string[]; problems: st
 export function updateDocs(opts: { check?: boolean; root?: string } = {}): DocsResult {
   const root = opts.root ?? repoRoot();
   const res: DocsResult = { updated: [], drifted: [], problems: [] };
-  const metas = pluginsWithMeta().map(loadPluginMeta);
+  const metas = pluginNames().map(loadPluginMeta);
   const targets: Array<{ file: string; markers: readonly [string, string]; body: string; required: boolean }> = metas.map((m) => ({
     file: join(root, "plugins", m.name, "README.md"),
     markers: PLUGIN_MARKERS,

@@ -7,6 +7,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { createInterface } from "node:readline";
+import { ToolError } from "../errors.ts";
 
 export type EnvoySource = "ENVOY_PATH" | "PATH" | "func-e";
 
@@ -128,10 +129,9 @@ export function planLaunch(found: FoundEnvoy, configFile: string, opts: { hasAdm
 // What func-e prints when it cannot reach archive.tetratelabs.io (Go net errors, HTTP failures).
 const NETWORK_FAILURE = /(no such host|dial tcp|i\/o timeout|network is unreachable|connection refused|could not (download|read)|couldn't (download|get)|error (downloading|getting)|envoy-versions\.json|tls handshake|TLS handshake|temporary failure in name resolution)/i;
 
-export class EnvoyLaunchError extends Error {
+export class EnvoyLaunchError extends ToolError {
   constructor(message: string, readonly hint: string, readonly output: string[]) {
-    super(message);
-    this.name = "EnvoyLaunchError";
+    super(message, hint);
   }
 }
 

@@ -8,7 +8,7 @@
 // would let a client pick another tag's rules by sending the tag header. With one name, the tag only picks
 // the version, never the auth / rate-limit / cors rules, in every filter order.
 import type { Obj } from "./generate.ts";
-import { GenError } from "./generate.ts";
+import { GenError } from "./errors.ts";
 
 export interface CanaryRouteOptions {
   /** The canary plugin's config (tag_header, rules[].tag, weights[].tag, canary_tag, …). */

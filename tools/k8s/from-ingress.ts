@@ -2,14 +2,13 @@
 // Every plugin config is checked against its plugin.json schema and by the plugin's own on_configure (the
 // .wasm in the embedded host, as `tollgate validate` does); every object against the CRDs / Envoy protos.
 import { existsSync, readFileSync } from "node:fs";
-import { relative } from "node:path";
-import { CliError, UsageError } from "../cli/errors.ts";
-import { pluginWasm, repoRoot } from "../paths.ts";
+import { pluginWasm } from "../paths.ts";
+import { assertBuilt, checkConfig, loadPluginMeta, pluginVerdict } from "../plugins/index.ts";
 import { checkBootstrap, checkK8sObject } from "./check.ts";
-import { parseHostPort, GenError, type HostPort, type Obj, type PluginInput } from "./generate.ts";
-import { formatNotes, IngressError, pluginConfigs, readIngresses, translate, type IngressModel } from "./ingress.ts";
+import { GenError, GenInputError, GenOutputError } from "./errors.ts";
+import { parseHostPort, type HostPort, type Obj, type PluginInput } from "./generate.ts";
+import { formatNotes, pluginConfigs, readIngresses, translate, type IngressModel } from "./ingress.ts";
 import { clusterNames, envoyIngressBootstrap, higressObjects, istioObjects } from "./ingress-out.ts";
-import { checkConfig, loadPluginMeta } from "./plugin-meta.ts";
 
 export type Target = "istio" | "higress" | "envoy";
 export const TARGETS: readonly Target[] = ["istio", "higress", "envoy"];
@@ -40,38 +39,28 @@ export interface FromIngressResult {
   echoClusters: string[];
 }
 
-/** Reads and translates; IngressError / GenError become CliErrors naming file, field and fix. */
+/** Reads and translates; bad input throws IngressError / GenError / GenInputError naming file, field and fix. */
 export async function fromIngress(o: FromIngressOptions): Promise<FromIngressResult> {
-  if (o.files.length === 0) throw new UsageError("expected one or more Ingress YAML files", "e.g. tollgate gen from-ingress ingress.yaml --target envoy");
+  if (o.files.length === 0) throw new GenError("expected one or more Ingress YAML files", "e.g. tollgate gen from-ingress ingress.yaml --target envoy");
   const inputs = o.files.map((file) => {
-    if (!existsSync(file)) throw new UsageError(`${file}: no such file`, "pass Ingress manifests (multi-document YAML is fine)");
+    if (!existsSync(file)) throw new GenError(`${file}: no such file`, "pass Ingress manifests (multi-document YAML is fine)");
     return { file, text: readFileSync(file, "utf8") };
   });
-  try {
-    return await build(inputs, o);
-  } catch (e) {
-    if (e instanceof IngressError) throw new CliError(e.message, 1, e.fix);
-    if (e instanceof GenError) throw new UsageError(e.message, e.hint);
-    throw e;
-  }
-}
-
-async function build(inputs: Array<{ file: string; text: string }>, o: FromIngressOptions): Promise<FromIngressResult> {
   const notes: string[] = [];
   const ingresses = await readIngresses(inputs, notes);
-  if (ingresses.length === 0) throw new CliError(`no networking.k8s.io/v1 Ingress in ${o.files.join(", ")}`, 1, "pass the files that hold the Ingresses");
+  if (ingresses.length === 0) throw new GenInputError(`no networking.k8s.io/v1 Ingress in ${o.files.join(", ")}`, "pass the files that hold the Ingresses");
   const model = translate(ingresses, notes);
-  if (model.routes.length === 0) throw new CliError("the Ingresses define no routes (no rules with paths and no defaultBackend)", 1, "add spec.rules[].http.paths or spec.defaultBackend");
+  if (model.routes.length === 0) throw new GenInputError("the Ingresses define no routes (no rules with paths and no defaultBackend)", "add spec.rules[].http.paths or spec.defaultBackend");
   const configs = pluginConfigs(model, o.target);
   const plugins: PluginInput[] = [];
   for (const [name, config] of configs) {
     const meta = loadPluginMeta(name);
     const bad = checkConfig(name, config);
-    if (bad.length) throw new CliError(`the generated ${name} config does not match ${meta.file}:\n  ${bad.join("\n  ")}`, 1, "this is a tollgate bug in tools/k8s/ingress.ts; please report it with the Ingress");
+    if (bad.length) throw new GenOutputError(`the generated ${name} config does not match ${meta.file}:\n  ${bad.join("\n  ")}`, "this is a tollgate bug in tools/k8s/ingress.ts; please report it with the Ingress");
     await checkOnConfigure(name, config);
     const url = o.target === "envoy" ? undefined : o.url?.replaceAll("{name}", name).replaceAll("{version}", meta.version);
     if (o.target !== "envoy" && !url) {
-      throw new UsageError(`--target ${o.target} needs --url for the ${[...configs.keys()].join(", ")} plugin${configs.size > 1 ? "s" : ""} the annotations translate to`, "pass --url oci://<registry>/{name}:{version} (what 'tollgate push' printed)");
+      throw new GenError(`--target ${o.target} needs --url for the ${[...configs.keys()].join(", ")} plugin${configs.size > 1 ? "s" : ""} the annotations translate to`, "pass --url oci://<registry>/{name}:{version} (what 'tollgate push' printed)");
     }
     plugins.push({ meta, config, url });
   }
@@ -102,7 +91,7 @@ async function build(inputs: Array<{ file: string; text: string }>, o: FromIngre
         echoClusters.push(name);
       }
     });
-    for (const k of Object.keys(ups)) if (!used.has(k)) throw new UsageError(`--upstream ${k}=…: no backend service named '${k}'`, `the services are: ${[...new Set(names.values())].join(", ")} (write <service> or <service>.<namespace>)`);
+    for (const k of Object.keys(ups)) if (!used.has(k)) throw new GenError(`--upstream ${k}=…: no backend service named '${k}'`, `the services are: ${[...new Set(names.values())].join(", ")} (write <service> or <service>.<namespace>)`);
     docs = [envoyIngressBootstrap(model, {
       listen: o.listen ?? { host: "127.0.0.1", port: 10000 },
       admin: o.admin === undefined ? { host: "127.0.0.1", port: 9901 } : o.admin,
@@ -113,7 +102,7 @@ async function build(inputs: Array<{ file: string; text: string }>, o: FromIngre
     for (const t of model.tls) extra.push(`Ingress ${t.ingress}: tls (${t.hosts.join(", ") || "*"}) is not served by the local bootstrap (plain HTTP); --target istio carries it to the Gateway`);
   }
   const errors = o.target === "envoy" ? checkBootstrap(docs[0]) : docs.flatMap((d) => (d.kind === "Gateway" ? checkIstioGateway(d) : checkK8sObject(d)));
-  if (errors.length) throw new CliError(`the generated ${o.target} output does not validate:\n  ${errors.join("\n  ")}`, 1, "this is a tollgate bug; please report it with the Ingress");
+  if (errors.length) throw new GenOutputError(`the generated ${o.target} output does not validate:\n  ${errors.join("\n  ")}`, "this is a tollgate bug; please report it with the Ingress");
   return { model, docs, notes: [...formatNotes(model), ...extra.map((l) => (l.startsWith("Ingress ") ? `not translated: ${l}` : `note: ${l}`))], clusters, echoClusters };
 }
 
@@ -149,11 +138,9 @@ export function checkIstioGateway(g: Obj): string[] {
 /** The plugin's own verdict on the config, as `tollgate validate` gets it. */
 async function checkOnConfigure(name: string, config: Obj): Promise<void> {
   const wasm = pluginWasm(name);
-  const rel = relative(repoRoot(), wasm) || wasm;
-  if (!existsSync(wasm)) throw new CliError(`${rel} does not exist (needed to check the generated ${name} config with the plugin's on_configure)`, 1, `run 'tollgate build ${name}' first`);
-  const { pluginVerdict } = await import("../cli/validate.ts");
+  assertBuilt(wasm, name, `needed to check the generated ${name} config with the plugin's on_configure`);
   const v = await pluginVerdict(wasm, name, config);
   if (!v.accepted) {
-    throw new CliError(`the ${name} plugin rejected the generated config at ${v.phase}: ${v.message}\n  ${v.logs.map((l) => `[${l.levelName}] ${l.message}`).join("\n  ")}`, 1, "this is a tollgate bug in tools/k8s/ingress.ts; please report it with the Ingress");
+    throw new GenOutputError(`the ${name} plugin rejected the generated config at ${v.phase}: ${v.message}\n  ${v.logs.map((l) => `[${l.levelName}] ${l.message}`).join("\n  ")}`, "this is a tollgate bug in tools/k8s/ingress.ts; please report it with the Ingress");
   }
 }

@@ -2,8 +2,9 @@
 // the router), Higress WasmPlugin (defaultConfig + matchRules from our `_rules_`), and a static Envoy bootstrap.
 // Every object is returned as plain data; callers serialize and validate (CRDs: crd.ts, Envoy: tools/envoy).
 import { isIP } from "node:net";
-import type { Phase, PluginMeta } from "./plugin-meta.ts";
-import { sortByPhase } from "./plugin-meta.ts";
+import type { Phase, PluginMeta } from "../plugins/meta.ts";
+import { sortByPhase } from "../plugins/meta.ts";
+import { GenError } from "./errors.ts";
 
 export type Obj = Record<string, unknown>;
 
@@ -30,13 +31,6 @@ export interface K8sOptions {
   failStrategy?: FailStrategy;
   imagePullSecret?: string;
   imagePullPolicy?: "IfNotPresent" | "Always";
-}
-
-export class GenError extends Error {
-  constructor(message: string, readonly hint?: string) {
-    super(message);
-    this.name = "GenError";
-  }
 }
 
 const WASM_FILTER_TYPE = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";

@@ -15,15 +15,9 @@
 // - limit-rps / limit-rpm: per client IP, nginx limit_req with burst = limit × limit-burst-multiplier (default 5)
 //   and nodelay, rejected with 503. nginx admits burst + 1 requests at once (a request is refused once its
 //   excess would pass `burst`), then one per 1/rate: a token bucket of burst + 1 refilled at the rate.
+import { IngressError } from "./errors.ts";
 import type { Obj } from "./generate.ts";
 
-/** A translation problem in the input: the file, the field (YAML path) and how to fix it. */
-export class IngressError extends Error {
-  constructor(readonly file: string, readonly field: string, readonly problem: string, readonly fix: string) {
-    super(`${file}: ${field}: ${problem}`);
-    this.name = "IngressError";
-  }
-}
 
 export const PREFIXES = ["nginx.ingress.kubernetes.io/", "higress.io/"] as const;
 

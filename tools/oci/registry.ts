@@ -2,6 +2,7 @@
 // monolithic uploads (Location may be relative, absolute, carry a query, or name another host), manifest PUT
 // with its media type, Docker-Content-Digest checked. Auth: anonymous, Basic, Bearer token flow from the
 // WWW-Authenticate challenge. Only 502/503/504 are retried. The manifest is written only after every blob.
+import { ToolError } from "../errors.ts";
 import type { Blob, Image } from "./image.ts";
 import type { ImageRef } from "./reference.ts";
 import { formatReference } from "./reference.ts";
@@ -17,10 +18,9 @@ export interface PushOptions {
   fetch?: typeof fetch;
 }
 
-export class RegistryError extends Error {
-  constructor(message: string, readonly status?: number, readonly hint?: string) {
-    super(message);
-    this.name = "RegistryError";
+export class RegistryError extends ToolError {
+  constructor(message: string, readonly status?: number, hint?: string) {
+    super(message, hint);
   }
 }
 

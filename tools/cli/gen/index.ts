@@ -80,17 +80,10 @@ Examples:
     if (kind === undefined) throw new UsageError(`expected a kind: ${Object.keys(KINDS).join(", ")}`, "e.g. tollgate gen wasmplugin cors --url oci://…");
     const load = Object.hasOwn(KINDS, kind) ? KINDS[kind] : undefined;
     if (!load) throw new UsageError(`--kind must be one of ${Object.keys(KINDS).join(", ")}, got '${kind}'`);
-    const { GenError } = await import("../../k8s/generate.ts");
     // Quotes every string a YAML 1.1 reader (Envoy's yaml-cpp, Kubernetes' sigs.k8s.io/yaml) would read as
     // something else: a plain `on` or `y` in a plugin config or a name would arrive as the bool true.
     const { stringifyEnvoyYaml: stringify } = await import("../../envoy/yaml.ts");
-    let out;
-    try {
-      out = await (await load()).default(operands, args.values);
-    } catch (e) {
-      if (e instanceof GenError) throw new UsageError(e.message, e.hint);
-      throw e;
-    }
+    const out = await (await load()).default(operands, args.values);
     if (out.errors.length) {
       // The generator produced something the CRDs / protos reject: a tollgate bug or an invalid flag value.
       throw new CliError(`the generated ${kind} output does not validate:\n  ${out.errors.join("\n  ")}`, 1, "check the flag values above; if they are right, this is a tollgate bug");

@@ -26,7 +26,7 @@ function perPlugin(flag: string, values: string[], plugins: string[], shared: bo
 /** Reads the shared flags for `gen <kind> <plugin...>`; warns on stderr about chain orders a client could steer. */
 export async function pluginInputs(kind: string, plugins: string[], v: ParsedArgs["values"]): Promise<{ inputs: PluginInput[]; k8s: K8sOptions }> {
   const gen = await import("../../k8s/generate.ts");
-  const { loadPluginMeta, checkConfig, PHASES } = await import("../../k8s/plugin-meta.ts");
+  const { loadPluginMeta, checkConfig, PHASES } = await import("../../plugins/index.ts");
   if (plugins.length === 0) throw new UsageError(`gen ${kind} needs at least one plugin name`);
   if (new Set(plugins).size !== plugins.length) throw new UsageError("a plugin is named twice");
   const metas = plugins.map((p) => loadPluginMeta(p));
