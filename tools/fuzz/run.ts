@@ -5,38 +5,13 @@
 //  2. configs: random mutations of the plugin's examples are accepted by on_configure exactly when the
 //     plugin.json schema accepts them, and configure never traps.
 // A failure throws with fast-check's seed, path and minimal counterexample.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import fc from "fast-check";
-import { Ajv2020 } from "ajv/dist/2020.js";
-import addFormats from "ajv-formats";
-import { pluginDir, pluginWasm } from "../paths.ts";
+import { pluginWasm } from "../paths.ts";
+import { checkConfig, loadPluginMeta } from "../plugins/index.ts";
 import { PluginTester, type ExchangeResult } from "../host/testing.ts";
 import { requestArb, stepsArb, type FuzzRequest, type Step } from "./arbitraries.ts";
 import { mutateConfig } from "./mutate.ts";
 import { profileFor, type FuzzProfile } from "./profiles.ts";
-
-export interface PluginMeta {
-  name: string;
-  schema: Record<string, unknown>;
-  examples: Array<{ title?: string; config: unknown }>;
-  /**
-   * Cross-field rules JSON Schema cannot express (a sum of weights, names unique across items):
-   * `log` is a regular expression matching the line on_configure logs when it rejects by that rule.
-   */
-  "x-semantic-rules"?: Array<{ rule: string; log: string }>;
-}
-
-export function readPluginMeta(name: string): PluginMeta {
-  return JSON.parse(readFileSync(join(pluginDir(name), "plugin.json"), "utf8")) as PluginMeta;
-}
-
-export function schemaValidator(meta: PluginMeta): (config: unknown) => boolean {
-  const ajv = new Ajv2020({ allErrors: false, strict: false });
-  (addFormats as unknown as (a: Ajv2020) => void)(ajv);
-  const validate = ajv.compile(meta.schema);
-  return (c) => validate(c) as boolean;
-}
 
 export interface FuzzOptions {
   /** Requests per plugin (exchanges + callback-order sequences). */
@@ -196,9 +171,9 @@ async function check<T>(plugin: string, what: string, prop: fc.IAsyncProperty<T>
 /** Fuzzes one plugin; throws on the first invariant violation with the seed and the counterexample. */
 export async function fuzzPlugin(name: string, opts: FuzzOptions): Promise<FuzzReport> {
   const started = Date.now();
-  const meta = readPluginMeta(name);
+  const meta = loadPluginMeta(name);
   const profile = profileFor(name);
-  const valid = schemaValidator(meta);
+  const valid = (config: unknown) => checkConfig(name, config).length === 0;
   const deadline = opts.timeLimitMs ? started + opts.timeLimitMs : Infinity;
   const report: FuzzReport = {
     plugin: name, seed: opts.seed, requests: 0, exchanges: 0, sequences: 0, outcomes: {},

@@ -22,8 +22,6 @@ export interface ForwardingConfig {
   skipXffAppend: boolean;
 }
 
-export const DEFAULT_FORWARDING: ForwardingConfig = { useRemoteAddress: false, xffNumTrustedHops: 0, skipXffAppend: false };
-
 type Pairs = Array<[string, string]>;
 
 // Removed from every external request (conn_manager_utility.cc cleanInternalHeaders).

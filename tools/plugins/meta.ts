@@ -26,6 +26,11 @@ export interface PluginMeta {
   priority: number;
   schema: Record<string, unknown>;
   examples: Array<{ title: string; config: Record<string, unknown> }>;
+  /**
+   * Cross-field rules JSON Schema cannot express (a sum of weights, names unique across items): `log` is a
+   * regular expression matching the line on_configure logs when it rejects by that rule (the fuzzer's oracle).
+   */
+  "x-semantic-rules"?: Array<{ rule: string; log: string }>;
   /** plugins/<name>/plugin.json relative to the repo root, for messages. */
   file: string;
 }

@@ -5,11 +5,11 @@ import { kv, oneOf, type GenKind } from "./kind.ts";
 
 const fromIngressKind: GenKind = async (files, v) => {
   const { parseHostPort } = await import("../../k8s/generate.ts");
-  const target = oneOf("target", str(v.target), ["istio", "higress", "envoy"] as const)!;
+  const { fromIngress, TARGETS } = await import("../../k8s/from-ingress.ts");
+  const target = oneOf("target", str(v.target), TARGETS)!;
   const base = Number(str(v["echo-base-port"]));
   if (!Number.isInteger(base) || base < 1 || base > 65000) throw new UsageError(`--echo-base-port must be an integer 1-65000, got '${str(v["echo-base-port"])}'`);
   const adminArg = str(v.admin)!;
-  const { fromIngress } = await import("../../k8s/from-ingress.ts");
   const r = await fromIngress({
     files,
     target,
