@@ -234,34 +234,57 @@ export function parseHostPort(s: string, flag: string): HostPort {
 /** A static Envoy bootstrap: listener → HCM → the plugins (chain order) → router → one upstream cluster. */
 export function envoyBootstrap(plugins: PluginInput[], o: { upstream: HostPort; listen: HostPort; admin?: HostPort | null; wasmFile: (name: string) => string; failStrategy?: FailStrategy; phase?: Phase; priority?: number }): Obj {
   const failurePolicy = failurePolicyOf(o.failStrategy);
-  const filters = ordered(plugins, o).map((p) => wasmHttpFilter(p, { local: { filename: o.wasmFile(p.meta.name) } }, failurePolicy));
-  const sa = (h: HostPort) => ({ socket_address: { address: h.host, port_value: h.port } });
+  return listenerBootstrap({
+    name: "tollgate",
+    listen: o.listen,
+    admin: o.admin,
+    hcm: { route_config: { name: "tollgate", virtual_hosts: [{ name: "all", domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster: "upstream", timeout: "15s" } }] }] } },
+    httpFilters: ordered(plugins, o).map((p) => wasmHttpFilter(p, { local: { filename: o.wasmFile(p.meta.name) } }, failurePolicy)),
+    clusters: [staticCluster("upstream", o.upstream)],
+  });
+}
+
+/** Envoy's socket_address for host:port. */
+export function socketAddress(h: HostPort): Obj {
+  return { socket_address: { address: h.host, port_value: h.port } };
+}
+
+/** A cluster with one endpoint: STATIC for an IP address, STRICT_DNS for a name. */
+export function staticCluster(name: string, up: HostPort): Obj {
+  return {
+    name,
+    type: isIP(up.host) ? "STATIC" : "STRICT_DNS",
+    connect_timeout: "1s",
+    lb_policy: "ROUND_ROBIN",
+    load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(up) } }] }] },
+  };
+}
+
+/**
+ * The bootstrap both `gen envoy` and `gen from-ingress --target envoy` write: an admin when given, one listener
+ * `name` whose HCM (stat_prefix `name`, codec AUTO, then `hcm`'s fields) runs `httpFilters` then the router.
+ */
+export function listenerBootstrap(o: { name: string; listen: HostPort; admin?: HostPort | null; hcm: Obj; httpFilters: Obj[]; clusters: Obj[] }): Obj {
   const boot: Obj = {};
-  if (o.admin) boot.admin = { address: sa(o.admin) };
+  if (o.admin) boot.admin = { address: socketAddress(o.admin) };
   boot.static_resources = {
     listeners: [{
-      name: "tollgate",
-      address: sa(o.listen),
+      name: o.name,
+      address: socketAddress(o.listen),
       filter_chains: [{
         filters: [{
           name: HCM,
           typed_config: {
             "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-            stat_prefix: "tollgate",
+            stat_prefix: o.name,
             codec_type: "AUTO",
-            route_config: { name: "tollgate", virtual_hosts: [{ name: "all", domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster: "upstream", timeout: "15s" } }] }] },
-            http_filters: [...filters, { name: ROUTER, typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" } }],
+            ...o.hcm,
+            http_filters: [...o.httpFilters, { name: ROUTER, typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" } }],
           },
         }],
       }],
     }],
-    clusters: [{
-      name: "upstream",
-      type: isIP(o.upstream.host) ? "STATIC" : "STRICT_DNS",
-      connect_timeout: "1s",
-      lb_policy: "ROUND_ROBIN",
-      load_assignment: { cluster_name: "upstream", endpoints: [{ lb_endpoints: [{ endpoint: { address: sa(o.upstream) } }] }] },
-    }],
+    clusters: o.clusters,
   };
   return boot;
 }

@@ -1,8 +1,7 @@
 // The Ingress route model (ingress.ts) written for each target: Istio objects, Higress WasmPlugins, an Envoy
 // bootstrap. Plain data; the caller validates (CRDs, Envoy protos, the plugins' on_configure) and serializes.
-import { isIP } from "node:net";
 import type { Obj, PluginInput, HostPort } from "./generate.ts";
-import { higressPlugins, ordered, wasmHttpFilter, wasmPlugins } from "./generate.ts";
+import { higressPlugins, listenerBootstrap, ordered, staticCluster, wasmHttpFilter, wasmPlugins } from "./generate.ts";
 import { CANARY_TAG_HEADER, backends, routesByHost, type Backend, type IngressModel, type Route } from "./ingress.ts";
 
 /** Cluster names for backends: `<service>.<namespace>`, plus `.<port>` when one Service is used on several ports. */
@@ -165,9 +164,6 @@ export interface EnvoyOptions {
   wasmFile: (name: string) => string;
 }
 
-const HCM_TYPE = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
-const ROUTER_TYPE = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router";
-
 /** Envoy route entries for the model; a header pattern is not expressible on both engines (returned in `skipped`). */
 export function envoyRoutes(model: IngressModel, clusters: Map<string, string>, skipped: string[]): Array<{ host: string; routes: Obj[] }> {
   const out: Array<{ host: string; routes: Obj[] }> = [];
@@ -203,46 +199,23 @@ export function envoyRoutes(model: IngressModel, clusters: Map<string, string>, 
 /** A runnable bootstrap: listener → HCM (use_remote_address) → plugins in chain order → router → a cluster per service. */
 export function envoyIngressBootstrap(model: IngressModel, o: EnvoyOptions, skipped: string[]): Obj {
   const clusters = clusterNames(model);
-  const sa = (h: HostPort) => ({ socket_address: { address: h.host, port_value: h.port } });
   const vhosts = envoyRoutes(model, clusters, skipped).map((v) => ({
     name: v.host || "any-host",
     domains: v.host ? [v.host] : ["*"],
     routes: v.routes,
   }));
-  const filters = ordered(o.plugins, {}).map((p) => wasmHttpFilter(p, { local: { filename: o.wasmFile(p.meta.name) } }));
-  const boot: Obj = {};
-  if (o.admin) boot.admin = { address: sa(o.admin) };
-  boot.static_resources = {
-    listeners: [{
-      name: "ingress",
-      address: sa(o.listen),
-      filter_chains: [{
-        filters: [{
-          name: "envoy.filters.network.http_connection_manager",
-          typed_config: {
-            "@type": HCM_TYPE,
-            stat_prefix: "ingress",
-            codec_type: "AUTO",
-            // An edge proxy: the client is the TCP peer, so a client cannot pick its rate-limit bucket with
-            // X-Forwarded-For (limit-rps is per client IP).
-            use_remote_address: true,
-            route_config: { name: "ingress", virtual_hosts: vhosts },
-            http_filters: [...filters, { name: "envoy.filters.http.router", typed_config: { "@type": ROUTER_TYPE } }],
-          },
-        }],
-      }],
-    }],
+  return listenerBootstrap({
+    name: "ingress",
+    listen: o.listen,
+    admin: o.admin,
+    // An edge proxy: the client is the TCP peer, so a client cannot pick its rate-limit bucket with
+    // X-Forwarded-For (limit-rps is per client IP).
+    hcm: { use_remote_address: true, route_config: { name: "ingress", virtual_hosts: vhosts } },
+    httpFilters: ordered(o.plugins, {}).map((p) => wasmHttpFilter(p, { local: { filename: o.wasmFile(p.meta.name) } })),
     clusters: [...new Set(clusters.values())].map((name) => {
       const up = o.upstreams.get(name);
       if (!up) throw new Error(`no upstream address for cluster ${name}`);
-      return {
-        name,
-        type: isIP(up.host) ? "STATIC" : "STRICT_DNS",
-        connect_timeout: "1s",
-        lb_policy: "ROUND_ROBIN",
-        load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: sa(up) } }] }] },
-      };
+      return staticCluster(name, up);
     }),
-  };
-  return boot;
+  });
 }
