@@ -1,5 +1,6 @@
-import type { Command } from "./args.ts";
+import type { Command, ParsedArgs } from "./args.ts";
 import { list } from "./args.ts";
+import { ToolError } from "../errors.ts";
 import { CliError } from "./errors.ts";
 
 function fmt(v: unknown): string {
@@ -25,6 +26,7 @@ async function soak(secondsArg: unknown, connectionsArg: unknown, json: boolean)
   try {
     return { soak: await runSoak({ seconds, connections, log: json ? undefined : (l) => console.error(l) }) };
   } catch (e) {
+    if (e instanceof ToolError) throw e;
     throw new CliError(`bench --soak: ${(e as Error).message}`, 1, "build the plugins first (tollgate build) and run from the repository root");
   }
 }
@@ -38,7 +40,7 @@ function intOption(v: unknown, def: number, name: string, min: number, max: numb
 }
 
 /** The Envoy part (tools/bench/envoy.ts): `--envoy` alone, or after the Node figures in the default run. */
-async function envoyBench(values: Record<string, unknown>, json: boolean): Promise<object> {
+async function envoyBench(values: ParsedArgs["values"], json: boolean): Promise<object> {
   const { runEnvoyBench } = await import("../bench/envoy.ts");
   return runEnvoyBench({
     rounds: intOption(values.rounds, 3, "rounds", 1, 100),
@@ -95,6 +97,7 @@ with its figure. --full adds a 1,000,000-request RSS leak check per plugin.`,
       try {
         report = { envoy: await envoyBench(args.values, json) };
       } catch (e) {
+        if (e instanceof ToolError) throw e;
         throw new CliError(`bench --envoy: ${(e as Error).message}`, 1, "build the plugins first (tollgate build) and run from the repository root");
       }
     } else {
@@ -106,6 +109,7 @@ with its figure. --full adds a 1,000,000-request RSS leak check per plugin.`,
           log: json ? undefined : (l) => console.error(l),
         });
       } catch (e) {
+        if (e instanceof ToolError) throw e;
         throw new CliError((e as Error).message);
       }
       if (!only?.length || only.includes("envoy")) {

@@ -1,8 +1,7 @@
 import { relative } from "node:path";
 import type { Command } from "./args.ts";
-import { str } from "./args.ts";
-import { CliError, UsageError } from "./errors.ts";
-import { ENGINE_OPTIONS } from "./up.ts";
+import { CliError } from "./errors.ts";
+import { ENGINE_OPTIONS, engineArgs } from "./up.ts";
 
 const command: Command = {
   name: "start",
@@ -15,10 +14,7 @@ const command: Command = {
   ].join("\n"),
   options: ENGINE_OPTIONS,
   async run(args) {
-    const engine = str(args.values.engine) ?? "auto";
-    if (!["auto", "envoy", "embedded"].includes(engine)) throw new UsageError(`--engine must be auto, envoy or embedded, got '${engine}'`);
-    const workers = Number(str(args.values.workers) ?? "2");
-    if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`--workers must be an integer 1-64, got '${str(args.values.workers)}'`);
+    const { engine, workers } = engineArgs(args.values);
     const { repoRoot } = await import("../paths.ts");
     const { buildPlugins } = await import("../build/plugins.ts");
     const { startEcho } = await import("../demo/echo.ts");
@@ -42,7 +38,7 @@ const command: Command = {
       }
       return await runUp({
         file: "envoy-configs/demo.yaml",
-        engine: engine as "auto" | "envoy" | "embedded",
+        engine,
         workers,
         onReady: () => {
           console.log("\nTry:");

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parseEnvoyYaml } from "../envoy/yaml.ts";
-import type { Command } from "./args.ts";
+import type { Command, ParsedArgs } from "./args.ts";
 import { list, str } from "./args.ts";
 import { CliError, UsageError } from "./errors.ts";
 
@@ -205,6 +205,15 @@ export const ENGINE_OPTIONS: Command["options"] = {
   workers: { type: "string", short: "w", description: "embedded engine: VMs per plugin (connections are pinned to one)", default: "2", valueName: "n" },
 };
 
+/** ENGINE_OPTIONS' values, checked (up and start). */
+export function engineArgs(values: ParsedArgs["values"]): { engine: Engine; workers: number } {
+  const engine = str(values.engine) ?? "auto";
+  if (!["auto", "envoy", "embedded"].includes(engine)) throw new UsageError(`--engine must be auto, envoy or embedded, got '${engine}'`);
+  const workers = Number(str(values.workers) ?? "2");
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`--workers must be an integer 1-64, got '${str(values.workers)}'`);
+  return { engine: engine as Engine, workers };
+}
+
 const command: Command = {
   name: "up",
   summary: "Run an Envoy bootstrap YAML on real Envoy (ENVOY_PATH / envoy / func-e) or on the embedded engine.",
@@ -239,17 +248,14 @@ const command: Command = {
   },
   async run(args) {
     if (args.positionals.length > 1) throw new UsageError(`expected one bootstrap file, got ${args.positionals.length}`);
-    const engine = str(args.values.engine) ?? "auto";
-    if (!["auto", "envoy", "embedded"].includes(engine)) throw new UsageError(`--engine must be auto, envoy or embedded, got '${engine}'`);
-    const workers = Number(str(args.values.workers) ?? "2");
-    if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`--workers must be an integer 1-64, got '${str(args.values.workers)}'`);
+    const { engine, workers } = engineArgs(args.values);
     const ingress = list(args.values.ingress);
     if (ingress.length) {
       if (args.positionals.length) throw new UsageError("pass either a bootstrap file or --ingress, not both");
-      return runIngressUp({ files: ingress, upstreams: list(args.values.upstream), listen: str(args.values.listen)!, engine: engine as Engine, workers });
+      return runIngressUp({ files: ingress, upstreams: list(args.values.upstream), listen: str(args.values.listen)!, engine, workers });
     }
     if (list(args.values.upstream).length) throw new UsageError("--upstream is for --ingress", "a bootstrap file names its clusters' addresses itself");
-    return runUp({ file: args.positionals[0] ?? "envoy-configs/demo.yaml", engine: engine as Engine, workers });
+    return runUp({ file: args.positionals[0] ?? "envoy-configs/demo.yaml", engine, workers });
   },
 };
 export default command;
