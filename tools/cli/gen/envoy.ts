@@ -36,6 +36,14 @@ const envoy: GenKind = async (plugins, v) => {
   } else if (rlsArg !== undefined) {
     throw new UsageError("--rls-address is given but no rate-limit config has 'rls'", "add \"rls\": {\"cluster\": \"rls\", \"domain\": \"<domain>\"} to the rate-limit config, or drop --rls-address");
   }
+  // The clusters auth's remote_jwks fetch keys through (the plugin names them; Envoy must define them).
+  const { idpClusters, idpSources } = await import("./idp.ts");
+  const idp = idpClusters(idpSources(inputs));
+  const clusters = (bootstrap.static_resources as Obj).clusters as Obj[];
+  for (const c of idp) {
+    if (clusters.some((x) => x.name === c.name)) throw new UsageError(`remote_jwks cluster '${c.name}' clashes with the bootstrap's own cluster`, "name the identity provider's cluster something else, e.g. idp");
+    clusters.push(c);
+  }
   return { docs: [bootstrap], errors: checkBootstrap(bootstrap) };
 };
 export default envoy;
