@@ -172,48 +172,48 @@ test("names and values decoded from a guest address that was rewritten are read 
     const vm = p.vms[0];
     const f = p.createFilter(0) as unknown as { requestHeaders: HeaderMap | null };
     f.requestHeaders = new Map2("request", [[":method", "GET"], ["x-api-key", "k1"], ["x-user-id", "u7"]]);
-    vm.current = f as never;
     const get = vm.imports.env.proxy_get_header_map_value as (...a: number[]) => number;
     const add = vm.imports.env.proxy_add_header_map_value as (...a: number[]) => number;
     const base = vm.malloc(64);
     const ret = vm.malloc(8);
+    // Guest memory as the test writes and reads it, beside the host's own views.
+    const raw = () => Buffer.from(vm.memory.buffer);
     const read = (name: string): string => {
-      vm.refresh();
-      vm.buf.write(name, base, "latin1");
+      raw().write(name, base, "latin1");
       assert.equal(get(0, base, name.length, ret, ret + 4), 0, name);
-      vm.refresh();
-      return vm.buf.toString("latin1", vm.dv.getUint32(ret, true), vm.dv.getUint32(ret, true) + vm.dv.getUint32(ret + 4, true));
+      const m = raw();
+      return m.toString("latin1", m.readUInt32LE(ret), m.readUInt32LE(ret) + m.readUInt32LE(ret + 4));
     };
-    // Same address, same length, different bytes: each read must see what is there now.
-    for (let i = 0; i < 3; i++) {
-      assert.equal(read("x-api-key"), "k1");
-      assert.equal(read("x-user-id"), "u7");
-      assert.equal(read("X-USER-ID"), "u7", "lower-cased like Envoy's LowerCaseString");
-    }
-    // Values too: the same value address rewritten between two adds.
-    for (const v of ["one", "two"]) {
-      vm.refresh();
-      vm.buf.write("x-v", base, "latin1");
-      vm.buf.write(v, base + 8, "latin1");
-      assert.equal(add(0, base, 3, base + 8, 3), 0);
-    }
-    assert.deepEqual(f.requestHeaders.getAll("x-v"), ["one", "two"]);
-    // Serialized pairs (set_header_map_pairs, local replies): a block rewritten at the same address, same size.
-    const setPairs = vm.imports.env.proxy_set_header_map_pairs as (...a: number[]) => number;
-    for (const v of ["1", "2", "2", "3"]) {
-      const block = serializePairs([["x-a", v], [":method", "GET"]]);
-      vm.refresh();
-      vm.buf.set(block, base);
-      assert.equal(setPairs(0, base, block.length), 0);
-      assert.deepEqual(f.requestHeaders.toList(), [[":method", "GET"], ["x-a", v]], `pairs with x-a=${v}`);
-    }
+    vm.actAs(f as never, () => {
+      // Same address, same length, different bytes: each read must see what is there now.
+      for (let i = 0; i < 3; i++) {
+        assert.equal(read("x-api-key"), "k1");
+        assert.equal(read("x-user-id"), "u7");
+        assert.equal(read("X-USER-ID"), "u7", "lower-cased like Envoy's LowerCaseString");
+      }
+      // Values too: the same value address rewritten between two adds.
+      for (const v of ["one", "two"]) {
+        raw().write("x-v", base, "latin1");
+        raw().write(v, base + 8, "latin1");
+        assert.equal(add(0, base, 3, base + 8, 3), 0);
+      }
+      assert.deepEqual(f.requestHeaders!.getAll("x-v"), ["one", "two"]);
+      // Serialized pairs (set_header_map_pairs, local replies): a block rewritten at the same address, same size.
+      const setPairs = vm.imports.env.proxy_set_header_map_pairs as (...a: number[]) => number;
+      for (const v of ["1", "2", "2", "3"]) {
+        const block = serializePairs([["x-a", v], [":method", "GET"]]);
+        raw().set(block, base);
+        assert.equal(setPairs(0, base, block.length), 0);
+        assert.deepEqual(f.requestHeaders!.toList(), [[":method", "GET"], ["x-a", v]], `pairs with x-a=${v}`);
+      }
+    });
     // Every length the short-value decoder handles (0–8) and beyond, with every byte value: byte strings.
-    vm.refresh();
     for (let len = 0; len <= 12; len++) {
       for (let b0 = 0; b0 < 256; b0 += len === 0 ? 256 : 1) {
         const bytes = Buffer.from(Array.from({ length: len }, (_, i) => (b0 + i * 37) & 0xff));
-        vm.buf.set(bytes, base + 16);
-        assert.equal(vm.latin1(base + 16, len), bytes.toString("latin1"), `len ${len} from byte ${b0}`);
+        raw().set(bytes, base + 16);
+        assert.ok(vm.mem.inBounds(base + 16, len));
+        assert.equal(vm.mem.latin1(base + 16, len), bytes.toString("latin1"), `len ${len} from byte ${b0}`);
       }
     }
   } finally {

@@ -2,8 +2,9 @@
 // rejected configurations, per-stream callback order, on_log → on_done → on_delete.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { HostEnv, Plugin, PluginLoadError } from "../../tools/host/index.ts";
+import { HostEnv, PluginLoadError } from "../../tools/host/index.ts";
 import { PluginTester } from "../../tools/host/testing.ts";
+import { vmPoolOf } from "../../tools/host/plugin.ts";
 import { callbacks, fields, fixture, messages, probe, results } from "./fixtures.ts";
 
 test("root context: on_context_create(root, 0) → on_vm_start → on_configure, root id 1, per VM (canary + workers)", async () => {
@@ -148,5 +149,5 @@ test("a filter that joins a running VM and fails to configure ends only its own 
   assert.equal(r.status, 200, "a's VM was not shut down by b's failure");
   assert.ok(a.logs.some((l) => l.plugin === "a" && l.message === "still-here"));
   a.close();
-  assert.equal(env.vmPool.size, 0, "the last user's close ends the VMs");
+  assert.equal(vmPoolOf(env).size, 0, "the last user's close ends the VMs");
 });

@@ -36,18 +36,15 @@ test("host functions validate every pointer and size (fuzzed arguments)", async 
       if (name === "proxy_done" || name === "proc_exit") return true;
       const fn = fns.find(([n]) => n === name)![1];
       const callArgs = args.map((a, i) => (I64.has(`${name}:${i}`) ? BigInt(a) : a | 0));
-      vm.current = vm.root;
       try {
         const size = memSize();
         const oob = (PAIRS[name] ?? []).some(([p, n]) => (callArgs[p] as number >>> 0) + (callArgs[n] as number >>> 0) > size);
-        const r = fn(...callArgs);
+        const r = vm.actAs(vm.root, () => fn(...callArgs));
         assert.ok(r === undefined || typeof r === "number", `${name} returned ${String(r)}`);
         if (oob) assert.ok(r === 6 || r === 2, `${name}(${callArgs.join(", ")}) with an out-of-bounds input returned ${r}`);
       } catch (e) {
         // A trap inside the guest allocator (e.g. an absurd size) is a VM failure, not a host bug.
         assert.ok(e instanceof WebAssembly.RuntimeError || e instanceof HostTrap, `${name}(${callArgs.join(", ")}) threw ${(e as Error)?.stack ?? e}`);
-      } finally {
-        vm.current = null;
       }
       return true;
     }),

@@ -95,7 +95,7 @@ test("restricted callbacks: the guest malloc may call proxy_log but nothing else
 });
 
 test("restricted callbacks: every host function but the allow-lists traps in either restricted phase (wrapped or self-checked)", async () => {
-  const { MALLOC_ALLOWED, START_ALLOWED } = await import("../../tools/host/signatures.ts");
+  const { MALLOC_ALLOWED, START_ALLOWED } = await import("../../tools/host/restrictions.ts");
   const env = new HostEnv({ logLevel: "critical" });
   const p = await Plugin.load(env, { wasm: await probe(), workers: 1, canary: false });
   try {
@@ -105,14 +105,11 @@ test("restricted callbacks: every host function but the allow-lists traps in eit
     for (const [phase, allowed] of [[1, START_ALLOWED], [2, MALLOC_ALLOWED]] as const) {
       for (const name of names) {
         const f = vm.imports.env[name] as (...a: number[]) => number;
-        vm.restricted = phase;
         let err: unknown = null;
         try {
-          f(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+          vm.inPhase(phase, () => f(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
         } catch (e) {
           err = e;
-        } finally {
-          vm.restricted = 0;
         }
         const trapped = err instanceof Error && /^restricted_callback: env\./.test(err.message);
         assert.equal(trapped, !allowed.has(`env.${name}`), `env.${name} in phase ${phase}: ${String(err)}`);

@@ -137,7 +137,7 @@ const TWO_32 = 4294967296;
  * `ms * 1e6 + sub` (integer ms whose nanoseconds fit a u64, i.e. before the year 2554; 0 ≤ sub ≤ 1e6) as
  * a little-endian u64, exactly: the product is split at 2^32 so every intermediate stays below 2^53.
  */
-export function writeNanos(dv: DataView, ptr: number, ms: number, sub: number): void {
+function writeNanos(dv: DataView, ptr: number, ms: number, sub: number): void {
   const hi = Math.floor(ms / TWO_32);
   const low = (ms - hi * TWO_32) * 1e6 + sub;
   const carry = Math.floor(low / TWO_32);

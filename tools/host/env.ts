@@ -1,11 +1,23 @@
 // HostEnv: what one Envoy process shares between its workers and plugins — clock, logs, stats, shared
 // data and queues, the cluster manager (http callouts), foreign functions (abi.md §7, §11, §12, §15).
 import { randomFillSync } from "node:crypto";
-import { LOG_LEVEL_NAMES, logLevelNumber, type LogLevelName } from "./abi.ts";
+import { LOG_LEVEL_NAMES, LogLevel, logLevelNumber, type LogLevelName } from "./abi.ts";
 import { type Clock, RealClock } from "./clock.ts";
 import type { HeaderList } from "./header-map.ts";
-import { Metrics } from "./metrics.ts";
-import { SharedData, SharedQueues } from "./shared-data.ts";
+import { hostCachesDefault } from "./memory.ts";
+import { SharedData, SharedQueues } from "./shared-store.ts";
+import { Metrics } from "./stats.ts";
+
+/** Who a log record is attributed to. */
+export interface LogSource {
+  plugin: string;
+  rootId: string;
+  vmId: string;
+  /** Worker index; -1 = the main-thread canary VM (or no VM). */
+  worker: number;
+  /** A stream context logged (Envoy's prefix then names the plugin). */
+  stream: boolean;
+}
 
 export interface LogRecord {
   level: number;
@@ -54,21 +66,16 @@ export interface HostEnvOptions {
   foreignFunctions?: Record<string, (args: Uint8Array) => Uint8Array | null>;
   /** Envoy's `wasm` logger level: records below it are dropped, proxy_get_log_level returns it (default info). */
   logLevel?: number | LogLevelName | "off";
-  /** Posts work to the event loop (queue-ready notifications); default setImmediate. */
-  post?: (fn: () => void) => void;
-  /** WASI environ (VmConfig.environment_variables). */
-  environment?: Record<string, string>;
   /** xds.node (Envoy's Node proto: id, cluster). */
   node?: { id?: string; cluster?: string };
+  /**
+   * The guest-memory decode caches (memory.ts). Default: on, unless TOLLGATE_HOST_CACHES=off. Results are
+   * the same either way; off exists to measure what they save.
+   */
+  hostCaches?: boolean;
 }
 
 export class HostEnv {
-  /**
-   * Running VMs by Envoy's VM key (vm_id, VM configuration, code) and worker count: filters with the same key
-   * share them, as Envoy shares one VM per worker thread across filters and listeners. `users` counts the
-   * plugins holding them.
-   */
-  readonly vmPool = new Map<string, { vms: import("./vm.ts").WasmVm[]; users: number }>();
   readonly clock: Clock;
   readonly logs: LogRecord[] = [];
   readonly sharedData = new SharedData();
@@ -81,11 +88,10 @@ export class HostEnv {
   clusterHasHosts: (name: string) => boolean;
   random: (buf: Uint8Array) => void;
   onLog?: (r: LogRecord) => void;
-  readonly environment: Record<string, string>;
   readonly node: { id: string; cluster: string };
+  readonly hostCaches: boolean;
   /** Log records kept in `logs` (oldest dropped in batches once 25% over); the gateway may lower it. */
   maxLogs = 100_000;
-  private readonly postFn: (fn: () => void) => void;
 
   constructor(opts: HostEnvOptions = {}) {
     this.clock = opts.clock ?? new RealClock();
@@ -96,13 +102,12 @@ export class HostEnv {
     this.clusterHasHosts = opts.clusterHasHosts ?? (() => true);
     this.foreignFunctions = new Map(Object.entries(opts.foreignFunctions ?? {}));
     this.logLevel = logLevelNumber(opts.logLevel ?? "info");
-    this.postFn = opts.post ?? ((fn) => void setImmediate(fn));
-    this.environment = opts.environment ?? {};
     this.node = { id: opts.node?.id ?? "tollgate", cluster: opts.node?.cluster ?? "tollgate" };
+    this.hostCaches = opts.hostCaches ?? hostCachesDefault();
   }
 
   /** Records a log line if the level passes the logger level (Envoy drops the rest). */
-  log(level: number, message: string, who: { plugin: string; rootId: string; vmId: string; worker: number; stream: boolean }, source: "plugin" | "host" = "plugin"): void {
+  log(level: number, message: string, who: LogSource, source: "plugin" | "host" = "plugin"): void {
     if (level < this.logLevel) return;
     const prefix = [who.stream ? who.plugin : "", who.rootId, who.vmId].filter(Boolean).join(" ");
     const rec: LogRecord = {
@@ -121,8 +126,9 @@ export class HostEnv {
     this.onLog?.(rec);
   }
 
+  /** Runs `fn` on the event loop (queue-ready notifications); its errors are logged (internalError). */
   post(fn: () => void): void {
-    this.postFn(() => {
+    setImmediate(() => {
       try {
         fn();
       } catch (e) {
@@ -134,7 +140,7 @@ export class HostEnv {
   /** A host bug or a test-hook error surfacing on the event loop: logged, never thrown into Node. */
   internalError(where: string, e: unknown): void {
     const msg = `tollgate host: ${where} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`;
-    this.log(5, msg, { plugin: "", rootId: "", vmId: "", worker: -1, stream: false }, "host");
+    this.log(LogLevel.Critical, msg, { plugin: "", rootId: "", vmId: "", worker: -1, stream: false }, "host");
     this.errors.push(e);
   }
 

@@ -1,6 +1,6 @@
 // The stream-filter interface between the filter manager and filters (Envoy's StreamDecoderFilter /
 // StreamEncoderFilter + access log), and the stream state filters can read (Envoy's StreamInfo).
-import type { HeaderList, HeaderMap, ReadonlyHeaderList } from "./header-map.ts";
+import type { HeaderMap, ReadonlyHeaderList } from "./header-map.ts";
 
 /** A body as it travels the filter chain (Envoy Buffer::Instance). */
 export class BodyBuffer {

@@ -1,15 +1,18 @@
-// Envoy's HTTP filter manager semantics (abi.md §2.3–2.6, §5; E-FM): request path through the filters in
-// order, response path in reverse; StopIteration / StopAll* buffering and continue re-delivery
-// (commonContinue: headers from the next filter, data held by a StopAll filter re-delivered from that
-// filter, buffered data from the next, then trailers); local replies abort the request path and travel
-// the WHOLE encoder chain (the sender sees its own reply), go straight downstream when the response is
-// already being encoded, and reset the stream when the response was already sent; route cache cleared
-// on request-header changes.
-import { DataStatus, HeadersStatus, TrailersStatus } from "./abi.ts";
+// Envoy's HTTP filter manager semantics (abi.md §2.3–2.6, §5; E-FM): the request path through the filters
+// in order, the response path in reverse (each a Direction, filter-chain.ts), both fed by one body pump;
+// local replies abort the request path and travel the WHOLE encoder chain (the sender sees its own reply),
+// go straight downstream when the response is already being encoded, and reset the stream when the
+// response was already sent; the router; route cache cleared on request-header changes.
+import { ChunkChannel } from "./chunk-channel.ts";
 import { type Clock, RealClock } from "./clock.ts";
-import { type AccessLogView, BodyBuffer, type FilterCallbacks, type HttpFilter, newStreamState, type RouteInfo, type StreamState } from "./filter-api.ts";
+import { type AccessLogView, BodyBuffer, type HttpFilter, newStreamState, type RouteInfo, type StreamState } from "./filter-api.ts";
+import { type ChainOwner, Direction } from "./filter-chain.ts";
+import { type CallbackTarget, StreamCallbacks } from "./stream-callbacks.ts";
 import { HeaderMap, type HeaderList, type ReadonlyHeaderList } from "./header-map.ts";
 import { isGrpcRequest, prepareLocalReply } from "./local-reply.ts";
+
+/** A request or response as it arrives: a body given whole, as text, or as chunks over time. */
+type Message = { body?: Uint8Array | string | AsyncIterable<Uint8Array>; trailers?: HeaderList };
 
 export type UpstreamResponse = { headers: HeaderList; body?: Uint8Array | string | AsyncIterable<Uint8Array>; trailers?: HeaderList };
 export type Upstream = (
@@ -24,42 +27,6 @@ export type Upstream = (
   },
   signal: AbortSignal,
 ) => Promise<UpstreamResponse>;
-
-/** A single-consumer queue of body chunks: the router pushes, the upstream request pulls. */
-class ChunkChannel implements AsyncIterable<Uint8Array> {
-  private readonly chunks: Uint8Array[] = [];
-  private waiter: (() => void) | null = null;
-  private ended = false;
-  private error: Error | null = null;
-
-  push(chunk: Uint8Array): void {
-    if (this.ended) return;
-    if (chunk.length) this.chunks.push(chunk);
-    this.wake();
-  }
-
-  end(error?: Error): void {
-    if (this.ended) return;
-    this.ended = true;
-    if (error) this.error = error;
-    this.wake();
-  }
-
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = null;
-    w?.();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    for (;;) {
-      while (this.chunks.length) yield this.chunks.shift()!;
-      if (this.error) throw this.error;
-      if (this.ended) return;
-      await new Promise<void>((r) => (this.waiter = r));
-    }
-  }
-}
 
 export interface StreamResult {
   status: number;
@@ -92,250 +59,10 @@ export interface HttpStreamOptions {
   bufferLimitBytes?: number;
 }
 
-const CONTINUE = 0;
-const STOP_SINGLE = 1;
-const STOP_ALL = 2;
-
-interface FilterState {
-  headersContinued: boolean;
-  iter: number;
-  /** Data that arrived while this filter was StopAll: re-delivered to this filter on continue. */
-  pending: BodyBuffer | null;
-  /** Data this filter buffered (StopIterationAndBuffer): passed on to the next filter on continue. */
-  buffered: BodyBuffer | null;
-  /** 1 = trailers arrived while StopAll (deliver to this filter); 2 = this filter held them (pass on). */
-  trailers: number;
-}
-
-
-/** One direction of the filter chain (decoder: filters in order; encoder: reversed). */
-const PAYLOAD_TOO_LARGE = new TextEncoder().encode("Payload Too Large");
-
-class Direction {
-  readonly st: FilterState[];
-  headers: HeaderMap | null = null;
-  trailers: HeaderMap | null = null;
-  /** End of stream observed from the source (downstream for requests, upstream for responses). */
-  complete = false;
-  aborted = false;
-  started = false;
-
-  constructor(private readonly stream: HttpStream, private readonly filters: HttpFilter[], private readonly encode: boolean) {
-    this.st = filters.map(() => ({ headersContinued: false, iter: CONTINUE, pending: null, buffered: null, trailers: 0 }));
-  }
-
-  private stopped(): boolean {
-    return this.aborted || this.stream.finished;
-  }
-
-  doHeaders(from: number, end: boolean): void {
-    this.started = true;
-    const h = this.headers!;
-    for (let i = from; i < this.filters.length; i++) {
-      if (this.stopped()) return;
-      const f = this.filters[i];
-      const s = this.encode ? f.encodeHeaders(h, end) : f.decodeHeaders(h, end);
-      if (this.stopped()) return;
-      const st = this.st[i];
-      if (s === HeadersStatus.Continue) {
-        st.headersContinued = true;
-        continue;
-      }
-      if (s === HeadersStatus.ContinueAndEndStream) {
-        // Envoy ContinueAndDontEndStream.
-        st.headersContinued = true;
-        end = false;
-        continue;
-      }
-      st.iter = s === HeadersStatus.StopIteration ? STOP_SINGLE : STOP_ALL;
-      return;
-    }
-    if (this.stopped()) return;
-    if (this.encode) this.stream.downstreamHeaders(h, end);
-    else this.stream.routerHeaders(h, end);
-  }
-
-  /** Set while filter `dataAt` runs its data callback with end_stream (addDecodedTrailers is legal). */
-  dataAt = -1;
-  private added = false;
-
-  /** Envoy add{De,En}codedTrailers: trailers created by the filter in its last data callback. */
-  addTrailers(kind: "request-trailers" | "response-trailers"): HeaderMap {
-    if (this.dataAt < 0 || this.trailers) throw new Error("trailers can only be added from the last data callback of a stream without trailers");
-    this.trailers = new HeaderMap(kind);
-    this.added = true;
-    return this.trailers;
-  }
-
-  doData(from: number, data: BodyBuffer, end: boolean): void {
-    let trailersFrom = -1;
-    for (let i = from; i < this.filters.length; i++) {
-      if (this.stopped()) return;
-      const st = this.st[i];
-      if (st.iter === STOP_ALL) {
-        (st.pending ??= new BodyBuffer()).move(data);
-        this.checkBufferLimit(st.pending);
-        return;
-      }
-      if (st.buffered && st.buffered !== data) {
-        // Envoy appends the new chunk to the buffered body and re-delivers all of it (abi.md §2.3 step 3).
-        st.buffered.move(data);
-        data = st.buffered;
-        if (this.checkBufferLimit(data)) return;
-      }
-      const f = this.filters[i];
-      this.dataAt = end ? i : -1;
-      const s = this.encode ? f.encodeData(data, end) : f.decodeData(data, end);
-      this.dataAt = -1;
-      if (this.stopped()) return;
-      if (this.added) {
-        // The data no longer ends the stream; the new trailers follow it from the next filter.
-        this.added = false;
-        end = false;
-        trailersFrom = i + 1;
-        if (s !== DataStatus.Continue) st.trailers = 2;
-      }
-      if (s === DataStatus.Continue) {
-        if (st.iter === STOP_SINGLE) {
-          st.buffered = data;
-          this.commonContinue(i);
-          return;
-        }
-        st.buffered = null;
-        continue;
-      }
-      st.iter = STOP_SINGLE;
-      if (s === DataStatus.StopIterationAndBuffer || s === DataStatus.StopIterationAndWatermark) st.buffered = data;
-      return;
-    }
-    if (this.stopped()) return;
-    if (this.encode) this.stream.downstreamData(data, end);
-    else this.stream.routerData(data, end);
-    if (trailersFrom >= 0 && !this.stopped()) this.doTrailers(trailersFrom);
-  }
-
-  doTrailers(from: number): void {
-    const t = this.trailers!;
-    for (let i = from; i < this.filters.length; i++) {
-      if (this.stopped()) return;
-      const st = this.st[i];
-      if (st.iter === STOP_ALL) {
-        st.trailers = 1;
-        return;
-      }
-      const f = this.filters[i];
-      const s = this.encode ? f.encodeTrailers(t) : f.decodeTrailers(t);
-      if (this.stopped()) return;
-      if (s === TrailersStatus.Continue) {
-        if (st.iter === STOP_SINGLE) {
-          st.trailers = 2;
-          this.commonContinue(i);
-          return;
-        }
-        continue;
-      }
-      st.iter = STOP_SINGLE;
-      st.trailers = 2;
-      return;
-    }
-    if (this.stopped()) return;
-    if (this.encode) this.stream.downstreamTrailers(t);
-    else this.stream.routerTrailers(t);
-  }
-
-  /** Envoy ActiveStreamFilterBase::commonContinue for filter i. */
-  commonContinue(i: number): void {
-    if (this.stopped() || !this.started) return;
-    const st = this.st[i];
-    if (st.iter === CONTINUE) return;
-    st.iter = CONTINUE;
-    if (!st.headersContinued) {
-      st.headersContinued = true;
-      this.doHeaders(i + 1, this.complete && !st.pending && !st.buffered && !this.trailers);
-    }
-    if (this.stopped()) return;
-    const hadTrailers = this.trailers !== null;
-    if (st.pending) {
-      const p = st.pending;
-      st.pending = null;
-      this.doData(i, p, this.complete && !hadTrailers);
-    } else if (st.buffered) {
-      const b = st.buffered;
-      st.buffered = null;
-      this.doData(i + 1, b, this.complete && !hadTrailers);
-    }
-    if (this.stopped()) return;
-    if (st.trailers === 1 && st.iter !== STOP_ALL) {
-      st.trailers = 0;
-      this.doTrailers(i);
-    } else if (st.trailers === 2 && st.iter === CONTINUE) {
-      st.trailers = 0;
-      this.doTrailers(i + 1);
-    }
-  }
-
-  /**
-   * A request body a filter holds past the buffer limit (the listener's per_connection_buffer_limit_bytes,
-   * 1 MiB by default) ends the stream with Envoy's 413 "Payload Too Large" (seen on 1.40). True when it did.
-   */
-  private checkBufferLimit(b: BodyBuffer): boolean {
-    if (this.encode || b.length <= this.stream.bufferLimitBytes) return false;
-    this.stream.sendLocalReply(413, PAYLOAD_TOO_LARGE, [], null, "request_payload_too_large");
-    return true;
-  }
-
-  /** Which filter holds this direction, for stall diagnostics. */
-  describe(names: string[]): string | null {
-    for (let i = 0; i < this.st.length; i++) {
-      const st = this.st[i];
-      if (st.iter !== CONTINUE) {
-        const what = !st.headersContinued ? "headers" : st.trailers ? "trailers" : "body";
-        return `${names[i]} stopped iteration at ${this.encode ? "response" : "request"} ${what}${st.iter === STOP_ALL ? " (StopAll)" : ""} and was never continued`;
-      }
-    }
-    return null;
-  }
-}
-
-/** The callbacks one filter gets (methods, not per-stream closures: this is the gateway's hot path). */
-class StreamCallbacks implements FilterCallbacks {
-  constructor(private readonly s: HttpStream, private readonly i: number) {}
-  continueDecoding(): void {
-    this.s.continueDecoding(this.i);
-  }
-  continueEncoding(): void {
-    this.s.continueEncoding(this.i);
-  }
-  sendLocalReply(status: number, body: Uint8Array, headers: ReadonlyHeaderList, grpcStatus: number | null, details: string): void {
-    this.s.sendLocalReply(status, body, headers, grpcStatus, details);
-  }
-  resetStream(details: string): void {
-    this.s.resetStream(details);
-  }
-  clearRouteCache(): void {
-    this.s.clearRouteCache();
-  }
-  route(): RouteInfo | null {
-    return this.s.route();
-  }
-  recordedRoute(): RouteInfo | null {
-    return this.s.recordedRoute();
-  }
-  streamInfo(): StreamState {
-    return this.s.info;
-  }
-  addDecodedTrailers(): HeaderMap {
-    return this.s.addDecodedTrailers();
-  }
-  addEncodedTrailers(): HeaderMap {
-    return this.s.addEncodedTrailers();
-  }
-}
-
 let connectionIds = 0;
 
 /** One HTTP stream through a chain of filters to an upstream (Envoy's DownstreamFilterManager + router). */
-export class HttpStream {
+export class HttpStream implements ChainOwner, CallbackTarget {
   finished = false;
   readonly info: StreamState;
   private readonly decoder: Direction;
@@ -376,9 +103,17 @@ export class HttpStream {
       this.resolve = res;
       this.reject = rej;
     });
-    this.decoder = new Direction(this, filters, false);
+    this.decoder = new Direction(this, filters, false, {
+      headers: (h, end) => this.routerHeaders(h, end),
+      data: (b, end) => this.routerData(b, end),
+      trailers: (t) => this.routerTrailers(t),
+    });
     this.encodeFilters = filters.length > 1 ? [...filters].reverse() : filters;
-    this.encoder = new Direction(this, this.encodeFilters, true);
+    this.encoder = new Direction(this, this.encodeFilters, true, {
+      headers: (h, end) => this.downstreamHeaders(h, end),
+      data: (b, end) => this.downstreamData(b, end),
+      trailers: (t) => this.downstreamTrailers(t),
+    });
     for (let i = 0; i < filters.length; i++) filters[i].setCallbacks(new StreamCallbacks(this, i));
   }
 
@@ -445,56 +180,70 @@ export class HttpStream {
   }
 
   /** Runs the request through the chain; resolves when the response was sent downstream (or reset). */
-  run(req: { headers: HeaderList | HeaderMap; body?: Uint8Array | string | AsyncIterable<Uint8Array>; trailers?: HeaderList }): Promise<StreamResult> {
+  run(req: Message & { headers: HeaderList | HeaderMap }): Promise<StreamResult> {
     void this.feed(req).catch((e) => this.fail(e));
     return this.done;
   }
 
-  private async feed(req: { headers: HeaderList | HeaderMap; body?: Uint8Array | string | AsyncIterable<Uint8Array>; trailers?: HeaderList }): Promise<void> {
+  private async feed(req: Message & { headers: HeaderList | HeaderMap }): Promise<void> {
     const d = this.decoder;
     d.headers = req.headers instanceof HeaderMap ? req.headers : new HeaderMap("request", req.headers);
     this.info.requestHeaders = d.headers;
     // Envoy's connection manager resolves the route before the first filter runs (refreshCachedRoute).
     if (this.opts.resolveRoute) this.route();
-    const body = typeof req.body === "string" ? Buffer.from(req.body) : req.body;
+    // The downstream body failed (client gone mid-request): a reset, so every filter still gets on_log /
+    // on_done / on_delete exactly once.
+    await this.pump(d, req, () => this.resetStream("downstream_remote_disconnect"));
+  }
+
+  /**
+   * The body pump of both directions: headers, then the body (whole, or each chunk as it arrives), then
+   * trailers, through direction `d`'s filters — as long as the stream lives. `onBodyError` handles a body
+   * source that fails midway. Exceptions from filters propagate (the caller fails the stream).
+   */
+  private async pump(d: Direction, msg: Message, onBodyError: (err: unknown) => void): Promise<void> {
+    const body = typeof msg.body === "string" ? Buffer.from(msg.body) : msg.body;
     const fixed = body instanceof Uint8Array ? body : null;
     const hasBody = fixed ? fixed.length > 0 : body !== undefined;
-    const trailers = req.trailers && req.trailers.length ? new HeaderMap("request-trailers", req.trailers) : null;
-    const headersOnly = !hasBody && !trailers;
-    d.complete = headersOnly;
-    d.doHeaders(0, headersOnly);
-    if (hasBody) {
-      if (fixed) {
-        this.info.requestBodyBytes += fixed.length;
-        d.complete = !trailers;
-        if (!this.finished && !d.aborted) d.doData(0, new BodyBuffer(fixed), !trailers);
-      } else {
-        const it = (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    const trailers = msg.trailers && msg.trailers.length ? new HeaderMap(d.encode ? "response-trailers" : "request-trailers", msg.trailers) : null;
+    const live = (): boolean => !this.finished && !d.aborted;
+    d.complete = !hasBody && !trailers;
+    d.doHeaders(0, d.complete);
+    if (fixed && hasBody) {
+      if (!d.encode) this.info.requestBodyBytes += fixed.length;
+      d.complete = !trailers;
+      if (live()) d.doData(0, new BodyBuffer(fixed), !trailers);
+    } else if (hasBody) {
+      const it = (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+      let exhausted = false;
+      try {
         for (;;) {
           let step: IteratorResult<Uint8Array>;
           try {
             step = await it.next();
-          } catch {
-            // The downstream body failed (client gone mid-request): a reset, so every filter still gets
-            // on_log / on_done / on_delete exactly once. (Filter exceptions are not caught here.)
-            this.resetStream("downstream_remote_disconnect");
+          } catch (err) {
+            exhausted = true;
+            if (!this.finished) onBodyError(err);
             return;
           }
-          if (step.done) break;
-          if (this.finished || d.aborted) {
-            void it.return?.()?.catch(() => {});
-            return;
+          if (step.done) {
+            exhausted = true;
+            break;
           }
-          this.info.requestBodyBytes += step.value.length;
+          if (!live()) return;
+          if (!d.encode) this.info.requestBodyBytes += step.value.length;
           d.doData(0, new BodyBuffer(step.value), false);
         }
-        d.complete = !trailers;
-        if (!this.finished && !d.aborted) d.doData(0, new BodyBuffer(), !trailers);
+      } finally {
+        // Stopped early (the stream ended, or a filter threw): release the source (socket, upstream body).
+        if (!exhausted) void Promise.resolve(it.return?.()).catch(() => {});
       }
+      d.complete = !trailers;
+      if (live()) d.doData(0, new BodyBuffer(), !trailers);
     }
-    if (trailers && !this.finished && !d.aborted) {
+    if (trailers && live()) {
       d.trailers = trailers;
-      this.info.requestTrailers = trailers;
+      if (!d.encode) this.info.requestTrailers = trailers;
       d.complete = true;
       d.doTrailers(0);
     }
@@ -502,8 +251,7 @@ export class HttpStream {
 
   // ---- router ----
 
-  /** @internal */
-  routerHeaders(h: HeaderMap, end: boolean): void {
+  private routerHeaders(h: HeaderMap, end: boolean): void {
     this.upHeaders = h;
     if (this.opts.resolveRoute && this.route() === null) {
       this.sendLocalReply(404, new Uint8Array(0), [], null, "route_not_found");
@@ -513,8 +261,7 @@ export class HttpStream {
     if (end || this.upStream) this.startUpstream();
   }
 
-  /** @internal */
-  routerData(b: BodyBuffer, end: boolean): void {
+  private routerData(b: BodyBuffer, end: boolean): void {
     const bytes = b.bytes();
     this.upBody.append(bytes);
     if (this.upStream) {
@@ -525,8 +272,7 @@ export class HttpStream {
     if (end) this.startUpstream();
   }
 
-  /** @internal */
-  routerTrailers(t: HeaderMap): void {
+  private routerTrailers(t: HeaderMap): void {
     this.upTrailers = t;
     if (this.upStream) {
       this.upStream.end();
@@ -570,44 +316,17 @@ export class HttpStream {
   private async onUpstreamResponse(resp: UpstreamResponse): Promise<void> {
     if (this.finished || this.decoder.aborted || this.encoder.started) return;
     const e = this.encoder;
-    const body = typeof resp.body === "string" ? Buffer.from(resp.body) : resp.body;
-    const fixed = body instanceof Uint8Array ? body : null;
-    const hasBody = fixed ? fixed.length > 0 : body !== undefined;
-    const trailers = resp.trailers && resp.trailers.length ? new HeaderMap("response-trailers", resp.trailers) : null;
     e.headers = new HeaderMap("response", resp.headers);
     this.info.responseCodeDetails ||= "via_upstream";
     // The router records the response code before the encoder filters run (response.code in on_response_headers).
     this.setResponseCode(e.headers);
-    e.complete = !hasBody && !trailers;
-    this.guard(() => e.doHeaders(0, e.complete));
-    if (hasBody) {
-      if (fixed) {
-        e.complete = !trailers;
-        if (!this.finished && !e.aborted) this.guard(() => e.doData(0, new BodyBuffer(fixed), !trailers));
-      } else {
-        try {
-          for await (const chunk of body as AsyncIterable<Uint8Array>) {
-            if (this.finished || e.aborted) return;
-            this.guard(() => e.doData(0, new BodyBuffer(chunk), false));
-          }
-        } catch (err) {
-          // The upstream failed after the response started: Envoy's router resets the downstream stream
-          // (filters still get on_log / on_done / on_delete once) and records why in the details.
-          if (this.finished) return;
-          const details = (err as { details?: unknown } | null)?.details;
-          this.info.responseCodeDetails = typeof details === "string" ? details : "upstream_reset_after_response_started{connection_termination}";
-          this.resetStream(this.info.responseCodeDetails);
-          return;
-        }
-        e.complete = !trailers;
-        if (!this.finished && !e.aborted) this.guard(() => e.doData(0, new BodyBuffer(), !trailers));
-      }
-    }
-    if (trailers && !this.finished && !e.aborted) {
-      e.trailers = trailers;
-      e.complete = true;
-      this.guard(() => e.doTrailers(0));
-    }
+    // The upstream failed after the response started: Envoy's router resets the downstream stream (filters
+    // still get on_log / on_done / on_delete once) and records why in the details.
+    await this.pump(e, resp, (err) => {
+      const details = (err as { details?: unknown } | null)?.details;
+      this.info.responseCodeDetails = typeof details === "string" ? details : "upstream_reset_after_response_started{connection_termination}";
+      this.resetStream(this.info.responseCodeDetails);
+    });
   }
 
   // ---- local replies and resets (abi.md §5 item 7) ----
@@ -655,23 +374,20 @@ export class HttpStream {
     this.info.responseCode = Number.isFinite(s) ? s : null;
   }
 
-  /** @internal */
-  downstreamHeaders(h: HeaderMap, end: boolean): void {
+  private downstreamHeaders(h: HeaderMap, end: boolean): void {
     this.dsHeaders = h;
     this.info.responseHeaders = h;
     this.setResponseCode(h);
     if (end) this.complete();
   }
 
-  /** @internal */
-  downstreamData(b: BodyBuffer, end: boolean): void {
+  private downstreamData(b: BodyBuffer, end: boolean): void {
     this.dsBody.append(b.bytes());
     this.info.responseBodyBytes += b.length;
     if (end) this.complete();
   }
 
-  /** @internal */
-  downstreamTrailers(t: HeaderMap): void {
+  private downstreamTrailers(t: HeaderMap): void {
     this.dsTrailers = t;
     this.info.responseTrailers = t;
     this.complete();

@@ -63,11 +63,6 @@ export class HeaderMap {
     }
   }
 
-  static from(kind: HeaderMapKind, pairs: Iterable<readonly [string, string]> | HeaderMap | undefined): HeaderMap {
-    if (pairs instanceof HeaderMap) return pairs;
-    return new HeaderMap(kind, pairs);
-  }
-
   /** Number of entries (the header_count Envoy passes to on_*_headers). */
   get size(): number {
     return this.entries.length;
@@ -161,10 +156,6 @@ export class HeaderMap {
 
   toList(): HeaderList {
     return this.entries.map(([k, v]) => [k, v]);
-  }
-
-  clone(kind: HeaderMapKind = this.kind): HeaderMap {
-    return new HeaderMap(kind, this.entries);
   }
 
   /** Values joined by "," per key, as CEL's request.headers map shows them (abi.md §6.3). */

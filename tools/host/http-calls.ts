@@ -1,16 +1,10 @@
 // proxy_http_call and its completion (abi.md §9), plus the gRPC call entry points (§10), which tollgate
 // plugins do not use: they validate like Envoy and then refuse (InternalFailure), logged once.
-import { R } from "./abi.ts";
-import type { RootContext } from "./context.ts";
+import { LogLevel, R } from "./abi.ts";
+import type { HttpCallState, RootContext } from "./context.ts";
 import type { CalloutResponse } from "./env.ts";
 import { HeaderMap, type HeaderList } from "./header-map.ts";
-import { parsePairs } from "./pairs.ts";
 import type { WasmVm } from "./vm.ts";
-
-export interface HttpCallState {
-  token: number;
-  cancel(): void;
-}
 
 const EMPTY = new Uint8Array(0);
 
@@ -24,12 +18,12 @@ function routerReply(status: number, body: string): { headers: HeaderList; body:
 }
 
 /** Delivers a finished http call to the root context that owns it. */
-export function completeHttpCall(vm: WasmVm, root: RootContext, token: number, resp: CalloutResponse): void {
+function completeHttpCall(vm: WasmVm, root: RootContext, token: number, resp: CalloutResponse): void {
   if (!root.httpCalls.has(token)) return;
   root.httpCalls.get(token)!.cancel();
   root.httpCalls.delete(token);
   if (vm.failed || root.deleted) return;
-  if (vm.depth > 0) {
+  if (vm.inCall) {
     // Completions arriving during a VM call are deferred (E-CTX onHttpCallSuccess).
     root.httpCalls.set(token, { token, cancel() {} });
     vm.defer(() => completeHttpCall(vm, root, token, resp));
@@ -67,13 +61,14 @@ export function completeHttpCall(vm: WasmVm, root: RootContext, token: number, r
 }
 
 export function httpCallsImports(vm: WasmVm) {
+  const mem = vm.mem;
   let grpcWarned = false;
   const grpcRefused = (upstreamPtr: number, upstreamSize: number): number => {
-    if (!vm.inBounds(upstreamPtr, upstreamSize)) return R.InvalidMemoryAccess;
-    if (!vm.env.clusterExists(vm.latin1(upstreamPtr, upstreamSize))) return R.ParseFailure;
+    if (!mem.inBounds(upstreamPtr, upstreamSize)) return R.InvalidMemoryAccess;
+    if (!vm.env.clusterExists(mem.latin1(upstreamPtr, upstreamSize))) return R.ParseFailure;
     if (!grpcWarned) {
       grpcWarned = true;
-      vm.env.log(3, "tollgate host: gRPC callouts are not supported by the embedded engine", vm.who(false), "host");
+      vm.env.log(LogLevel.Warn, "tollgate host: gRPC callouts are not supported by the embedded engine", vm.who(false), "host");
     }
     return R.InternalFailure;
   };
@@ -81,18 +76,18 @@ export function httpCallsImports(vm: WasmVm) {
   return {
     proxy_http_call(upstreamPtr: number, upstreamSize: number, headersPtr: number, headersSize: number, bodyPtr: number,
       bodySize: number, trailersPtr: number, trailersSize: number, timeoutMs: number, retToken: number): number {
-      if (!vm.setU32(retToken, 0)) return R.InvalidMemoryAccess;
-      if (!vm.inBounds(upstreamPtr, upstreamSize) || !vm.inBounds(headersPtr, headersSize) ||
-        !vm.inBounds(bodyPtr, bodySize) || !vm.inBounds(trailersPtr, trailersSize)) return R.InvalidMemoryAccess;
+      if (!mem.setU32(retToken, 0)) return R.InvalidMemoryAccess;
+      if (!mem.inBounds(upstreamPtr, upstreamSize) || !mem.inBounds(headersPtr, headersSize) ||
+        !mem.inBounds(bodyPtr, bodySize) || !mem.inBounds(trailersPtr, trailersSize)) return R.InvalidMemoryAccess;
       if ((timeoutMs | 0) < 0) return R.BadArgument;
-      const cluster = vm.latin1(upstreamPtr, upstreamSize);
+      const cluster = mem.latin1(upstreamPtr, upstreamSize);
       if (!vm.env.clusterExists(cluster)) return R.BadArgument;
-      const headers: HeaderList = parsePairs(vm.buf, headersPtr >>> 0, headersSize >>> 0, vm);
+      const headers: HeaderList = mem.pairsCopy(headersPtr, headersSize);
       const has = (k: string) => headers.some((h) => h[0] === k);
       // :path, :method and :authority or host (Envoy 1.40 accepts a `host` header for :authority: seen live).
       if (!has(":path") || !has(":method") || !(has(":authority") || has("host"))) return R.BadArgument;
-      const body = vm.bytes(bodyPtr, bodySize);
-      const trailers: HeaderList = parsePairs(vm.buf, trailersPtr >>> 0, trailersSize >>> 0, vm);
+      const body = mem.bytes(bodyPtr, bodySize);
+      const trailers: HeaderList = mem.pairsCopy(trailersPtr, trailersSize);
       if (body.length > 0) {
         const i = headers.findIndex((h) => h[0] === "content-length");
         if (i >= 0) headers.splice(i, 1);
@@ -103,8 +98,7 @@ export function httpCallsImports(vm: WasmVm) {
       const root = vm.rootOfCurrent();
       const callouts = vm.env.callouts;
       if (!root || !callouts) return R.InternalFailure;
-      vm.nextHttpCallId += 4;
-      const token = vm.nextHttpCallId;
+      const token = vm.nextHttpCallToken();
       const abort = new AbortController();
       let timer: unknown = null;
       const state: HttpCallState = {
@@ -133,7 +127,7 @@ export function httpCallsImports(vm: WasmVm) {
         (resp) => completeHttpCall(vm, root, token, resp),
         () => completeHttpCall(vm, root, token, { failure: "reset" }),
       ).catch((e) => vm.env.internalError("http call completion", e));
-      return vm.setU32(retToken, token) ? R.Ok : R.InvalidMemoryAccess;
+      return mem.setU32(retToken, token) ? R.Ok : R.InvalidMemoryAccess;
     },
     proxy_grpc_call(upstreamPtr: number, upstreamSize: number): number {
       return grpcRefused(upstreamPtr, upstreamSize);

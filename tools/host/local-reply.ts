@@ -2,7 +2,7 @@
 import { HeaderMap, type ReadonlyHeaderList } from "./header-map.ts";
 
 /** HTTP status → gRPC status (Envoy Grpc::Utility::httpToGrpcStatus). */
-export function httpToGrpcStatus(status: number): number {
+function httpToGrpcStatus(status: number): number {
   switch (status) {
     case 400: return 13; // Internal
     case 401: return 16; // Unauthenticated

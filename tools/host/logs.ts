@@ -1,8 +1,9 @@
 // Logging, time, status, effective context, proxy_done and foreign functions (abi.md §2.8, §12).
 import { deflateSync, inflateSync } from "node:zlib";
-import { R } from "./abi.ts";
-import { HttpFilterContext } from "./context.ts";
-import { selfChecked, type WasmVm } from "./vm.ts";
+import { ContextKind, LogLevel, R } from "./abi.ts";
+import { HttpFilterContext } from "./stream-context.ts";
+import { selfChecked } from "./restrictions.ts";
+import type { WasmVm } from "./vm.ts";
 
 type Foreign = (vm: WasmVm, args: Uint8Array) => { result: number; value?: Uint8Array };
 
@@ -31,33 +32,31 @@ const BUILTIN_FOREIGN: Record<string, Foreign> = {
 
 export function logsImports(vm: WasmVm) {
   const env = vm.env;
+  const mem = vm.mem;
   const fns = {
     proxy_log(level: number, ptr: number, size: number): number {
-      if (level >>> 0 > 5) return R.BadArgument;
-      if (!vm.inBounds(ptr, size)) return R.InvalidMemoryAccess;
+      if (level >>> 0 > LogLevel.Critical) return R.BadArgument;
+      if (!mem.inBounds(ptr, size)) return R.InvalidMemoryAccess;
       if (level < env.logLevel) return R.Ok;
-      env.log(level, vm.utf8(ptr, size), vm.who(vm.ctx().kind === 2));
+      env.log(level, mem.utf8(ptr, size), vm.who(vm.ctx().kind === ContextKind.Stream));
       return R.Ok;
     },
     proxy_get_log_level(retLevel: number): number {
-      return vm.setU32(retLevel, env.logLevel) ? R.Ok : R.InvalidMemoryAccess;
+      return mem.setU32(retLevel, env.logLevel) ? R.Ok : R.InvalidMemoryAccess;
     },
     proxy_get_current_time_nanoseconds(retTime: number): number {
-      vm.checkUnrestricted("env.proxy_get_current_time_nanoseconds");
-      if (!vm.inBounds(retTime, 8)) return R.InvalidMemoryAccess;
-      env.clock.writeNowNanos(vm.dv, retTime >>> 0);
+      vm.checkCall("env.proxy_get_current_time_nanoseconds");
+      if (!mem.inBounds(retTime, 8)) return R.InvalidMemoryAccess;
+      mem.writeNow(env.clock, retTime);
       return R.Ok;
     },
     proxy_get_status(retCode: number, retMsgPtr: number, retMsgSize: number): number {
       const root = vm.rootOfCurrent();
-      if (!vm.setU32(retCode, root ? root.statusCode : 0)) return R.InvalidMemoryAccess;
-      return vm.copyOut(root ? root.statusMessage : "", retMsgPtr, retMsgSize);
+      if (!mem.setU32(retCode, root ? root.statusCode : 0)) return R.InvalidMemoryAccess;
+      return mem.copyOut(root ? root.statusMessage : "", retMsgPtr, retMsgSize);
     },
     proxy_set_effective_context(id: number): number {
-      const c = vm.contexts.get(id >>> 0);
-      if (!c) return R.BadArgument;
-      vm.effective = c;
-      return R.Ok;
+      return vm.setEffective(id >>> 0) ? R.Ok : R.BadArgument;
     },
     proxy_done(): number {
       const root = vm.rootOfCurrent();
@@ -67,9 +66,9 @@ export function logsImports(vm: WasmVm) {
       return R.Ok;
     },
     proxy_call_foreign_function(namePtr: number, nameSize: number, argsPtr: number, argsSize: number, retPtr: number, retSize: number): number {
-      if (!vm.inBounds(namePtr, nameSize) || !vm.inBounds(argsPtr, argsSize)) return R.InvalidMemoryAccess;
-      const name = vm.latin1(namePtr, nameSize);
-      const args = vm.bytes(argsPtr, argsSize);
+      if (!mem.inBounds(namePtr, nameSize) || !mem.inBounds(argsPtr, argsSize)) return R.InvalidMemoryAccess;
+      const name = mem.latin1(namePtr, nameSize);
+      const args = mem.bytes(argsPtr, argsSize);
       const custom = env.foreignFunctions.get(name);
       let out: { result: number; value?: Uint8Array };
       if (custom) {
@@ -81,7 +80,7 @@ export function logsImports(vm: WasmVm) {
         return R.NotFound;
       }
       if (out.result === R.Ok && retPtr !== 0) {
-        const r = vm.copyOut(out.value ?? new Uint8Array(0), retPtr, retSize);
+        const r = mem.copyOut(out.value ?? new Uint8Array(0), retPtr, retSize);
         if (r !== R.Ok) return r;
       }
       return out.result;

@@ -5,13 +5,17 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, isAbsolute, join } from "node:path";
 import { repoRoot } from "../paths.ts";
-import { HttpFilterContext, type RootContext } from "./context.ts";
+import type { RootContext } from "./context.ts";
+import { HttpFilterContext } from "./stream-context.ts";
 import type { HostEnv, LogRecord } from "./env.ts";
 import type { BodyBuffer, FilterCallbacks, HttpFilter, StreamInfo } from "./filter-api.ts";
 import type { HeaderMap } from "./header-map.ts";
+import { HeadersStatus, DataStatus, LogLevel, TrailersStatus } from "./abi.ts";
+import { linkImports } from "./imports.ts";
 import { abiVersion, type AbiVersion, formatType, readModuleInfo, sameType } from "./link.ts";
+import type { FailurePolicy, PluginConfig } from "./plugin-config.ts";
 import { callbackSignatures, hostSignatures } from "./signatures.ts";
-import { type FailurePolicy, type PluginConfig, VmLoadError, WasmVm } from "./vm.ts";
+import { VmLoadError, WasmVm } from "./vm.ts";
 
 export interface PluginSpec {
   /** Path to a .wasm (relative to the cwd or the repository root) or the module bytes. */
@@ -55,6 +59,21 @@ interface Compiled {
   hash: string;
 }
 const compiled = new Map<string, Promise<Compiled>>();
+
+/**
+ * Running VMs by Envoy's VM key (vm_id, VM configuration, code) and worker count, per HostEnv: filters with
+ * the same key share them, as Envoy shares one VM per worker thread across filters and listeners. `users`
+ * counts the plugins holding them.
+ */
+type VmPool = Map<string, { vms: WasmVm[]; users: number }>;
+const vmPools = new WeakMap<HostEnv, VmPool>();
+
+/** The pool of VMs that plugins share in `env` (tests read it too). */
+export function vmPoolOf(env: HostEnv): VmPool {
+  let p = vmPools.get(env);
+  if (!p) vmPools.set(env, (p = new Map()));
+  return p;
+}
 
 function resolveWasmPath(p: string): string {
   if (isAbsolute(p) || existsSync(p)) return p;
@@ -105,18 +124,18 @@ async function compile(bytes: Uint8Array): Promise<Compiled> {
   return p;
 }
 
-/** A filter for a plugin whose VM failed with fail_open: Envoy does not add it at all (abi.md §14). */
 /** Why a VM could not serve the plugin: Envoy's load, start or configure failure. */
 type VmFailure = { phase: "load" | "start" | "configure"; message: string };
 
+/** A filter for a plugin whose VM failed with fail_open: Envoy does not add it at all (abi.md §14). */
 class PassThroughFilter implements HttpFilter {
   setCallbacks(_cb: FilterCallbacks): void {}
-  decodeHeaders(_h: HeaderMap, _e: boolean): number { return 0; }
-  decodeData(_b: BodyBuffer, _e: boolean): number { return 0; }
-  decodeTrailers(_t: HeaderMap): number { return 0; }
-  encodeHeaders(_h: HeaderMap, _e: boolean): number { return 0; }
-  encodeData(_b: BodyBuffer, _e: boolean): number { return 0; }
-  encodeTrailers(_t: HeaderMap): number { return 0; }
+  decodeHeaders(_h: HeaderMap, _e: boolean): number { return HeadersStatus.Continue; }
+  decodeData(_b: BodyBuffer, _e: boolean): number { return DataStatus.Continue; }
+  decodeTrailers(_t: HeaderMap): number { return TrailersStatus.Continue; }
+  encodeHeaders(_h: HeaderMap, _e: boolean): number { return HeadersStatus.Continue; }
+  encodeData(_b: BodyBuffer, _e: boolean): number { return DataStatus.Continue; }
+  encodeTrailers(_t: HeaderMap): number { return TrailersStatus.Continue; }
   onLog(): void {}
   onDestroy(): void {}
 }
@@ -130,7 +149,7 @@ export class Plugin {
   readonly vms: WasmVm[] = [];
   /** This plugin's root context in each worker's VM (a shared VM holds one per plugin). */
   readonly roots: RootContext[] = [];
-  /** The env.vmPool key of the VMs this plugin shares (null after a FAIL_RELOAD gave it its own). */
+  /** The vmPoolOf(env) key of the VMs this plugin shares (null after a FAIL_RELOAD gave it its own). */
   private poolKey: string | null = null;
   closed = false;
   /** Envoy's `wasm.<plugin name>.vm_reload_*` counters (FAIL_RELOAD). */
@@ -164,7 +183,7 @@ export class Plugin {
       c = await compile(bytes);
     } catch (e) {
       const msg = e instanceof PluginLoadError ? e.message : `Failed to load Wasm code: ${(e as Error).message}`;
-      env.log(5, `Unable to create Wasm HTTP filter ${name}: ${msg}`, { plugin: name, rootId: spec.rootId ?? name, vmId: spec.vmId ?? "", worker: -1, stream: false }, "host");
+      env.log(LogLevel.Critical, `Unable to create Wasm HTTP filter ${name}: ${msg}`, { plugin: name, rootId: spec.rootId ?? name, vmId: spec.vmId ?? "", worker: -1, stream: false }, "host");
       throw new PluginLoadError("load", msg, logsSince());
     }
     const config: PluginConfig = {
@@ -185,7 +204,7 @@ export class Plugin {
     const fail = (f: VmFailure, worker: number): PluginLoadError => {
       plugin.close();
       const msg = f.phase === "load" ? f.message : `Unable to create Wasm HTTP filter ${name}: ${f.message}`;
-      env.log(5, f.phase === "load" ? `Unable to create Wasm HTTP filter ${name}: ${msg}` : msg, { plugin: name, rootId: config.rootId, vmId: config.vmId, worker, stream: false }, "host");
+      env.log(LogLevel.Critical, f.phase === "load" ? `Unable to create Wasm HTTP filter ${name}: ${msg}` : msg, { plugin: name, rootId: config.rootId, vmId: config.vmId, worker, stream: false }, "host");
       return new PluginLoadError(f.phase, msg, logsSince());
     };
     if (spec.canary !== false) {
@@ -198,7 +217,8 @@ export class Plugin {
     // Envoy keys a VM by vm_id, VM configuration and code: a filter whose key is already running joins those
     // VMs with a root context of its own. A key whose VMs have failed is not joined (and not replaced).
     const key = `${config.vmId}\0${createHash("sha256").update(config.vmConfig).digest("hex")}\0${c.hash}\0${workers}`;
-    const pooled = env.vmPool.get(key);
+    const pool = vmPoolOf(env);
+    const pooled = pool.get(key);
     if (pooled && !pooled.vms.some((v) => v.failed)) {
       // A user from here on, so a failure below (close) ends only this plugin's root contexts.
       pooled.users++;
@@ -221,7 +241,7 @@ export class Plugin {
       plugin.roots.push(vm.root!);
     }
     if (!pooled) {
-      env.vmPool.set(key, { vms: plugin.vms.slice(), users: 1 });
+      pool.set(key, { vms: plugin.vms.slice(), users: 1 });
       plugin.poolKey = key;
     }
     return plugin;
@@ -231,7 +251,7 @@ export class Plugin {
   private startVm(worker: number): WasmVm | VmFailure {
     let vm: WasmVm;
     try {
-      vm = new WasmVm(this.env, this.config, this.compiled.module, this.compiled.abi, worker);
+      vm = new WasmVm(this.env, this.config, this.compiled.module, this.compiled.abi, worker, linkImports);
     } catch (e) {
       return { phase: "load", message: e instanceof VmLoadError || e instanceof WebAssembly.LinkError ? e.message : `Failed to instantiate: ${(e as Error).message}` };
     }
@@ -265,12 +285,12 @@ export class Plugin {
     const vm = this.startVm(old.worker);
     if (!(vm instanceof WasmVm)) {
       this.reloadStats.vm_reload_failure++;
-      old.failedAt = Date.now();
+      old.reloadFailed();
       return old;
     }
     this.reloadStats.vm_reload_success++;
     // Other filters still sharing the failed VM keep it until they reload theirs; alone, it goes.
-    const shared = this.poolKey !== null ? this.env.vmPool.get(this.poolKey) : undefined;
+    const shared = this.poolKey !== null ? vmPoolOf(this.env).get(this.poolKey) : undefined;
     if (!shared || shared.users === 1) {
       old.shutdown();
       if (shared) shared.vms[i] = vm;
@@ -284,13 +304,13 @@ export class Plugin {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    const shared = this.poolKey !== null ? this.env.vmPool.get(this.poolKey) : undefined;
+    const shared = this.poolKey !== null ? vmPoolOf(this.env).get(this.poolKey) : undefined;
     if (shared && shared.users > 1) {
       // Others still run in these VMs: only this plugin's root contexts end.
       shared.users--;
       this.vms.forEach((vm, i) => (shared.vms.includes(vm) ? this.roots[i].shutdown() : vm.shutdown()));
     } else {
-      if (shared) this.env.vmPool.delete(this.poolKey!);
+      if (shared) vmPoolOf(this.env).delete(this.poolKey!);
       for (const vm of this.vms) vm.shutdown();
     }
     this.env.sharedData.release(this.config.vmId, this.env.queues);

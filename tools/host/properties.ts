@@ -2,12 +2,14 @@
 // (request.*, response.*, source.*, destination.*, connection.*, upstream.*, xds.*, plugin_*, filter
 // state) and Envoy's value encodings (§6.2): strings raw, ints 8-byte LE, bools 1 byte, timestamps and
 // durations as int64 ns, maps/lists as serialized pairs, protobuf messages as protobuf bytes.
-import { R } from "./abi.ts";
-import { Context, HttpFilterContext } from "./context.ts";
+import { ContextKind, R } from "./abi.ts";
+import type { Context } from "./context.ts";
+import { HttpFilterContext } from "./stream-context.ts";
 import type { StreamState } from "./filter-api.ts";
 import type { HeaderMap } from "./header-map.ts";
 import { serializePairs } from "./pairs.ts";
-import { selfChecked, type WasmVm } from "./vm.ts";
+import { selfChecked } from "./restrictions.ts";
+import type { WasmVm } from "./vm.ts";
 
 /** CEL duration (serialized as int64 nanoseconds). */
 export class Duration {
@@ -36,7 +38,7 @@ function latin1(s: string): Uint8Array {
 }
 
 /** Envoy's serializeValue (abi.md §6.2). Returns null for types Envoy cannot serialize. */
-export function serializeValue(v: Value): Uint8Array | null {
+function serializeValue(v: Value): Uint8Array | null {
   if (v instanceof Uint8Array) return v;
   if (typeof v === "string") return Buffer.from(v, "utf8");
   if (typeof v === "bigint") return int64(v);
@@ -117,7 +119,7 @@ function protoString(field: number, s: string): number[] {
 }
 
 /** envoy.config.core.v3.Node {id = 1, cluster = 2}. */
-export function nodeMessage(node: { id: string; cluster: string }): ProtoMessage {
+function nodeMessage(node: { id: string; cluster: string }): ProtoMessage {
   return new ProtoMessage(Uint8Array.from([...protoString(1, node.id), ...protoString(2, node.cluster)]), { id: node.id, cluster: node.cluster });
 }
 
@@ -221,7 +223,7 @@ function addressAttr(props: Record<string, unknown>, prefix: string, name: strin
 }
 
 /** Resolves a path (segments) for context `c`; NOT_FOUND when Envoy has no value. */
-export function resolveProperty(vm: WasmVm, c: Context, segs: string[]): Value | typeof NOT_FOUND {
+function resolveProperty(vm: WasmVm, c: Context, segs: string[]): Value | typeof NOT_FOUND {
   const stream = c instanceof HttpFilterContext && c.cb ? c : null;
   const state = stream ? stream.cb!.streamInfo() : null;
   const top = segs[0];
@@ -292,7 +294,7 @@ export function resolveProperty(vm: WasmVm, c: Context, segs: string[]): Value |
       break;
     }
     case "plugin_name":
-      v = c.kind === 0 ? NOT_FOUND : plugin.name;
+      v = c.kind === ContextKind.Vm ? NOT_FOUND : plugin.name;
       break;
     case "plugin_root_id":
       v = plugin.rootId;
@@ -325,29 +327,30 @@ export function resolveProperty(vm: WasmVm, c: Context, segs: string[]): Value |
   return v;
 }
 
-export function splitPath(raw: string): string[] {
+function splitPath(raw: string): string[] {
   const segs = raw.split("\0");
   if (segs.length > 1 && segs[segs.length - 1] === "") segs.pop();
   return segs;
 }
 
 export function propertiesImports(vm: WasmVm) {
+  const mem = vm.mem;
   const fns = {
     proxy_get_property(pathPtr: number, pathSize: number, retPtr: number, retSize: number): number {
-      vm.checkUnrestricted("env.proxy_get_property");
-      if (!vm.inBounds(pathPtr, pathSize)) return R.InvalidMemoryAccess;
-      const segs = splitPath(vm.utf8(pathPtr, pathSize));
+      vm.checkCall("env.proxy_get_property");
+      if (!mem.inBounds(pathPtr, pathSize)) return R.InvalidMemoryAccess;
+      const segs = splitPath(mem.utf8(pathPtr, pathSize));
       const v = resolveProperty(vm, vm.ctx(), segs);
       if (v === NOT_FOUND || v === undefined) return R.NotFound;
       const bytes = serializeValue(v);
       if (!bytes) return R.SerializationFailure;
-      return vm.copyOut(bytes, retPtr, retSize);
+      return mem.copyOut(bytes, retPtr, retSize);
     },
     proxy_set_property(pathPtr: number, pathSize: number, valuePtr: number, valueSize: number): number {
-      if (!vm.inBounds(pathPtr, pathSize) || !vm.inBounds(valuePtr, valueSize)) return R.InvalidMemoryAccess;
+      if (!mem.inBounds(pathPtr, pathSize) || !mem.inBounds(valuePtr, valueSize)) return R.InvalidMemoryAccess;
       const c = vm.ctx();
       if (!(c instanceof HttpFilterContext) || !c.cb) return R.NotFound;
-      c.cb.streamInfo().filterState.set(`wasm.${vm.latin1(pathPtr, pathSize)}`, vm.bytes(valuePtr, valueSize));
+      c.cb.streamInfo().filterState.set(`wasm.${mem.latin1(pathPtr, pathSize)}`, mem.bytes(valuePtr, valueSize));
       return R.Ok;
     },
   };

@@ -126,21 +126,3 @@ export function callbackSignatures(abi: AbiVersion): Map<string, FuncType> {
   if (abi !== "0_1_0") m.proxy_on_foreign_function = "iii:";
   return new Map(Object.entries(m).map(([k, v]) => [k, sig(v)]));
 }
-
-/** Host calls allowed while _initialize/main/_start run (abi.md §1.5); anything else traps. */
-export const START_ALLOWED = new Set([
-  "env.emscripten_notify_memory_growth", "env.proxy_log",
-  ...["fd_write", "args_sizes_get", "args_get", "environ_sizes_get", "environ_get", "clock_time_get", "clock_res_get",
-    "random_get", "poll_oneoff", "fd_fdstat_get", "fd_fdstat_set_flags", "fd_advise", "fd_allocate", "fd_close",
-    "fd_datasync", "fd_fdstat_set_rights", "fd_filestat_get", "fd_filestat_set_size", "fd_filestat_set_times",
-    "fd_pread", "fd_prestat_get", "fd_prestat_dir_name", "fd_pwrite", "fd_read", "fd_readdir", "fd_renumber",
-    "fd_seek", "fd_sync", "fd_tell", "path_create_directory", "path_filestat_get", "path_filestat_set_times",
-    "path_link", "path_open", "path_readlink", "path_remove_directory", "path_rename", "path_symlink",
-    "path_unlink_file", "sched_yield", "sock_accept", "sock_recv", "sock_send", "sock_shutdown", "proc_exit"]
-    .flatMap((f) => WASI_MODULES.map((m) => `${m}.${f}`)),
-]);
-
-/** Host calls allowed inside the guest allocator (abi.md §1.5). */
-export const MALLOC_ALLOWED = new Set([
-  "env.proxy_log", ...["fd_write", "clock_time_get", "poll_oneoff"].flatMap((f) => WASI_MODULES.map((m) => `${m}.${f}`)),
-]);

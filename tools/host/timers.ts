@@ -4,7 +4,7 @@ import { R } from "./abi.ts";
 import type { RootContext } from "./context.ts";
 import type { WasmVm } from "./vm.ts";
 
-export function armTick(root: RootContext): void {
+function armTick(root: RootContext): void {
   const clock = root.vm.env.clock;
   if (root.tickTimer !== null) clock.clearTimer(root.tickTimer);
   root.tickTimer = null;
