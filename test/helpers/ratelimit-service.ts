@@ -68,6 +68,12 @@ export interface RateLimitService {
   stopService(): Promise<void>;
   /** Starts the service again on the same ports and waits until it serves the config. */
   startService(): Promise<void>;
+  /**
+   * Freezes the service (SIGSTOP): connections are still accepted by the kernel but nothing answers, so calls
+   * run into their timeouts. resume() (SIGCONT) lets it go on.
+   */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   /** Empties Redis: every counter starts again. */
   flush(): Promise<void>;
   /** The service's and Redis's output lines, for assertion messages. */
@@ -143,6 +149,7 @@ async function waitFor(what: string, child: ChildProcess, ready: () => Promise<b
 
 function stopChild(child: ChildProcess | null): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  child.kill("SIGCONT"); // a paused service would not act on SIGTERM
   return new Promise((resolve) => {
     const kill = setTimeout(() => child.kill("SIGKILL"), 3000);
     child.once("exit", () => {
@@ -261,6 +268,14 @@ export async function startRateLimitService(t: TestContext, opts: RateLimitServi
       if (stopped) throw new Error("the rate limit service helper was stopped");
       if (this.running) return;
       await startService();
+    },
+    async pause() {
+      const s = service as ChildProcess | null;
+      if (!s || !s.kill("SIGSTOP")) throw new Error("the rate limit service is not running");
+    },
+    async resume() {
+      const s = service as ChildProcess | null;
+      if (!s || !s.kill("SIGCONT")) throw new Error("the rate limit service is not running");
     },
     async flush() {
       const r = await redisCommand(redisPort, "FLUSHALL");
