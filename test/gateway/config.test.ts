@@ -10,7 +10,9 @@ import { after, test } from "node:test";
 import { parse } from "yaml";
 import { compileAssemblyScript } from "../../tools/build/compile.ts";
 import { envoyBinary, launchEnvoy, type FoundEnvoy } from "../../tools/envoy/launcher.ts";
-import { BootstrapError, loadBootstrap, parseBootstrap, UNSUPPORTED, type GatewayConfig } from "../../tools/gateway/config.ts";
+import { UNSUPPORTED } from "../../tools/gateway/bootstrap-fields.ts";
+import { BootstrapError, loadBootstrap, parseBootstrap } from "../../tools/gateway/config.ts";
+import type { GatewayConfig } from "../../tools/gateway/model.ts";
 import { pluginDir, pluginWasm, repoRoot } from "../../tools/paths.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
 

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { createServer as createHttpServer } from "node:http";
 import { after, test } from "node:test";
-import type { Cluster } from "../../tools/gateway/config.ts";
+import type { Cluster } from "../../tools/gateway/model.ts";
 import { ClusterManager, readAll, ROUTER_REPLIES } from "../../tools/gateway/upstream.ts";
 import { startEcho, type EchoServer } from "../../tools/demo/echo.ts";
 import { closedPort } from "../../tools/diff/gateway.ts";

@@ -1,6 +1,6 @@
 // How Envoy 1.40's JSON → proto step reads a scalar value (after tools/envoy/yaml.ts has turned the YAML into
 // JSON). The proto check (validate.ts) uses these to decide what is valid, and the embedded engine
-// (tools/gateway/config.ts) to read the value, so a field means the same thing in both. Verified on 1.40 with
+// (tools/gateway/bootstrap-fields.ts, config.ts) to read the value, so a field means the same thing in both. Verified on 1.40 with
 // `--mode validate` and the admin /config_dump of a running Envoy.
 
 /** Strings a bool field takes (absl::SimpleAtob, any case): `"yes"`, `"Y"`, `"1"`, `"f"` pass; `"on"`, `" true"`, `"2"` do not. */

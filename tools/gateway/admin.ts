@@ -3,6 +3,7 @@
 // GET /stats?format=json, GET /stats/prometheus (Envoy's exposition format: prometheus.ts), and the command
 // list on anything else (404, like Envoy).
 import { createServer, type Server } from "node:http";
+import type { HostEnv } from "../host/env.ts";
 import type { AddressInfo } from "node:net";
 import { prometheusText, type TypedStat } from "./prometheus.ts";
 import { compileRe2, Re2SyntaxError, type Re2 } from "./re2.ts";
@@ -73,4 +74,18 @@ export async function startAdmin(address: string, port: number, source: AdminSou
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Wasm metrics as Envoy 1.40's /stats prints them: under `wasmcustom.<name>` (only /stats/prometheus strips a
+ * custom stat namespace); histograms as percentiles.
+ */
+export function metricEntries(env: HostEnv): Array<[string, number | string]> {
+  return env.metrics.all().map((m): [string, number | string] => {
+    if (m.kind !== "histogram") return [m.statName, m.value];
+    if (m.samples.length === 0) return [m.statName, "No recorded values"];
+    const sorted = [...m.samples].sort((a, b) => a - b);
+    const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+    return [m.statName, [0, 25, 50, 75, 90, 95, 99, 100].map((p) => `P${p}(${q(p)},${q(p)})`).join(" ")];
+  });
 }

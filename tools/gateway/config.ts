@@ -4,12 +4,11 @@
 import { readFileSync, statSync } from "node:fs";
 import { isIP } from "node:net";
 import { isAbsolute, resolve } from "node:path";
-import { protoBool, protoInt, protoList } from "../envoy/proto-json.ts";
-import { enumName, validateBootstrap } from "../envoy/validate.ts";
+import { protoBool, protoInt } from "../envoy/proto-json.ts";
+import { validateBootstrap } from "../envoy/validate.ts";
 import { parseEnvoyYaml } from "../envoy/yaml.ts";
-import type { ForwardingConfig } from "./forwarding.ts";
-
-export const UNSUPPORTED = "not supported by the embedded engine; run with --engine envoy";
+import { API, arr, bool, durationMs, enumOf, get, join, obj, Reader, str, type Obj } from "./bootstrap-fields.ts";
+import type { Cluster, FailurePolicy, GatewayConfig, HeaderMatcher, HeaderToAdd, Listener, Route, RouteTarget, SocketAddress, StringMatch, VirtualHost, WasmFilter } from "./model.ts";
 
 const T = "type.googleapis.com/";
 export const HCM_TYPE = T + "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
@@ -17,178 +16,12 @@ export const WASM_TYPE = T + "envoy.extensions.filters.http.wasm.v3.Wasm";
 export const ROUTER_TYPE = T + "envoy.extensions.filters.http.router.v3.Router";
 const STRING_VALUE_TYPE = T + "google.protobuf.StringValue";
 
-export interface SocketAddress {
-  address: string;
-  port: number;
-}
-
-export type StringMatch =
-  | { kind: "exact" | "prefix" | "suffix" | "contains"; value: string; ignoreCase: boolean }
-  | { kind: "present"; present: boolean };
-
-export interface HeaderMatcher {
-  name: string;
-  match: StringMatch;
-  invert: boolean;
-  treatMissingAsEmpty: boolean;
-}
-
-export interface HeaderToAdd {
-  key: string;
-  value: string;
-  action: "APPEND_IF_EXISTS_OR_ADD" | "ADD_IF_ABSENT" | "OVERWRITE_IF_EXISTS_OR_ADD" | "OVERWRITE_IF_EXISTS";
-  keepEmpty: boolean;
-}
-
-export type RouteTarget =
-  | { kind: "cluster"; cluster: string }
-  | { kind: "weighted"; clusters: Array<{ name: string; weight: number; headersToAdd: HeaderToAdd[] }>; total: number }
-  | { kind: "header"; header: string };
-
-export interface Route {
-  name: string;
-  path: string; // YAML path, for messages
-  match: { prefix?: string; path?: string; caseSensitive: boolean; headers: HeaderMatcher[] };
-  action:
-    | { kind: "route"; target: RouteTarget; timeoutMs: number /* 0 = none */; hostRewrite?: string; prefixRewrite?: string }
-    | { kind: "direct"; status: number; body: string | null };
-  headersToAdd: HeaderToAdd[];
-}
-
-export interface VirtualHost {
-  name: string;
-  domains: string[];
-  routes: Route[];
-}
-
-export interface WasmFilter {
-  /** The http_filters[] entry name (Envoy uses it only for logs/stats). */
-  filterName: string;
-  path: string;
-  name: string;
-  rootId: string;
-  vmId: string;
-  vmConfig: string;
-  configuration: string;
-  /** code.local.filename as written, and resolved against the working directory like Envoy does. */
-  filename: string;
-  wasmFile: string;
-  /** The deprecated fail_open: true (a trapping request itself continues, as Envoy 1.40 does). */
-  failOpen: boolean;
-  /** What a failed VM does to later requests (fail_open: true → FAIL_OPEN; default FAIL_CLOSED). */
-  failurePolicy: FailurePolicy;
-  /** FAIL_RELOAD: time after a failure before a request may reload the VM (reload_config.backoff.base_interval, 1 s). */
-  reloadBackoffMs: number;
-  allowOnHeadersStopIteration: boolean;
-}
-
-export type FailurePolicy = "FAIL_CLOSED" | "FAIL_OPEN" | "FAIL_RELOAD";
-
-export interface Listener {
-  name: string;
-  address: SocketAddress;
-  statPrefix: string;
-  /** use_remote_address / xff_num_trusted_hops / skip_xff_append (forwarding.ts). */
-  forwarding: ForwardingConfig;
-  routeConfigName: string;
-  virtualHosts: VirtualHost[];
-  filters: WasmFilter[];
-}
-
-export interface Cluster {
-  name: string;
-  type: "STATIC" | "STRICT_DNS";
-  connectTimeoutMs: number;
-  endpoints: SocketAddress[];
-}
-
-export interface GatewayConfig {
-  file: string;
-  /** Bootstrap node (xds.node for plugins). */
-  node: { id?: string; cluster?: string };
-  admin: SocketAddress | null;
-  listeners: Listener[];
-  clusters: Map<string, Cluster>;
-}
-
 /** A bootstrap Envoy would reject, or one outside the embedded subset; `problems` are `<yaml path>: <why>`. */
 export class BootstrapError extends Error {
   constructor(readonly file: string, readonly problems: string[]) {
     super(`${file}:\n${problems.map((p) => `  ${p}`).join("\n")}`);
     this.name = "BootstrapError";
   }
-}
-
-type Obj = Record<string, unknown>;
-
-/** Collects subset problems while walking the already proto-valid document. */
-class Reader {
-  problems: string[] = [];
-
-  unsupported(path: string, what?: string): void {
-    this.problems.push(`${path}: ${what ? `${what} is ` : ""}${UNSUPPORTED}`);
-  }
-
-  invalid(path: string, msg: string): void {
-    this.problems.push(`${path}: ${msg}`);
-  }
-
-  /** Flags every present key outside `allowed`; `null` values count as absent (proto3 JSON). */
-  only(obj: Obj, path: string, allowed: string[]): void {
-    for (const [k, v] of Object.entries(obj)) {
-      if (v === null || v === undefined) continue;
-      if (!allowed.includes(snake(k))) this.unsupported(join(path, k), `field '${k}'`);
-    }
-  }
-}
-
-function snake(k: string): string {
-  return k.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
-}
-
-function join(path: string, key: string | number): string {
-  return typeof key === "number" ? `${path}[${key}]` : path ? `${path}.${key}` : key;
-}
-
-/** proto3 JSON accepts snake_case and lowerCamelCase for the same field. */
-function get(obj: Obj | undefined | null, key: string): unknown {
-  if (!obj) return undefined;
-  if (obj[key] !== undefined && obj[key] !== null) return obj[key];
-  const camel = key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-  const v = obj[camel];
-  return v === null ? undefined : v;
-}
-
-function obj(v: unknown): Obj {
-  return v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {};
-}
-
-/** A repeated field (a single value is a list of one, as Envoy reads it). */
-function arr(v: unknown): unknown[] {
-  return protoList(v);
-}
-
-/** A bool or BoolValue field as Envoy reads it (true, "yes", "Y", "1", …; see proto-json.ts); `def` when unset. */
-function bool(v: unknown, def = false): boolean {
-  return protoBool(v) ?? def;
-}
-
-const API = "envoy.config.";
-/** An enum field given by name or number (proto3 JSON), as its name; `def` when unset. */
-function enumOf(type: string, v: unknown, def: string): string {
-  if (v === undefined || v === null) return def;
-  return enumName(type, v) ?? String(v);
-}
-
-function str(v: unknown, def = ""): string {
-  return typeof v === "string" ? v : def;
-}
-
-/** google.protobuf.Duration JSON ("1.5s") → milliseconds. */
-export function durationMs(v: unknown, def: number): number {
-  if (typeof v !== "string") return def;
-  const m = /^(-?\d+(?:\.\d+)?)s$/.exec(v);
-  return m ? Math.round(Number(m[1]) * 1000) : def;
 }
 
 function socketAddress(r: Reader, v: unknown, path: string): SocketAddress {

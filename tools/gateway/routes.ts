@@ -1,6 +1,6 @@
 // Route selection with Envoy's semantics (envoy.config.route.v3): virtual host by :authority (exact, then
 // longest suffix wildcard, then longest prefix wildcard, then "*"), first matching route in order.
-import type { HeaderMatcher, Route, RouteTarget, VirtualHost } from "./config.ts";
+import type { HeaderMatcher, Route, RouteTarget, VirtualHost } from "./model.ts";
 
 /** What a header lookup needs: Envoy joins repeated headers with "," for matching. */
 export interface HeaderSource {

@@ -3,7 +3,7 @@
 import { lookup } from "node:dns/promises";
 import { Agent, request as httpRequest, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
-import type { Cluster, SocketAddress } from "./config.ts";
+import type { Cluster, SocketAddress } from "./model.ts";
 
 export type Pairs = Array<[string, string]>;
 

@@ -1,0 +1,97 @@
+// The embedded engine's model of a bootstrap: what config.ts reads out of the Envoy YAML and server.ts, routes.ts
+// and upstream.ts run.
+import type { ForwardingConfig } from "./forwarding.ts";
+
+export interface SocketAddress {
+  address: string;
+  port: number;
+}
+
+export type StringMatch =
+  | { kind: "exact" | "prefix" | "suffix" | "contains"; value: string; ignoreCase: boolean }
+  | { kind: "present"; present: boolean };
+
+export interface HeaderMatcher {
+  name: string;
+  match: StringMatch;
+  invert: boolean;
+  treatMissingAsEmpty: boolean;
+}
+
+export interface HeaderToAdd {
+  key: string;
+  value: string;
+  action: "APPEND_IF_EXISTS_OR_ADD" | "ADD_IF_ABSENT" | "OVERWRITE_IF_EXISTS_OR_ADD" | "OVERWRITE_IF_EXISTS";
+  keepEmpty: boolean;
+}
+
+export type RouteTarget =
+  | { kind: "cluster"; cluster: string }
+  | { kind: "weighted"; clusters: Array<{ name: string; weight: number; headersToAdd: HeaderToAdd[] }>; total: number }
+  | { kind: "header"; header: string };
+
+export interface Route {
+  name: string;
+  path: string; // YAML path, for messages
+  match: { prefix?: string; path?: string; caseSensitive: boolean; headers: HeaderMatcher[] };
+  action:
+    | { kind: "route"; target: RouteTarget; timeoutMs: number /* 0 = none */; hostRewrite?: string; prefixRewrite?: string }
+    | { kind: "direct"; status: number; body: string | null };
+  headersToAdd: HeaderToAdd[];
+}
+
+export interface VirtualHost {
+  name: string;
+  domains: string[];
+  routes: Route[];
+}
+
+export interface WasmFilter {
+  /** The http_filters[] entry name (Envoy uses it only for logs/stats). */
+  filterName: string;
+  path: string;
+  name: string;
+  rootId: string;
+  vmId: string;
+  vmConfig: string;
+  configuration: string;
+  /** code.local.filename as written, and resolved against the working directory like Envoy does. */
+  filename: string;
+  wasmFile: string;
+  /** The deprecated fail_open: true (a trapping request itself continues, as Envoy 1.40 does). */
+  failOpen: boolean;
+  /** What a failed VM does to later requests (fail_open: true → FAIL_OPEN; default FAIL_CLOSED). */
+  failurePolicy: FailurePolicy;
+  /** FAIL_RELOAD: time after a failure before a request may reload the VM (reload_config.backoff.base_interval, 1 s). */
+  reloadBackoffMs: number;
+  allowOnHeadersStopIteration: boolean;
+}
+
+export type FailurePolicy = "FAIL_CLOSED" | "FAIL_OPEN" | "FAIL_RELOAD";
+
+export interface Listener {
+  name: string;
+  address: SocketAddress;
+  statPrefix: string;
+  /** use_remote_address / xff_num_trusted_hops / skip_xff_append (forwarding.ts). */
+  forwarding: ForwardingConfig;
+  routeConfigName: string;
+  virtualHosts: VirtualHost[];
+  filters: WasmFilter[];
+}
+
+export interface Cluster {
+  name: string;
+  type: "STATIC" | "STRICT_DNS";
+  connectTimeoutMs: number;
+  endpoints: SocketAddress[];
+}
+
+export interface GatewayConfig {
+  file: string;
+  /** Bootstrap node (xds.node for plugins). */
+  node: { id?: string; cluster?: string };
+  admin: SocketAddress | null;
+  listeners: Listener[];
+  clusters: Map<string, Cluster>;
+}
