@@ -68,11 +68,12 @@ export abstract class Context {
         return root?.configuring ? { data: this.vm.plugin.configuration } : undefined;
       case BufferType.HttpCallResponseBody:
         return root?.inCallResponse ? { data: root.inCallResponse.body } : undefined;
+      case BufferType.GrpcReceiveBuffer:
+        return { data: root?.grpcReceive ?? EMPTY };
       case BufferType.HttpRequestBody:
       case BufferType.HttpResponseBody:
       case BufferType.NetworkDownstreamData:
       case BufferType.NetworkUpstreamData:
-      case BufferType.GrpcReceiveBuffer:
       case BufferType.CallData:
         return { data: EMPTY };
     }
@@ -107,6 +108,10 @@ export class RootContext extends Context {
   tickTimer: unknown = null;
   readonly httpCalls = new Map<number, HttpCallState>();
   inCallResponse: { headers: HeaderMap; body: Uint8Array; trailers: HeaderMap } | null = null;
+  /** Outstanding proxy_grpc_call calls (grpc-calls.ts), cancelled with the root context as in Envoy. */
+  readonly grpcCalls = new Map<number, HttpCallState>();
+  /** The response message while proxy_on_grpc_receive runs (GrpcReceiveBuffer). */
+  grpcReceive: Uint8Array | null = null;
   /** on_done returned false: waiting for proxy_done (abi.md §2.8). */
   pendingDone = false;
   deleted = false;
@@ -186,6 +191,8 @@ export class RootContext extends Context {
     this.tickTimer = null;
     for (const c of this.httpCalls.values()) c.cancel();
     this.httpCalls.clear();
+    for (const c of this.grpcCalls.values()) c.cancel();
+    this.grpcCalls.clear();
   }
 
   onVmFailed(): void {

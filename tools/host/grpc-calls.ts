@@ -22,7 +22,7 @@
 //   that is neither a call (1 mod 4) nor a stream (2 mod 4) id: BadArgument.
 // The transport (HTTP/2 to the cluster, gRPC framing, Envoy's router failures) is the engine's: the gateway
 // registers it with setGrpcTransport (tools/gateway/grpc-client.ts).
-import { R } from "./abi.ts";
+import { LogLevel, R } from "./abi.ts";
 import type { RootContext } from "./context.ts";
 import type { HostEnv } from "./env.ts";
 import type { HeaderList } from "./header-map.ts";
@@ -65,27 +65,8 @@ export function setGrpcTransport(env: HostEnv, t: GrpcTransport): void {
   transports.set(env, t);
 }
 
-interface GrpcCallState {
-  cancel(): void;
-}
-
-/** Outstanding calls per root context (Envoy keeps them on the root context: grpc_call_request_). */
-const callsOf = new WeakMap<RootContext, Map<number, GrpcCallState>>();
-/** The response message during proxy_on_grpc_receive (GrpcReceiveBuffer). */
-const receiving = new WeakMap<RootContext, Uint8Array>();
 /** The last gRPC call token per VM (cpp-host nextGrpcCallId: starts at 1, += 4 before use). */
 const lastToken = new WeakMap<WasmVm, number>();
-
-function calls(root: RootContext): Map<number, GrpcCallState> {
-  let m = callsOf.get(root);
-  if (!m) callsOf.set(root, (m = new Map()));
-  return m;
-}
-
-/** GrpcReceiveBuffer of `root`: the response while proxy_on_grpc_receive runs, else null. */
-export function grpcReceiveBuffer(root: RootContext | null): Uint8Array | null {
-  return (root && receiving.get(root)) ?? null;
-}
 
 const isCallId = (t: number) => (t & 3) === 1;
 const isStreamId = (t: number) => (t & 3) === 2;
@@ -202,11 +183,10 @@ export function parseGrpcService(upstream: Uint8Array): { cluster: string | null
 
 /** Delivers a finished call to the root context that owns it (Envoy: onSuccessRaw / onFailure). */
 function complete(vm: WasmVm, root: RootContext, token: number, result: GrpcCallResult): void {
-  const m = calls(root);
-  const state = m.get(token);
+  const state = root.grpcCalls.get(token);
   if (!state) return; // cancelled, or already delivered
   state.cancel();
-  m.delete(token);
+  root.grpcCalls.delete(token);
   deliver(vm, root, token, result);
 }
 
@@ -220,11 +200,11 @@ function deliver(vm: WasmVm, root: RootContext, token: number, result: GrpcCallR
   if (result.status === GRPC_STATUS.OK && "response" in result) {
     const f = vm.ex.proxy_on_grpc_receive;
     if (!f) return;
-    receiving.set(root, result.response);
+    root.grpcReceive = result.response;
     try {
       vm.invoke(root, "proxy_on_grpc_receive", f, root.id, token, result.response.length);
     } finally {
-      receiving.delete(root);
+      root.grpcReceive = null;
     }
     return;
   }
@@ -253,10 +233,10 @@ export function grpcCallsImports(vm: WasmVm) {
     token >>>= 0;
     if (isCallId(token)) {
       const root = vm.rootOfCurrent();
-      const state = root ? callsOf.get(root)?.get(token) : undefined;
+      const state = root?.grpcCalls.get(token);
       if (!root || !state) return R.NotFound;
       state.cancel();
-      calls(root).delete(token);
+      root.grpcCalls.delete(token);
       return R.Ok;
     }
     // No stream is ever opened (proxy_grpc_stream is refused), so a stream id is never found.
@@ -276,7 +256,7 @@ export function grpcCallsImports(vm: WasmVm) {
         if (!vm.env.clusterExists(cluster)) return R.ParseFailure;
       } else if (parsed.cluster === null) {
         // google_grpc (or no target): the embedded engine has Envoy's own gRPC client only.
-        vm.env.log(3, "tollgate host: a GrpcService without envoy_grpc is not supported by the embedded engine", vm.who(false), "host");
+        vm.env.log(LogLevel.Warn, "tollgate host: a GrpcService without envoy_grpc is not supported by the embedded engine", vm.who(false), "host");
         return R.BadArgument;
       } else {
         cluster = parsed.cluster;
@@ -295,7 +275,7 @@ export function grpcCallsImports(vm: WasmVm) {
       if (!transport) {
         if (!transportWarned) {
           transportWarned = true;
-          vm.env.log(3, "tollgate host: no gRPC transport (gRPC calls need the gateway's cluster manager)", vm.who(false), "host");
+          vm.env.log(LogLevel.Warn, "tollgate host: no gRPC transport (gRPC calls need the gateway's cluster manager)", vm.who(false), "host");
         }
         return R.InternalFailure;
       }
@@ -312,7 +292,8 @@ export function grpcCallsImports(vm: WasmVm) {
       };
       const abort = new AbortController();
       let timer: unknown = null;
-      calls(root).set(token, {
+      root.grpcCalls.set(token, {
+        token,
         cancel() {
           if (timer !== null) vm.env.clock.clearTimer(timer);
           timer = null;
@@ -346,7 +327,7 @@ export function grpcCallsImports(vm: WasmVm) {
       if (parseGrpcService(upstream) === undefined && !vm.env.clusterExists(Buffer.from(upstream).toString("latin1"))) return R.ParseFailure;
       if (!streamWarned) {
         streamWarned = true;
-        vm.env.log(3, "tollgate host: gRPC streams are not supported by the embedded engine", vm.who(false), "host");
+        vm.env.log(LogLevel.Warn, "tollgate host: gRPC streams are not supported by the embedded engine", vm.who(false), "host");
       }
       return R.InternalFailure;
     },

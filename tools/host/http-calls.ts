@@ -1,6 +1,5 @@
-// proxy_http_call and its completion (abi.md §9), plus the gRPC call entry points (§10), which tollgate
-// plugins do not use: they validate like Envoy and then refuse (InternalFailure), logged once.
-import { LogLevel, R } from "./abi.ts";
+// proxy_http_call and its completion (abi.md §9). gRPC calls (§10) are grpc-calls.ts.
+import { R } from "./abi.ts";
 import type { HttpCallState, RootContext } from "./context.ts";
 import type { CalloutResponse } from "./env.ts";
 import { HeaderMap, type HeaderList } from "./header-map.ts";
@@ -62,17 +61,6 @@ function completeHttpCall(vm: WasmVm, root: RootContext, token: number, resp: Ca
 
 export function httpCallsImports(vm: WasmVm) {
   const mem = vm.mem;
-  let grpcWarned = false;
-  const grpcRefused = (upstreamPtr: number, upstreamSize: number): number => {
-    if (!mem.inBounds(upstreamPtr, upstreamSize)) return R.InvalidMemoryAccess;
-    if (!vm.env.clusterExists(mem.latin1(upstreamPtr, upstreamSize))) return R.ParseFailure;
-    if (!grpcWarned) {
-      grpcWarned = true;
-      vm.env.log(LogLevel.Warn, "tollgate host: gRPC callouts are not supported by the embedded engine", vm.who(false), "host");
-    }
-    return R.InternalFailure;
-  };
-  const grpcToken = (token: number): number => ((token >>> 0) % 4 === 0 ? R.BadArgument : R.NotFound);
   return {
     proxy_http_call(upstreamPtr: number, upstreamSize: number, headersPtr: number, headersSize: number, bodyPtr: number,
       bodySize: number, trailersPtr: number, trailersSize: number, timeoutMs: number, retToken: number): number {
@@ -128,21 +116,6 @@ export function httpCallsImports(vm: WasmVm) {
         () => completeHttpCall(vm, root, token, { failure: "reset" }),
       ).catch((e) => vm.env.internalError("http call completion", e));
       return mem.setU32(retToken, token) ? R.Ok : R.InvalidMemoryAccess;
-    },
-    proxy_grpc_call(upstreamPtr: number, upstreamSize: number): number {
-      return grpcRefused(upstreamPtr, upstreamSize);
-    },
-    proxy_grpc_stream(upstreamPtr: number, upstreamSize: number): number {
-      return grpcRefused(upstreamPtr, upstreamSize);
-    },
-    proxy_grpc_send(token: number): number {
-      return grpcToken(token);
-    },
-    proxy_grpc_close(token: number): number {
-      return grpcToken(token);
-    },
-    proxy_grpc_cancel(token: number): number {
-      return grpcToken(token);
     },
   };
 }

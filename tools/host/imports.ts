@@ -2,6 +2,7 @@
 // the WASI subset under both WASI module names, each checked against the restricted phases
 // (restrictions.ts) — by a wrapper, or by the function itself when it is marked selfChecked.
 import { buffersImports } from "./buffers.ts";
+import { grpcCallsImports } from "./grpc-calls.ts";
 import { headersImports } from "./headers.ts";
 import { httpCallsImports } from "./http-calls.ts";
 import { logsImports } from "./logs.ts";
@@ -22,7 +23,7 @@ export function linkImports(vm: WasmVm): WebAssembly.Imports {
   const env: Record<string, unknown> = {};
   const areas = [
     logsImports(vm), headersImports(vm), buffersImports(vm), propertiesImports(vm), sharedDataImports(vm),
-    timersImports(vm), httpCallsImports(vm), metricsImports(vm), streamImports(vm),
+    timersImports(vm), httpCallsImports(vm), grpcCallsImports(vm), metricsImports(vm), streamImports(vm),
   ];
   for (const a of areas) {
     for (const [k, f] of Object.entries(a)) env[k] = checked(vm, `env.${k}`, f as HostFn);
