@@ -94,31 +94,42 @@ test("restricted callbacks: the guest malloc may call proxy_log but nothing else
   assert.ok(t.logs.some((l) => l.message === "malloc called"));
 });
 
-test("restricted callbacks: every host function but the allow-lists traps in either restricted phase (wrapped or self-checked)", async () => {
-  const { MALLOC_ALLOWED, START_ALLOWED } = await import("../../tools/host/restrictions.ts");
+test("restricted callbacks: every host function but the allow-lists traps in either restricted phase (wrapped or self-checked), env and WASI", async () => {
+  const { MALLOC_ALLOWED, START_ALLOWED, Phase } = await import("../../tools/host/restrictions.ts");
   const env = new HostEnv({ logLevel: "critical" });
   const p = await Plugin.load(env, { wasm: await probe(), workers: 1, canary: false });
   try {
     const vm = p.vms[0];
-    const names = Object.keys(vm.imports.env);
-    assert.ok(names.includes("proxy_get_header_map_value") && names.includes("proxy_get_shared_data"));
-    for (const [phase, allowed] of [[1, START_ALLOWED], [2, MALLOC_ALLOWED]] as const) {
-      for (const name of names) {
-        const f = vm.imports.env[name] as (...a: number[]) => number;
+    const keys = Object.entries(vm.imports).flatMap(([m, fns]) => Object.keys(fns).map((n) => `${m}.${n}`));
+    for (const k of ["env.proxy_get_header_map_value", "env.proxy_get_shared_data", "env.proxy_log", "wasi_snapshot_preview1.fd_write", "wasi_unstable.path_open"]) {
+      assert.ok(keys.includes(k), k);
+    }
+    for (const [phase, allowed] of [[Phase.Start, START_ALLOWED], [Phase.Malloc, MALLOC_ALLOWED]] as const) {
+      for (const key of keys) {
+        const [m, name] = key.split(".");
+        const f = vm.imports[m][name] as (...a: unknown[]) => unknown;
+        // i64 parameters get BigInts; the rest 0 (every host function validates them).
+        const args = Array.from({ length: 12 }, (_, i) => (I64_ARGS.has(`${name}:${i}`) ? 0n : 0));
         let err: unknown = null;
         try {
-          vm.inPhase(phase, () => f(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+          vm.inPhase(phase, () => f(...args));
         } catch (e) {
           err = e;
         }
-        const trapped = err instanceof Error && /^restricted_callback: env\./.test(err.message);
-        assert.equal(trapped, !allowed.has(`env.${name}`), `env.${name} in phase ${phase}: ${String(err)}`);
+        const trapped = err instanceof Error && err.message.startsWith(`restricted_callback: ${key} `);
+        assert.equal(trapped, !allowed.has(key), `${key} in phase ${phase}: ${String(err)}`);
+        if (!trapped) assert.equal(err, null, `${key} in phase ${phase}`);
       }
     }
   } finally {
     p.close();
   }
 });
+
+/** "name:index" of host-function parameters that are i64 (signatures.ts). */
+const I64_ARGS = new Set(["proxy_increment_metric:1", "proxy_record_metric:1", "fd_pwrite:3", "fd_pread:3", "fd_seek:1", "clock_time_get:1",
+  "fd_readdir:3", "fd_advise:1", "fd_advise:2", "fd_allocate:1", "fd_allocate:2", "fd_fdstat_set_rights:1", "fd_fdstat_set_rights:2",
+  "fd_filestat_set_size:1", "fd_filestat_set_times:1", "fd_filestat_set_times:2", "path_open:5", "path_open:6", "path_filestat_set_times:4", "path_filestat_set_times:5"]);
 
 test("link checks: Envoy's load errors for missing imports, wrong import types, env.abort, no ABI marker, bad callback signature", async () => {
   const env = new HostEnv();
