@@ -7,7 +7,9 @@ import { assertBuilt, checkConfig, loadPluginMeta, pluginVerdict } from "../plug
 import { checkBootstrap, checkK8sObject } from "./check.ts";
 import { GenError, GenInputError, GenOutputError } from "./errors.ts";
 import { parseHostPort, type HostPort, type Obj, type PluginInput } from "./generate.ts";
-import { formatNotes, pluginConfigs, readIngresses, translate, type IngressModel } from "./ingress.ts";
+import { formatNotes, translate, type IngressModel } from "./ingress.ts";
+import { readIngresses } from "./ingress-read.ts";
+import { pluginConfigs } from "./ingress-plugins.ts";
 import { clusterNames, envoyIngressBootstrap, higressObjects, istioObjects } from "./ingress-out.ts";
 
 export type Target = "istio" | "higress" | "envoy";
