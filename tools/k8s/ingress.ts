@@ -18,7 +18,6 @@
 //   excess would pass `burst`), then one per 1/rate: a token bucket of burst + 1 refilled at the rate.
 import { IngressError } from "./errors.ts";
 
-
 export const PREFIXES = ["nginx.ingress.kubernetes.io/", "higress.io/"] as const;
 
 /** ingress-nginx's enable-cors defaults (annotations docs, "Enable CORS"). */
