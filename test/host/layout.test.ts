@@ -15,14 +15,14 @@ function sources(): Map<string, string> {
 }
 
 /** The sibling modules `src` imports or re-exports from, type-only imports included (a type cycle is a cycle). */
-export function hostImports(src: string): string[] {
+function hostImports(src: string): string[] {
   const re = /^(?:import|export)\s+(?:type\s+)?(?:\{[^}]*\}|\*(?:\s+as\s+\w+)?|\w+(?:\s*,\s*\{[^}]*\})?)\s+from\s+"\.\/([\w-]+\.ts)"/gm;
   const inline = /\bimport\("\.\/([\w-]+\.ts)"\)/g;
   return [...src.matchAll(re), ...src.matchAll(inline)].map((m) => m[1]);
 }
 
 /** The modules of each import loop: Tarjan's strongly connected components with more than one module (or a self-import). */
-export function cycles(graph: Map<string, string[]>): string[][] {
+function cycles(graph: Map<string, string[]>): string[][] {
   let index = 0;
   const idx = new Map<string, number>();
   const low = new Map<string, number>();

@@ -10,6 +10,15 @@ const CONTINUE = 0;
 const STOP_SINGLE = 1;
 const STOP_ALL = 2;
 
+/** Trailers a filter's stop left waiting. */
+const enum HeldTrailers {
+  None,
+  /** They arrived while the filter was StopAll: deliver them to it on continue. */
+  Deliver,
+  /** The filter saw them and stopped: pass them on to the next filter on continue. */
+  PassOn,
+}
+
 interface FilterState {
   headersContinued: boolean;
   iter: number;
@@ -17,8 +26,7 @@ interface FilterState {
   pending: BodyBuffer | null;
   /** Data this filter buffered (StopIterationAndBuffer): passed on to the next filter on continue. */
   buffered: BodyBuffer | null;
-  /** 1 = trailers arrived while StopAll (deliver to this filter); 2 = this filter held them (pass on). */
-  trailers: number;
+  trailers: HeldTrailers;
 }
 
 const PAYLOAD_TOO_LARGE = new TextEncoder().encode("Payload Too Large");
@@ -48,7 +56,7 @@ export class Direction {
   started = false;
 
   constructor(private readonly stream: ChainOwner, private readonly filters: HttpFilter[], readonly encode: boolean, private readonly sink: ChainSink) {
-    this.st = filters.map(() => ({ headersContinued: false, iter: CONTINUE, pending: null, buffered: null, trailers: 0 }));
+    this.st = filters.map(() => ({ headersContinued: false, iter: CONTINUE, pending: null, buffered: null, trailers: HeldTrailers.None }));
   }
 
   private stopped(): boolean {
@@ -119,7 +127,7 @@ export class Direction {
         this.added = false;
         end = false;
         trailersFrom = i + 1;
-        if (s !== DataStatus.Continue) st.trailers = 2;
+        if (s !== DataStatus.Continue) st.trailers = HeldTrailers.PassOn;
       }
       if (s === DataStatus.Continue) {
         if (st.iter === STOP_SINGLE) {
@@ -145,7 +153,7 @@ export class Direction {
       if (this.stopped()) return;
       const st = this.st[i];
       if (st.iter === STOP_ALL) {
-        st.trailers = 1;
+        st.trailers = HeldTrailers.Deliver;
         return;
       }
       const f = this.filters[i];
@@ -153,14 +161,14 @@ export class Direction {
       if (this.stopped()) return;
       if (s === TrailersStatus.Continue) {
         if (st.iter === STOP_SINGLE) {
-          st.trailers = 2;
+          st.trailers = HeldTrailers.PassOn;
           this.commonContinue(i);
           return;
         }
         continue;
       }
       st.iter = STOP_SINGLE;
-      st.trailers = 2;
+      st.trailers = HeldTrailers.PassOn;
       return;
     }
     if (this.stopped()) return;
@@ -189,11 +197,11 @@ export class Direction {
       this.doData(i + 1, b, this.complete && !hadTrailers);
     }
     if (this.stopped()) return;
-    if (st.trailers === 1 && st.iter !== STOP_ALL) {
-      st.trailers = 0;
+    if (st.trailers === HeldTrailers.Deliver && st.iter !== STOP_ALL) {
+      st.trailers = HeldTrailers.None;
       this.doTrailers(i);
-    } else if (st.trailers === 2 && st.iter === CONTINUE) {
-      st.trailers = 0;
+    } else if (st.trailers === HeldTrailers.PassOn && st.iter === CONTINUE) {
+      st.trailers = HeldTrailers.None;
       this.doTrailers(i + 1);
     }
   }

@@ -152,7 +152,7 @@ export class HttpFilterContext extends Context implements HttpFilter {
    * result converted as Envoy does; a VM that fails in it (or in on_context_create) gives the failure status.
    */
   private call(phase: Phase, name: string, f: GuestFn | undefined, size: number, endStream: boolean): number {
-    let s = 0; // Continue, in each phase's status type
+    let s: number = HeadersStatus.Continue; // = DataStatus.Continue = TrailersStatus.Continue
     if (f && !this.vm.failed) {
       const r = this.vm.invoke(this, name, f, this.id, size, endStream ? 1 : 0);
       const stop = this.vm.lastCallStopped;
