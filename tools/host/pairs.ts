@@ -36,7 +36,7 @@ export function serializePairs(pairs: ReadonlyArray<readonly [string, string]>):
   return b;
 }
 
-/** Decodes guest bytes as byte strings; a WasmVm serves both from its decode caches. */
+/** Decodes guest bytes as byte strings (GuestMemory, memory.ts, with its decode caches). */
 export interface PairDecoder {
   latin1(ptr: number, size: number): string;
   headerKey(ptr: number, size: number): string;
@@ -47,8 +47,8 @@ function u32(buf: Uint8Array, p: number): number {
 }
 
 /**
- * cpp-host toPairs: malformed input (or > 1 MiB / > 1024 pairs) → empty list. With a decoder `dec` (the
- * VM, for guest memory), keys come back lower-cased, as every caller adds them to a header map.
+ * cpp-host toPairs: malformed input (or > 1 MiB / > 1024 pairs) → empty list. With a decoder `dec` (guest
+ * memory's GuestMemory), keys come back lower-cased, as every caller adds them to a header map.
  */
 export function parsePairs(buf: Buffer, p: number, size: number, dec?: PairDecoder): HeaderList {
   const out: HeaderList = [];
