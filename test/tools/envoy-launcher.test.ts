@@ -288,23 +288,32 @@ test("up --engine auto with `envoy` on PATH (ENVOY_PATH unset): first line names
   }
 });
 
-/** A func-e home whose data dir holds the real binary as envoy-versions/<version>; its versions URL is closed. */
-async function funcEHome(name: string, envoy: { bin: string; version: string }, funce: string): Promise<Record<string, string>> {
+/** func-e alone on PATH with empty homes and its versions URL on a closed port: no Envoy, no download. */
+async function emptyFuncE(funce: string, name: string): Promise<{ home: string; env: Record<string, string> }> {
   const home = join(tmp, name);
-  const slot = join(home, "data", "envoy-versions", envoy.version, "bin", "envoy");
-  mkdirSync(dirname(slot), { recursive: true });
-  symlinkSync(envoy.bin, slot);
   const pathDir = join(home, "path");
-  mkdirSync(pathDir);
+  mkdirSync(pathDir, { recursive: true });
   symlinkSync(funce, join(pathDir, "func-e"));
   return {
-    PATH: pathDir,
-    FUNC_E_DATA_HOME: join(home, "data"),
-    FUNC_E_CONFIG_HOME: join(home, "config"),
-    FUNC_E_STATE_HOME: join(home, "state"),
-    FUNC_E_RUNTIME_DIR: join(home, "runtime"),
-    ENVOY_VERSIONS_URL: `http://127.0.0.1:${await closedPort()}/envoy-versions.json`,
+    home,
+    env: {
+      PATH: pathDir,
+      FUNC_E_DATA_HOME: join(home, "data"),
+      FUNC_E_CONFIG_HOME: join(home, "config"),
+      FUNC_E_STATE_HOME: join(home, "state"),
+      FUNC_E_RUNTIME_DIR: join(home, "runtime"),
+      ENVOY_VERSIONS_URL: `http://127.0.0.1:${await closedPort()}/envoy-versions.json`,
+    },
   };
+}
+
+/** A func-e home whose data dir holds the real binary as envoy-versions/<version>; its versions URL is closed. */
+async function funcEHome(name: string, envoy: { bin: string; version: string }, funce: string): Promise<Record<string, string>> {
+  const { env } = await emptyFuncE(funce, name);
+  const slot = join(env.FUNC_E_DATA_HOME, "envoy-versions", envoy.version, "bin", "envoy");
+  mkdirSync(dirname(slot), { recursive: true });
+  symlinkSync(envoy.bin, slot);
+  return env;
 }
 
 test("up --engine auto through func-e (ENVOY_VERSION, no download: versions URL is a closed port): serves, Ctrl-C stops func-e and Envoy", async (t) => {
@@ -359,25 +368,6 @@ test("several Envoys at once (no hot-restart clash): three `tollgate up` on one 
     ups.forEach(reap);
   }
 });
-
-/** func-e alone on PATH with empty homes and its versions URL on a closed port: no Envoy, no download. */
-async function emptyFuncE(funce: string, name: string): Promise<{ home: string; env: Record<string, string> }> {
-  const home = join(tmp, name);
-  const pathDir = join(home, "path");
-  mkdirSync(pathDir, { recursive: true });
-  symlinkSync(funce, join(pathDir, "func-e"));
-  return {
-    home,
-    env: {
-      PATH: pathDir,
-      FUNC_E_DATA_HOME: join(home, "data"),
-      FUNC_E_CONFIG_HOME: join(home, "config"),
-      FUNC_E_STATE_HOME: join(home, "state"),
-      FUNC_E_RUNTIME_DIR: join(home, "runtime"),
-      ENVOY_VERSIONS_URL: `http://127.0.0.1:${await closedPort()}/envoy-versions.json`,
-    },
-  };
-}
 
 test("func-e with nothing installed and no network: a clear message, exit 1", async (t) => {
   const funce = requireTool(t, "func-e", "npm run envoy:install");
