@@ -11,7 +11,10 @@ export interface OptionSpec {
   valueName?: string;
 }
 
-/** A CLI verb: its help text, options and body. Commands throw CliError; they never call process.exit. */
+/**
+ * A CLI verb: its help text, options and body. Commands throw typed errors (a ToolError: CliError, UsageError or
+ * a library module's own); the entry (index.ts) maps them to messages and exit codes; nothing calls process.exit.
+ */
 export interface Command {
   name: string;
   summary: string;

@@ -48,7 +48,7 @@ function aborted(signal: AbortSignal): Promise<void> {
 
 const LEVELS = ["trace", "debug", "info", "warning", "error", "critical"];
 
-/** Runs `tollgate up`; resolves with the exit code when stopped. Throws CliError on start failures. */
+/** Runs `tollgate up`; resolves with the exit code when stopped. Throws a ToolError (CliError, EnvoyLaunchError, …) on start failures. */
 export async function runUp(o: UpOptions): Promise<number> {
   const print = o.print ?? ((l: string) => console.log(l));
   const printErr = o.printErr ?? ((l: string) => console.error(l));

@@ -12,7 +12,7 @@ export interface GenOutput {
 
 /**
  * A kind's module default-exports this: it gets the operands after the kind (plugin names or files) and the
- * parsed flags, and throws UsageError / CliError (or the generators' GenError) on bad input.
+ * parsed flags, and throws a ToolError (UsageError, CliError, the generators' GenError, …) on bad input.
  */
 export type GenKind = (operands: string[], values: ParsedArgs["values"]) => Promise<GenOutput>;
 
