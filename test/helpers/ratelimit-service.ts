@@ -271,7 +271,14 @@ export async function startRateLimitService(t: TestContext, opts: RateLimitServi
     },
     async pause() {
       const s = service as ChildProcess | null;
-      if (!s || !s.kill("SIGSTOP")) throw new Error("the rate limit service is not running");
+      if (!s || !s.pid || !s.kill("SIGSTOP")) throw new Error("the rate limit service is not running");
+      // Returns once the kernel shows the process stopped (state T in /proc/<pid>/stat), so nothing answers.
+      for (let i = 0; i < 100; i++) {
+        const stat = readFileSync(`/proc/${s.pid}/stat`, "utf8");
+        if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("T")) return;
+        await sleep(10);
+      }
+      throw new Error("the rate limit service did not stop on SIGSTOP within 1 s");
     },
     async resume() {
       const s = service as ChildProcess | null;

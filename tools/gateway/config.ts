@@ -325,7 +325,7 @@ function listener(r: Reader, v: unknown, path: string, clusters: Set<string>, cw
 
 function cluster(r: Reader, v: unknown, path: string): Cluster {
   const c = obj(v);
-  r.only(c, path, ["name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family"]);
+  r.only(c, path, ["name", "type", "connect_timeout", "lb_policy", "load_assignment", "dns_lookup_family", "typed_extension_protocol_options"]);
   const type = enumOf(API + "cluster.v3.Cluster.DiscoveryType", get(c, "type"), "STATIC");
   if (type !== "STATIC" && type !== "STRICT_DNS") r.unsupported(join(path, "type"), `cluster type ${type}`);
   const lb = enumOf(API + "cluster.v3.Cluster.LbPolicy", get(c, "lb_policy"), "ROUND_ROBIN");
@@ -353,7 +353,28 @@ function cluster(r: Reader, v: unknown, path: string): Cluster {
     });
   });
   // Envoy: connect_timeout defaults to 5s.
-  return { name: str(get(c, "name")), type: type as Cluster["type"], connectTimeoutMs: durationMs(get(c, "connect_timeout"), 5000), endpoints };
+  return { name: str(get(c, "name")), type: type as Cluster["type"], connectTimeoutMs: durationMs(get(c, "connect_timeout"), 5000), endpoints, http2: http2Upstream(r, c, path) };
+}
+
+const HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+
+/** explicit_http_config: http2_protocol_options {} (what a gRPC cluster needs) or http_protocol_options {}. */
+function http2Upstream(r: Reader, c: Obj, path: string): boolean {
+  const teo = get(c, "typed_extension_protocol_options");
+  if (teo === undefined) return false;
+  const tp = join(path, "typed_extension_protocol_options");
+  // A map keyed by extension name (not fields: no snake_case folding).
+  for (const k of Object.keys(obj(teo))) if (k !== HTTP_PROTOCOL_OPTIONS) r.unsupported(`${tp}["${k}"]`, `protocol options '${k}'`);
+  const hp = `${tp}["${HTTP_PROTOCOL_OPTIONS}"]`;
+  const hpo = obj(get(obj(teo), HTTP_PROTOCOL_OPTIONS));
+  r.only(hpo, hp, ["@type", "explicit_http_config"]);
+  const ehc = obj(get(hpo, "explicit_http_config"));
+  const ep = join(hp, "explicit_http_config");
+  r.only(ehc, ep, ["http_protocol_options", "http2_protocol_options"]);
+  for (const k of ["http_protocol_options", "http2_protocol_options"]) {
+    if (get(ehc, k) !== undefined) r.only(obj(get(ehc, k)), join(ep, k), []);
+  }
+  return get(ehc, "http2_protocol_options") !== undefined;
 }
 
 /** Parses a bootstrap document; throws BootstrapError listing every problem (proto errors first). */
@@ -382,6 +403,15 @@ export function parseBootstrap(doc: unknown, file: string, cwd = process.cwd()):
   });
   const names = new Set(clusters.keys());
   const listeners = arr(get(sr, "listeners")).map((l, i) => listener(r, l, `static_resources.listeners[${i}]`, names, cwd));
+  // The embedded engine forwards requests over HTTP/1.1; its HTTP/2 clusters serve gRPC calls (proxy_grpc_call).
+  for (const rt of listeners.flatMap((l) => l.virtualHosts.flatMap((vh) => vh.routes))) {
+    if (rt.action.kind !== "route") continue;
+    const t = rt.action.target;
+    const targets = t.kind === "cluster" ? [t.cluster] : t.kind === "weighted" ? t.clusters.map((w) => w.name) : [];
+    for (const name of targets) {
+      if (clusters.get(name)?.http2) r.unsupported(join(rt.path, "route"), `a route to the HTTP/2 cluster '${name}' (the embedded engine forwards over HTTP/1.1; HTTP/2 clusters serve gRPC calls)`);
+    }
+  }
   if (listeners.length === 0) r.invalid("static_resources.listeners", "no listener: nothing to serve");
   if (r.problems.length) throw new BootstrapError(file, r.problems);
   const nodeOut: GatewayConfig["node"] = {};

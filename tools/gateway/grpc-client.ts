@@ -14,16 +14,8 @@
 import { connect as h2connect, constants as H2, type ClientHttp2Session, type IncomingHttpHeaders } from "node:http2";
 import { connect as tcpConnect, type Socket } from "node:net";
 import type { GrpcCallRequest, GrpcCallResult } from "../host/grpc-calls.ts";
+import type { GrpcEndpoint } from "./model.ts";
 import { connectFailure, ROUTER_REPLIES, type RouterReply } from "./upstream.ts";
-
-/** Where a cluster's call goes now: one endpoint (round robin is the cluster manager's), and its protocol. */
-export interface GrpcEndpoint {
-  address: string;
-  port: number;
-  connectTimeoutMs: number;
-  /** The cluster is configured for HTTP/2 (typed_extension_protocol_options explicit_http_config). */
-  http2: boolean;
-}
 
 const UNAVAILABLE = 14;
 const INTERNAL = 13;

@@ -85,6 +85,16 @@ export interface Cluster {
   type: "STATIC" | "STRICT_DNS";
   connectTimeoutMs: number;
   endpoints: SocketAddress[];
+  /** HTTP/2 to the endpoints (HttpProtocolOptions explicit_http_config.http2_protocol_options): gRPC calls only. */
+  http2: boolean;
+}
+
+/** Where a gRPC call goes now: one endpoint of its cluster, and whether the cluster speaks HTTP/2. */
+export interface GrpcEndpoint {
+  address: string;
+  port: number;
+  connectTimeoutMs: number;
+  http2: boolean;
 }
 
 export interface GatewayConfig {

@@ -11,6 +11,8 @@ import { formatAddress, mutateRequestHeaders } from "./forwarding.ts";
 import { fromWire, type WireRequestHeaders } from "./request-headers.ts";
 import { selectRoute, type SelectedRoute } from "./routes.ts";
 import { ClusterManager, readAll, ROUTER_REPLIES, routerReply, type UpstreamResponse } from "./upstream.ts";
+import { GrpcClient } from "./grpc-client.ts";
+import { setGrpcTransport } from "../host/grpc-calls.ts";
 import { HeaderMap } from "../host/header-map.ts";
 import { HostEnv, type CalloutRequest, type CalloutResponse, type LogRecord } from "../host/env.ts";
 import type { BodyBuffer, FilterCallbacks, HttpFilter, RouteInfo } from "../host/filter-api.ts";
@@ -59,6 +61,8 @@ export class Gateway {
   adminPort: number | null = null;
   private admin: { close(): Promise<void> } | null = null;
   private readonly clusters: ClusterManager;
+  /** proxy_grpc_call's transport: HTTP/2 to the cluster's endpoints. */
+  private readonly grpc: GrpcClient;
   private readonly stats = new Map<string, number>();
   private readonly workers: number;
   private readonly random: () => number;
@@ -77,6 +81,8 @@ export class Gateway {
     });
     // A long-running gateway keeps only recent plugin logs in memory (they are printed as they come).
     this.env.maxLogs = 1000;
+    this.grpc = new GrpcClient((name) => this.clusters.grpcEndpoint(name));
+    setGrpcTransport(this.env, (req, signal) => this.grpc.call(req, signal));
   }
 
   /** Loads every plugin (all VMs started and configured), then opens the listeners and the admin. */
@@ -406,6 +412,7 @@ export class Gateway {
     );
     await this.admin?.close();
     this.clusters.close();
+    this.grpc.close();
     for (const l of this.listeners) for (const p of l.plugins) p.close();
   }
 }

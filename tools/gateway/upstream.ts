@@ -3,7 +3,7 @@
 import { lookup } from "node:dns/promises";
 import { Agent, request as httpRequest, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
-import type { Cluster, SocketAddress } from "./model.ts";
+import type { Cluster, GrpcEndpoint, SocketAddress } from "./model.ts";
 
 export type Pairs = Array<[string, string]>;
 
@@ -143,6 +143,14 @@ export class ClusterManager {
   /** The cluster has at least one endpoint (resolved, for STRICT_DNS). */
   hasHosts(name: string): boolean {
     return (this.clusters.get(name)?.endpoints.length ?? 0) > 0;
+  }
+
+  /** The next endpoint of a cluster for a gRPC call (round robin with forwarded requests), or null. */
+  grpcEndpoint(name: string): GrpcEndpoint | null {
+    const c = this.clusters.get(name);
+    const ep = c?.pick();
+    if (!c || !ep) return null;
+    return { address: ep.address, port: ep.port, connectTimeoutMs: c.config.connectTimeoutMs, http2: c.config.http2 };
   }
 
   close(): void {
