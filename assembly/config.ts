@@ -2,12 +2,8 @@
 // as `'<path>' <rule>, got <value>` (e.g. `'max_age' must be a non-negative integer, got -1`), so
 // on_configure can log exactly one precise line and return false. Getters never trap.
 import { decimal } from "./number";
-import { describeJson, formatNumber, JsonKind, JsonValue, parseJson, jsonError } from "./json";
-
-/** Shared by a reader and its children so the first error anywhere wins. */
-export class ErrorSink {
-  message: string = "";
-}
+import { ErrorSink } from "./errors";
+import { describeJson, formatNumber, JsonKind, JsonValue, parseJson } from "./json";
 
 const EMPTY_STRINGS = new Array<string>(0);
 
@@ -26,10 +22,11 @@ export class ConfigReader {
     // Only JSON whitespace (or nothing) reads as `{}`: Envoy passes an empty buffer for no configuration.
     let i = 0;
     while (i < text.length && isJsonSpace(text.charCodeAt(i))) i++;
-    const v = parseJson(i == text.length ? "{}" : text);
+    const why = new ErrorSink();
+    const v = parseJson(i == text.length ? "{}" : text, why);
     if (v === null) {
       const r = new ConfigReader(new JsonValue());
-      r.sink.message = "configuration is not valid JSON: " + jsonError();
+      r.sink.message = "configuration is not valid JSON: " + why.message;
       return r;
     }
     const r = new ConfigReader(v);

@@ -1,7 +1,9 @@
 // Everything a plugin module must export for the host. A plugin's index.ts does
 // `export * from "../../assembly/exports";` and nothing else ABI-related.
+import "./log"; // tollgate_abort, where debug builds route aborts (asconfig.json `abort=`)
+
+export { malloc } from "./memory";
 export {
-  malloc,
   proxy_on_context_create,
   proxy_on_vm_start,
   proxy_on_configure,
@@ -14,10 +16,12 @@ export {
   proxy_on_response_body,
   proxy_on_response_trailers,
   proxy_on_http_call_response,
+  proxy_on_grpc_receive,
+  proxy_on_grpc_close,
   proxy_on_log,
   proxy_on_done,
   proxy_on_delete,
-} from "./runtime";
+} from "./dispatch";
 
 /** ABI marker the host looks for (abi.md §1.1); never called. */
 export function proxy_abi_version_0_2_1(): void {}

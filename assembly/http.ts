@@ -1,8 +1,7 @@
 // HTTP helpers over plain strings: cookies, query strings, authorities, header-value hygiene, constant-time
 // comparison, and the one local-reply helper every plugin outcome goes through. None of them traps.
-import { sendLocalResponse } from "./host";
 import { hexDigit } from "./number";
-import { bytesEqual, decodeBytes, decodeInto } from "./runtime";
+import { bytesEqual, decodeBytes, decodeInto } from "./values";
 
 /** `s.charCodeAt(i)` without the bounds check, for loops that already keep 0 <= i < s.length. */
 // @ts-ignore: decorator
@@ -377,15 +376,4 @@ export function constantTimeEquals(a: string, b: string): bool {
     diff |= p ^ q;
   }
   return diff == 0;
-}
-
-/**
- * Sends a local reply (deferred by the host until the callback returns; return Action.PAUSE after it).
- * `contentType` "" sends no content-type; `extra` are more response headers.
- */
-export function localReply(status: u32, details: string, body: string, contentType: string, extra: Array<string[]>): u32 {
-  const headers = new Array<string[]>();
-  if (contentType.length > 0) headers.push(["content-type", contentType]);
-  for (let i = 0; i < extra.length; i++) headers.push(extra[i]);
-  return sendLocalResponse(status, details, body, headers);
 }

@@ -83,6 +83,17 @@ export declare function proxy_http_call(
   bodyPtr: usize, bodySize: usize, trailersPtr: usize, trailersSize: usize,
   timeoutMs: u32, retToken: usize): u32;
 // @ts-ignore: decorator
+@external("env", "proxy_grpc_call")
+export declare function proxy_grpc_call(
+  upstreamPtr: usize, upstreamSize: usize, servicePtr: usize, serviceSize: usize, methodPtr: usize, methodSize: usize,
+  metadataPtr: usize, metadataSize: usize, messagePtr: usize, messageSize: usize, timeoutMs: u32, retToken: usize): u32;
+// @ts-ignore: decorator
+@external("env", "proxy_grpc_cancel")
+export declare function proxy_grpc_cancel(token: u32): u32;
+// @ts-ignore: decorator
+@external("env", "proxy_get_status")
+export declare function proxy_get_status(retCode: usize, retPtr: usize, retSize: usize): u32;
+// @ts-ignore: decorator
 @external("env", "proxy_set_tick_period_milliseconds")
 export declare function proxy_set_tick_period_milliseconds(periodMs: u32): u32;
 // @ts-ignore: decorator

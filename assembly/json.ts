@@ -1,5 +1,6 @@
 // A small strict JSON parser (RFC 8259) for plugin config and for client-supplied JSON (JWT parts).
 // It never traps: malformed input, deep nesting and huge numbers yield null and a message in jsonError().
+import { ErrorSink } from "./errors";
 import { decimal, hexDigit } from "./number";
 
 /** Kinds of JsonValue. */
@@ -163,26 +164,18 @@ function numberValue(t: string, start: i32, end: i32): f64 {
   return neg ? -v : v;
 }
 
-let lastError = "";
-
-/** Why the last parseJson returned null. */
-export function jsonError(): string {
-  return lastError;
-}
-
-/** Parses a complete JSON text; null on any error (see jsonError()). */
-export function parseJson(text: string): JsonValue | null {
+/** Parses a complete JSON text; null on any error, whose description goes to `errors` when given. */
+export function parseJson(text: string, errors: ErrorSink | null = null): JsonValue | null {
   const p = new Parser(text);
-  lastError = "";
   p.skipWs();
   const v = p.value(0);
   if (v === null) {
-    lastError = p.error;
+    if (errors !== null) errors.fail(p.error);
     return null;
   }
   p.skipWs();
   if (p.pos < text.length) {
-    lastError = "unexpected data after the JSON value at offset " + decimal(<i64>p.pos);
+    if (errors !== null) errors.fail("unexpected data after the JSON value at offset " + decimal(<i64>p.pos));
     return null;
   }
   return v;

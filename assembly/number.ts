@@ -1,6 +1,6 @@
 // Integers as decimal text. One formatter for every integer type: AssemblyScript's toString() links a
 // separate printer (and its digit tables and radix checks) per integer type into every plugin.
-import { decodeBytes } from "./runtime";
+import { decodeBytes } from "./values";
 
 /** Decimal digits of `n` written at `dst`; returns how many. */
 export function writeDecimal(dst: usize, n: u64): usize {

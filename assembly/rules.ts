@@ -3,13 +3,16 @@
 // Per request: the first matching rule wins, else the global config, else null (the plugin does nothing).
 import { decimal } from "./number";
 import { ConfigReader } from "./config";
-import { encode, getProperty, getRepeatedHeader, MapType } from "./host";
+import { LogLevel, MapType } from "./abi";
+import { ErrorSink } from "./errors";
+import { encode, getHeaderCachedEnc } from "./header-map";
+import { getProperty } from "./host";
+import { hostWithoutPort, toLowerAscii } from "./http";
+import { describeJson } from "./json";
+import { log } from "./log";
 
 // @ts-ignore: decorator
 @lazy const K_AUTHORITY = encode(":authority");
-import { hostWithoutPort, toLowerAscii } from "./http";
-import { describeJson } from "./json";
-import { log, LogLevel } from "./runtime";
 
 export const MATCH_ROUTE = "_match_route_";
 export const MATCH_ROUTE_PREFIX = "_match_route_prefix_";
@@ -58,7 +61,7 @@ export class RuleSet<T> {
     let route = "";
     let cluster = "";
     if (this.needsHost) {
-      const a = getRepeatedHeader(MapType.REQUEST_HEADERS, K_AUTHORITY);
+      const a = getHeaderCachedEnc(MapType.REQUEST_HEADERS, K_AUTHORITY);
       if (a !== null) host = normalizeHost(a);
     }
     // Envoy 1.33+ serves xds.route_name / xds.cluster_name; older Envoy and Higress the bare names.
@@ -88,30 +91,30 @@ export class RuleSet<T> {
 /**
  * Parses a whole plugin configuration. `parseOne` reads one config object (global or a rule's) from a
  * reader whose `ignored` already lists the matcher keys; it returns null or records an error to reject.
- * Returns null when the config is invalid, after logging the one error line at critical (also kept in
- * ruleSetError()).
+ * Returns null when the config is invalid, after logging the one error line at critical (also recorded in
+ * `errors` when given).
  */
-export function parseRuleSet<T>(text: string, parseOne: (r: ConfigReader) => T | null): RuleSet<T> | null {
+export function parseRuleSet<T>(text: string, parseOne: (r: ConfigReader) => T | null, errors: ErrorSink | null = null): RuleSet<T> | null {
   const root = ConfigReader.parse(text);
   const set = new RuleSet<T>();
-  if (!root.ok()) return fail<T>(root);
+  if (!root.ok()) return fail<T>(root, errors);
   root.ignored = [RULES];
 
   const rulesValue = root.raw(RULES);
   const hasRules = rulesValue !== null;
   if (hasRules && !rulesValue!.isArray()) {
     root.fail(RULES, "must be an array of rule objects, got " + describeJson(rulesValue));
-    return fail<T>(root);
+    return fail<T>(root, errors);
   }
   // A config holding only `_rules_` has no global part: unmatched requests pass untouched.
   const globalKeys = root.value.keys.length - (hasRules ? 1 : 0);
   if (!hasRules || globalKeys > 0) {
     set.global = parseOne(root);
-    if (!root.ok() || set.global === null) return fail<T>(root);
+    if (!root.ok() || set.global === null) return fail<T>(root, errors);
   }
 
   const rules = root.children(RULES);
-  if (!root.ok()) return fail<T>(root);
+  if (!root.ok()) return fail<T>(root, errors);
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i];
     let by: i32 = -1;
@@ -119,20 +122,20 @@ export function parseRuleSet<T>(text: string, parseOne: (r: ConfigReader) => T |
       if (r.has(MATCH_KEYS[k])) {
         if (by >= 0) {
           r.fail(MATCH_KEYS[k], "cannot be combined with '" + MATCH_KEYS[by] + "' in one rule; use two rules");
-          return fail<T>(root);
+          return fail<T>(root, errors);
         }
         by = k;
       }
     }
     if (by < 0) {
       r.fail("", "must have one of " + MATCH_KEYS.join(", "));
-      return fail<T>(root);
+      return fail<T>(root, errors);
     }
     const patterns = r.strList(MATCH_KEYS[by], []);
-    if (!root.ok()) return fail<T>(root);
+    if (!root.ok()) return fail<T>(root, errors);
     if (patterns.length == 0) {
       r.fail(MATCH_KEYS[by], "must list at least one name");
-      return fail<T>(root);
+      return fail<T>(root, errors);
     }
     if (by == BY_DOMAIN) {
       for (let j = 0; j < patterns.length; j++) {
@@ -140,7 +143,7 @@ export function parseRuleSet<T>(text: string, parseOne: (r: ConfigReader) => T |
         const problem = domainPatternProblem(patterns[j]);
         if (problem.length > 0) {
           r.fail(field, problem + ", got \"" + patterns[j] + "\"");
-          return fail<T>(root);
+          return fail<T>(root, errors);
         }
         const p = normalizeDomainPattern(patterns[j]);
         if (p != patterns[j]) {
@@ -156,22 +159,16 @@ export function parseRuleSet<T>(text: string, parseOne: (r: ConfigReader) => T |
     }
     r.ignored = MATCH_KEYS;
     const cfg = parseOne(r);
-    if (!root.ok() || cfg === null) return fail<T>(root);
+    if (!root.ok() || cfg === null) return fail<T>(root, errors);
     set.rules.push(new Rule<T>(<u8>by, patterns, cfg));
   }
   return set;
 }
 
-let lastError = "";
-
-/** The error that made the last parseRuleSet return null. */
-export function ruleSetError(): string {
-  return lastError;
-}
-
-function fail<T>(root: ConfigReader): RuleSet<T> | null {
-  lastError = root.error.length > 0 ? root.error : "configuration rejected";
-  log(LogLevel.CRITICAL, lastError);
+function fail<T>(root: ConfigReader, errors: ErrorSink | null): RuleSet<T> | null {
+  const message = root.error.length > 0 ? root.error : "configuration rejected";
+  log(LogLevel.CRITICAL, message);
+  if (errors !== null) errors.fail(message);
   return null;
 }
 

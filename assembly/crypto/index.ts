@@ -4,6 +4,6 @@
 export { sha256, hmacSha256 } from "./sha256";
 export { sha1 } from "./sha1";
 export { base64Decode, base64UrlDecode, base64Encode, base64UrlEncode } from "./base64";
-export { constantTimeEqual } from "./ct";
+export { constantTimeEqual, ctEqualRaw } from "./ct";
 export { RsaPublicKey, rsaPkcs1Sha256Verify } from "./rsa";
 export { P256PublicKey, ecdsaP256Sha256Verify } from "./p256";

@@ -1,14 +1,11 @@
 // Auth configuration: consumers (API keys, Basic users, JWT issuers with their JWKS), the method blocks,
 // consumer_header, global_auth, and `_rules_` whose only field is `allow`. Everything is validated here,
 // once, so that the request path only compares.
-import { decimal } from "../../assembly/number";
-import { ConfigReader } from "../../assembly/config";
-import { parseRuleSet, ruleSetError, RuleSet } from "../../assembly/rules";
-import { log, LogLevel } from "../../assembly/runtime";
+import {
+  ConfigReader, decimal, framingHeaderProblem, joinStrings, log, LogLevel, parseRuleSet, RuleSet,
+  StringTable, writableHeaderProblem,
+} from "../../assembly";
 import { base64Decode } from "../../assembly/crypto";
-import { joinStrings } from "../../assembly/http";
-import { framingHeaderProblem, writableHeaderProblem } from "../../assembly/headers";
-import { StringTable } from "../../assembly/table";
 import { JwtKey, parseJwks } from "./jwks";
 
 /** How a Basic password is stored. */
@@ -72,6 +69,8 @@ export class JwtAuth {
 
 export class ExtAuth {
   cluster: string = "";
+  /** `cluster` encoded, for the callout. */
+  clusterBytes: ArrayBuffer = new ArrayBuffer(0);
   authority: string = "";
   pathPrefix: string = "";
   timeoutMs: u32 = 200;
@@ -129,26 +128,14 @@ const RULE_KEYS: string[] = ["allow"];
 
 // parseRuleSet takes a plain function (no closures in AssemblyScript): the global pass leaves its result here.
 let building: AuthConfig | null = null;
-let lastError = "";
-
-/** The reason the last parseAuthConfig returned null. */
-export function authConfigError(): string {
-  return lastError;
-}
-
 /** Parses and validates the whole configuration; null (after a critical log line) when it is invalid. */
 export function parseAuthConfig(text: string): AuthPlugin | null {
   building = null;
-  lastError = "";
   const set = parseRuleSet<Scope>(text, parseScope);
-  if (set === null) {
-    lastError = ruleSetError();
-    return null;
-  }
+  if (set === null) return null;
   const cfg = building;
   if (cfg === null) {
-    lastError = "the global config must hold 'consumers' and at least one of key_auth, basic_auth, jwt_auth, ext_auth";
-    log(LogLevel.CRITICAL, lastError);
+    log(LogLevel.CRITICAL, "the global config must hold 'consumers' and at least one of key_auth, basic_auth, jwt_auth, ext_auth");
     return null;
   }
   return new AuthPlugin(cfg, set);
@@ -534,6 +521,7 @@ function parseExtAuth(r: ConfigReader): ExtAuth {
   if (!r.allowOnly(["cluster", "authority", "path_prefix", "timeout_ms", "allowed_headers", "allowed_upstream_headers", "allowed_client_headers", "failure_mode_allow"])) return e;
   if (!r.require("cluster")) return e;
   e.cluster = r.str("cluster", "");
+  e.clusterBytes = String.UTF8.encode(e.cluster, false);
   if (r.ok() && e.cluster.length == 0) {
     r.fail("cluster", "must name the Envoy cluster of the authorization service");
     return e;

@@ -1,10 +1,9 @@
 // JWKS parsing at configure time (RFC 7517): every key becomes a typed JwtKey bound to exactly one
 // algorithm, so a token's `alg` can only ever meet a key of its own kind (RFC 8725 §3.1, no confusion).
-import { decimal } from "../../assembly/number";
-import { ConfigReader } from "../../assembly/config";
-import { describeJson, JsonKind, JsonValue, jsonError, parseJson } from "../../assembly/json";
-import { log, LogLevel } from "../../assembly/runtime";
-import { base64UrlDecode, RsaPublicKey, P256PublicKey } from "../../assembly/crypto";
+import {
+  ConfigReader, decimal, describeJson, ErrorSink, JsonKind, JsonValue, log, LogLevel, parseJson,
+} from "../../assembly";
+import { base64UrlDecode, P256PublicKey, RsaPublicKey } from "../../assembly/crypto";
 
 /** The one algorithm a key verifies. */
 export namespace KeyKind {
@@ -32,9 +31,10 @@ export function parseJwks(r: ConfigReader, field: string): JwtKey[] | null {
   const raw = r.raw(field);
   let doc: JsonValue | null = raw;
   if (raw !== null && raw.isString()) {
-    doc = parseJson(raw.s);
+    const why = new ErrorSink();
+    doc = parseJson(raw.s, why);
     if (doc === null) {
-      r.fail(field, "is not valid JSON: " + jsonError());
+      r.fail(field, "is not valid JSON: " + why.message);
       return null;
     }
   }

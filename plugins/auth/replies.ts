@@ -1,6 +1,6 @@
 // Every reply the auth plugin sends, as constants and named helpers: one place for statuses, bodies,
 // `auth.<reason>` details and the WWW-Authenticate challenge of each scheme (RFC 7235 §4.1).
-import { localReply } from "../../assembly/http";
+import { localReply } from "../../assembly";
 
 // ---- response code details (`auth.<reason>`) ----
 export const D_MISSING = "auth.missing_credential";

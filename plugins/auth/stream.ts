@@ -3,12 +3,10 @@
 // external authorization callout. Decisions come from the pure functions in credentials.ts / jwt.ts;
 // this file only reads request data from the host and turns verdicts into host calls.
 import {
-  Action, addHeader, awaitCallout, encode, BufferType, continueRequest, getBuffer, getHeader, getHeaderRaw, HttpContext, httpCallPairs, PairsBuilder,
-  MapType, nowMillis, removeHeader, replaceHeader, RootContext,
+  Action, addHeader, awaitCallout, BufferType, continueRequest, cookieValue, encode, getBuffer, getHeader,
+  getHeaderJoinedEnc, getHeaderRawEnc, httpCallEnc, HttpContext, MapType, nowMillis, PairsBuilder, queryParam,
+  removeCookie, removeHeader, removeQueryParam, replaceHeader, RootContext, sanitizeHeaderValue, StringTable,
 } from "../../assembly";
-import { getHeaderJoined } from "../../assembly/host";
-import { cookieValue, queryParam, removeCookie, removeQueryParam, sanitizeHeaderValue } from "../../assembly/http";
-import { StringTable } from "../../assembly/table";
 import { TokenCache } from "./cache";
 import { AuthConfig, AuthPlugin, ExtAuth, JwtAuth, KeyAuth } from "./config";
 import { checkBasic, isBasicScheme, matchKey } from "./credentials";
@@ -38,6 +36,7 @@ namespace Source {
 const COOKIE = encode("cookie");
 const PATH = encode(":path");
 const COOKIE_SEP = encode("; ");
+const NO_BODY = new ArrayBuffer(0);
 const FAILURE_MODE_HEADER = "x-envoy-auth-failure-mode-allowed";
 /** Cap on an authorization service's denial body relayed to the client. */
 const MAX_EXT_BODY: u32 = 65536;
@@ -95,7 +94,7 @@ export class AuthStream extends HttpContext {
   /** Every Cookie header of the request as one "; "-joined value, read once; null when there is none. */
   private cookies(): string | null {
     if (!this.cookieRead) {
-      this.cookie = getHeaderJoined(MapType.REQUEST_HEADERS, COOKIE, COOKIE_SEP);
+      this.cookie = getHeaderJoinedEnc(MapType.REQUEST_HEADERS, COOKIE, COOKIE_SEP);
       this.cookieRead = true;
     }
     return this.cookie;
@@ -326,7 +325,7 @@ export class AuthStream extends HttpContext {
     const headers = new PairsBuilder();
     headers.add(encode(":method"), encode(method !== null ? method : "GET"));
     // The path (up to Envoy's 60 KiB of headers) goes over as bytes: prefix + the request's own bytes.
-    const raw = getHeaderRaw(MapType.REQUEST_HEADERS, PATH);
+    const raw = getHeaderRawEnc(MapType.REQUEST_HEADERS, PATH);
     const prefix = encode(ext.pathPrefix);
     const rawLen = raw !== null ? raw.byteLength : 1;
     const path = new ArrayBuffer(prefix.byteLength + rawLen);
@@ -337,10 +336,10 @@ export class AuthStream extends HttpContext {
     headers.add(encode(":authority"), encode(ext.authority.length > 0 ? ext.authority : authority !== null ? authority : ext.cluster));
     for (let i = 0; i < ext.allowedHeaders.length; i++) {
       const name = unchecked(ext.allowedHeaders[i]);
-      const v = getHeaderRaw(MapType.REQUEST_HEADERS, encode(name));
+      const v = getHeaderRawEnc(MapType.REQUEST_HEADERS, encode(name));
       if (v !== null) headers.add(encode(name), v);
     }
-    const token = httpCallPairs(ext.cluster, headers, ext.timeoutMs);
+    const token = httpCallEnc(ext.clusterBytes, headers, NO_BODY, ext.timeoutMs);
     if (token == 0) return this.extFailed(ext, false) ? Action.CONTINUE : Action.PAUSE;
     awaitCallout(token, this.id);
     return Action.PAUSE;

@@ -2,8 +2,8 @@
 // header (VirtualService / route header match). Entry only: decisions in decide.ts, config in config.ts.
 export * from "../../assembly/exports";
 import {
-  Action, addHeader, callForeignFunctionBytes, encode, getHeaderBytes, HttpContext, MapType, parseRuleSet, randomU32,
-  registerRootContext, removeHeaderBytes, replaceHeaderBytes, Result, RootContext, RuleSet,
+  Action, addHeader, callForeignFunctionEnc, encode, getHeaderEnc, HttpContext, MapType, parseRuleSet, randomU32,
+  registerRootContext, removeHeaderEnc, replaceHeaderEnc, Result, RootContext, RuleSet,
 } from "../../assembly";
 import { CanaryConfig, NO_TAG, parseCanaryConfig, Tag } from "./config";
 import { CLEAR_ROUTE_CACHE, DEFAULT_TAG_HEADER, SET_COOKIE, Source } from "./constants";
@@ -54,7 +54,7 @@ class CanaryRoot extends RootContext {
    * so a client-sent copy is removed rather than passed on (anti-spoof, like a covered route).
    */
   stripOwnedHeaders(): void {
-    for (let i = 0; i < this.ownedHeaders.length; i++) removeHeaderBytes(MapType.REQUEST_HEADERS, this.ownedHeaders[i]);
+    for (let i = 0; i < this.ownedHeaders.length; i++) removeHeaderEnc(MapType.REQUEST_HEADERS, this.ownedHeaders[i]);
   }
 
   createHttpContext(id: u32): HttpContext | null {
@@ -64,7 +64,7 @@ class CanaryRoot extends RootContext {
   /** Newer Envoy only re-selects the route when asked; a missing function is not an error. */
   clearRouteCache(): void {
     if (!this.hasClearRouteCache) return;
-    if (callForeignFunctionBytes(CLEAR_ROUTE_CACHE_NAME, NO_ARGS) == Result.NOT_FOUND) this.hasClearRouteCache = false;
+    if (callForeignFunctionEnc(CLEAR_ROUTE_CACHE_NAME, NO_ARGS) == Result.NOT_FOUND) this.hasClearRouteCache = false;
   }
 }
 
@@ -83,7 +83,7 @@ class CanaryStream extends HttpContext {
       return Action.CONTINUE;
     }
 
-    const clientTag = cfg.trustClientTag ? getHeaderBytes(MapType.REQUEST_HEADERS, cfg.tagHeaderBytes) : null;
+    const clientTag = cfg.trustClientTag ? getHeaderEnc(MapType.REQUEST_HEADERS, cfg.tagHeaderBytes) : null;
     const d = decide(cfg, request.reset(), clientTag, decision);
     if (d.source == Source.CLIENT) return Action.CONTINUE;
     if (d.source == Source.DRAW) {
@@ -94,8 +94,8 @@ class CanaryStream extends HttpContext {
       }
     }
     // replace drops every client-sent value too; with no tag, remove them so a spoofed tag cannot route.
-    if (d.tag.name.length > 0) replaceHeaderBytes(MapType.REQUEST_HEADERS, cfg.tagHeaderBytes, d.tag.bytes);
-    else removeHeaderBytes(MapType.REQUEST_HEADERS, cfg.tagHeaderBytes);
+    if (d.tag.name.length > 0) replaceHeaderEnc(MapType.REQUEST_HEADERS, cfg.tagHeaderBytes, d.tag.bytes);
+    else removeHeaderEnc(MapType.REQUEST_HEADERS, cfg.tagHeaderBytes);
     root.clearRouteCache();
     return Action.CONTINUE;
   }

@@ -1,10 +1,11 @@
 // The request as the decision sees it, read from the host lazily: a decision settled by the override
 // header never reads the Cookie header or the path. Each host value is fetched at most once per request.
-import { cookieValue, MapType, pathWithoutQuery, queryParam } from "../../assembly";
+import {
+  cookieValue, encode, getHeaderCachedEnc, getHeaderEnc, getHeaderJoinedEnc, MapType, pathWithoutQuery, queryParam,
+} from "../../assembly";
 import { COOKIE_HEADER, METHOD_HEADER, PATH_HEADER } from "./constants";
 import { RequestView } from "./decide";
 import { encodeName } from "./config";
-import { encode, getHeaderBytes, getHeaderJoined, getRepeatedHeader } from "../../assembly";
 
 const COOKIE = encodeName(COOKIE_HEADER);
 const PATH = encodeName(PATH_HEADER);
@@ -25,13 +26,13 @@ export class HostRequest extends RequestView {
   }
 
   header(name: ArrayBuffer): string | null {
-    return getHeaderBytes(MapType.REQUEST_HEADERS, name);
+    return getHeaderEnc(MapType.REQUEST_HEADERS, name);
   }
 
   cookie(name: string): string | null {
     if (!this.cookiesRead) {
       // Every Cookie header (HTTP/1 clients may split them): the pin and cookie conditions see them all.
-      this.cookies = getHeaderJoined(MapType.REQUEST_HEADERS, COOKIE, COOKIE_SEP);
+      this.cookies = getHeaderJoinedEnc(MapType.REQUEST_HEADERS, COOKIE, COOKIE_SEP);
       this.cookiesRead = true;
     }
     const all = this.cookies;
@@ -47,14 +48,14 @@ export class HostRequest extends RequestView {
   }
 
   method(): string {
-    const m = getRepeatedHeader(MapType.REQUEST_HEADERS, METHOD);
+    const m = getHeaderCachedEnc(MapType.REQUEST_HEADERS, METHOD);
     return m === null ? "" : m;
   }
 
   private fullPath(): string {
     const cached = this.rawPath;
     if (cached !== null) return cached;
-    const h = getHeaderBytes(MapType.REQUEST_HEADERS, PATH);
+    const h = getHeaderEnc(MapType.REQUEST_HEADERS, PATH);
     const p = h === null ? "" : h;
     this.rawPath = p;
     return p;

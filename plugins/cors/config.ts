@@ -1,8 +1,9 @@
 // cors configuration: parse, validate, fill defaults and precompute every header value once, so the
 // request path only compares and copies. Field names and defaults follow Higress cors 2.0.1; invalid
 // values are rejected with the field path and the rule (the reader records the first error).
-import { decimal } from "../../assembly/number";
-import { ConfigReader, describeJson, log, LogLevel, parseRuleSet, RuleSet, trimOws } from "../../assembly";
+import {
+  ConfigReader, decimal, describeJson, encode as encoded, joinStrings, log, LogLevel, parseRuleSet, RuleSet, trimOws,
+} from "../../assembly";
 import {
   DEFAULT_MAX_AGE, DEFAULT_PREFLIGHT_STATUS, E_ANY_SITE_HOST, E_ANY_SITE_LABEL, E_ANY_SITE_STAR, E_ANY_SITE_TLD,
   E_CREDENTIALS_ANY_SITE_PATTERN, E_CREDENTIALS_DEFAULT_WILDCARD, E_CREDENTIALS_NULL, E_CREDENTIALS_WILDCARD,
@@ -12,9 +13,7 @@ import {
   VARY_PREFLIGHT_PNA, W_EXPOSE_WILDCARD_CREDENTIALS, WILDCARD,
 } from "./constants";
 import { OriginRule, parseOriginRule } from "./origin";
-import { encode as encoded } from "../../assembly";
 import { CorsPolicy } from "./policy";
-import { joinStrings } from "../../assembly/http";
 
 const FIELDS: string[] = [
   F_ALLOW_ORIGINS, F_ALLOW_ORIGIN_PATTERNS, F_ALLOW_METHODS, F_ALLOW_HEADERS, F_EXPOSE_HEADERS,

@@ -2,7 +2,11 @@
 // of policy.ts / origin.ts, and turns the verdict into host calls — a local reply for preflights, header
 // edits on the response (upstream answers and other filters' local replies alike: Envoy runs those
 // through this filter's response path too, after the request headers are gone, hence the saved verdict).
-import { Action, HttpContext, MapType, RootContext, RuleSet, trimOws } from "../../assembly";
+import {
+  Action, addHeaderEnc as addHeaderB, encode as encoded, getHeaderCachedEnc, HttpContext, MapType, PairsBuilder,
+  removeHeaderEnc as removeHeaderB, replaceHeaderEnc as replaceHeaderB, RootContext, RuleSet, sendLocalResponseEnc,
+  trimOws,
+} from "../../assembly";
 import {
   DETAILS_PREFLIGHT, DETAILS_PREFLIGHT_INVALID, H_ACAC, H_ACAH, H_ACAM, H_ACAO, H_ACAPN, H_ACEH, H_ACMA, H_ACRH,
   H_ACRM, H_ACRPN, H_AUTHORITY, H_METHOD, H_ORIGIN, H_SCHEME, H_VARY, TRUE, VARY_ORIGIN,
@@ -12,10 +16,6 @@ import {
   allowHeadersValue, allowMethodsValue, CorsPolicy, headersAllowed, isOptions, methodAllowed, privateNetworkGranted,
   varyCoversOrigin,
 } from "./policy";
-import {
-  addHeaderBytes as addHeaderB, encode as encoded, getRepeatedHeader, PairsBuilder, removeHeaderBytes as removeHeaderB,
-  replaceHeaderBytes as replaceHeaderB, sendLocalResponsePairs,
-} from "../../assembly";
 
 // Header names and constant values (constants.ts), encoded once.
 const NO_BODY = new ArrayBuffer(0);
@@ -73,7 +73,7 @@ export class CorsStreamState extends HttpContext {
 const originParts = new OriginParts();
 const authorityParts = new OriginParts();
 
-// Decisions memoized by the identity of the strings they were made from. getRepeatedHeader returns the
+// Decisions memoized by the identity of the strings they were made from. getHeaderCachedEnc returns the
 // same string object for a repeated header value, and strings are immutable, so "the same object" is an
 // exact test; a browser app's requests repeat their Origin (and preflights their method and header list)
 // request after request. A different value simply takes the full path.
@@ -97,7 +97,7 @@ function originBytes(origin: string): ArrayBuffer {
 
 /** on_request_headers: classifies the request, answers preflights. */
 export function decideRequest(s: CorsStreamState): u32 {
-  const raw = getRepeatedHeader(MapType.REQUEST_HEADERS, K_ORIGIN);
+  const raw = getHeaderCachedEnc(MapType.REQUEST_HEADERS, K_ORIGIN);
   if (raw === null) return Action.CONTINUE;
   // Echoed as Access-Control-Allow-Origin, which must equal the serialized origin: no blanks.
   const origin = trimOws(raw);
@@ -119,8 +119,8 @@ export function decideRequest(s: CorsStreamState): u32 {
   const allowed = policy.memoAllowed;
   // Access-Control-Request-Method first: on the hot path (actual requests) it is absent, and a miss is the
   // cheapest host call; :method is read only when it is present. OPTIONS without it is an ordinary request.
-  const acrm = getRepeatedHeader(MapType.REQUEST_HEADERS, K_ACRM);
-  if (acrm !== null && trimOws(acrm).length > 0 && isOptions(getRepeatedHeader(MapType.REQUEST_HEADERS, K_METHOD))) {
+  const acrm = getHeaderCachedEnc(MapType.REQUEST_HEADERS, K_ACRM);
+  if (acrm !== null && trimOws(acrm).length > 0 && isOptions(getHeaderCachedEnc(MapType.REQUEST_HEADERS, K_METHOD))) {
     s.verdict = Verdict.ANSWERED;
     answerOrRefusePreflight(policy, origin, allowed, acrm);
     return Action.PAUSE;
@@ -148,14 +148,14 @@ export function decorateResponse(s: CorsStreamState): u32 {
 
 /** Origin equals scheme://:authority (default ports folded); the host is compared first so most CORS requests skip :scheme. */
 function isSameOriginRequest(origin: string): bool {
-  const authority = getRepeatedHeader(MapType.REQUEST_HEADERS, K_AUTHORITY);
+  const authority = getHeaderCachedEnc(MapType.REQUEST_HEADERS, K_AUTHORITY);
   if (authority === null) return false;
   if (authority !== lastAuthority) {
     lastHostDiffers = hostDiffers(origin, originParts, authority, authorityParts);
     lastAuthority = authority;
   }
   if (lastHostDiffers) return false;
-  let scheme = getRepeatedHeader(MapType.REQUEST_HEADERS, K_SCHEME);
+  let scheme = getHeaderCachedEnc(MapType.REQUEST_HEADERS, K_SCHEME);
   // Envoy always sets :scheme; a bare HTTP/1 hop without it is plain http.
   if (scheme === null) scheme = "http";
   return isSameOrigin(origin, originParts, scheme, authority, authorityParts);
@@ -171,9 +171,9 @@ let repliedAllowed = false;
 
 /** A preflight: answered when origin, method and every requested header are allowed, refused otherwise. */
 function answerOrRefusePreflight(policy: CorsPolicy, origin: string, originAllowed: bool, acrm: string): void {
-  const acrh = getRepeatedHeader(MapType.REQUEST_HEADERS, K_ACRH);
+  const acrh = getHeaderCachedEnc(MapType.REQUEST_HEADERS, K_ACRH);
   // The PNA request header is read only where PNA is enabled: elsewhere it changes nothing.
-  const acrpn = policy.privateNetwork ? getRepeatedHeader(MapType.REQUEST_HEADERS, K_ACRPN) : null;
+  const acrpn = policy.privateNetwork ? getHeaderCachedEnc(MapType.REQUEST_HEADERS, K_ACRPN) : null;
   if (policy !== repliedPolicy || origin !== repliedOrigin || acrm !== repliedAcrm || acrh !== repliedAcrh || acrpn !== repliedAcrpn) {
     repliedPolicy = policy;
     repliedOrigin = origin;
@@ -185,7 +185,7 @@ function answerOrRefusePreflight(policy: CorsPolicy, origin: string, originAllow
     else buildRefusal(policy);
   }
   // Unchanged since the last identical preflight, the builder is not serialized again.
-  sendLocalResponsePairs(policy.preflightStatus, repliedAllowed ? D_PREFLIGHT : D_PREFLIGHT_INVALID, NO_BODY, replyHeaders);
+  sendLocalResponseEnc(policy.preflightStatus, repliedAllowed ? D_PREFLIGHT : D_PREFLIGHT_INVALID, NO_BODY, replyHeaders);
 }
 
 /**
@@ -246,6 +246,6 @@ function stripCorsHeaders(): void {
  * (equivalent to joining the list, RFC 9110 §5.3) so other Vary lines the response has stay intact.
  */
 function appendVaryOrigin(): void {
-  const vary = getRepeatedHeader(MapType.RESPONSE_HEADERS, K_VARY);
+  const vary = getHeaderCachedEnc(MapType.RESPONSE_HEADERS, K_VARY);
   if (vary === null || !varyCoversOrigin(vary)) addHeaderB(MapType.RESPONSE_HEADERS, K_VARY, V_VARY_ORIGIN);
 }

@@ -1,7 +1,7 @@
 // cors: Cross-Origin Resource Sharing at the gateway (Higress cors 2.0.1 semantics, see README.md).
 // Entry only: registers the root context under root_id "cors" and wires the hooks to filter.ts.
 export * from "../../assembly/exports";
-import { HttpContext, RootContext, registerRootContext, RuleSet } from "../../assembly";
+import { HttpContext, registerRootContext, RootContext, RuleSet } from "../../assembly";
 import { parseConfig } from "./config";
 import { CorsStreamState, decideRequest, decorateResponse } from "./filter";
 import { CorsPolicy } from "./policy";

@@ -1,7 +1,7 @@
 // The no-op plugin: every callback exists and does nothing. It is the ABI floor that benchmarks
 // measure every other plugin against, so it must stay free of work.
 export * from "../../assembly/exports";
-import { HttpContext, RootContext, registerRootContext } from "../../assembly";
+import { HttpContext, registerRootContext, RootContext } from "../../assembly";
 
 class NoopRoot extends RootContext {
   createHttpContext(id: u32): HttpContext | null {

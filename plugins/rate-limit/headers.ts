@@ -1,5 +1,5 @@
 // Rate-limit response header values (vectors/ratelimit-cases.md §3). Pure formatting.
-import { decimal } from "../../assembly/number";
+import { decimal } from "../../assembly";
 
 /** `X-RateLimit-Reset` / RateLimit `t` / Retry-After: whole seconds until more quota, rounded up. */
 export function resetSeconds(resetMs: u64): u64 {

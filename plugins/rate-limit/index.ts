@@ -1,11 +1,10 @@
 // rate-limit: per-client limits shared by all worker VMs of a proxy (state in shared data).
 // Entry only: parse config once, wire the stream hooks to the limiter and the reply helpers.
-import { decimal } from "../../assembly/number";
-export * from "../../assembly/exports";
 import {
-  Action, defineMetric, HttpContext, localReply, MapType, MetricType, nowMillis, parseRuleSet,
-  registerRootContext, removeHeader, replaceHeader, replaceHeaderNumber, encode, RootContext, RuleSet, ConfigReader,
+  Action, ConfigReader, decimal, defineMetric, encode, HttpContext, localReply, MapType, MetricType, nowMillis,
+  parseRuleSet, registerRootContext, removeHeader, replaceHeader, replaceHeaderNumberEnc, RootContext, RuleSet,
 } from "../../assembly";
+export * from "../../assembly/exports";
 import { HEADERS_DRAFT03, HEADERS_IETF, HEADERS_NONE, LimitRule, parseConfig, RateLimitConfig } from "./config";
 import {
   DETAILS_PREFIX, DRAFT03_LIMIT, DRAFT03_REMAINING, DRAFT03_RESET, IETF_POLICY, IETF_STATE, RETRY_AFTER,
@@ -90,9 +89,9 @@ class RateLimitStream extends HttpContext {
     const o = this.outcome;
     if (o.report < 0) return Action.CONTINUE;
     if (cfg.headers == HEADERS_DRAFT03) {
-      replaceHeaderNumber(MapType.RESPONSE_HEADERS, K_LIMIT, o.limit);
-      replaceHeaderNumber(MapType.RESPONSE_HEADERS, K_REMAINING, o.remaining);
-      replaceHeaderNumber(MapType.RESPONSE_HEADERS, K_RESET, resetSeconds(o.resetMs));
+      replaceHeaderNumberEnc(MapType.RESPONSE_HEADERS, K_LIMIT, o.limit);
+      replaceHeaderNumberEnc(MapType.RESPONSE_HEADERS, K_REMAINING, o.remaining);
+      replaceHeaderNumberEnc(MapType.RESPONSE_HEADERS, K_RESET, resetSeconds(o.resetMs));
     } else if (cfg.headers == HEADERS_IETF) {
       const name = cfg.rules[o.report].name;
       replaceHeader(MapType.RESPONSE_HEADERS, IETF_POLICY, ietfPolicy(name, o.limit, o.policySeconds));

@@ -1,6 +1,9 @@
 // Key values of a request: pure parsing (clientIp) plus the host reads that feed it. A rule whose key
 // has no value on this request (header absent, no cookie, ...) does not apply to it.
-import { cookieValue, encode, getHeader, getHeaderBytes, getHeaderJoined, getProperty, MapType, pathWithoutQuery, queryParam } from "../../assembly";
+import {
+  cookieValue, encode, getHeader, getHeaderEnc, getHeaderJoinedEnc, getProperty, MapType, pathWithoutQuery,
+  queryParam,
+} from "../../assembly";
 import { KEY_CLIENT_IP, KEY_COOKIE, KEY_GLOBAL, KEY_HEADER, KEY_PATH, KEY_QUERY, RateLimitConfig } from "./config";
 
 /** An address without its port and IPv6 brackets: `10.0.0.1:5000` → `10.0.0.1`, `[::1]:80` → `::1`. */
@@ -61,7 +64,7 @@ export function readKeyValues(cfg: RateLimitConfig, out: Array<string | null>): 
     let v: string | null = null;
     switch (rule.keyKind) {
       case KEY_HEADER: {
-        v = getHeaderBytes(MapType.REQUEST_HEADERS, rule.keyNameBytes);
+        v = getHeaderEnc(MapType.REQUEST_HEADERS, rule.keyNameBytes);
         break;
       }
       case KEY_QUERY: {
@@ -71,7 +74,7 @@ export function readKeyValues(cfg: RateLimitConfig, out: Array<string | null>): 
       }
       case KEY_COOKIE: {
         // Every Cookie header: a client cannot hide its key cookie in a second one.
-        if (!cookiesRead) { cookies = getHeaderJoined(MapType.REQUEST_HEADERS, COOKIE, COOKIE_SEP); cookiesRead = true; }
+        if (!cookiesRead) { cookies = getHeaderJoinedEnc(MapType.REQUEST_HEADERS, COOKIE, COOKIE_SEP); cookiesRead = true; }
         if (cookies !== null) v = cookieValue(cookies, rule.keyName);
         break;
       }

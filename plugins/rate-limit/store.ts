@@ -5,7 +5,7 @@
 // A remote backend (Envoy's RLS over gRPC, Redis over an http/gRPC callout) cannot answer inside the
 // callback: it would implement the same load/store pair asynchronously (pause the stream, resume on the
 // callout response) or take over the whole decision; the Verdict/Outcome types stay the same.
-import { getSharedDataInto, lastSharedCas, Result, setSharedDataAt, writeDecimal } from "../../assembly";
+import { getSharedDataIntoEnc, Result, setSharedDataEnc, SharedRead, writeDecimal } from "../../assembly";
 import { SLOT_BYTES, SlotSet } from "./bucket";
 import { LimitRule } from "./config";
 
@@ -38,6 +38,7 @@ export class SharedDataStore extends BucketStore {
   // A request loads then stores the same slot: its key bytes are built once, in a reused buffer.
   private keyBuf: ArrayBuffer = new ArrayBuffer(64);
   private keyLen: usize = 0;
+  private read: SharedRead = new SharedRead();
   private lastRule: LimitRule | null = null;
   private lastSlot: u32 = 0;
 
@@ -61,15 +62,15 @@ export class SharedDataStore extends BucketStore {
     // One buffer per rule position, resized only when configs with other way counts alternate there.
     if (out.buf.byteLength != n) out.buf = new ArrayBuffer(n);
     out.ways = <i32>rule.ways;
-    const size = getSharedDataInto(this.key(rule, set), this.keyLen, out.buf);
+    const read = getSharedDataIntoEnc(this.key(rule, set), this.keyLen, out.buf, this.read);
     // Missing (only if something outside this plugin removed it: the next store creates it again), or a
     // value of another size (foreign or corrupt): fresh slots.
-    out.cas = size < 0 ? 0 : lastSharedCas();
-    if (size != n) memory.fill(changetype<usize>(out.buf), 0, <usize>n);
+    out.cas = read.cas;
+    if (read.size != n) memory.fill(changetype<usize>(out.buf), 0, <usize>n);
   }
 
   store(rule: LimitRule, set: u32, s: SlotSet): u32 {
-    const r = setSharedDataAt(this.key(rule, set), this.keyLen, s.buf, s.cas);
+    const r = setSharedDataEnc(this.key(rule, set), this.keyLen, s.buf, s.cas);
     if (r == Result.OK) return STORE_OK;
     if (r == Result.CAS_MISMATCH) return STORE_CONFLICT;
     return STORE_ERROR;
@@ -81,7 +82,7 @@ export class SharedDataStore extends BucketStore {
     const probe = new ArrayBuffer(0);
     for (let i: u32 = 0; i < rule.sets; i++) {
       const k = this.key(rule, i);
-      if (getSharedDataInto(k, this.keyLen, probe) < 0) setSharedDataAt(k, this.keyLen, fresh, 0);
+      if (getSharedDataIntoEnc(k, this.keyLen, probe, this.read).size < 0) setSharedDataEnc(k, this.keyLen, fresh, 0);
     }
   }
 }

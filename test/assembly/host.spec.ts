@@ -1,4 +1,4 @@
-import { serializePairs } from "../../assembly/host";
+import { serializePairs } from "../../assembly/pairs";
 
 describe("serializePairs", () => {
   it("writes the ABI pairs wire format (abi.md §3.1)", () => {

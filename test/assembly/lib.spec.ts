@@ -184,7 +184,8 @@ describe("http helpers", () => {
   });
 });
 
-import { decodeBytes, malloc, RET_PTR, RET_SIZE, takeStringCached } from "../../assembly/runtime";
+import { malloc, RET_PTR, RET_SIZE } from "../../assembly/memory";
+import { decodeBytes, takeStringCached } from "../../assembly/values";
 
 function bytesOf(values: u8[]): Uint8Array {
   const b = new Uint8Array(values.length);
@@ -260,7 +261,7 @@ describe("repeated header values (takeStringCached)", () => {
 });
 
 import { StringTable } from "../../assembly/table";
-import { bytesEqual } from "../../assembly/runtime";
+import { bytesEqual } from "../../assembly/values";
 
 describe("StringTable", () => {
   it("adds, finds and refuses duplicates, keeping the first value", () => {

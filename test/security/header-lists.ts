@@ -1,4 +1,4 @@
-// The header-name lists of assembly/headers.ts, read from its source (one list, no copy to drift), and the
+// The header-name lists of assembly/writable-headers.ts, read from its source (one list, no copy to drift), and the
 // case-insensitive JSON Schema pattern that refuses them — the `not` every plugin.json puts on a header
 // name the plugin writes. headers.test.ts checks each schema carries exactly this pattern.
 import { readFileSync } from "node:fs";
@@ -7,18 +7,18 @@ import { repoRoot } from "../../tools/paths.ts";
 
 function list(src: string, name: string): string[] {
   const m = new RegExp(`const ${name}: string\\[\\] = \\[([^\\]]*)\\]`).exec(src);
-  if (!m) throw new Error(`assembly/headers.ts: ${name} not found`);
+  if (!m) throw new Error(`assembly/writable-headers.ts: ${name} not found`);
   return [...m[1].matchAll(/"([^"]*)"/g)].map((x) => x[1]);
 }
 
 export interface HeaderLists { framing: string[]; hop: string[]; routing: string[]; envoyPrefix: string; owned: Array<{ name: string; owner: string }> }
 
 export function headerLists(): HeaderLists {
-  const src = readFileSync(join(repoRoot(), "assembly", "headers.ts"), "utf8");
+  const src = readFileSync(join(repoRoot(), "assembly", "writable-headers.ts"), "utf8");
   const owned = list(src, "OWNED_HEADERS");
   const owners = list(src, "OWNERS");
   const prefix = /ENVOY_PREFIX = "([^"]+)"/.exec(src)?.[1];
-  if (!prefix || owned.length !== owners.length) throw new Error("assembly/headers.ts: ENVOY_PREFIX / OWNERS not as expected");
+  if (!prefix || owned.length !== owners.length) throw new Error("assembly/writable-headers.ts: ENVOY_PREFIX / OWNERS not as expected");
   return {
     framing: list(src, "FRAMING_HEADERS"),
     hop: list(src, "HOP_HEADERS"),
