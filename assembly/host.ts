@@ -48,6 +48,14 @@ export function continueRequest(): u32 {
   return imp.proxy_continue_stream(StreamType.REQUEST);
 }
 
+/**
+ * Makes stream `contextId` the context later host calls act on, from a root callback (a tick): to resume or
+ * answer a request that waited for the root. Result.BAD_ARGUMENT when that stream is gone.
+ */
+export function setEffectiveContext(contextId: u32): u32 {
+  return imp.proxy_set_effective_context(contextId);
+}
+
 /** The status message of the callout that just closed (in onGrpcClose), or "". */
 export function getStatusMessage(): string {
   if (imp.proxy_get_status(RET_U64, RET_PTR, RET_SIZE) != 0) return "";

@@ -14,7 +14,7 @@ export {
 } from "./header-map";
 export { PairsBuilder, serializePairs } from "./pairs";
 export {
-  getBuffer, getProperty, sendLocalResponse, sendLocalResponseEnc, localReply, continueRequest, getStatusMessage,
+  getBuffer, getProperty, sendLocalResponse, sendLocalResponseEnc, localReply, continueRequest, setEffectiveContext, getStatusMessage,
   defineMetric, defineCounter, incrementMetric, nowNanos, nowMillis, randomU32, setTickPeriod,
 } from "./host";
 export { SharedValue, SharedRead, getSharedData, setSharedData, getSharedDataIntoEnc, setSharedDataEnc } from "./shared-data";
