@@ -1,6 +1,6 @@
 // as-pect: unit tests of the shared AssemblyScript library (assembly/) in test/assembly/.
 export default {
-  entries: ["test/assembly/**/*.spec.ts"],
+  entries: ["test/assembly/**/*.spec.ts", "plugins/*/*.spec.ts"],
   include: ["test/assembly/**/*.include.ts"],
   disclude: [/node_modules/],
   async instantiate(memory, createImports, instantiate, binary) {

@@ -2,7 +2,7 @@
 // Every error names its field; nothing here runs on the request path.
 import { ConfigReader, decimal, decodeBytes, describeJson, StringTable, toLowerAscii } from "../../assembly";
 import { FIXED_WINDOW, gcd, hashString, HASH_BASIS, Limit, MAX_WAYS, TOKEN_BUCKET } from "./bucket";
-import { DEFAULT_BODY, KEY_PREFIX } from "./errors";
+import { DEFAULT_BODY, KEY_PREFIX } from "./constants";
 
 // @ts-ignore: decorator
 @inline export const KEY_HEADER: u8 = 0;

@@ -13,5 +13,7 @@ export const DRAFT03_RESET = "x-ratelimit-reset";
 export const IETF_POLICY = "ratelimit-policy";
 export const IETF_STATE = "ratelimit";
 export const KEY_PREFIX = "rate-limit:";
+/** Metric names: `rate_limit.<rule>.<counter>`. */
+export const METRIC_PREFIX = "rate_limit.";
 export const CAS_EXHAUSTED_LOG = "rate-limit: shared-data updates kept conflicting; request allowed (fail open) for rule ";
 export const STORE_ERROR_LOG = "rate-limit: shared-data write failed; request allowed (fail open) for rule ";

@@ -1,11 +1,116 @@
-// The per-request decision over all of a config's rules: every applicable rule must allow, and a
-// rejected request consumes nothing. Takes the request's key values and `now` as plain inputs; state
-// goes through a BucketStore.
-import { incrementMetric, log, LogLevel } from "../../assembly";
+// The rate-limit decision, pure over its inputs: the request's key values (read through a RequestView),
+// `now`, the bucket state behind a BucketStore, and a LimiterEvents sink for what operators count. Every
+// applicable rule must allow, and a rejected request consumes nothing. stream.ts backs the view, the store
+// and the events with host calls; the table tests beside this file back them with plain values.
+import { cookieValue, pathWithoutQuery, queryParam } from "../../assembly";
 import { advance, giveBack, hashString, Limit, placeIn, SlotSet, SlotState, take, Verdict } from "./bucket";
-import { KEY_GLOBAL, LimitRule, RateLimitConfig } from "./config";
-import { CAS_EXHAUSTED_LOG, STORE_ERROR_LOG } from "./errors";
+import {
+  KEY_CLIENT_IP, KEY_COOKIE, KEY_GLOBAL, KEY_HEADER, KEY_PATH, KEY_QUERY, LimitRule, RateLimitConfig,
+} from "./config";
 import { BucketStore, STORE_CONFLICT, STORE_OK } from "./store";
+
+/** What the decision reads from a request; request.ts backs it with host calls, tests with plain values. */
+export abstract class RequestView {
+  /** First value of a header (its lower-case name as UTF-8 bytes, encoded at configure), or null. */
+  abstract header(name: ArrayBuffer): string | null;
+  /** `:path` with its query, or null. */
+  abstract fullPath(): string | null;
+  /** Every Cookie header joined with "; " (a client cannot hide a cookie in a second header), or null. */
+  abstract cookies(): string | null;
+  /** The socket peer (`source.address`), or null. */
+  abstract sourceAddress(): string | null;
+  /** X-Forwarded-For, or null. */
+  abstract forwardedFor(): string | null;
+}
+
+/** Where the decision reports what operators count (stream.ts: metrics and logs). */
+export abstract class LimiterEvents {
+  /** The request passed `rule`; `evicted`: placing its value took over another value's slot. */
+  abstract allowed(rule: LimitRule, evicted: bool): void;
+  /** `rule` rejected the request (`shadow`: it only would have). */
+  abstract rejected(rule: LimitRule, shadow: bool): void;
+  /** The store failed for `rule`; the request passed (fail open). */
+  abstract storeError(rule: LimitRule): void;
+  /** Writes for `rule` kept conflicting; the request passed (fail open). `refund`: while giving a token back. */
+  abstract casExhausted(rule: LimitRule, refund: bool): void;
+}
+
+/** An address without its port and IPv6 brackets: `10.0.0.1:5000` → `10.0.0.1`, `[::1]:80` → `::1`. */
+export function stripPort(addr: string): string {
+  const a = addr.trim();
+  if (a.startsWith("[")) {
+    const close = a.indexOf("]");
+    return close > 0 ? a.substring(1, close) : a;
+  }
+  const colon = a.indexOf(":");
+  // More than one colon: a bare IPv6 address, no port.
+  if (colon < 0 || a.indexOf(":", colon + 1) >= 0) return a;
+  return a.substring(0, colon);
+}
+
+/**
+ * The client address: with `hops` = 0 the socket peer; otherwise the `hops`-th entry from the right of
+ * X-Forwarded-For (the entry the last trusted proxy appended). With fewer entries than that, or an empty
+ * entry, the header cannot be trusted and the socket peer is used. Returns null when neither exists.
+ */
+export function clientIp(sourceAddress: string | null, xff: string | null, hops: i32): string | null {
+  if (hops > 0 && xff !== null) {
+    let end = xff.length;
+    let seen = 0;
+    while (end >= 0) {
+      const comma = end > 0 ? xff.lastIndexOf(",", end - 1) : -1;
+      seen++;
+      if (seen == hops) {
+        const entry = stripPort(xff.substring(comma + 1, end));
+        if (entry.length > 0) return entry;
+        break;
+      }
+      if (comma < 0) break;
+      end = comma;
+    }
+  }
+  if (sourceAddress === null || sourceAddress.length == 0) return null;
+  return stripPort(sourceAddress);
+}
+
+/** Rule `rule`'s key value on this request, or null: the rule does not apply (no key, or an empty one). */
+export function keyValue(cfg: RateLimitConfig, rule: LimitRule, req: RequestView): string | null {
+  let v: string | null = null;
+  switch (rule.keyKind) {
+    case KEY_GLOBAL: return "";
+    case KEY_HEADER: {
+      v = req.header(rule.keyNameBytes);
+      break;
+    }
+    case KEY_QUERY: {
+      const path = req.fullPath();
+      if (path !== null) v = queryParam(path, rule.keyName);
+      break;
+    }
+    case KEY_COOKIE: {
+      const cookies = req.cookies();
+      if (cookies !== null) v = cookieValue(cookies, rule.keyName);
+      break;
+    }
+    case KEY_CLIENT_IP: {
+      v = clientIp(req.sourceAddress(), cfg.xffTrustedHops > 0 ? req.forwardedFor() : null, cfg.xffTrustedHops);
+      break;
+    }
+    case KEY_PATH: {
+      const path = req.fullPath();
+      if (path !== null) v = pathWithoutQuery(path);
+      break;
+    }
+  }
+  // An empty value is as good as none: it identifies no client.
+  return v !== null && v.length == 0 ? null : v;
+}
+
+/** Fills `out[i]` with rule i's key value (null = the rule does not apply to this request). */
+export function keyValues(cfg: RateLimitConfig, req: RequestView, out: Array<string | null>): void {
+  const rules = cfg.rules;
+  for (let i = 0; i < rules.length && i < out.length; i++) unchecked(out[i] = keyValue(cfg, unchecked(rules[i]), req));
+}
 
 /** Compare-and-swap attempts per rule before failing open (Higress uses 20 for the same loop). */
 // @ts-ignore: decorator
@@ -63,7 +168,7 @@ export class Limiter {
   private scratch: SlotState = new SlotState();
   private cur: SlotState = new SlotState();
 
-  constructor(private store: BucketStore, maxRules: i32) {
+  constructor(private store: BucketStore, private events: LimiterEvents, maxRules: i32) {
     for (let i = 0; i < maxRules; i++) {
       this.work.push(new SlotSet());
       this.verdicts.push(new Verdict());
@@ -116,8 +221,7 @@ export class Limiter {
       if (ref.set < 0) continue;
       const rule = unchecked(rules[i]);
       const v = unchecked(this.verdicts[i]);
-      incrementMetric(rule.mAllowed, 1);
-      if (v.evicted > 0) incrementMetric(rule.mEvictions, 1);
+      this.events.allowed(rule, v.evicted > 0);
       if (out.report < 0 || v.remaining < out.remaining) this.fill(rule, v, i, out);
     }
   }
@@ -142,8 +246,7 @@ export class Limiter {
       const r = this.store.store(rule, <u32>ref.set, w);
       if (r == STORE_OK) return true;
       if (r != STORE_CONFLICT) {
-        log(LogLevel.ERROR, STORE_ERROR_LOG + rule.name);
-        incrementMetric(rule.mCasExhausted, 1);
+        this.events.storeError(rule);
         return true;
       }
       this.store.load(rule, <u32>ref.set, w);
@@ -152,8 +255,7 @@ export class Limiter {
     }
     // Still conflicting: the store is too contended to decide; fail open, as documented.
     if (this.store.store(rule, <u32>ref.set, w) == STORE_OK) return true;
-    log(LogLevel.WARN, CAS_EXHAUSTED_LOG + rule.name);
-    incrementMetric(rule.mCasExhausted, 1);
+    this.events.casExhausted(rule, false);
     return true;
   }
 
@@ -174,12 +276,12 @@ export class Limiter {
       w.write(way, s);
       if (this.store.store(rule, <u32>ref.set, w) != STORE_CONFLICT) return;
     }
-    incrementMetric(rule.mCasExhausted, 1);
+    this.events.casExhausted(rule, true);
   }
 
   private reject(cfg: RateLimitConfig, i: i32, out: Outcome): void {
     const rule = unchecked(cfg.rules[i]);
-    incrementMetric(cfg.shadow ? rule.mShadowRejected : rule.mRejected, 1);
+    this.events.rejected(rule, cfg.shadow);
     out.rejected = i;
     this.fill(rule, unchecked(this.verdicts[i]), i, out);
   }

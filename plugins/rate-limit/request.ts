@@ -1,0 +1,52 @@
+// The request as the decision sees it (decide.ts RequestView), read from the host lazily: a rule set that
+// keys on one header never reads the path, the cookies or the peer address. Each value is read at most
+// once per request.
+import { encode, getHeader, getHeaderEnc, getHeaderJoinedEnc, getProperty, MapType } from "../../assembly";
+import { RequestView } from "./decide";
+
+const COOKIE = encode("cookie");
+const COOKIE_SEP = encode("; ");
+const PATH = encode(":path");
+const XFF = encode("x-forwarded-for");
+
+export class HostRequest extends RequestView {
+  private path: string | null = null;
+  private pathRead: bool = false;
+  private cookieHeader: string | null = null;
+  private cookiesRead: bool = false;
+
+  /** Forgets the previous request's values; one instance per VM serves every request. */
+  reset(): HostRequest {
+    this.pathRead = false;
+    this.cookiesRead = false;
+    return this;
+  }
+
+  header(name: ArrayBuffer): string | null {
+    return getHeaderEnc(MapType.REQUEST_HEADERS, name);
+  }
+
+  fullPath(): string | null {
+    if (!this.pathRead) {
+      this.path = getHeaderEnc(MapType.REQUEST_HEADERS, PATH);
+      this.pathRead = true;
+    }
+    return this.path;
+  }
+
+  cookies(): string | null {
+    if (!this.cookiesRead) {
+      this.cookieHeader = getHeaderJoinedEnc(MapType.REQUEST_HEADERS, COOKIE, COOKIE_SEP);
+      this.cookiesRead = true;
+    }
+    return this.cookieHeader;
+  }
+
+  sourceAddress(): string | null {
+    return getProperty("source.address");
+  }
+
+  forwardedFor(): string | null {
+    return getHeaderEnc(MapType.REQUEST_HEADERS, XFF);
+  }
+}
