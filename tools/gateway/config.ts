@@ -8,6 +8,7 @@ import { protoBool, protoInt } from "../envoy/proto-json.ts";
 import { validateBootstrap } from "../envoy/validate.ts";
 import { parseEnvoyYaml } from "../envoy/yaml.ts";
 import { API, arr, bool, durationMs, enumOf, get, join, obj, Reader, str, type Obj } from "./bootstrap-fields.ts";
+import { compileRe2, Re2SyntaxError } from "./re2.ts";
 import type { Cluster, FailurePolicy, GatewayConfig, HeaderMatcher, HeaderToAdd, Listener, Route, RouteTarget, SocketAddress, StringMatch, VirtualHost, WasmFilter } from "./model.ts";
 
 const T = "type.googleapis.com/";
@@ -44,12 +45,14 @@ function headerMatcher(r: Reader, v: unknown, path: string): HeaderMatcher {
   if (sm !== undefined) {
     const s = obj(sm);
     const sp = join(path, "string_match");
-    r.only(s, sp, ["exact", "prefix", "suffix", "contains", "ignore_case"]);
+    r.only(s, sp, ["exact", "prefix", "suffix", "contains", "safe_regex", "ignore_case"]);
     const ignoreCase = bool(get(s, "ignore_case"));
     for (const kind of ["exact", "prefix", "suffix", "contains"] as const) {
       const val = get(s, kind);
       if (typeof val === "string") match = { kind, value: val, ignoreCase };
     }
+    const sr = get(s, "safe_regex");
+    if (sr !== undefined) match = safeRegex(r, sr, join(sp, "safe_regex"));
   } else {
     for (const kind of ["exact", "prefix", "suffix", "contains"] as const) {
       const val = get(h, `${kind}_match`);
@@ -59,6 +62,23 @@ function headerMatcher(r: Reader, v: unknown, path: string): HeaderMatcher {
     if (present !== undefined) match = { kind: "present", present };
   }
   return { name, match, invert: bool(get(h, "invert_match")), treatMissingAsEmpty: bool(get(h, "treat_missing_header_as_empty")) };
+}
+
+/** RegexMatcher (google_re2): Envoy refuses a pattern RE2 refuses at load, with RE2's message. */
+function safeRegex(r: Reader, v: unknown, path: string): StringMatch {
+  const o = obj(v);
+  r.only(o, path, ["google_re2", "regex"]);
+  const regex = str(get(o, "regex"));
+  try {
+    compileRe2(regex);
+    // FullMatch: the group keeps an alternation in the pattern inside the anchors.
+    const re = compileRe2(`^(?:${regex})$`);
+    return { kind: "regex", regex, test: (value) => re.test(value) };
+  } catch (e) {
+    if (!(e instanceof Re2SyntaxError)) throw e;
+    r.invalid(join(path, "regex"), e.message);
+    return { kind: "present", present: false };
+  }
 }
 
 function headersToAdd(r: Reader, v: unknown, path: string): HeaderToAdd[] {

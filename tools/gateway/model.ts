@@ -9,7 +9,9 @@ export interface SocketAddress {
 
 export type StringMatch =
   | { kind: "exact" | "prefix" | "suffix" | "contains"; value: string; ignoreCase: boolean }
-  | { kind: "present"; present: boolean };
+  | { kind: "present"; present: boolean }
+  /** safe_regex: the whole value must match (RE2 FullMatch, as Envoy's StringMatcher). */
+  | { kind: "regex"; regex: string; test: (value: string) => boolean };
 
 export interface HeaderMatcher {
   name: string;

@@ -55,6 +55,7 @@ export function headerMatches(m: HeaderMatcher, headers: HeaderSource): boolean 
   // A repeated header matches when one of its values does (Envoy 1.40, seen live: `x: a` + `x: v2`
   // matches exact "v2").
   const s = m.match;
+  if (s.kind === "regex") return values.some(s.test) !== m.invert;
   const want = s.ignoreCase ? s.value.toLowerCase() : s.value;
   const one = (value: string): boolean => {
     const v = s.ignoreCase ? value.toLowerCase() : value;
