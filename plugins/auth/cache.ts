@@ -52,6 +52,11 @@ export class TokenCache {
     this.map.set(h, new Entry(token, verdict));
   }
 
+  /** Forgets every verdict: the keys changed, and no verdict may outlive the key that verified it. */
+  clear(): void {
+    this.map.clear();
+  }
+
   get size(): i32 {
     return this.map.size;
   }

@@ -7,6 +7,7 @@ import {
 } from "../../assembly";
 import { base64Decode } from "../../assembly/crypto";
 import { JwtKey, parseJwks } from "./jwks";
+import { parseHttpUrl, RemoteJwks } from "./remote";
 
 /** How a Basic password is stored. */
 export namespace PasswordKind {
@@ -24,7 +25,12 @@ export class BasicUser {
 }
 
 /** The JWT issuer a consumer owns, with its keys and accepted audiences (normalised as Envoy does). */
+/**
+ * The JWT issuer a consumer owns, with its keys and accepted audiences (normalised as Envoy does). With
+ * `remote`, the keys are the issuer's JWKS as last fetched (empty before the first successful fetch).
+ */
 export class JwtProvider {
+  remote: RemoteJwks | null = null;
   constructor(public consumer: i32, public issuer: string, public audiences: string[], public keys: JwtKey[]) {}
 }
 
@@ -352,8 +358,8 @@ function parseBasicCredential(c: ConfigReader, field: string, cred: string, cons
 }
 
 function parseProvider(j: ConfigReader, consumer: i32): JwtProvider | null {
-  if (!j.allowOnly(["issuer", "audiences", "jwks"])) return null;
-  if (!j.require("issuer") || !j.require("jwks")) return null;
+  if (!j.allowOnly(["issuer", "audiences", "jwks", "remote_jwks"])) return null;
+  if (!j.require("issuer")) return null;
   const issuer = j.str("issuer", "");
   if (!j.ok()) return null;
   if (issuer.length == 0) {
@@ -363,9 +369,64 @@ function parseProvider(j: ConfigReader, consumer: i32): JwtProvider | null {
   const auds = j.strList("audiences", []);
   if (!j.ok()) return null;
   for (let i = 0; i < auds.length; i++) auds[i] = normalizeAudience(auds[i]);
+  const inline = j.has("jwks");
+  const remote = j.has("remote_jwks");
+  if (inline == remote) {
+    j.fail("", "needs exactly one of 'jwks' or 'remote_jwks'" + (inline ? ", not both" : " (the issuer's keys, inline or fetched from its JWKS URL)"));
+    return null;
+  }
+  if (remote) {
+    const rr = j.child("remote_jwks");
+    if (rr === null) {
+      j.fail("remote_jwks", "must be an object {\"uri\": \"https://…\", \"cluster\": \"<cluster>\"}");
+      return null;
+    }
+    const r = parseRemoteJwks(rr, j, issuer);
+    if (r === null) return null;
+    const p = new JwtProvider(consumer, issuer, auds, []);
+    p.remote = r;
+    return p;
+  }
+  const raw = j.raw("jwks");
+  if (raw !== null && raw.isString() && parseHttpUrl(raw.s.trim()) !== null) {
+    j.fail("jwks", "is a URL; 'jwks' holds the keys themselves - to fetch them, use 'remote_jwks': {\"uri\": \"" + raw.s.trim() + "\", \"cluster\": \"<Envoy cluster that reaches the IdP>\"}");
+    return null;
+  }
   const keys = parseJwks(j, "jwks");
   if (keys === null) return null;
   return new JwtProvider(consumer, issuer, auds, keys);
+}
+
+/** remote_jwks (Envoy's remote_jwks.http_uri + cache_duration), or discovery from the issuer URL. */
+function parseRemoteJwks(r: ConfigReader, j: ConfigReader, issuer: string): RemoteJwks | null {
+  if (!r.allowOnly(["uri", "discovery", "cluster", "timeout_ms", "cache_duration_s", "kid_refetch_interval_s"])) return null;
+  const discovery = r.bool("discovery", false);
+  const uri = r.str("uri", "");
+  if (!r.ok()) return null;
+  if (discovery == r.has("uri")) {
+    r.fail("", "needs exactly one of 'uri' or 'discovery': true (the JWKS URL, or the issuer's /.well-known/openid-configuration)");
+    return null;
+  }
+  if (!discovery && parseHttpUrl(uri) === null) {
+    r.fail("uri", "must be an absolute http(s) URL without spaces, user info or fragment, got \"" + uri + "\"");
+    return null;
+  }
+  if (discovery && parseHttpUrl(issuer) === null) {
+    j.fail("issuer", "must be an http(s) URL for discovery (<issuer>/.well-known/openid-configuration), got \"" + issuer + "\"");
+    return null;
+  }
+  if (!r.require("cluster")) return null;
+  const cluster = r.str("cluster", "");
+  if (!r.ok()) return null;
+  if (cluster.length == 0 || !isVisibleAscii(cluster)) {
+    r.fail("cluster", "must name the Envoy cluster that reaches the identity provider (visible ASCII), got \"" + cluster + "\"");
+    return null;
+  }
+  const timeoutMs = <u32>r.int("timeout_ms", 5000, 1, 60000);
+  const cacheS = r.int("cache_duration_s", 600, 1, 604800);
+  const kidS = r.int("kid_refetch_interval_s", 60, 1, 86400);
+  if (!r.ok()) return null;
+  return new RemoteJwks(issuer, uri, cluster, discovery, timeoutMs, <f64>cacheS * 1000, <f64>kidS * 1000);
 }
 
 /** Envoy (jwt_verify_lib) compares audiences without an http:// or https:// prefix and one trailing '/'. */

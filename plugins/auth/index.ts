@@ -16,6 +16,7 @@ class AuthPluginRoot extends AuthRoot {
     const jwt = plugin.config.jwt;
     const seed = (<u64>randomU32() << 32) | <u64>randomU32();
     this.cache = new TokenCache(jwt !== null ? jwt.cacheSize : 0, seed);
+    this.startRemote(plugin);
     return true;
   }
 

@@ -52,7 +52,7 @@ export function parseJwks(r: ConfigReader, field: string): JwtKey[] | null {
   if (!jr.ok()) return null;
   const out = new Array<JwtKey>();
   for (let i = 0; i < items.length; i++) {
-    const k = parseJwk(items[i]);
+    const k = parseJwk(items[i], true);
     if (!jr.ok()) return null;
     if (k !== null) out.push(k);
   }
@@ -63,8 +63,11 @@ export function parseJwks(r: ConfigReader, field: string): JwtKey[] | null {
   return out;
 }
 
-/** One JWK; null without an error for an encryption key (`use: enc`), which is skipped. */
-function parseJwk(k: ConfigReader): JwtKey | null {
+/**
+ * One JWK; null without an error for an encryption key (`use: enc`), which is skipped (and logged when
+ * `logSkipped`: at configure, not for every fetched document).
+ */
+export function parseJwk(k: ConfigReader, logSkipped: bool): JwtKey | null {
   for (let i = 0; i < PRIVATE_MEMBERS.length; i++) {
     if (k.has(PRIVATE_MEMBERS[i])) {
       k.fail(PRIVATE_MEMBERS[i], "is private key material; configure only the public key");
@@ -83,7 +86,7 @@ function parseJwk(k: ConfigReader): JwtKey | null {
   if (!k.ok()) return null;
   const kid: string | null = kidValue !== null ? kidValue.s : null;
   if (use !== null && use == "enc") {
-    log(LogLevel.INFO, "'" + k.prefix + "' is an encryption key (use: enc); skipped");
+    if (logSkipped) log(LogLevel.INFO, "'" + k.prefix + "' is an encryption key (use: enc); skipped");
     return null;
   }
   if (use !== null && use != "sig") {

@@ -24,6 +24,8 @@ export class JwtVerdict {
   claimValues: Array<string | null> = [];
   /** When a cached copy of this verdict must be dropped (ms since the epoch). */
   expiresAtMs: f64 = 0;
+  /** The issuer's provider once the token named one (a remote one may refetch its keys). */
+  provider: JwtProvider | null = null;
 
   static fail(status: u32, details: string, body: string): JwtVerdict {
     const v = new JwtVerdict();
@@ -32,6 +34,11 @@ export class JwtVerdict {
     v.body = body;
     return v;
   }
+}
+
+function withProvider(v: JwtVerdict, p: JwtProvider): JwtVerdict {
+  v.provider = p;
+  return v;
 }
 
 function malformed(body: string): JwtVerdict {
@@ -77,12 +84,15 @@ export function verifyJwt(token: string, cfg: AuthConfig, jwt: JwtAuth, nowMs: f
   const provider = issValue !== null ? findProvider(cfg, issValue.s) : null;
   if (provider === null) return JwtVerdict.fail(401, R.D_JWT_UNKNOWN_ISSUER, R.B_JWT_UNKNOWN_ISSUER);
 
+  const remote = provider.remote;
+  if (remote !== null && !remote.loaded) return withProvider(JwtVerdict.fail(401, R.D_JWKS_UNAVAILABLE, R.B_JWKS_UNAVAILABLE), provider);
+  const keys = remote !== null ? remote.keys : provider.keys;
   const kid: string | null = kidValue !== null ? kidValue.s : null;
   const message = asciiBytes(token, d2);
   let candidates = 0;
   let verified = false;
-  for (let i = 0; i < provider.keys.length && !verified; i++) {
-    const key = unchecked(provider.keys[i]);
+  for (let i = 0; i < keys.length && !verified; i++) {
+    const key = unchecked(keys[i]);
     if (key.kind != kind) continue;
     // With a kid only that key may verify; without one, every key of the token's type is tried.
     if (kid !== null) {
@@ -92,7 +102,7 @@ export function verifyJwt(token: string, cfg: AuthConfig, jwt: JwtAuth, nowMs: f
     candidates++;
     verified = verifyWith(key, message, sig);
   }
-  if (candidates == 0) return JwtVerdict.fail(401, R.D_JWT_NO_KEY, R.B_JWT_NO_KEY);
+  if (candidates == 0) return withProvider(JwtVerdict.fail(401, R.D_JWT_NO_KEY, R.B_JWT_NO_KEY), provider);
   if (!verified) return JwtVerdict.fail(401, R.D_JWT_BAD_SIGNATURE, R.B_JWT_BAD_SIGNATURE);
 
   const nowSec = nowMs / 1000.0;

@@ -5,12 +5,14 @@
 import {
   Action, addHeader, awaitCallout, BufferType, continueRequest, cookieValue, encode, getBuffer, getHeader,
   getHeaderJoinedEnc, getHeaderRawEnc, httpCallEnc, HttpContext, MapType, nowMillis, PairsBuilder, queryParam,
-  removeCookie, removeHeader, removeQueryParam, replaceHeader, RootContext, sanitizeHeaderValue, StringTable,
+  randomU32, removeCookie, removeHeader, removeQueryParam, replaceHeader, RootContext, sanitizeHeaderValue,
+  setEffectiveContext, setTickPeriod, StringTable,
 } from "../../assembly";
 import { TokenCache } from "./cache";
 import { AuthConfig, AuthPlugin, ExtAuth, JwtAuth, KeyAuth } from "./config";
 import { checkBasic, isBasicScheme, matchKey } from "./credentials";
-import { isOws, tokenStartAfterPrefix, verifyJwt } from "./jwt";
+import { isOws, JwtVerdict, tokenStartAfterPrefix, verifyJwt } from "./jwt";
+import { RemoteJwks } from "./remote";
 import * as R from "./replies";
 
 /** Which credential decided the request. */
@@ -22,6 +24,26 @@ namespace Method {
   // @ts-ignore: decorator
   @inline export const JWT: u8 = 3;
 }
+
+/** What authenticate() did. */
+namespace Auth {
+  /** A local reply was sent. */
+  // @ts-ignore: decorator
+  @inline export const REPLIED: u8 = 0;
+  // @ts-ignore: decorator
+  @inline export const PASSED: u8 = 1;
+  /** The request waits for a JWKS refetch (the root resumes it). */
+  // @ts-ignore: decorator
+  @inline export const WAITING: u8 = 2;
+}
+
+/** The first tick after configure (the first fetch), while a claim or a waiting request needs one soon, and at most between two. */
+// @ts-ignore: decorator
+@inline const FIRST_TICK_MS: u32 = 10;
+// @ts-ignore: decorator
+@inline const FAST_TICK_MS: u32 = 50;
+// @ts-ignore: decorator
+@inline const STEADY_TICK_MS: u32 = 1000;
 
 /** Where a credential was found, so hide_credentials / keep_token can remove exactly that copy. */
 namespace Source {
@@ -44,6 +66,103 @@ const MAX_EXT_BODY: u32 = 65536;
 export class AuthRoot extends RootContext {
   plugin: AuthPlugin | null = null;
   cache: TokenCache = new TokenCache(0, 0);
+  /** The issuers whose keys are fetched (remote_jwks), and this VM's id in their shared-data leases. */
+  remotes: RemoteJwks[] = [];
+  me: u32 = 0;
+  /** Requests waiting for a refetch of their issuer's keys. */
+  waiting: AuthStream[] = [];
+  private tickMs: u32 = 0;
+  private steadyTickMs: u32 = STEADY_TICK_MS;
+
+  /** After configure: the remote issuers start fetching from the first tick (never from on_configure). */
+  startRemote(plugin: AuthPlugin): void {
+    const providers = plugin.config.providers;
+    for (let i = 0; i < providers.length; i++) {
+      const r = unchecked(providers[i]).remote;
+      if (r === null) continue;
+      r.rootId = this.id;
+      this.remotes.push(r);
+      // Refreshes are noticed within a quarter of the shortest cache_duration_s (ticks only read shared data).
+      const quarter = <u32>(r.cacheMs / 4);
+      if (quarter < this.steadyTickMs) this.steadyTickMs = quarter < FAST_TICK_MS ? FAST_TICK_MS : quarter;
+    }
+    if (this.remotes.length == 0) return;
+    this.me = randomU32() | 1;
+    this.setTick(FIRST_TICK_MS);
+  }
+
+  private setTick(ms: u32): void {
+    if (ms == this.tickMs) return;
+    this.tickMs = ms;
+    setTickPeriod(ms);
+  }
+
+  /** Keys changed in this VM: drop every cached verdict (none may outlive the key that verified it). */
+  keysChanged(): void {
+    this.cache.clear();
+  }
+
+  onTick(): void {
+    const now = <f64>nowMillis();
+    let changed = false;
+    let soon = false;
+    for (let i = 0; i < this.remotes.length; i++) {
+      const r = unchecked(this.remotes[i]);
+      if (r.tick(now, this.me)) changed = true;
+      if (r.claimed) soon = true;
+    }
+    if (changed) this.keysChanged();
+    this.wake(now, null);
+    this.setTick(soon || this.waiting.length > 0 ? FAST_TICK_MS : this.steadyTickMs);
+  }
+
+  onHttpCallResponse(token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
+    const now = <f64>nowMillis();
+    for (let i = 0; i < this.remotes.length; i++) {
+      const r = unchecked(this.remotes[i]);
+      if (r.token != token) continue;
+      if (r.onResponse(token, numHeaders, bodySize, now, this.me)) this.keysChanged();
+      if (!r.fetching) this.wake(now, r);
+      return;
+    }
+  }
+
+  /** Parks `s` until its issuer's refetch ends (here or in another VM) or its wait runs out. */
+  wait(s: AuthStream, r: RemoteJwks, now: f64): void {
+    s.waitingFor = r;
+    s.waitGen = r.gen;
+    s.waitUntil = now + r.waitMs;
+    this.waiting.push(s);
+    this.setTick(FAST_TICK_MS);
+  }
+
+  /** Forgets a waiting stream that ended (the client went away). */
+  unwait(s: AuthStream): void {
+    const i = this.waiting.indexOf(s);
+    if (i >= 0) this.waiting.splice(i, 1);
+    s.waitingFor = null;
+  }
+
+  /** Resumes the waiting requests whose refetch ended (`done`: this VM's just did), or whose wait ran out. */
+  private wake(now: f64, done: RemoteJwks | null): void {
+    if (this.waiting.length == 0) return;
+    const keep = new Array<AuthStream>();
+    const ready = new Array<AuthStream>();
+    for (let i = 0; i < this.waiting.length; i++) {
+      const s = unchecked(this.waiting[i]);
+      const r = s.waitingFor;
+      const over = r === null || r === done || r.gen != s.waitGen || now >= s.waitUntil || !r.fetchInFlight(now);
+      if (over) ready.push(s);
+      else keep.push(s);
+    }
+    this.waiting = keep;
+    for (let i = 0; i < ready.length; i++) {
+      const s = unchecked(ready[i]);
+      s.waitingFor = null;
+      // BAD_ARGUMENT: the stream is gone.
+      if (setEffectiveContext(s.id) == 0) s.resumeJwt(now);
+    }
+  }
 }
 
 export class AuthStream extends HttpContext {
@@ -55,6 +174,12 @@ export class AuthStream extends HttpContext {
   private path: string = "";
   private cookie: string | null = null;
   private cookieRead: bool = false;
+  /** While waiting for a JWKS refetch: the issuer, the key generation seen, the deadline, and the request's token and allow list. */
+  waitingFor: RemoteJwks | null = null;
+  waitGen: u32 = 0;
+  waitUntil: f64 = 0;
+  private pendingToken: string = "";
+  private pendingAllow: StringTable | null = null;
 
   constructor(id: u32, public auth: AuthRoot) {
     super(id, auth);
@@ -72,7 +197,8 @@ export class AuthStream extends HttpContext {
       return Action.CONTINUE;
     }
     if (cfg.key !== null || cfg.basic !== null || cfg.jwt !== null) {
-      if (!this.authenticate(cfg, allow)) return Action.PAUSE;
+      // Replied, or waiting for the issuer's keys: either way the request stops here for now.
+      if (this.authenticate(cfg, allow) != Auth.PASSED) return Action.PAUSE;
     } else {
       removeHeader(MapType.REQUEST_HEADERS, cfg.consumerHeader);
     }
@@ -108,8 +234,8 @@ export class AuthStream extends HttpContext {
     return this.path;
   }
 
-  /** Runs the consumer methods; false after a local reply. */
-  private authenticate(cfg: AuthConfig, allow: StringTable | null): bool {
+  /** Runs the consumer methods: Auth.PASSED, REPLIED (a local reply was sent) or WAITING (a JWKS refetch). */
+  private authenticate(cfg: AuthConfig, allow: StringTable | null): u8 {
     let consumer: i32 = -1;
     let method: u8 = 0;
     let claimValues: Array<string | null> | null = null;
@@ -121,13 +247,13 @@ export class AuthStream extends HttpContext {
       const r = this.findKey(key);
       if (r == -2) {
         R.unauthorized(R.D_KEY_MULTIPLE, R.B_KEY_MULTIPLE, [R.keyChallenge(key.realm)]);
-        return false;
+        return Auth.REPLIED;
       }
       if (r == 0) {
         consumer = matchKey(cfg, this.keyValue);
         if (consumer < 0) {
           R.unauthorized(R.D_KEY_INVALID, R.B_KEY_INVALID, [R.keyChallenge(key.realm)]);
-          return false;
+          return Auth.REPLIED;
         }
         method = Method.KEY;
       }
@@ -139,7 +265,7 @@ export class AuthStream extends HttpContext {
         const v = checkBasic(cfg, authorization);
         if (v.consumer < 0) {
           R.unauthorized(v.details, v.body, [R.basicChallenge(basic.realm)]);
-          return false;
+          return Auth.REPLIED;
         }
         consumer = v.consumer;
         method = Method.BASIC;
@@ -153,17 +279,18 @@ export class AuthStream extends HttpContext {
         if (verdict === null) {
           // Only a cache miss materialises the token (the header value minus its prefix and spaces).
           const token = this.tokenStart == 0 && this.tokenEnd == src.length ? src : src.substring(this.tokenStart, this.tokenEnd);
-          verdict = verifyJwt(token, cfg, jwt, now);
+          verdict = this.verify(token, cfg, jwt, now);
+          const remote = refetchable(verdict);
+          // An unknown kid of a fetched JWKS: the issuer may have rotated; wait for one refetch (rate-limited).
+          if (remote !== null && remote.requestKidRefetch(now, this.auth.me)) {
+            this.pendingToken = token;
+            this.pendingAllow = allow;
+            this.auth.wait(this, remote, now);
+            return Auth.WAITING;
+          }
           if (verdict.status == 0) this.auth.cache.put(token, verdict);
         }
-        if (verdict.status == 401) {
-          R.unauthorized(verdict.details, verdict.body, [R.bearerChallenge(jwt.realm, true)]);
-          return false;
-        }
-        if (verdict.status != 0) {
-          R.forbidden(verdict.details, verdict.body, R.bearerChallenge(jwt.realm, true));
-          return false;
-        }
+        if (!replyUnlessValid(verdict, jwt)) return Auth.REPLIED;
         consumer = verdict.consumer;
         claimValues = verdict.claimValues;
         method = Method.JWT;
@@ -171,8 +298,16 @@ export class AuthStream extends HttpContext {
     }
     if (method == 0) {
       this.replyMissing(cfg, authorization);
-      return false;
+      return Auth.REPLIED;
     }
+    return this.admit(cfg, allow, consumer, method, claimValues) ? Auth.PASSED : Auth.REPLIED;
+  }
+
+  /** The consumer is authenticated: the allow list, then the upstream headers. False after a local reply. */
+  private admit(cfg: AuthConfig, allow: StringTable | null, consumer: i32, method: u8, claimValues: Array<string | null> | null): bool {
+    const key = cfg.key;
+    const basic = cfg.basic;
+    const jwt = cfg.jwt;
     const name = cfg.consumers[consumer].name;
     if (allow !== null && !allow.has(name)) {
       R.forbidden(R.D_NOT_ALLOWED, method == Method.KEY ? R.B_KEY_NOT_ALLOWED : method == Method.BASIC ? R.B_BASIC_NOT_ALLOWED : R.B_JWT_NOT_ALLOWED, "");
@@ -187,6 +322,41 @@ export class AuthStream extends HttpContext {
       if (!jwt.keepToken) this.removeCredential();
     }
     return true;
+  }
+
+  /** A JWT verdict; when the issuer's keys are fetched and did not fit, first the keys another worker may have fetched since this one's last tick. */
+  private verify(token: string, cfg: AuthConfig, jwt: JwtAuth, now: f64): JwtVerdict {
+    const v = verifyJwt(token, cfg, jwt, now);
+    const p = v.provider;
+    if (v.status == 0 || p === null) return v;
+    const remote = p.remote;
+    if (remote === null || !(v.details == R.D_JWKS_UNAVAILABLE || v.details == R.D_JWT_NO_KEY)) return v;
+    if (!remote.sync()) return v;
+    this.auth.keysChanged();
+    return verifyJwt(token, cfg, jwt, now);
+  }
+
+  /** The root's call (this stream is the effective context) when the refetch this request waited for ended. */
+  resumeJwt(now: f64): void {
+    const plugin = this.auth.plugin;
+    const token = this.pendingToken;
+    this.pendingToken = "";
+    if (plugin === null) return;
+    const cfg = plugin.config;
+    const jwt = cfg.jwt;
+    if (jwt === null) return;
+    // The root synced the keys; no second refetch for this request.
+    const verdict = verifyJwt(token, cfg, jwt, now);
+    if (verdict.status == 0) this.auth.cache.put(token, verdict);
+    if (!replyUnlessValid(verdict, jwt)) return;
+    if (!this.admit(cfg, this.pendingAllow, verdict.consumer, Method.JWT, verdict.claimValues)) return;
+    const ext = cfg.ext;
+    if (ext !== null && this.startExtAuth(ext) != Action.CONTINUE) return;
+    continueRequest();
+  }
+
+  onDone(): void {
+    if (this.waitingFor !== null) this.auth.unwait(this);
   }
 
   private keyValue: string = "";
@@ -393,6 +563,26 @@ export class AuthStream extends HttpContext {
     }
     R.externallyDenied(<u32>status, body, headers);
   }
+}
+
+/** The remote issuer whose keys may be refetched for this verdict (no key for the token's kid / alg), or null. */
+function refetchable(v: JwtVerdict): RemoteJwks | null {
+  const p = v.provider;
+  if (p === null || v.details != R.D_JWT_NO_KEY) return null;
+  return p.remote;
+}
+
+/** The 401 / 403 reply of a failed verdict (false), or true for a valid one. */
+function replyUnlessValid(v: JwtVerdict, jwt: JwtAuth): bool {
+  if (v.status == 401) {
+    R.unauthorized(v.details, v.body, [R.bearerChallenge(jwt.realm, true)]);
+    return false;
+  }
+  if (v.status != 0) {
+    R.forbidden(v.details, v.body, R.bearerChallenge(jwt.realm, true));
+    return false;
+  }
+  return true;
 }
 
 /** claims_to_headers: override replaces (and, with the claim absent, removes a client copy); otherwise an existing header wins. */
