@@ -18,6 +18,19 @@ export function headersImports(vm: WasmVm) {
     const c = vm.ctx();
     return c instanceof HttpFilterContext && c.accessLog ? R.NotFound : R.BadArgument;
   };
+  /** add (Envoy addCopy) or replace (setCopy) one value. */
+  const putValue = (type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number, replace: boolean): number => {
+    if (type >>> 0 > MapType.HttpCallResponseTrailers) return R.BadArgument;
+    if (!mem.inBounds(keyPtr, keySize) || !mem.inBounds(valuePtr, valueSize)) return R.InvalidMemoryAccess;
+    const map = vm.ctx().mutableMap(type);
+    if (!map) return R.BadArgument;
+    const k = mem.headerKey(keyPtr, keySize);
+    const v = mem.latin1(valuePtr, valueSize);
+    if (replace) map.setLower(k, v);
+    else map.addLower(k, v);
+    afterMutation(type);
+    return R.Ok;
+  };
   const v01 = vm.abi === "0_1_0";
   const fns = {
     proxy_get_header_map_value(type: number, keyPtr: number, keySize: number, retPtr: number, retSize: number): number {
@@ -32,23 +45,11 @@ export function headersImports(vm: WasmVm) {
     },
     proxy_add_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
       vm.checkCall("env.proxy_add_header_map_value");
-      if (type >>> 0 > MapType.HttpCallResponseTrailers) return R.BadArgument;
-      if (!mem.inBounds(keyPtr, keySize) || !mem.inBounds(valuePtr, valueSize)) return R.InvalidMemoryAccess;
-      const map = vm.ctx().mutableMap(type);
-      if (!map) return R.BadArgument;
-      map.addLower(mem.headerKey(keyPtr, keySize), mem.latin1(valuePtr, valueSize));
-      afterMutation(type);
-      return R.Ok;
+      return putValue(type, keyPtr, keySize, valuePtr, valueSize, false);
     },
     proxy_replace_header_map_value(type: number, keyPtr: number, keySize: number, valuePtr: number, valueSize: number): number {
       vm.checkCall("env.proxy_replace_header_map_value");
-      if (type >>> 0 > MapType.HttpCallResponseTrailers) return R.BadArgument;
-      if (!mem.inBounds(keyPtr, keySize) || !mem.inBounds(valuePtr, valueSize)) return R.InvalidMemoryAccess;
-      const map = vm.ctx().mutableMap(type);
-      if (!map) return R.BadArgument;
-      map.setLower(mem.headerKey(keyPtr, keySize), mem.latin1(valuePtr, valueSize));
-      afterMutation(type);
-      return R.Ok;
+      return putValue(type, keyPtr, keySize, valuePtr, valueSize, true);
     },
     proxy_remove_header_map_value(type: number, keyPtr: number, keySize: number): number {
       vm.checkCall("env.proxy_remove_header_map_value");
