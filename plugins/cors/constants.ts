@@ -1,6 +1,9 @@
 // Names, details and defaults of the cors plugin in one place: one copy of each string in the binary,
 // and no typo can split a header name or a response-code detail in two.
 
+/** root_id and the prefix of details and metrics. */
+export const PLUGIN = "cors";
+
 // ---- request headers read (lower-case, as Envoy stores them) ----
 export const H_ORIGIN = "origin";
 export const H_METHOD = ":method";
@@ -28,6 +31,22 @@ export const VARY_ORIGIN = "Origin";
 /** Vary of a preflight answer: its outcome depends on all of these request headers. */
 export const VARY_PREFLIGHT = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
 export const VARY_PREFLIGHT_PNA = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network";
+
+/** What the request side decided; the response side acts on it. */
+export namespace Verdict {
+  /** No Origin, same-origin, or no policy for this route: the stream passes untouched. */
+  // @ts-ignore: decorator
+  @inline export const NONE: u8 = 0;
+  /** Cross-origin, origin allowed: the response gets the CORS headers. */
+  // @ts-ignore: decorator
+  @inline export const ALLOWED: u8 = 1;
+  /** Cross-origin, origin not allowed: the response loses any Access-Control-Allow-* (browser blocks). */
+  // @ts-ignore: decorator
+  @inline export const REFUSED: u8 = 2;
+  /** A preflight this filter answered itself: its own reply passes through untouched. */
+  // @ts-ignore: decorator
+  @inline export const ANSWERED: u8 = 3;
+}
 
 // ---- response-code details of the local replies (`<plugin>.<reason>`, Higress's names) ----
 export const DETAILS_PREFLIGHT = "cors.preflight";

@@ -1,6 +1,6 @@
 // CORS decisions as pure functions over plain values: a CorsPolicy (everything precomputed at configure,
 // header values also UTF-8 encoded for the wire) plus the request's method / Access-Control-Request-*
-// values in, verdicts and header values out. filter.ts turns them into host calls. No host call, no trap.
+// values in, verdicts and header values out. decide.ts and replies.ts use them. No host call, no trap.
 import { OPTIONS, TRUE, WILDCARD } from "./constants";
 import { OriginAllowList } from "./origin";
 import { codeAt, trimOws } from "../../assembly";
@@ -32,7 +32,7 @@ export class CorsPolicy {
   /** Vary of preflight answers (includes the PNA request header when PNA is enabled), UTF-8. */
   preflightVaryBytes: ArrayBuffer = new ArrayBuffer(0);
 
-  // Not configuration: the last origin this VM checked against `origins` and the verdict (filter.ts
+  // Not configuration: the last origin this VM checked against `origins` and the verdict (decide.ts
   // memoizes by string identity).
   memoOrigin: string | null = null;
   memoAllowed: bool = false;
