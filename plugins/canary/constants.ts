@@ -1,5 +1,8 @@
 // Canary constants: config field names, wire values, defaults. One place, so a typo cannot ship.
 
+/** root_id and the prefix of metrics. */
+export const PLUGIN = "canary";
+
 // ---- config fields ----
 export const F_TAG_HEADER = "tag_header";
 export const F_RULES = "rules";
