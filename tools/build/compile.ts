@@ -1,9 +1,10 @@
 // AssemblyScript compilation shared by `tollgate build`, test fixtures and benchmarks.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, relative } from "node:path";
+import { readFile } from "node:fs/promises";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { ToolError } from "../errors.ts";
-import { repoRoot } from "../paths.ts";
+import { projectRoot, repoRoot } from "../paths.ts";
 import { packDataSection } from "./pack-data.ts";
 
 export type Target = "release" | "debug";
@@ -11,6 +12,43 @@ export type Target = "release" | "debug";
 /** The AssemblyScript compiler rejected a module; the message holds the compiler's own output. */
 export class CompileError extends ToolError {}
 
+/** The module compiled but lacks the exports Envoy needs to load it (the ABI marker, the callbacks, malloc). */
+export class MissingAbiExportsError extends ToolError {
+  constructor(readonly entry: string, readonly missing: string[]) {
+    super(
+      `${entry} compiles to a module without ${missing.join(", ")}: Envoy would refuse it at load ("Missing or unknown Proxy-Wasm ABI version")`,
+      `add \`export * from "tollgate/assembly/exports";\` to ${entry}`,
+    );
+  }
+}
+
+/** What Envoy needs a plugin module to export (abi.md §1): the ABI marker, context creation, and an allocator. */
+export function missingAbiExports(wasm: Uint8Array): string[] {
+  const names = new Set(WebAssembly.Module.exports(new WebAssembly.Module(wasm)).map((e) => e.name));
+  const missing: string[] = [];
+  if (![...names].some((n) => n.startsWith("proxy_abi_version_"))) missing.push("proxy_abi_version_0_2_1");
+  if (!names.has("proxy_on_context_create")) missing.push("proxy_on_context_create");
+  if (!names.has("malloc") && !names.has("proxy_on_memory_allocate")) missing.push("malloc");
+  return missing;
+}
+
+/**
+ * Where `import … from "tollgate/assembly"` resolves when no node_modules/tollgate sits above the working
+ * directory (this repository, a linked or globally installed CLI): a package path (asc --path) that readFile
+ * below maps to the tollgate the CLI runs from, so a plugin always compiles against the library of its CLI.
+ */
+const PACKAGES = resolve(sep, "__tollgate_packages__");
+
+async function readSource(file: string, baseDir: string): Promise<string | null> {
+  let full = resolve(baseDir, file);
+  const own = join(PACKAGES, "tollgate") + sep;
+  if (full.startsWith(own)) full = join(repoRoot(), full.slice(own.length));
+  try {
+    return await readFile(full, "utf8");
+  } catch {
+    return null;
+  }
+}
 export interface CompileResult {
   outFile: string;
   bytes: number;
@@ -41,9 +79,11 @@ function inputsHash(entry: string, target: Target, version: string): string {
 
 /**
  * Compiles `entry` with asconfig.json's `target`, the data section packed (pack-data.ts) unless `pack` is
- * false (default: release builds only); reuses the previous output when no input changed.
+ * false (default: release builds only); reuses the previous output when no input changed. With `abi` (plugin
+ * builds), a module without the proxy-wasm exports is refused (MissingAbiExportsError) and not written; test
+ * fixtures that check the host's own refusal leave it off.
  */
-export async function compileAssemblyScript(entry: string, outFile: string, target: Target, force = false, pack = target === "release"): Promise<CompileResult> {
+export async function compileAssemblyScript(entry: string, outFile: string, target: Target, force = false, pack = target === "release", abi = false): Promise<CompileResult> {
   const asc = await import("assemblyscript/asc");
   const stamp = `${outFile}.inputs`;
   const hash = inputsHash(entry, target, asc.version) + (pack ? "+packed" : "");
@@ -57,7 +97,7 @@ export async function compileAssemblyScript(entry: string, outFile: string, targ
   // sourceMappingURL names the final file.
   const work = mkdtempSync(join(dirname(outFile), ".compile-"));
   try {
-    return await compileInto(asc, entry, outFile, join(work, basename(outFile)), target, pack, stamp, hash);
+    return await compileInto(asc, entry, outFile, join(work, basename(outFile)), target, pack, stamp, hash, abi);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -72,19 +112,24 @@ async function compileInto(
   pack: boolean,
   stamp: string,
   hash: string,
+  abi: boolean,
 ): Promise<CompileResult> {
   let stderr = "";
   const { error } = await asc.main(
-    [entry, "--config", join(repoRoot(), "asconfig.json"), "--target", target, "--outFile", tmpFile],
+    [entry, "--config", join(repoRoot(), "asconfig.json"), "--target", target, "--outFile", tmpFile, "--path", PACKAGES],
     {
+      readFile: readSource,
       stdout: { write: () => true } as never,
       stderr: { write: (s: string | Uint8Array) => ((stderr += typeof s === "string" ? s : Buffer.from(s).toString()), true) } as never,
     },
   );
   if (error) {
-    throw new CompileError(`compiling ${relative(repoRoot(), entry)} (${target}) failed:\n${stderr.trim() || error.message}`);
+    throw new CompileError(`compiling ${relative(projectRoot(), entry)} (${target}) failed:\n${stderr.trim() || error.message}`);
   }
   let bytes: Uint8Array = readFileSync(tmpFile);
+  // Refused here, not at load: a module Envoy cannot load is a build error naming the missing line.
+  const missing = abi ? missingAbiExports(bytes) : [];
+  if (missing.length) throw new MissingAbiExportsError(relative(projectRoot(), entry) || entry, missing);
   const packed = pack ? packDataSection(bytes) : null;
   if (packed) {
     bytes = packed.wasm;

@@ -1,8 +1,8 @@
 // `tollgate build`'s work: every plugin (or the named ones) compiled release + debug, and dist/plugins/manifest.json.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
-import { pluginWasm, repoRoot } from "../paths.ts";
-import { assertPlugin, pluginEntry, pluginNames } from "../plugins/discover.ts";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { pluginWasm, projectRoot } from "../paths.ts";
+import { assertPlugin, bundledPluginNames, pluginEntry, pluginNames } from "../plugins/discover.ts";
 import { compileAssemblyScript } from "./compile.ts";
 
 export interface ManifestEntry {
@@ -23,22 +23,23 @@ export async function buildPlugins(names: string[], opts: { force?: boolean; log
   for (const name of selected) {
     const entry = pluginEntry(name);
     const [rel] = await Promise.all([
-      compileAssemblyScript(entry, pluginWasm(name), "release", opts.force),
-      compileAssemblyScript(entry, pluginWasm(name, true), "debug", opts.force),
+      compileAssemblyScript(entry, pluginWasm(name), "release", opts.force, true, true),
+      compileAssemblyScript(entry, pluginWasm(name, true), "debug", opts.force, false, true),
     ]);
     entries.push({
       name,
-      file: relative(repoRoot(), rel.outFile),
-      debugFile: relative(repoRoot(), pluginWasm(name, true)),
+      file: relative(projectRoot(), rel.outFile),
+      debugFile: relative(projectRoot(), pluginWasm(name, true)),
       bytes: rel.bytes,
       sha256: rel.sha256,
       root_id: name,
     });
     opts.log?.(`${rel.cached ? "up to date" : "built"}: ${name}`);
   }
-  const manifest = join(repoRoot(), "dist", "plugins", "manifest.json");
+  const manifest = join(projectRoot(), "dist", "plugins", "manifest.json");
+  mkdirSync(dirname(manifest), { recursive: true });
   const previous = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, "utf8")) as { plugins: ManifestEntry[] }).plugins : [];
-  const merged = [...previous.filter((p) => !selected.includes(p.name) && all.includes(p.name)), ...entries].sort((a, b) => a.name.localeCompare(b.name));
+  const merged = [...previous.filter((p) => !selected.includes(p.name) && (all.includes(p.name) || bundledPluginNames().includes(p.name))), ...entries].sort((a, b) => a.name.localeCompare(b.name));
   writeFileSync(manifest, JSON.stringify({ plugins: merged }, null, 2) + "\n");
   return entries;
 }

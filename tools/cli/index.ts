@@ -1,6 +1,7 @@
 // The tollgate CLI entry: the one place that maps errors to messages and exit codes.
 import { ToolError } from "../errors.ts";
 import { GenError } from "../k8s/errors.ts";
+import { setProjectRoot } from "../paths.ts";
 import { UnknownPluginError } from "../plugins/errors.ts";
 import { formatHelp, parseCommandArgs, type Command } from "./args.ts";
 import { CliError } from "./errors.ts";
@@ -8,7 +9,9 @@ import { bugReportUrl, ownPackage } from "./package-info.ts";
 
 /** Verbs, lazily imported so `tollgate --help` loads nothing heavy. */
 const commands: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
+  new: { summary: "scaffold a plugin, its test and an Envoy bootstrap in your project", load: () => import("./new.ts") },
   build: { summary: "compile plugins to dist/plugins/<name>.wasm", load: () => import("./build.ts") },
+  test: { summary: "build, then run the project's plugin tests on the release and debug builds", load: () => import("./test.ts") },
   validate: { summary: "check a plugin config: schema + the plugin's own on_configure", load: () => import("./validate.ts") },
   gen: { summary: "generate Istio / Higress / Envoy manifests", load: () => import("./gen/index.ts") },
   push: { summary: "push a plugin as an Istio-loadable OCI image", load: () => import("./push.ts") },
@@ -30,6 +33,9 @@ function mainHelp(): string {
     ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`),
     "",
     "Run 'tollgate <command> --help' for a command's options.",
+    "",
+    "Every command works on the project it runs in: plugins/ and dist/ under the nearest package.json",
+    "(its \"tollgate\": {\"root\": \"<dir>\"} field moves it; --root <dir> overrides both).",
   ].join("\n");
 }
 
@@ -67,8 +73,20 @@ export function internalError(e: unknown): number {
   return 70;
 }
 
+/** `--root <dir>` (anywhere on the line, every command): the project root instead of the nearest package.json. */
+function takeRoot(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--root" && i + 1 < argv.length) setProjectRoot(argv[++i]);
+    else if (a.startsWith("--root=")) setProjectRoot(a.slice("--root=".length));
+    else out.push(a);
+  }
+  return out;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const [verb, ...rest] = argv;
+  const [verb, ...rest] = takeRoot(argv);
   if (!verb || verb === "--help" || verb === "-h" || verb === "help") {
     console.log(mainHelp());
     return 0;

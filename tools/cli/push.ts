@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
-import { pluginWasm, repoRoot } from "../paths.ts";
+import { pluginWasm, projectRoot } from "../paths.ts";
 import { assertBuilt } from "../plugins/discover.ts";
 import { type Command, str } from "./args.ts";
 import { CliError, UsageError } from "./errors.ts";
@@ -49,7 +49,7 @@ Credentials: --username with the password on stdin, else the docker config ($DOC
     }
     if (ref.digest && !ref.tag) throw new UsageError(`push needs a tag, not only a digest: '${target}'`);
     const wasmPath = pluginWasm(plugin, args.values.debug === true);
-    const rel = relative(repoRoot(), wasmPath);
+    const rel = relative(projectRoot(), wasmPath);
     assertBuilt(wasmPath, plugin);
     const username = str(args.values.username);
     let credentials = null;

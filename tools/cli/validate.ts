@@ -1,5 +1,5 @@
 import { relative } from "node:path";
-import { pluginWasm, repoRoot } from "../paths.ts";
+import { pluginWasm, projectRoot } from "../paths.ts";
 import { type Command, str } from "./args.ts";
 import { readConfigFile } from "./config-file.ts";
 import { UsageError } from "./errors.ts";
@@ -34,7 +34,7 @@ Higress-style _rules_ for per-route/domain/service settings.`,
       for (const e of schemaErrors) console.log(`        ${file}: ${e}`);
     }
     const verdict = await pluginVerdict(wasm, plugin, config);
-    const rel = relative(repoRoot(), wasm) || wasm;
+    const rel = relative(projectRoot(), wasm) || wasm;
     if (verdict.accepted) console.log(`ok    plugin: ${rel} accepted the config (on_configure returned true)`);
     else console.log(`FAIL  plugin: ${rel} rejected the config at ${verdict.phase}: ${verdict.message}`);
     for (const l of verdict.logs) console.log(`        [${l.levelName}] ${l.message}`);

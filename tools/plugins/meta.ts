@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import { createRequire } from "node:module";
 import type { ValidateFunction } from "ajv";
-import { repoRoot } from "../paths.ts";
+import { projectRoot } from "../paths.ts";
 import { assertPlugin, pluginMetaFile } from "./discover.ts";
 import { PluginMetaError } from "./errors.ts";
 import { formatSchemaErrors } from "./schema-errors.ts";
@@ -47,7 +47,7 @@ function load(name: string): { meta: PluginMeta; validate: ValidateFunction } {
   if (hit) return hit;
   assertPlugin(name, "plugin.json");
   const path = pluginMetaFile(name);
-  const file = relative(repoRoot(), path);
+  const file = relative(projectRoot(), path);
   let raw: Record<string, unknown>;
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));

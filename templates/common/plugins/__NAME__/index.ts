@@ -1,0 +1,8 @@
+// __NAME__: registration only. The config is read in config.ts, the decision made in decide.ts, and
+// stream.ts turns it into host calls.
+export * from "tollgate/assembly/exports";
+import { registerRootContext, RootContext } from "tollgate/assembly";
+import { PLUGIN } from "./constants";
+import { __CLASS__Root } from "./stream";
+
+registerRootContext(PLUGIN, (id: u32): RootContext => new __CLASS__Root(id));
