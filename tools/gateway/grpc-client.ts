@@ -212,12 +212,12 @@ export class GrpcClient {
     const trailersOnly = t === null && body.length === 0;
     if (http !== 200) {
       const g = statusOf(h);
-      if (trailersOnly && g !== undefined) return this.close(g, str(h["grpc-message"]) ?? "", details, null);
+      if (trailersOnly && g !== undefined) return this.result(g, str(h["grpc-message"]) ?? "", details, null);
       return { status: httpToGrpcStatus(http), message: details };
     }
     if (trailersOnly && rst === H2.NGHTTP2_NO_ERROR) {
       // Trailers-only: the status is in the headers.
-      return this.close(statusOf(h) ?? UNKNOWN, str(h["grpc-message"]) ?? "", details, null);
+      return this.result(statusOf(h) ?? UNKNOWN, str(h["grpc-message"]) ?? "", details, null);
     }
     // Frames: flag byte, 4-byte length, message; the last complete message is the response.
     let last: Uint8Array | null = null;
@@ -235,10 +235,10 @@ export class GrpcClient {
       // The body ended without trailers (or the stream was reset after the response started).
       return { status: rst === H2.NGHTTP2_NO_ERROR ? UNKNOWN : INTERNAL, message: details };
     }
-    return this.close(statusOf(t) ?? UNKNOWN, str(t["grpc-message"]) ?? "", details, last);
+    return this.result(statusOf(t) ?? UNKNOWN, str(t["grpc-message"]) ?? "", details, last);
   }
 
-  private close(status: number, grpcMessage: string, details: string, message: Uint8Array | null): GrpcCallResult {
+  private result(status: number, grpcMessage: string, details: string, message: Uint8Array | null): GrpcCallResult {
     if (status !== 0) return { status, message: enhancedMessage(grpcMessage, details) };
     if (message === null) return { status: INTERNAL, message: details };
     return { status: 0, response: new Uint8Array(message) };
