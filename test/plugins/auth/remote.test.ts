@@ -155,6 +155,45 @@ for (const build of BUILDS) {
       assert.equal((await later).details, "auth.jwt_no_key");
     });
 
+    test("a request waits for the refetch another worker has in flight, and passes when that worker publishes the keys", async () => {
+      const r = await rig(build, { cache_duration_s: 5 });
+      await started(r);
+      const refresh = await nextCall(r, 7_000);
+      const other = refresh.worker === 0 ? 1 : 0;
+      const p = r.t.exchange(bearer(jwt(K3, r.clock.nowMillis()), other));
+      await r.t.flush();
+      assert.equal(pending(r).length, 1, "no second fetch: the refresh in flight will do");
+      await r.t.respond(refresh, { status: 200, body: jwks(K1, K3) });
+      await advance(r, 100);
+      const res = await p;
+      assert.equal(res.status, 200, res.body);
+    });
+
+    test("a refetch that fails answers the waiting request with the keys at hand (401 auth.jwt_no_key)", async () => {
+      const r = await rig(build);
+      await started(r);
+      const p = r.t.exchange(bearer(jwt(K3, r.clock.nowMillis()), 0));
+      await r.t.respond(await nextCall(r, 1_000), { status: 500, body: "oops" });
+      const res = await p;
+      assert.equal(res.status, 401);
+      assert.equal(res.details, "auth.jwt_no_key");
+      assert.equal((await r.t.exchange(bearer(jwt(K1, r.clock.nowMillis()), 1))).status, 200);
+    });
+
+    test("a waiting request whose client went away is forgotten; the fetch completes and later requests pass", async () => {
+      const r = await rig(build);
+      await started(r);
+      const s = r.t.stream(1);
+      const status = s.requestHeaders([[":method", "GET"], [":path", "/api"], [":authority", "api.example.com"], [":scheme", "https"], ["authorization", `Bearer ${jwt(K3, r.clock.nowMillis())}`]], true);
+      assert.notEqual(status, 0, "paused for the refetch");
+      assert.equal(s.continued.request, 0);
+      s.complete();
+      await r.t.respond(await nextCall(r, 1_000), { status: 200, body: jwks(K1, K3) });
+      await advance(r, 100);
+      assert.equal(r.t.logsAt("critical").length, 0, r.t.logsAt("critical").join("\n"));
+      assert.equal((await r.t.exchange(bearer(jwt(K3, r.clock.nowMillis()), 1))).status, 200);
+    });
+
     test("fetch failures keep the last good keys, back off, log once per burst and recover", async () => {
       const r = await rig(build, { cache_duration_s: 10 });
       await started(r);
