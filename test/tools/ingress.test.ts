@@ -17,10 +17,10 @@ import { pluginDir, pluginWasm, repoRoot } from "../../tools/paths.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
 
 const fx = (f: string) => join("test", "fixtures", "ingress", f);
-const ALL = ["cors.yaml", "canary.yaml", "ratelimit.yaml"].map(fx);
+const ALL = ["cors.yaml", "canary.yaml", "ratelimit.yaml", "auth.yaml", "pattern.yaml"].map(fx);
 
 before(async () => {
-  for (const n of ["cors", "rate-limit", "canary"]) await compileAssemblyScript(join(pluginDir(n), "index.ts"), pluginWasm(n), "release");
+  for (const n of ["cors", "rate-limit", "canary", "auth"]) await compileAssemblyScript(join(pluginDir(n), "index.ts"), pluginWasm(n), "release");
 });
 
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -58,12 +58,35 @@ test("--target istio: Gateway with the TLS server, VirtualServices with routes n
   assert.deepEqual(rl.spec.pluginConfig._rules_[0].rules[0], { name: "rpm", key: { client_ip: {} }, limit: { max_tokens: 7, tokens_per_fill: 6, fill_interval_ms: 60000 } });
   assert.equal(rl.spec.pluginConfig._rules_[0].status, 503);
   assert.ok(!docs.some((d) => d.kind === "WasmPlugin" && d.metadata.name === "canary"), "Istio routes cookie canaries itself");
+  // canary-by-header-pattern: matched anywhere in the value, as ingress-nginx's ngx.re.match.
+  const beta = docs.find((d) => d.kind === "VirtualService" && d.spec.hosts[0] === "beta.company.com").spec.http;
+  assert.deepEqual(beta.map((h: Any) => [JSON.stringify(h.match[0].headers ?? null), h.route[0].destination.host.split(".")[0]]), [
+    ['{"x-region":{"regex":".*(?:(eu|us)-west).*"}}', "app-v2"],
+    ["null", "app-v1"],
+  ]);
+  // auth-type basic: the Secrets' checkable users as consumers, allowed per route; Authorization not forwarded.
+  const auth = docs.find((d) => d.kind === "WasmPlugin" && d.metadata.name === "auth");
+  assert.equal(auth.spec.phase, "AUTHN");
+  assert.deepEqual(auth.spec.pluginConfig.basic_auth, { realm: "Authentication Required - admin", hide_credentials: true });
+  assert.deepEqual(auth.spec.pluginConfig.consumers.map((c: Any) => c.basic[0].replace(/\{SHA\}.*/, "{SHA}…")), ["alice:{SHA}…", "bob:builder", "frank:{SHA}…"]);
+  assert.deepEqual(auth.spec.pluginConfig._rules_, [{ _match_route_: ["ops/admin"], allow: ["alice", "bob"] }, { _match_route_: ["ops/reports"], allow: ["alice", "frank"] }]);
+  assert.ok(r.notes.some((l) => l.startsWith("note: the auth WasmPlugin carries the Basic credentials of Secret ops/basic-auth, ops/report-users")), r.notes.join("\n"));
+  // whitelist-source-range: a DENY policy for requests from outside the ranges, on the Ingress' hosts and paths only.
+  const policies = docs.filter((d) => d.kind === "AuthorizationPolicy");
+  assert.deepEqual(policies.map((p) => [p.metadata.name, p.metadata.namespace, p.spec]), [["shop-limited-source-range", "istio-system", {
+    selector: { matchLabels: { istio: "ingressgateway" } },
+    action: "DENY",
+    rules: [{ from: [{ source: { notRemoteIpBlocks: ["10.0.0.0/8"] } }], to: [{ operation: { hosts: ["limited.example.com", "limited.example.com:*"], paths: ["/*"] } }] }],
+  }]]);
 });
 
 test("--target higress: WasmPlugins with matchRules by ingress", async () => {
   const r = await fromIngress({ files: ALL.map((f) => join(repoRoot(), f)), target: "higress", url: "oci://registry.test/{name}:{version}" });
   const docs = r.docs as Any[];
-  assert.deepEqual(docs.map((d) => [d.kind, d.metadata.name, d.metadata.namespace]), [["WasmPlugin", "cors", "higress-system"], ["WasmPlugin", "rate-limit", "higress-system"]]);
+  assert.deepEqual(docs.map((d) => [d.kind, d.metadata.name, d.metadata.namespace]), [["WasmPlugin", "cors", "higress-system"], ["WasmPlugin", "rate-limit", "higress-system"]], "Higress enforces basic auth and source ranges itself");
+  assert.ok(r.notes.includes("note: Higress enforces auth-type basic of Ingress ops/admin itself from Secret ops/basic-auth (apply the Secret with the Ingress); no auth WasmPlugin is generated"), r.notes.join("\n"));
+  assert.ok(r.notes.includes("note: Higress enforces whitelist-source-range of Ingress shop/limited itself (apply the Ingress unchanged); no WasmPlugin is generated"), r.notes.join("\n"));
+  assert.ok(!r.notes.some((l) => l.includes('user "carol"')), "what the auth plugin cannot check is moot on Higress");
   assert.deepEqual(docs[0].spec.matchRules.map((m: Any) => m.ingress), [["default/foo"], ["web/app-api"]]);
   assert.equal(docs[0].spec.matchRules[1].config.max_age, 600);
 });
@@ -74,14 +97,21 @@ test("gen from-ingress on the CLI: YAML on stdout, every untranslated annotation
   const boot = parseAllDocuments(r.stdout)[0].toJS() as Any;
   const hcm = boot.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
   assert.equal(hcm.use_remote_address, true);
-  assert.deepEqual(hcm.http_filters.map((f: Any) => f.name), ["cors", "rate-limit", "canary", "envoy.filters.http.router"]);
+  assert.deepEqual(hcm.http_filters.map((f: Any) => f.name), ["cors", "auth", "rate-limit", "canary", "envoy.filters.http.router"]);
+  const beta = boot.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts.find((v: Any) => v.domains[0] === "beta.company.com");
+  assert.deepEqual(beta.routes[0].match, { path: "/app", headers: [{ name: "x-region", string_match: { safe_regex: { regex: ".*(?:(eu|us)-west).*" } } }] });
   const users = boot.static_resources.clusters.find((c: Any) => c.name === "users-v1.default");
   assert.equal(users.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value, 9000);
   for (const line of [
     "not translated: Ingress web/app-api: nginx.ingress.kubernetes.io/rewrite-target",
-    "not translated: Ingress shop/limited: nginx.ingress.kubernetes.io/whitelist-source-range",
-    "not translated: Ingress shop/limited: nginx.ingress.kubernetes.io/auth-type",
-    "not translated: Ingress shop/limited: nginx.ingress.kubernetes.io/auth-secret",
+    "not translated: Ingress shop/limited: whitelist-source-range (10.0.0.0/8) is not enforced by the local bootstrap",
+    "not translated: Ingress shop/limited: nginx.ingress.kubernetes.io/proxy-body-size",
+    'not translated: Ingress ops/admin: nginx.ingress.kubernetes.io/auth-secret: Secret ops/basic-auth line 4, user "carol": Apache MD5 ($apr1$, htpasswd\'s default) is not one the auth plugin checks',
+    'not translated: Ingress ops/admin: nginx.ingress.kubernetes.io/auth-secret: Secret ops/basic-auth line 5, user "dave": bcrypt',
+    'not translated: Ingress ops/admin: nginx.ingress.kubernetes.io/auth-secret: Secret ops/basic-auth line 6, user "eve": a crypt(3) hash',
+    'not translated: Ingress ops/admin: nginx.ingress.kubernetes.io/auth-secret: Secret ops/basic-auth line 7, user "alice": a later entry for the same user is ignored',
+    'difference: Ingress ops/reports: higress.io/auth-realm: realm "reports" differs',
+    "note: test/fixtures/ingress/auth.yaml[4]: Secret ops/orphan ignored",
     "not translated: Ingress shop/limited: kubernetes.io/ingress.class",
     "not translated: Ingress default/orders-canary: nginx.ingress.kubernetes.io/enable-cors: ignored on a canary Ingress",
     "not translated: Ingress shop/limited: tls (limited.example.com)",
@@ -168,6 +198,9 @@ for (const engine of ["embedded", "envoy"] as const) {
       assert.deepEqual(await get(`${listener}/orders`, { host: "api.company.com", "x-region": "eu-west" }), { status: 200, upstream: "orders-v2.default", acao: undefined });
       const pre = await get(`${listener}/foo`, { host: "cors.example.com", origin: "https://x.test", "access-control-request-method": "PUT" });
       assert.deepEqual(pre, { status: 204, upstream: undefined, acao: "https://x.test" });
+      assert.equal((await get(`${listener}/`, { host: "admin.example.com" })).status, 401);
+      const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString("base64")}`;
+      assert.deepEqual(await get(`${listener}/`, { host: "admin.example.com", authorization: basic("alice", "wonderland") }), { status: 200, upstream: "admin.ops", acao: undefined });
     } finally {
       ac.abort();
       await done;

@@ -2,12 +2,13 @@
 // Every plugin config is checked against its plugin.json schema and by the plugin's own on_configure (the
 // .wasm in the embedded host, as `tollgate validate` does); every object against the CRDs / Envoy protos.
 import { existsSync, readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { pluginWasm } from "../paths.ts";
 import { assertBuilt, checkConfig, loadPluginMeta, pluginVerdict } from "../plugins/index.ts";
 import { checkBootstrap, checkK8sObject } from "./check.ts";
 import { GenError, GenInputError, GenOutputError } from "./errors.ts";
 import { parseHostPort, type HostPort, type Obj, type PluginInput } from "./generate.ts";
-import { formatNotes, translate, type IngressModel } from "./ingress.ts";
+import { formatNotes, translate, type IngressModel, type SecretDoc } from "./ingress.ts";
 import { readIngresses } from "./ingress-read.ts";
 import { pluginConfigs } from "./ingress-plugins.ts";
 import { clusterNames, envoyIngressBootstrap, higressObjects, istioObjects } from "./ingress-out.ts";
@@ -49,9 +50,10 @@ export async function fromIngress(o: FromIngressOptions): Promise<FromIngressRes
     return { file, text: readFileSync(file, "utf8") };
   });
   const notes: string[] = [];
-  const ingresses = await readIngresses(inputs, notes);
+  const secrets = new Map<string, SecretDoc>();
+  const ingresses = await readIngresses(inputs, notes, secrets);
   if (ingresses.length === 0) throw new GenInputError(`no networking.k8s.io/v1 Ingress in ${o.files.join(", ")}`, "pass the files that hold the Ingresses");
-  const model = translate(ingresses, notes);
+  const model = translate(ingresses, notes, secrets);
   if (model.routes.length === 0) throw new GenInputError("the Ingresses define no routes (no rules with paths and no defaultBackend)", "add spec.rules[].http.paths or spec.defaultBackend");
   const configs = pluginConfigs(model, o.target);
   const plugins: PluginInput[] = [];
@@ -73,9 +75,16 @@ export async function fromIngress(o: FromIngressOptions): Promise<FromIngressRes
   if (o.target === "istio") {
     docs = istioObjects(model, { gatewayName: "tollgate-ingress", gatewayNamespace: o.namespace ?? "istio-system", gatewaySelector: { istio: "ingressgateway" }, plugins }, extra);
     for (const t of model.tls) if (!t.secretName) extra.push(`Ingress ${t.ingress}: a tls entry without secretName is not carried over (Istio needs a credentialName)`);
+    if (configs.has("auth")) extra.push(`the auth WasmPlugin carries the Basic credentials of Secret ${[...new Set([...model.basicAuth.values()].map((a) => a.secret))].join(", ")} in its pluginConfig: a WasmPlugin is not a Secret, so limit who can read WasmPlugins in ${o.namespace ?? "istio-system"}`);
     if (model.tls.some((t) => t.secretName)) extra.push(`the Gateway's HTTPS servers name the Ingresses' TLS Secrets as credentialName: Istio reads them from the gateway's namespace (${o.namespace ?? "istio-system"}); copy them there`);
   } else if (o.target === "higress") {
     docs = higressObjects(plugins, o.namespace);
+    // Higress reads auth-type basic and whitelist-source-range itself: what the auth plugin could not carry is moot.
+    const own = new Set(["auth-type", "auth-secret", "auth-secret-type", "auth-realm"].flatMap((k) => [`nginx.ingress.kubernetes.io/${k}`, `higress.io/${k}`]));
+    model.untranslated = model.untranslated.filter((u) => !u.annotation || !own.has(u.annotation));
+    model.differences = model.differences.filter((u) => !u.annotation || !own.has(u.annotation));
+    for (const [name, a] of model.basicAuth) extra.push(`Higress enforces auth-type basic of Ingress ${name} itself from Secret ${a.secret} (apply the Secret with the Ingress); no auth WasmPlugin is generated`);
+    for (const name of model.sourceRanges.keys()) extra.push(`Higress enforces whitelist-source-range of Ingress ${name} itself (apply the Ingress unchanged); no WasmPlugin is generated`);
     if (plugins.length) extra.push("Higress routes the Ingresses itself (apply them unchanged) and also implements the CORS annotations natively: remove enable-cors/cors-* from Ingresses covered by the cors WasmPlugin, or both answer");
   } else {
     const names = clusterNames(model);
@@ -100,10 +109,13 @@ export async function fromIngress(o: FromIngressOptions): Promise<FromIngressRes
       upstreams: clusters,
       plugins,
       wasmFile: (n) => `${(o.wasmDir ?? "dist/plugins").replace(/\/+$/, "")}/${n}.wasm`,
-    }, extra)];
+    })];
+    for (const [name, ranges] of model.sourceRanges) {
+      extra.push(`Ingress ${name}: whitelist-source-range (${ranges.join(", ")}) is not enforced by the local bootstrap: the embedded engine has no RBAC filter, and the same bootstrap runs on both engines; --target istio translates it to an AuthorizationPolicy`);
+    }
     for (const t of model.tls) extra.push(`Ingress ${t.ingress}: tls (${t.hosts.join(", ") || "*"}) is not served by the local bootstrap (plain HTTP); --target istio carries it to the Gateway`);
   }
-  const errors = o.target === "envoy" ? checkBootstrap(docs[0]) : docs.flatMap((d) => (d.kind === "Gateway" ? checkIstioGateway(d) : checkK8sObject(d)));
+  const errors = o.target === "envoy" ? checkBootstrap(docs[0]) : docs.flatMap((d) => (d.kind === "Gateway" ? checkIstioGateway(d) : d.kind === "AuthorizationPolicy" ? checkAuthorizationPolicy(d) : checkK8sObject(d)));
   if (errors.length) throw new GenOutputError(`the generated ${o.target} output does not validate:\n  ${errors.join("\n  ")}`, "this is a tollgate bug; please report it with the Ingress");
   return { model, docs, notes: [...formatNotes(model), ...extra.map((l) => (l.startsWith("Ingress ") ? `not translated: ${l}` : `note: ${l}`))], clusters, echoClusters };
 }
@@ -135,6 +147,54 @@ export function checkIstioGateway(g: Obj): string[] {
   });
   if (!spec?.selector || typeof spec.selector !== "object") errors.push("spec.selector must be a map of labels");
   return errors.map((e) => `Gateway ${name}: ${e}`);
+}
+
+/**
+ * The AuthorizationPolicy fields the generator writes, as Istio's API reference defines them (security.istio.io/v1):
+ * the bundled CRDs do not include authorizationpolicies.security.istio.io. Addresses and CIDRs are checked as
+ * Istio's webhook parses them.
+ */
+export function checkAuthorizationPolicy(p: Obj): string[] {
+  const errors: string[] = [];
+  const meta = p.metadata as Obj;
+  const name = String(meta?.name);
+  const dns = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+  if (p.apiVersion !== "security.istio.io/v1") errors.push("apiVersion must be security.istio.io/v1");
+  if (!dns.test(name) || name.length > 253 || !dns.test(String(meta?.namespace))) errors.push("metadata.name/namespace must be DNS names");
+  const spec = (p.spec ?? {}) as Obj;
+  for (const k of Object.keys(spec)) if (!["selector", "action", "rules"].includes(k)) errors.push(`spec.${k} is not a field the generator writes`);
+  const labels = (spec.selector as Obj | undefined)?.matchLabels as Obj | undefined;
+  if (!labels || Object.keys(labels).length === 0 || Object.values(labels).some((v) => typeof v !== "string" || v.includes("*"))) errors.push("spec.selector.matchLabels must be non-wildcard labels");
+  if (!["ALLOW", "DENY", "AUDIT", "CUSTOM"].includes(String(spec.action))) errors.push("spec.action must be ALLOW, DENY, AUDIT or CUSTOM");
+  const cidr = (c: unknown) => {
+    if (typeof c !== "string") return false;
+    const [a, len, extra] = c.split("/");
+    const v = isIP(a);
+    return v !== 0 && extra === undefined && (len === undefined || (/^\d+$/.test(len) && Number(len) <= (v === 4 ? 32 : 128)));
+  };
+  const rules = spec.rules;
+  if (!Array.isArray(rules) || rules.length === 0) errors.push("spec.rules must be a non-empty list");
+  (Array.isArray(rules) ? rules : []).forEach((r: Obj, i: number) => {
+    for (const k of Object.keys(r)) if (!["from", "to"].includes(k)) errors.push(`spec.rules[${i}].${k} is not a field the generator writes`);
+    ((r.from ?? []) as Obj[]).forEach((f, j) => {
+      const src = f.source as Obj;
+      for (const k of Object.keys(src ?? {})) {
+        const list = src[k];
+        if (!["remoteIpBlocks", "notRemoteIpBlocks", "ipBlocks", "notIpBlocks"].includes(k)) errors.push(`spec.rules[${i}].from[${j}].source.${k} is not a field the generator writes`);
+        else if (!Array.isArray(list) || list.length === 0 || !list.every(cidr)) errors.push(`spec.rules[${i}].from[${j}].source.${k} must be a non-empty list of IPs or CIDRs`);
+      }
+    });
+    ((r.to ?? []) as Obj[]).forEach((t, j) => {
+      const op = (t.operation ?? {}) as Obj;
+      for (const k of Object.keys(op)) {
+        const list = op[k];
+        if (!["hosts", "paths"].includes(k)) errors.push(`spec.rules[${i}].to[${j}].operation.${k} is not a field the generator writes`);
+        // Istio string matches: exact, `prefix*`, `*suffix` or `*`; a path must start with / unless it is a wildcard.
+        else if (!Array.isArray(list) || list.length === 0 || list.some((v) => typeof v !== "string" || v === "" || v.slice(1, -1).includes("*") || (k === "paths" && !v.startsWith("/") && !v.startsWith("*")))) errors.push(`spec.rules[${i}].to[${j}].operation.${k} must be a non-empty list of exact, prefix* or *suffix strings`);
+      }
+    });
+  });
+  return errors.map((e) => `AuthorizationPolicy ${name}: ${e}`);
 }
 
 /** The plugin's own verdict on the config, as `tollgate validate` gets it. */

@@ -2,7 +2,7 @@
 // bootstrap. Plain data; the caller validates (CRDs, Envoy protos, the plugins' on_configure) and serializes.
 import type { Obj, PluginInput, HostPort } from "./generate.ts";
 import { higressPlugins, listenerBootstrap, ordered, staticCluster, wasmHttpFilter, wasmPlugins } from "./generate.ts";
-import { CANARY_TAG_HEADER, backends, routesByHost, type Backend, type IngressModel, type Route } from "./ingress.ts";
+import { CANARY_TAG_HEADER, backends, headerPatternRegex, routesByHost, type Backend, type IngressModel, type Route } from "./ingress.ts";
 
 /** Cluster names for backends: `<service>.<namespace>`, plus `.<port>` when one Service is used on several ports. */
 export function clusterNames(model: IngressModel): Map<string, string> {
@@ -44,7 +44,7 @@ function branches(r: Route): Branch[] {
   const out: Branch[] = [];
   if (c.header) {
     if (c.header.value !== undefined) out.push({ header: { name: c.header.name, exact: c.header.value }, to: "canary" });
-    else if (c.header.pattern !== undefined) out.push({ header: { name: c.header.name, regex: c.header.pattern }, to: "canary" });
+    else if (c.header.pattern !== undefined) out.push({ header: { name: c.header.name, regex: headerPatternRegex(c.header.pattern) }, to: "canary" });
     else {
       out.push({ header: { name: c.header.name, exact: "always" }, to: "canary" });
       out.push({ header: { name: c.header.name, exact: "never" }, to: "stable" });
@@ -144,7 +144,39 @@ export function istioObjects(model: IngressModel, o: IstioOptions, differences: 
       spec: { hosts: [v.host || "*"], gateways: [gwRef], http: v.http },
     });
   }
+  out.push(...sourceRangePolicies(model, o));
   out.push(...wasmPlugins(o.plugins, { namespace: o.gatewayNamespace, selector: o.gatewaySelector }));
+  return out;
+}
+
+/** Kubernetes path semantics as AuthorizationPolicy paths (exact, or `prefix*`). */
+function policyPaths(r: Route): string[] {
+  return pathMatches(r).map((m) => (m.kind === "exact" ? m.value : `${m.value}*`));
+}
+
+/**
+ * whitelist-source-range → one DENY AuthorizationPolicy per Ingress on the gateway: requests to its hosts/paths from
+ * outside the ranges get 403 (ingress-nginx's answer). DENY, not ALLOW: an ALLOW policy on the gateway would deny
+ * every other route. remoteIpBlocks is the client address (the peer, or what numTrustedProxies/proxy protocol
+ * trust), as nginx's $remote_addr.
+ */
+function sourceRangePolicies(model: IngressModel, o: IstioOptions): Obj[] {
+  const out: Obj[] = [];
+  for (const [name, ranges] of [...model.sourceRanges].sort((a, b) => a[0].localeCompare(b[0]))) {
+    const to = model.routes.filter((r) => r.name === name).map((r) => {
+      const operation: Obj = {};
+      if (r.host) operation.hosts = [r.host, `${r.host}:*`];
+      operation.paths = policyPaths(r);
+      return { operation };
+    });
+    if (to.length === 0) continue;
+    out.push({
+      apiVersion: "security.istio.io/v1",
+      kind: "AuthorizationPolicy",
+      metadata: { name: `${dnsName(name.replace("/", "-"))}-source-range`.slice(0, 253), namespace: o.gatewayNamespace },
+      spec: { selector: { matchLabels: o.gatewaySelector }, action: "DENY", rules: [{ from: [{ source: { notRemoteIpBlocks: ranges } }], to }] },
+    });
+  }
   return out;
 }
 
@@ -164,18 +196,14 @@ export interface EnvoyOptions {
   wasmFile: (name: string) => string;
 }
 
-/** Envoy route entries for the model; a header pattern is not expressible on both engines (returned in `skipped`). */
-export function envoyRoutes(model: IngressModel, clusters: Map<string, string>, skipped: string[]): Array<{ host: string; routes: Obj[] }> {
+/** Envoy route entries for the model, in ingress-nginx's canary precedence. */
+export function envoyRoutes(model: IngressModel, clusters: Map<string, string>): Array<{ host: string; routes: Obj[] }> {
   const out: Array<{ host: string; routes: Obj[] }> = [];
   const cl = (b: Backend) => clusters.get(backendKey(b))!;
   for (const [host, routes] of routesByHost(model)) {
     const entries: Obj[] = [];
     for (const r of routes) {
       for (const b of branches(r)) {
-        if (b.header?.regex !== undefined) {
-          skipped.push(`Ingress ${r.canary!.ingress}: canary-by-header-pattern is not translated for --target envoy (the embedded engine has no regex header match); it is in --target istio`);
-          continue;
-        }
         let action: Obj;
         if (b.to === "stable") action = { cluster: cl(r.backend) };
         else if (b.to === "canary") action = { cluster: cl(r.canary!.backend) };
@@ -184,7 +212,7 @@ export function envoyRoutes(model: IngressModel, clusters: Map<string, string>, 
         }
         for (const m of pathMatches(r)) {
           const match: Obj = m.kind === "exact" ? { path: m.value } : { prefix: m.value };
-          if (b.header) match.headers = [{ name: b.header.name, string_match: { exact: b.header.exact } }];
+          if (b.header) match.headers = [{ name: b.header.name, string_match: b.header.regex !== undefined ? { safe_regex: { regex: b.header.regex } } : { exact: b.header.exact } }];
           // The canary plugin turns the cookie into its tag header (it removes a client-sent copy first).
           if (b.cookie) match.headers = [{ name: CANARY_TAG_HEADER, string_match: { exact: b.to } }];
           entries.push({ name: r.name, match, route: action });
@@ -197,9 +225,9 @@ export function envoyRoutes(model: IngressModel, clusters: Map<string, string>, 
 }
 
 /** A runnable bootstrap: listener → HCM (use_remote_address) → plugins in chain order → router → a cluster per service. */
-export function envoyIngressBootstrap(model: IngressModel, o: EnvoyOptions, skipped: string[]): Obj {
+export function envoyIngressBootstrap(model: IngressModel, o: EnvoyOptions): Obj {
   const clusters = clusterNames(model);
-  const vhosts = envoyRoutes(model, clusters, skipped).map((v) => ({
+  const vhosts = envoyRoutes(model, clusters).map((v) => ({
     name: v.host || "any-host",
     domains: v.host ? [v.host] : ["*"],
     routes: v.routes,

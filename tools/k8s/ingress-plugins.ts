@@ -1,5 +1,6 @@
-// The plugin configs an Ingress route model (ingress.ts) translates to: cors, rate-limit and (plain Envoy's cookie
-// canaries) canary, each a `_rules_` list scoped by route name (`_match_route_`).
+// The plugin configs an Ingress route model (ingress.ts) translates to: cors, rate-limit, auth (basic auth from
+// htpasswd Secrets) and (plain Envoy's cookie canaries) canary, each a `_rules_` list scoped by route name
+// (`_match_route_`).
 import type { Obj } from "./generate.ts";
 import { CANARY_TAG_HEADER, LIMIT_STATUS, type IngressModel } from "./ingress.ts";
 
@@ -54,6 +55,23 @@ function rateLimitConfig(model: IngressModel): Obj | null {
   };
 }
 
+/**
+ * auth-type basic → the auth plugin: one consumer per user (named as nginx's $remote_user), `allow` per route, other
+ * routes open (global_auth false); Authorization removed before the upstream, as ingress-nginx does.
+ */
+function authConfig(model: IngressModel): Obj | null {
+  if (model.basicAuth.size === 0) return null;
+  const byRoute = [...model.basicAuth].sort((a, b) => a[0].localeCompare(b[0]));
+  const consumers = new Map<string, string>();
+  for (const [, a] of byRoute) for (const u of a.users) consumers.set(u.user, u.credential);
+  return {
+    basic_auth: { realm: byRoute[0][1].realm, hide_credentials: true },
+    consumers: [...consumers].map(([name, credential]) => ({ name, basic: [credential] })),
+    global_auth: false,
+    _rules_: grouped(new Map(byRoute.map(([name, a]) => [name, a.users.map((u) => u.user)]))).map(({ names, value }) => ({ _match_route_: names, allow: value })),
+  };
+}
+
 /** Cookie canaries on plain Envoy: the canary plugin tags the request from the cookie; routes match the tag. */
 function canaryConfig(model: IngressModel): Obj | null {
   const byRoute = new Map<string, string>();
@@ -78,6 +96,9 @@ export function pluginConfigs(model: IngressModel, target: "istio" | "higress" |
   if (cors) out.set("cors", cors);
   const rl = rateLimitConfig(model);
   if (rl) out.set("rate-limit", rl);
+  // Higress checks auth-type basic against the Secret itself; a WasmPlugin would copy the hashes out of it.
+  const auth = target === "higress" ? null : authConfig(model);
+  if (auth) out.set("auth", auth);
   if (target === "envoy") {
     const canary = canaryConfig(model);
     if (canary) out.set("canary", canary);

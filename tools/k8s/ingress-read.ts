@@ -2,14 +2,14 @@
 // objects; every shape problem is an IngressError naming the file, the field and the fix.
 import { IngressError } from "./errors.ts";
 import type { Obj } from "./generate.ts";
-import { PREFIXES, type Backend, type Ingress } from "./ingress.ts";
+import { PREFIXES, type Backend, type Ingress, type SecretDoc } from "./ingress.ts";
 
 function isObj(v: unknown): v is Obj {
   return Boolean(v) && typeof v === "object" && !Array.isArray(v);
 }
 
-/** Parses every document of every file; Ingresses are kept, other kinds noted. */
-export async function readIngresses(inputs: Array<{ file: string; text: string }>, notes: string[]): Promise<Ingress[]> {
+/** Parses every document of every file; Ingresses are kept, Secrets collected (basic auth), other kinds noted. */
+export async function readIngresses(inputs: Array<{ file: string; text: string }>, notes: string[], secrets: Map<string, SecretDoc> = new Map()): Promise<Ingress[]> {
   const { parseAllDocuments } = await import("yaml");
   const out: Ingress[] = [];
   for (const { file, text } of inputs) {
@@ -24,6 +24,13 @@ export async function readIngresses(inputs: Array<{ file: string; text: string }
       items.forEach((item, j) => {
         const at = items.length > 1 || list.length > 1 ? `[${i}]${items.length > 1 || (isObj(v) && v.kind === "List") ? `.items[${j}]` : ""}` : "";
         if (!isObj(item)) throw new IngressError(file, at || "(root)", "is not a Kubernetes object", "each document must be a mapping with apiVersion and kind");
+        if (item.kind === "Secret" && item.apiVersion === "v1") {
+          const sec = readSecret(file, at, item);
+          const key = `${sec.namespace}/${sec.name}`;
+          if (secrets.has(key)) throw new IngressError(file, `${at ? `${at}.` : ""}metadata.name`, `Secret ${key} is given twice (also in ${secrets.get(key)!.file})`, "give each Secret once");
+          secrets.set(key, sec);
+          return;
+        }
         if (item.kind !== "Ingress") {
           notes.push(`${file}${at}: ${String(item.kind ?? "an object without kind")} ${String((item.metadata as Obj | undefined)?.name ?? "")} ignored (only networking.k8s.io/v1 Ingress is translated)`.replace(/ +\(/, " ("));
           return;
@@ -33,6 +40,25 @@ export async function readIngresses(inputs: Array<{ file: string; text: string }
     });
   }
   return out;
+}
+
+/** A v1 Secret's data (base64, decoded) and stringData (which wins, as the API server merges it). */
+function readSecret(file: string, at: string, o: Obj): SecretDoc {
+  const f = (p: string) => (at ? `${at}.${p}` : p);
+  const meta = isObj(o.metadata) ? o.metadata : {};
+  if (typeof meta.name !== "string" || !meta.name) throw new IngressError(file, f("metadata.name"), "is required", "name the Secret");
+  const namespace = typeof meta.namespace === "string" && meta.namespace ? meta.namespace : "default";
+  const data: Record<string, string> = {};
+  for (const [field, b64] of [["data", true], ["stringData", false]] as const) {
+    const m = o[field] ?? {};
+    if (!isObj(m)) throw new IngressError(file, f(field), "must be a map of strings", `write ${field}: {key: value}`);
+    for (const [k, v] of Object.entries(m)) {
+      if (typeof v !== "string") throw new IngressError(file, f(`${field}.${k}`), `must be a string, got ${JSON.stringify(v)}`, "quote the value");
+      if (b64 && !/^[A-Za-z0-9+/]*={0,2}$/.test(v.replace(/\s+/g, ""))) throw new IngressError(file, f(`${field}.${k}`), "is not base64 (Secret data values are base64-encoded)", "encode it (base64 -w0) or move it to stringData");
+      data[k] = b64 ? Buffer.from(v, "base64").toString("utf8") : v;
+    }
+  }
+  return { file, at, namespace, name: meta.name, type: typeof o.type === "string" ? o.type : "Opaque", data };
 }
 
 function readBackend(file: string, field: string, b: unknown, namespace: string): Backend {
