@@ -1,8 +1,9 @@
 // `tollgate gen from-ingress --target envoy` served black-box on both engines from the same bootstrap (issue 21):
 // preflights answered with the annotations' values, a canary-weight "20" share of 20 ± 4 % over 1,000 requests,
-// header/cookie canaries in ingress-nginx's precedence, and limit-rpm per client IP exactly (a second loopback
-// address is a second client; X-Forwarded-For does not make a new one). The bootstrap also passes
-// `envoy --mode validate`.
+// header/cookie canaries in ingress-nginx's precedence, canary-by-header-pattern matched anywhere in the value,
+// limit-rpm per client IP exactly (a second loopback address is a second client; X-Forwarded-For does not make a
+// new one), and auth-type basic from the htpasswd Secrets (who gets in, 401/403, what reaches the upstream). The
+// bootstrap also passes `envoy --mode validate`.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -20,12 +21,12 @@ import { ENGINES, startEngine } from "../helpers/engines.ts";
 import { foldRawHeaders } from "../helpers/http.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
 
-const FIXTURES = ["cors.yaml", "canary.yaml", "ratelimit.yaml"].map((f) => join(repoRoot(), "test", "fixtures", "ingress", f));
+const FIXTURES = ["cors.yaml", "canary.yaml", "ratelimit.yaml", "auth.yaml", "pattern.yaml"].map((f) => join(repoRoot(), "test", "fixtures", "ingress", f));
 const echoes: EchoServer[] = [];
 let bootstrap: Record<string, unknown>;
 
 before(async () => {
-  for (const n of ["cors", "rate-limit", "canary"]) await compileAssemblyScript(join(pluginDir(n), "index.ts"), pluginWasm(n), "release");
+  for (const n of ["cors", "rate-limit", "canary", "auth"]) await compileAssemblyScript(join(pluginDir(n), "index.ts"), pluginWasm(n), "release");
   const common = { files: FIXTURES, target: "envoy" as const, listen: { host: "127.0.0.1", port: 0 }, admin: { host: "127.0.0.1", port: 0 } };
   const first = await fromIngress(common);
   const upstreams: Record<string, string> = {};
@@ -40,7 +41,7 @@ after(async () => {
   await Promise.all(echoes.map((e) => e.close()));
 });
 
-interface Reply { status: number; headers: Record<string, string>; upstream: string | null }
+interface Reply { status: number; headers: Record<string, string>; upstream: string | null; body: string }
 
 function send(port: number, o: { host: string; path: string; method?: string; headers?: Record<string, string>; from?: string; agent?: Agent }): Promise<Reply> {
   return new Promise((resolve, reject) => {
@@ -49,7 +50,7 @@ function send(port: number, o: { host: string; path: string; method?: string; he
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
         const headers = foldRawHeaders(res.rawHeaders);
-        resolve({ status: res.statusCode ?? 0, headers, upstream: headers["x-echo-upstream"] ?? null });
+        resolve({ status: res.statusCode ?? 0, headers, upstream: headers["x-echo-upstream"] ?? null, body: Buffer.concat(chunks).toString("utf8") });
       });
     });
     req.on("timeout", () => req.destroy(new Error("timeout")));
@@ -157,6 +158,46 @@ for (const engine of ENGINES) {
           [{ "x-canary-version": "stable" }, "shop-v2.default"],
         ];
         for (const [headers, want] of cases) assert.equal((await send(port, { host: "shop.company.com", path: "/cart", headers })).upstream, want, JSON.stringify(headers));
+      });
+      await t.test("canary-by-header-pattern: the pattern anywhere in the value selects the canary, as ngx.re.match", async () => {
+        const cases: Array<[string, Record<string, string>, string]> = [
+          ["/app", { "x-region": "eu-west-1" }, "app-v2.default"],
+          ["/app/x", { "x-region": "prod-us-west" }, "app-v2.default"],
+          ["/app", { "x-region": "us-west" }, "app-v2.default"],
+          ["/app", { "x-region": "EU-WEST" }, "app-v1.default"],
+          ["/app", { "x-region": "ap-south" }, "app-v1.default"],
+          ["/app", { "x-region": "always" }, "app-v1.default"],
+          ["/app", {}, "app-v1.default"],
+        ];
+        for (const [path, headers, want] of cases) assert.equal((await send(port, { host: "beta.company.com", path, headers })).upstream, want, `${path} ${JSON.stringify(headers)}`);
+      });
+      await t.test("auth-type basic: the Secret's {SHA} and {PLAIN} users get in, everyone else 401; Authorization stays at the gateway", async () => {
+        const basic = (u: string, p: string) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString("base64")}` });
+        const none = await send(port, { host: "admin.example.com", path: "/" });
+        assert.equal(none.status, 401);
+        assert.equal(none.upstream, null);
+        assert.equal(none.headers["www-authenticate"], 'Basic realm="Authentication Required - admin"');
+        const alice = await send(port, { host: "admin.example.com", path: "/settings", headers: { ...basic("alice", "wonderland"), "x-mse-consumer": "root" } });
+        assert.equal(alice.status, 200);
+        assert.equal(alice.upstream, "admin.ops");
+        const seen = JSON.parse(alice.body).headers as Record<string, string>;
+        assert.equal(seen.authorization, undefined, "ingress-nginx does not forward the credentials");
+        assert.equal(seen["x-mse-consumer"], "alice", "the consumer header is the gateway's, not the client's");
+        const cases: Array<[string, Record<string, string>, number]> = [
+          ["/", basic("bob", "builder"), 200],
+          ["/", basic("bob", "builder:the comment field nginx ignores"), 401],
+          ["/", basic("bob", "wrong"), 401],
+          ["/", basic("alice", "other"), 401], // the later alice line: nginx uses the first
+          ["/", basic("carol", "anything"), 401], // $apr1$: reported, refused
+          ["/", basic("nobody", "x"), 401], // the orphan Secret is not read
+          ["/reports/q1", basic("frank", "hunter2"), 200],
+          ["/reports/q1", basic("alice", "wonderland"), 200],
+          ["/reports/q1", basic("bob", "builder"), 403], // the reported difference: ingress-nginx answers 401
+          ["/reports/q1", {}, 401],
+        ];
+        for (const [path, headers, want] of cases) assert.equal((await send(port, { host: "admin.example.com", path, headers })).status, want, `${path} ${JSON.stringify(headers)}`);
+        const other = await send(port, { host: "api.company.com", path: "/orders" });
+        assert.equal(other.status, 200, "Ingresses without auth-type stay open");
       });
       await t.test("limit-rpm 6 × multiplier 1: 7 requests per client IP at once, then 503; another IP has its own", async () => {
         const run = async (from: string, headers: Record<string, string> = {}) => {
