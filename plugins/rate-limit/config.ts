@@ -25,13 +25,18 @@ import { DEFAULT_BODY, KEY_PREFIX } from "./constants";
 @inline export const HEADERS_IETF: u8 = 2;
 
 const KEY_KINDS: string[] = ["header", "query", "cookie", "client_ip", "path", "global"];
-const PERIODS: string[] = ["second", "minute", "hour", "day"];
-const PERIOD_MS: u64[] = [1000, 60000, 3600000, 86400000];
+/** Local periods first; week, month (30 days) and year (365 days) are the rate limit service's units, global rules only. */
+const PERIODS: string[] = ["second", "minute", "hour", "day", "week", "month", "year"];
+const PERIOD_MS: u64[] = [1000, 60000, 3600000, 86400000, 604800000, 2592000000, 31536000000];
+// @ts-ignore: decorator
+@inline const LOCAL_PERIODS: i32 = 4;
+const SCOPES: string[] = ["local", "global"];
 const ALGORITHMS: string[] = ["token_bucket", "fixed_window"];
 const HEADER_MODES: string[] = ["none", "draft03", "ietf"];
 
-const TOP_KEYS: string[] = ["rules", "status", "body", "headers", "shadow", "max_keys", "client_ip"];
-const RULE_KEYS: string[] = ["name", "key", "values", "limit", "algorithm"];
+const TOP_KEYS: string[] = ["rules", "status", "body", "headers", "shadow", "max_keys", "client_ip", "rls"];
+const RULE_KEYS: string[] = ["name", "key", "values", "limit", "algorithm", "scope"];
+const RLS_KEYS: string[] = ["cluster", "domain", "timeout_ms", "failure_mode_deny"];
 const LIMIT_KEYS: string[] = ["requests", "per", "max_tokens", "tokens_per_fill", "fill_interval_ms"];
 
 // @ts-ignore: decorator
@@ -44,9 +49,21 @@ const LIMIT_KEYS: string[] = ["requests", "per", "max_tokens", "tokens_per_fill"
 // @ts-ignore: decorator
 @inline export const MAX_KEYS_LIMIT: i64 = 100000;
 
+/** Envoy's rate limit service, for the global rules (`rls`). */
+export class RlsConfig {
+  cluster: string = "";
+  domain: string = "";
+  timeoutMs: u32 = 100;
+  failureModeDeny: bool = false;
+  /** The call's upstream: a serialized GrpcService{envoy_grpc{cluster_name}} (a bare name could parse as one). */
+  upstream: ArrayBuffer = new ArrayBuffer(0);
+}
+
 /** One limit rule: where its key comes from, which values it limits, and the limit. */
 export class LimitRule {
   name: string = "";
+  /** scope "global": counted by the rate limit service (one descriptor {name, key value}), not in shared data. */
+  global: bool = false;
   keyKind: u8 = KEY_GLOBAL;
   /** Header name (lower-case), query parameter or cookie name. */
   keyName: string = "";
@@ -87,6 +104,21 @@ export class RateLimitConfig {
   maxKeys: u32 = 10000;
   xffTrustedHops: i32 = 0;
   needsClientIp: bool = false;
+  /** The service for the global rules (this object's `rls`, else the top level's); null without one. */
+  rls: RlsConfig | null = null;
+  /** Rules with scope "global" (at most MAX_RULES). */
+  globalRules: i32 = 0;
+}
+
+/**
+ * The top level's `rls`, which `_rules_` items without their own inherit (parseRuleSet parses the top level
+ * first). Set by parseConfig; call resetInheritedRls() before parsing a new configuration.
+ */
+let inheritedRls: RlsConfig | null = null;
+
+/** Forgets the previous configuration's top-level `rls`. */
+export function resetInheritedRls(): void {
+  inheritedRls = null;
 }
 
 /** Reads one config object; returns null (error recorded in `r`) when invalid. */
@@ -105,6 +137,17 @@ export function parseConfig(r: ConfigReader): RateLimitConfig | null {
     c.xffTrustedHops = <i32>ip.int("xff_trusted_hops", 0, 0, 16);
   }
   if (!r.ok()) return null;
+  const top = r.prefix.length == 0;
+  if (r.has("rls")) {
+    const rls = parseRls(r);
+    if (rls === null) return null;
+    c.rls = rls;
+  } else if (!top) {
+    c.rls = inheritedRls;
+  }
+  if (top) inheritedRls = c.rls;
+  // A top level of only `rls` next to `_rules_` holds the service the items share, and limits nothing itself.
+  if (top && c.rls !== null && !r.has("rules") && r.has("_rules_")) return c;
   if (!r.require("rules")) return null;
   const rules = r.children("rules");
   if (!r.ok()) return null;
@@ -126,9 +169,70 @@ export function parseConfig(r: ConfigReader): RateLimitConfig | null {
     const rule = parseRule(rules[i], c, r.prefix + "#" + decimal(<i64>twin));
     if (rule === null) return null;
     if (rule.keyKind == KEY_CLIENT_IP) c.needsClientIp = true;
+    if (rule.global) {
+      if (c.rls === null) {
+        rules[i].fail("scope", "is \"global\" but no 'rls' is configured: add \"rls\": {\"cluster\": \"<envoy cluster>\", \"domain\": \"<rls domain>\"} at the top level");
+        return null;
+      }
+      c.globalRules++;
+    }
     c.rules.push(rule);
   }
   return c;
+}
+
+/** `rls`: {cluster, domain, timeout_ms (1-60000, default 100), failure_mode_deny (default false)}. */
+function parseRls(parent: ConfigReader): RlsConfig | null {
+  const r = parent.child("rls");
+  if (r === null) return null;
+  if (!r.allowOnly(RLS_KEYS) || !noNulls(r, null)) return null;
+  const c = new RlsConfig();
+  if (!r.require("cluster") || !r.require("domain")) return null;
+  c.cluster = r.str("cluster", "");
+  c.domain = r.str("domain", "");
+  c.timeoutMs = <u32>r.int("timeout_ms", 100, 1, 60000);
+  c.failureModeDeny = r.bool("failure_mode_deny", false);
+  if (!r.ok()) return null;
+  if (c.cluster.length == 0) {
+    r.fail("cluster", "must be a non-empty Envoy cluster name (the rate limit service's gRPC cluster)");
+    return null;
+  }
+  if (c.domain.length == 0) {
+    r.fail("domain", "must be a non-empty rate limit domain (the `domain` of the service's config)");
+    return null;
+  }
+  c.upstream = grpcService(c.cluster);
+  return c;
+}
+
+/** GrpcService{envoy_grpc (1): EnvoyGrpc{cluster_name (1)}}, serialized (envoy/config/core/v3/grpc_service.proto). */
+function grpcService(cluster: string): ArrayBuffer {
+  const name = String.UTF8.encode(cluster, false);
+  const n = name.byteLength;
+  const inner = 1 + varintSize(n) + n;
+  const out = new Uint8Array(1 + varintSize(inner) + inner);
+  let p = 0;
+  out[p++] = 0x0a;
+  p = putVarint(out, p, inner);
+  out[p++] = 0x0a;
+  p = putVarint(out, p, n);
+  out.set(Uint8Array.wrap(name), p);
+  return out.buffer;
+}
+
+function varintSize(v: i32): i32 {
+  let n = 1;
+  while (v >= 0x80) { v >>>= 7; n++; }
+  return n;
+}
+
+function putVarint(out: Uint8Array, p: i32, v: i32): i32 {
+  while (v >= 0x80) {
+    out[p++] = <u8>(v | 0x80);
+    v >>>= 7;
+  }
+  out[p++] = <u8>v;
+  return p;
 }
 
 function parseRule(r: ConfigReader, c: RateLimitConfig, scope: string): LimitRule | null {
@@ -142,6 +246,8 @@ function parseRule(r: ConfigReader, c: RateLimitConfig, scope: string): LimitRul
     return null;
   }
   if (!parseKey(r, rule)) return null;
+  rule.global = r.oneOf("scope", SCOPES, "local") == "global";
+  if (!r.ok()) return null;
 
   const values = r.raw("values");
   if (values !== null) {
@@ -171,13 +277,22 @@ function parseRule(r: ConfigReader, c: RateLimitConfig, scope: string): LimitRul
     rule.sets = (c.maxKeys + rule.ways - 1) / rule.ways;
   }
 
-  const algorithm = r.oneOf("algorithm", ALGORITHMS, "token_bucket");
+  // The service counts fixed windows: a global rule's algorithm is fixed_window, and token_bucket is refused.
+  const algorithm = r.oneOf("algorithm", ALGORITHMS, rule.global ? "fixed_window" : "token_bucket");
   if (!r.ok()) return null;
+  if (rule.global && algorithm == "token_bucket") {
+    r.fail("algorithm", "cannot be \"token_bucket\" with scope \"global\": the rate limit service counts calendar-aligned fixed windows; remove it or set scope \"local\"");
+    return null;
+  }
   rule.limit.algorithm = algorithm == "fixed_window" ? FIXED_WINDOW : TOKEN_BUCKET;
   if (!r.require("limit")) return null;
   const lim = r.child("limit");
   if (lim === null) return null;
-  if (!parseLimit(lim, rule.limit)) return null;
+  if (rule.global && (lim.has("max_tokens") || lim.has("tokens_per_fill") || lim.has("fill_interval_ms"))) {
+    lim.fail("", "must be {\"requests\": N, \"per\": \"<unit>\"} with scope \"global\": the rate limit service has no token bucket");
+    return null;
+  }
+  if (!parseLimit(lim, rule.limit, rule.global)) return null;
 
   // Everything that decides what a slot means goes into its key, so a changed rule starts fresh
   // instead of reinterpreting old state. Old keys stay (0.2.1 cannot delete them); see README.
@@ -226,7 +341,7 @@ function parseKey(r: ConfigReader, rule: LimitRule): bool {
   return opts.allowOnly([]);
 }
 
-function parseLimit(r: ConfigReader, limit: Limit): bool {
+function parseLimit(r: ConfigReader, limit: Limit, global: bool): bool {
   if (!r.allowOnly(LIMIT_KEYS) || !noNulls(r, null)) return false;
   const rate = r.has("requests") || r.has("per");
   const bucket = r.has("max_tokens") || r.has("tokens_per_fill") || r.has("fill_interval_ms");
@@ -239,7 +354,11 @@ function parseLimit(r: ConfigReader, limit: Limit): bool {
     const n = <u64>r.int("requests", 1, 1, MAX_COUNT);
     const per = r.oneOf("per", PERIODS, "second");
     if (!r.ok()) return false;
-    const p = PERIOD_MS[PERIODS.indexOf(per)];
+    const unit = PERIODS.indexOf(per);
+    if (unit >= LOCAL_PERIODS && !global) {
+      return r.fail("per", "\"" + per + "\" is a unit of the rate limit service: only rules with scope \"global\" take it; local rules count per second, minute, hour or day");
+    }
+    const p = PERIOD_MS[unit];
     limit.capacity = <u32>n;
     limit.windowMs = p;
     limit.policySeconds = p / 1000;

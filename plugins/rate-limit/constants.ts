@@ -17,3 +17,14 @@ export const KEY_PREFIX = "rate-limit:";
 export const METRIC_PREFIX = "rate_limit.";
 export const CAS_EXHAUSTED_LOG = "rate-limit: shared-data updates kept conflicting; request allowed (fail open) for rule ";
 export const STORE_ERROR_LOG = "rate-limit: shared-data write failed; request allowed (fail open) for rule ";
+/** The rate limit service's method (envoy/service/ratelimit/v3/rls.proto). */
+export const RLS_SERVICE = "envoy.service.ratelimit.v3.RateLimitService";
+export const RLS_METHOD = "ShouldRateLimit";
+/** Plugin-wide counters of the service calls: `rate_limit.rls.<counter>`. */
+export const RLS_METRIC_PREFIX = "rate_limit.rls.";
+/** Details of the failure_mode_deny reply. */
+export const RLS_FAILED_DETAILS = "rate-limit.rls_failed";
+export const RLS_FAILED_BODY = "Rate limit service unavailable";
+export const RLS_FAILED_LOG = "rate-limit: the rate limit service call failed (";
+export const RLS_FAILED_OPEN = "); requests pass (rls.failure_mode_deny false)";
+export const RLS_FAILED_CLOSED = "); requests are refused with 500 (rls.failure_mode_deny true)";

@@ -7,6 +7,7 @@ import { advance, giveBack, hashString, Limit, placeIn, SlotSet, SlotState, take
 import {
   KEY_CLIENT_IP, KEY_COOKIE, KEY_GLOBAL, KEY_HEADER, KEY_PATH, KEY_QUERY, LimitRule, RateLimitConfig,
 } from "./config";
+import { CODE_OVER_LIMIT, Descriptor, RlsResponse, RlsStatus } from "./rls";
 import { BucketStore, STORE_CONFLICT, STORE_OK } from "./store";
 
 /** What the decision reads from a request; request.ts backs it with host calls, tests with plain values. */
@@ -177,11 +178,13 @@ export class Limiter {
   }
 
   /**
-   * Decides one request. `values[i]` is rule i's key value (null = absent: the rule does not apply).
-   * Reads every applicable slot first and writes only when all allow; a write that loses a race is
-   * re-decided on fresh state, and tokens already taken are given back if the re-decision rejects.
+   * Decides one request on the local rules (global ones are the service's). `values[i]` is rule i's key
+   * value (null = absent: the rule does not apply). Reads every applicable slot first and writes only when
+   * all allow; a write that loses a race is re-decided on fresh state, and tokens already taken are given
+   * back if the re-decision rejects. `commit` false: decide only, consume nothing and count nothing but a
+   * rejection (the request still waits for the service; it is committed once the service allows it).
    */
-  check(cfg: RateLimitConfig, values: Array<string | null>, nowMs: u64, out: Outcome): void {
+  check(cfg: RateLimitConfig, values: Array<string | null>, nowMs: u64, out: Outcome, commit: bool = true): void {
     out.reset();
     const rules = cfg.rules;
     const n = min(rules.length, this.refs.length);
@@ -189,7 +192,7 @@ export class Limiter {
       const ref = unchecked(this.refs[i]);
       ref.set = -1;
       const v = unchecked(values[i]);
-      if (v === null) continue;
+      if (v === null || unchecked(rules[i]).global) continue;
       setOf(unchecked(rules[i]), v, ref);
     }
     for (let i = 0; i < n; i++) {
@@ -203,6 +206,13 @@ export class Limiter {
         this.reject(cfg, i, out);
         return;
       }
+    }
+    if (!commit) {
+      for (let i = 0; i < n; i++) {
+        const v = unchecked(this.verdicts[i]);
+        if (unchecked(this.refs[i]).set >= 0 && (out.report < 0 || v.remaining < out.remaining)) this.fill(unchecked(rules[i]), v, i, out);
+      }
+      return;
     }
     for (let i = 0; i < n; i++) {
       const ref = unchecked(this.refs[i]);
@@ -293,4 +303,105 @@ export class Limiter {
     out.resetMs = v.resetMs;
     out.policySeconds = rule.limit.policySeconds;
   }
+}
+
+// ------------------------------------------------------------------------------ global rules (the service)
+
+/** One ShouldRateLimit call's descriptors: the global rules that apply to the request, in order. */
+export class GlobalCall {
+  /** rules[i] of descriptor k is rules[ruleOf[k]]; count descriptors are in use. */
+  ruleOf: i32[] = [];
+  count: i32 = 0;
+}
+
+/**
+ * The global rules among `cfg.rules` that apply to this request (key value present), one descriptor each
+ * into `out` (one entry: {key: rule name, value: the key value, or "_" for a `global` key}), and which
+ * rule each descriptor stands for into `call`.
+ */
+export function globalDescriptors(cfg: RateLimitConfig, values: Array<string | null>, call: GlobalCall, out: Descriptor[]): void {
+  call.count = 0;
+  const rules = cfg.rules;
+  for (let i = 0; i < rules.length && i < values.length; i++) {
+    const rule = unchecked(rules[i]);
+    const v = unchecked(values[i]);
+    if (!rule.global || v === null || call.count >= out.length) continue;
+    const listed = rule.valueIndex;
+    if (listed !== null && listed.get(v) < 0) continue;
+    const k = call.count++;
+    if (call.ruleOf.length <= k) call.ruleOf.push(i);
+    else unchecked(call.ruleOf[k] = i);
+    const d = unchecked(out[k]);
+    d.keys[0] = rule.name;
+    d.values[0] = rule.keyKind == KEY_GLOBAL ? GLOBAL_VALUE : v;
+  }
+}
+
+/** The descriptor value of a `global: {}` key (the service config `tollgate gen ratelimit-config` writes matches it). */
+export const GLOBAL_VALUE = "_";
+
+/** Seconds of RateLimitResponse.RateLimit.Unit (0 unknown: the rule's own period is used). */
+export function unitSeconds(unit: u32): u64 {
+  switch (unit) {
+    case 1: return 1;
+    case 2: return 60;
+    case 3: return 3600;
+    case 4: return 86400;
+    case 5: return 2592000;
+    case 6: return 31536000;
+    case 7: return 604800;
+  }
+  return 0;
+}
+
+/**
+ * Applies the service's answer to `out`, the local outcome of the same request (report = tightest local
+ * rule, or -1). OVER_LIMIT: the rejecting rule is the first descriptor the service marks OVER_LIMIT (the
+ * first one when none is marked); its numbers come from the status. Otherwise the request passes the global
+ * rules, and the report moves to a global rule when one has less quota left than the local report.
+ * Returns true when the service rejected the request. Anything but OVER_LIMIT counts as OK, as Envoy's
+ * ratelimit filter reads overall_code.
+ */
+export function applyGlobal(cfg: RateLimitConfig, call: GlobalCall, resp: RlsResponse, out: Outcome): bool {
+  const over = resp.overallCode == CODE_OVER_LIMIT;
+  const n = min(call.count, resp.statusCount);
+  if (over) {
+    let k = 0;
+    for (let j = 0; j < n; j++) {
+      if (unchecked(resp.statuses[j]).code == CODE_OVER_LIMIT) {
+        k = j;
+        break;
+      }
+    }
+    const i = unchecked(call.ruleOf[k]);
+    out.rejected = i;
+    out.report = -1;
+    fillGlobal(unchecked(cfg.rules[i]), i, k < n ? unchecked(resp.statuses[k]) : null, out);
+    return true;
+  }
+  for (let j = 0; j < n; j++) {
+    const st = unchecked(resp.statuses[j]);
+    if (!st.hasLimit) continue;
+    if (out.report < 0 || st.limitRemaining < out.remaining) {
+      const i = unchecked(call.ruleOf[j]);
+      fillGlobal(unchecked(cfg.rules[i]), i, st, out);
+    }
+  }
+  return false;
+}
+
+function fillGlobal(rule: LimitRule, i: i32, st: RlsStatus | null, out: Outcome): void {
+  out.report = i;
+  out.limit = rule.limit.capacity;
+  out.remaining = 0;
+  out.resetMs = 0;
+  out.policySeconds = rule.limit.policySeconds;
+  if (st === null) return;
+  if (st.hasLimit) {
+    out.limit = st.requestsPerUnit;
+    const secs = unitSeconds(st.unit);
+    if (secs > 0) out.policySeconds = secs;
+  }
+  out.remaining = st.limitRemaining;
+  out.resetMs = st.resetMs;
 }

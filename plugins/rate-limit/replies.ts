@@ -6,6 +6,7 @@ import {
 import { HEADERS_DRAFT03, HEADERS_IETF, LimitRule, RateLimitConfig } from "./config";
 import {
   DETAILS_PREFIX, DRAFT03_LIMIT, DRAFT03_REMAINING, DRAFT03_RESET, IETF_POLICY, IETF_STATE, RETRY_AFTER,
+  RLS_FAILED_BODY, RLS_FAILED_DETAILS,
 } from "./constants";
 import { Outcome } from "./decide";
 
@@ -28,11 +29,22 @@ export function ietfState(name: string, remaining: u32, resetMs: u64): string {
   return "\"" + name + "\";r=" + decimal(<i64>remaining) + ";t=" + decimal(<i64>resetSeconds(resetMs));
 }
 
-/** 429 (or the configured status) for `rule`, details `rate-limit.<rule>`; the rate-limit headers follow on the response path. */
-export function tooManyRequests(cfg: RateLimitConfig, rule: LimitRule, o: Outcome): void {
+/**
+ * 429 (or the configured status) for `rule`, details `rate-limit.<rule>`; the rate-limit headers follow on
+ * the response path. `more`: headers the rate limit service asked for (name, value, …; already checked).
+ */
+export function tooManyRequests(cfg: RateLimitConfig, rule: LimitRule, o: Outcome, more: string[] | null = null): void {
   const extra = new Array<string[]>();
   extra.push([RETRY_AFTER, decimal(<i64>resetSeconds(o.resetMs))]);
+  if (more !== null) {
+    for (let i = 0; i + 1 < more.length; i += 2) extra.push([unchecked(more[i]), unchecked(more[i + 1])]);
+  }
   localReply(cfg.status, DETAILS_PREFIX + rule.name, cfg.body, cfg.body.length > 0 ? "text/plain" : "", extra);
+}
+
+/** 500 when the rate limit service failed and `rls.failure_mode_deny` is set (as Envoy's ratelimit filter answers). */
+export function rateLimitServiceFailed(): void {
+  localReply(500, RLS_FAILED_DETAILS, RLS_FAILED_BODY, "text/plain", []);
 }
 
 /** The configured rate-limit headers (draft-03 or IETF) for the rule `o` reports, on the response. */

@@ -8,25 +8,14 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
-import protobuf from "protobufjs";
+import type protobuf from "protobufjs";
 import { compileAssemblyScript } from "../../../tools/build/compile.ts";
 import { repoRoot } from "../../../tools/paths.ts";
 import { BUILDS, type Build } from "../../helpers/plugins.ts";
+import { RateLimitRequest, RateLimitResponse } from "./rls-proto.ts";
 
-/**
- * The API JSON lists enum values by name; protobufjs takes an enum's first listed value as its default,
- * which must be the zero value (proto3), or it would drop e.g. overall_code OK (1) as "the default".
- */
-function zeroFirst(node: any): any {
-  if (node && typeof node === "object") {
-    if (node.values && !node.fields) node.values = Object.fromEntries(Object.entries(node.values).sort((a: any, b: any) => a[1] - b[1]));
-    for (const v of Object.values(node.nested ?? {})) zeroFirst(v);
-  }
-  return node;
-}
-const root = protobuf.Root.fromJSON(zeroFirst(JSON.parse(readFileSync(join(repoRoot(), "tools", "envoy", "api", "envoy-api.json"), "utf8"))));
-const Request = root.lookupType("envoy.service.ratelimit.v3.RateLimitRequest");
-const Response = root.lookupType("envoy.service.ratelimit.v3.RateLimitResponse");
+const Request = RateLimitRequest;
+const Response = RateLimitResponse;
 
 interface Codec {
   encode(domain: string, descriptors: Array<Array<[string, string]>>, hits: number): Uint8Array;
