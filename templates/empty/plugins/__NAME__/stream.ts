@@ -1,0 +1,35 @@
+// The contexts: the root parses the config once; each stream reads the request view, asks decide.ts and
+// turns the answer into host calls (replies.ts).
+import { Action, ConfigReader, getHeader, HttpContext, MapType, parseRuleSet, RootContext, RuleSet } from "tollgate/assembly";
+import { __CLASS__Config, parseConfig } from "./config";
+import { passes, RequestView } from "./decide";
+import { denied } from "./replies";
+
+export class __CLASS__Root extends RootContext {
+  rules: RuleSet<__CLASS__Config> | null = null;
+  view: RequestView = new RequestView();
+
+  onConfigure(config: string): bool {
+    const set = parseRuleSet<__CLASS__Config>(config, (r: ConfigReader): __CLASS__Config | null => parseConfig(r));
+    if (set === null) return false;
+    this.rules = set;
+    return true;
+  }
+
+  createHttpContext(id: u32): HttpContext | null {
+    return this.rules === null ? null : new __CLASS__Stream(id, this);
+  }
+}
+
+class __CLASS__Stream extends HttpContext {
+  onRequestHeaders(numHeaders: u32, endOfStream: bool): u32 {
+    const root = changetype<__CLASS__Root>(this.root);
+    const cfg = root.rules!.select();
+    if (cfg === null) return Action.CONTINUE;
+    const method = getHeader(MapType.REQUEST_HEADERS, ":method");
+    root.view.method = method === null ? "" : method;
+    if (passes(cfg, root.view)) return Action.CONTINUE;
+    denied();
+    return Action.PAUSE;
+  }
+}
