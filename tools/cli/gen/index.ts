@@ -27,7 +27,8 @@ Kinds:
   higress        Higress extensions.higress.io/v1alpha1 WasmPlugin: defaultConfig + matchRules from the config's _rules_
   envoy          Envoy bootstrap: listener → plugins → router → --upstream
   canary-routes  Istio VirtualService + DestinationRule (or --format envoy: route entries) routing the canary tag header
-  from-ingress   Kubernetes Ingress files (ingress-nginx / Higress annotations: CORS, canary, limit-rps/rpm) →
+  from-ingress   Kubernetes Ingress files (ingress-nginx / Higress annotations: CORS, canary, limit-rps/rpm, basic auth
+                 from htpasswd Secrets in the input, whitelist-source-range) →
                  --target istio: Gateway + VirtualServices (routes named <namespace>/<ingress>) + WasmPlugins;
                  higress: WasmPlugins with matchRules by ingress; envoy: a runnable bootstrap, one cluster per
                  backend Service (--upstream <service>=host:port, default an echo upstream per service).
