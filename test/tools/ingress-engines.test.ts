@@ -14,6 +14,7 @@ import { after, before, test } from "node:test";
 import { compileAssemblyScript } from "../../tools/build/compile.ts";
 import { startEcho, type EchoServer } from "../../tools/demo/echo.ts";
 import { envoyBinary } from "../../tools/envoy/launcher.ts";
+import { BootstrapError, parseBootstrap } from "../../tools/gateway/config.ts";
 import { stringifyEnvoyYaml } from "../../tools/envoy/yaml.ts";
 import { fromIngress } from "../../tools/k8s/from-ingress.ts";
 import { pluginDir, pluginWasm, repoRoot } from "../../tools/paths.ts";
@@ -41,6 +42,9 @@ after(async () => {
   await Promise.all(echoes.map((e) => e.close()));
 });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+
 interface Reply { status: number; headers: Record<string, string>; upstream: string | null; body: string }
 
 function send(port: number, o: { host: string; path: string; method?: string; headers?: Record<string, string>; from?: string; agent?: Agent }): Promise<Reply> {
@@ -59,20 +63,44 @@ function send(port: number, o: { host: string; path: string; method?: string; he
   });
 }
 
-test("the generated bootstrap passes envoy --mode validate", async (t) => {
-  const found = requireEnvoy(t);
-  if (!found) return;
+async function envoyValidate(envoy: NonNullable<ReturnType<typeof requireEnvoy>>, boot: Record<string, unknown>): Promise<{ ok: boolean; output: string }> {
   const dir = mkdtempSync(join(tmpdir(), "tollgate-ingress-validate-"));
   try {
     const file = join(dir, "ingress.yaml");
-    writeFileSync(file, stringifyEnvoyYaml(bootstrap, { lineWidth: 0 }));
-    const out = await new Promise<{ ok: boolean; output: string }>((resolve) => {
-      execFile(envoyBinary(found), ["--mode", "validate", "-c", file, "--disable-hot-restart", "-l", "error"], { cwd: repoRoot(), timeout: 60_000 }, (err, so, se) => resolve({ ok: !err, output: `${so}${se}` }));
+    writeFileSync(file, stringifyEnvoyYaml(boot, { lineWidth: 0 }));
+    return await new Promise<{ ok: boolean; output: string }>((resolve) => {
+      execFile(envoyBinary(envoy), ["--mode", "validate", "-c", file, "--disable-hot-restart", "-l", "error"], { cwd: repoRoot(), timeout: 60_000 }, (err, so, se) => resolve({ ok: !err, output: `${so}${se}` }));
     });
-    assert.ok(out.ok, out.output);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test("the generated bootstrap passes envoy --mode validate", async (t) => {
+  const found = requireEnvoy(t);
+  if (!found) return;
+  const out = await envoyValidate(found, bootstrap);
+  assert.ok(out.ok, out.output);
+});
+
+// The route header regex the header-pattern canary needs (string_match.safe_regex) is checked at load by both
+// engines with RE2's verdict: what one refuses, the other refuses with the same message.
+test("a route header regex RE2 refuses is refused at load by both engines", async (t) => {
+  const boot = structuredClone(bootstrap) as Any;
+  const vhosts = boot.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts;
+  const m = vhosts.find((v: Any) => v.domains[0] === "beta.company.com").routes[0].match;
+  assert.deepEqual(m.headers[0].string_match, { safe_regex: { regex: ".*(?:(eu|us)-west).*" } });
+  m.headers[0].string_match.safe_regex.regex = "(a)\\1";
+  assert.throws(() => parseBootstrap(boot, "ingress.yaml"), (e: unknown) => {
+    assert.ok(e instanceof BootstrapError, String(e));
+    assert.match(e.message, /routes\[0\]\.match\.headers\[0\]\.string_match\.safe_regex\.regex.*invalid escape sequence: \\1/);
+    return true;
+  });
+  const found = requireEnvoy(t);
+  if (!found) return;
+  const out = await envoyValidate(found, boot);
+  assert.equal(out.ok, false);
+  assert.match(out.output, /invalid escape sequence: \\1/);
 });
 
 for (const engine of ENGINES) {
