@@ -3,21 +3,21 @@ import { list, str } from "../args.ts";
 import { readConfigFile } from "../config-file.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { kv, oneOf, type GenKind, type Obj } from "./kind.ts";
+import { assertPluginAccepts } from "./verdict.ts";
 
 const canaryRoutes: GenKind = async (_operands, v) => {
   const { istioCanaryRoutes, envoyCanaryRoutes } = await import("../../k8s/canary-routes.ts");
   const { checkK8sObject, checkEnvoyRoutes } = await import("../../k8s/check.ts");
-  const { checkConfig, pluginNames } = await import("../../plugins/index.ts");
+  const { checkConfig } = await import("../../plugins/index.ts");
   const cfgFiles = list(v.config);
   if (cfgFiles.length !== 1) throw new UsageError("canary-routes needs exactly one --config <canary config file>");
   const service = str(v.service);
   if (!service) throw new UsageError("canary-routes needs --service <host>", "e.g. --service reviews.default.svc.cluster.local");
   const config = await readConfigFile(cfgFiles[0]);
-  // Another project's plugins may not include canary: then there is no schema to check against.
-  if (pluginNames().includes("canary")) {
-    const bad = checkConfig("canary", config);
-    if (bad.length) throw new CliError(`${cfgFiles[0]}: not a valid canary config:\n  ${bad.join("\n  ")}`, 1, "fix the fields above (tollgate validate canary <file> explains more)");
-  }
+  // canary is the project's own or tollgate's shipped one: its schema, then its own on_configure.
+  const bad = checkConfig("canary", config);
+  if (bad.length) throw new CliError(`${cfgFiles[0]}: not a valid canary config:\n  ${bad.join("\n  ")}`, 1, "fix the fields above (tollgate validate canary <file> explains more)");
+  await assertPluginAccepts("canary", config, cfgFiles[0]);
   const base = { config, service, stable: str(v.stable)!, canary: str(v.canary)!, namespace: str(v.namespace), gateways: list(v.gateway), label: str(v.label), routeName: str(v["route-name"]) };
   if (base.stable === base.canary) throw new UsageError("--stable and --canary must differ");
   const format = oneOf("format", str(v.format), ["istio", "envoy"] as const);

@@ -6,6 +6,7 @@ import { readConfigFile } from "../config-file.ts";
 import { CliError, UsageError } from "../errors.ts";
 import type { K8sOptions, PluginInput } from "../../k8s/generate.ts";
 import { kv, oneOf, type Obj } from "./kind.ts";
+import { assertPluginAccepts } from "./verdict.ts";
 
 /**
  * Per-plugin flag values: `plugin=value` applies to that plugin, a bare value to every plugin (when `shared`)
@@ -44,6 +45,8 @@ export async function pluginInputs(kind: string, plugins: string[], v: ParsedArg
     } else if (checkConfig(meta.name, {}).length) {
       throw new UsageError(`plugin '${meta.name}' needs a config (an empty one does not satisfy ${meta.file})`, `pass --config ${plugins.length > 1 ? `${meta.name}=` : ""}<file>; examples are in ${meta.file}`);
     }
+    // The plugin's own on_configure, before anything is printed (issue 18 item 6).
+    await assertPluginAccepts(meta.name, config, file ?? `plugin '${meta.name}' without --config`);
     let sha = shas.get(meta.name)?.replace(/^sha256:/, "");
     if (sha !== undefined && !/^[a-f0-9]{64}$/.test(sha)) throw new UsageError(`--sha256 for '${meta.name}' must be 64 lowercase hex digits, got '${sha}'`);
     const url = urls.get(meta.name)?.replaceAll("{name}", meta.name).replaceAll("{version}", meta.version);
