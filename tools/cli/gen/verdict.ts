@@ -19,7 +19,10 @@ export async function assertPluginAccepts(name: string, config: Obj | null, sour
   const { pluginVerdict } = await import("../../plugins/index.ts");
   const v = await pluginVerdict(wasm, name, config ?? {});
   if (v.accepted) return;
-  const said = v.logs.filter((l) => l.levelName === "critical" || l.levelName === "error").map((l) => l.message);
+  // Plugins log the rejected field at critical (the house rule); the host's own "failed to configure" line is
+  // the fallback for a plugin that says nothing.
+  const at = (level: string) => v.logs.filter((l) => l.levelName === level).map((l) => l.message);
+  const said = at("critical").length ? at("critical") : at("error");
   const why = [...new Set(said)].join("\n  ") || v.message || "on_configure returned false";
   throw new CliError(`${source}: the ${name} plugin rejects this config (its on_configure, as Envoy would run it):\n  ${why}`, 1, `fix the config; 'tollgate validate ${name} <file>' prints the plugin's full log`);
 }
