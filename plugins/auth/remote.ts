@@ -278,7 +278,8 @@ export class RemoteJwks {
     if (!s.found) return false;
     if (s.owner != 0 && now < s.leaseUntil) return true;
     if (now < s.kidRefetchAt) return false;
-    return this.begin(s, now, me, true);
+    // Lost the lease to another VM a moment ago: its fetch will do.
+    return this.begin(s, now, me, true) || this.fetchInFlight(now);
   }
 
   /** Takes the lease with a CAS write and sends the first request; false when another VM won. */

@@ -37,11 +37,13 @@ namespace Auth {
   @inline export const WAITING: u8 = 2;
 }
 
-/** The first tick after configure (the first fetch), while a claim or a waiting request needs one soon, and at most between two. */
+/** The first tick after configure: the first fetch starts there (never from on_configure). */
 // @ts-ignore: decorator
 @inline const FIRST_TICK_MS: u32 = 10;
+/** While a claim awaits confirmation or a request waits for a refetch. */
 // @ts-ignore: decorator
 @inline const FAST_TICK_MS: u32 = 50;
+/** Otherwise (at most; a quarter of the shortest cache_duration_s when that is less). */
 // @ts-ignore: decorator
 @inline const STEADY_TICK_MS: u32 = 1000;
 

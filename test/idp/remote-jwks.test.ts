@@ -119,6 +119,16 @@ for (const engine of ENGINES) {
       assert.ok(ok > 20);
       assert.ok(fetches >= Math.floor(elapsed) - 2, `refreshes happen: ${fetches}`);
       assert.ok(fetches <= Math.ceil(elapsed) + 1, `at most one fetch per refresh for the process, got ${fetches} in ${elapsed} s`);
+
+      // A flood of tokens with random kids: at most one refetch per kid_refetch_interval_s (1 s), plus the refreshes.
+      p.resetCounts();
+      const f0 = Date.now();
+      const flood = await Promise.all(Array.from({ length: 60 }, (_, i) => call(gw, forged(p, `random-${i}-${Math.random()}`))));
+      const floodS = (Date.now() - f0) / 1000;
+      assert.ok(flood.every((r) => r.status === 401), flood.map((r) => r.status).join(","));
+      const during = p.count("/jwks");
+      t.diagnostic(`${engine}: 60 random-kid tokens in ${floodS.toFixed(2)} s caused ${during} JWKS fetches`);
+      assert.ok(during <= 2 * Math.ceil(floodS) + 1, `a random-kid flood must not hammer the provider: ${during} fetches in ${floodS} s`);
     } finally {
       await gw.stop();
       await p.stop();
@@ -126,8 +136,13 @@ for (const engine of ENGINES) {
   });
 }
 
+/** A well-formed RS256 token for the provider's issuer with a bogus signature (the provider signs nothing). */
+function forged(p: OidcProvider, kid: string): string {
+  const b = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  return `${b({ alg: "RS256", kid })}.${b({ iss: p.issuer, exp: Math.floor(Date.now() / 1000) + 600 })}.${Buffer.alloc(256, 1).toString("base64url")}`;
+}
+
 /** A syntactically valid token for the provider's issuer, made while its token endpoint is down. */
 async function tokenWhileDown(p: OidcProvider): Promise<string> {
-  const b = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
-  return `${b({ alg: "RS256", kid: p.currentKids().RS256 })}.${b({ iss: p.issuer, exp: Math.floor(Date.now() / 1000) + 600 })}.${Buffer.alloc(256, 1).toString("base64url")}`;
+  return forged(p, p.currentKids().RS256);
 }
