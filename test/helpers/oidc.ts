@@ -33,6 +33,8 @@ export interface OidcProvider {
   /** Requests served per path (e.g. "/jwks", "/.well-known/openid-configuration"), since start or reset. */
   count(path: string): number;
   resetCounts(): void;
+  /** Answers the JWKS this many ms late (0: at once), so fetches overlap ticks as a distant IdP's do. */
+  delayJwks(ms: number): void;
   /** Replaces the JWKS response (status and body) until cleared with null: broken or oversize documents. */
   overrideJwks(r: { status: number; body: string } | null): void;
   /** Closes the listener and every open connection: the IdP is down. */
@@ -70,6 +72,7 @@ export async function startOidcProvider(opts: { port?: number; accessTokenTtl?: 
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
   let issuer = "";
   let override: { status: number; body: string } | null = null;
+  let delay = 0;
   const counts = new Map<string, number>();
   const sockets = new Set<Socket>();
 
@@ -105,13 +108,22 @@ export async function startOidcProvider(opts: { port?: number; accessTokenTtl?: 
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     counts.set(path, (counts.get(path) ?? 0) + 1);
+    if (path === "/jwks" && delay > 0) {
+      const timer = setTimeout(() => serve(req, res, path), delay);
+      res.on("close", () => clearTimeout(timer));
+      return;
+    }
+    serve(req, res, path);
+  });
+  const serve = (req: IncomingMessage, res: ServerResponse, path: string) => {
+    if (res.destroyed) return;
     if (path === "/jwks" && override) {
       res.writeHead(override.status, { "content-type": "application/json", "content-length": Buffer.byteLength(override.body) });
       res.end(override.body);
       return;
     }
     handler!(req, res);
-  });
+  };
   server.on("connection", (s: Socket) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
@@ -162,6 +174,9 @@ export async function startOidcProvider(opts: { port?: number; accessTokenTtl?: 
     },
     count: (path) => counts.get(path) ?? 0,
     resetCounts: () => counts.clear(),
+    delayJwks(ms) {
+      delay = ms;
+    },
     overrideJwks(r) {
       override = r;
     },
