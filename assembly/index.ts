@@ -17,6 +17,7 @@ export {
   getBuffer, getProperty, sendLocalResponse, sendLocalResponseEnc, localReply, continueRequest, setEffectiveContext, getStatusMessage,
   defineMetric, defineCounter, incrementMetric, nowNanos, nowMillis, randomU32, setTickPeriod,
 } from "./host";
+export { METRIC_ROOT, metricLabel, defineLabeledCounter } from "./metrics";
 export { SharedValue, SharedRead, getSharedData, setSharedData, getSharedDataIntoEnc, setSharedDataEnc } from "./shared-data";
 export { httpCall, httpCallEnc, grpcCallEnc, grpcCancel, callForeignFunction, callForeignFunctionEnc } from "./callouts";
 export { decodeBytes } from "./values";

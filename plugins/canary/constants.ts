@@ -120,3 +120,13 @@ export namespace Source {
   // @ts-ignore: decorator
   @inline export const DEFAULT: i32 = 7;
 }
+
+// ---- metrics (plugins/README.md "Metrics"): tollgate_canary_decisions_total{canary_tag, reason} ----
+export const M_DECISIONS = "canary_decisions_total";
+export const L_TAG = "canary_tag";
+export const L_REASON = "reason";
+/** The reason label of each Source (index = Source value; NONE is never counted). */
+// @ts-ignore: decorator
+@lazy export const SOURCE_NAMES: string[] = ["none", "client", "override", "rule", "sticky", "pin", "draw", "default"];
+/** Slots per tag: one per Source value. */
+export const SOURCE_COUNT: i32 = 8;

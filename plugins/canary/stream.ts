@@ -2,11 +2,13 @@
 // each stream decides its tag on the request headers (decide.ts) and writes it (replies.ts), pinning a
 // drawn tag with Set-Cookie on the response.
 import {
-  Action, callForeignFunctionEnc, encode, getHeaderEnc, HttpContext, MapType, parseRuleSet, randomU32, Result,
-  RootContext, RuleSet,
+  Action, callForeignFunctionEnc, defineLabeledCounter, encode, getHeaderEnc, HttpContext, incrementMetric, MapType,
+  metricLabel, parseRuleSet, randomU32, Result, RootContext, RuleSet,
 } from "../../assembly";
 import { CanaryConfig, NO_TAG, parseCanaryConfig, Tag } from "./config";
-import { CLEAR_ROUTE_CACHE, DEFAULT_TAG_HEADER, Source } from "./constants";
+import {
+  CLEAR_ROUTE_CACHE, DEFAULT_TAG_HEADER, L_REASON, L_TAG, M_DECISIONS, Source, SOURCE_COUNT, SOURCE_NAMES,
+} from "./constants";
 import { decide, Decision, tagForDraw } from "./decide";
 import { pinTag, removeTag, writeTag } from "./replies";
 import { HostRequest } from "./request";
@@ -28,6 +30,11 @@ export class CanaryRoot extends RootContext {
   /** The same names as strings (to add each once). */
   ownedNames: string[] = [];
 
+  // Decision counters: for each config tag (by identity, a handful), one id per Source (0 = not defined).
+  metricTags: Tag[] = [];
+  metricIds: StaticArray<u32>[] = [];
+  mClient: u32 = 0;
+
   onConfigure(text: string): bool {
     const set = parseRuleSet<CanaryConfig>(text, parseCanaryConfig);
     if (set === null) return false;
@@ -39,7 +46,68 @@ export class CanaryRoot extends RootContext {
     for (let i = 0; i < set.rules.length; i++) this.own(set.rules[i].config);
     // Even a config that tags nothing (`{"_rules_": []}`) owns the default tag header.
     if (g === null && set.rules.length == 0) this.ownedHeaders.push(encode(DEFAULT_TAG_HEADER));
+    this.metricTags = [];
+    this.metricIds = [];
+    this.mClient = 0;
+    if (g !== null) this.defineMetrics(g);
+    for (let i = 0; i < set.rules.length; i++) this.defineMetrics(set.rules[i].config);
     return true;
+  }
+
+  /** Defines the (tag, reason) counters `cfg` can produce: tags come from config only, never from a request. */
+  private defineMetrics(cfg: CanaryConfig): void {
+    if (cfg.trustClientTag && this.mClient == 0) {
+      this.mClient = defineLabeledCounter(M_DECISIONS, metricLabel(L_REASON, SOURCE_NAMES[Source.CLIENT]));
+    }
+    if (cfg.overrideHeader.length > 0) {
+      this.defineTag(cfg.canaryTag, Source.OVERRIDE);
+      this.defineTag(cfg.stableTag, Source.OVERRIDE);
+    }
+    for (let i = 0; i < cfg.rules.length; i++) this.defineTag(cfg.rules[i].tag, Source.RULE);
+    if (cfg.weights.length == 0) {
+      this.defineTag(cfg.defaultTag, Source.DEFAULT);
+      return;
+    }
+    // A bucket past the weighted range gets default_tag, drawn or sticky.
+    const sticky = cfg.stickyKey.length > 0;
+    for (let i = 0; i < cfg.weights.length; i++) {
+      const t = cfg.weights[i].tag;
+      this.defineTag(t, Source.DRAW);
+      if (sticky) this.defineTag(t, Source.STICKY);
+      if (cfg.pinCookie.length > 0) this.defineTag(t, Source.PIN);
+    }
+    this.defineTag(cfg.defaultTag, Source.DRAW);
+    if (sticky) this.defineTag(cfg.defaultTag, Source.STICKY);
+  }
+
+  private defineTag(tag: Tag, source: i32): void {
+    let ids: StaticArray<u32> | null = this.idsOf(tag);
+    if (ids === null) {
+      ids = new StaticArray<u32>(SOURCE_COUNT);
+      this.metricTags.push(tag);
+      this.metricIds.push(ids);
+    }
+    if (ids[source] != 0) return;
+    // No tag written (no default_tag): the series has no canary_tag label.
+    const labels = tag.name.length > 0 ? metricLabel(L_TAG, tag.name) : "";
+    ids[source] = defineLabeledCounter(M_DECISIONS, labels + metricLabel(L_REASON, SOURCE_NAMES[source]));
+  }
+
+  private idsOf(tag: Tag): StaticArray<u32> | null {
+    for (let i = 0; i < this.metricTags.length; i++) {
+      if (unchecked(this.metricTags[i]) === tag) return unchecked(this.metricIds[i]);
+    }
+    return null;
+  }
+
+  /** Counts a decided tag (a tag the config did not lead to here is not counted: no series from requests). */
+  count(tag: Tag, source: i32): void {
+    if (source == Source.CLIENT) {
+      incrementMetric(this.mClient, 1);
+      return;
+    }
+    const ids = this.idsOf(tag);
+    if (ids !== null && source > 0 && source < SOURCE_COUNT) incrementMetric(unchecked(ids[source]), 1);
   }
 
   private own(cfg: CanaryConfig): void {
@@ -85,7 +153,10 @@ class CanaryStream extends HttpContext {
 
     const clientTag = cfg.trustClientTag ? getHeaderEnc(MapType.REQUEST_HEADERS, cfg.tagHeaderBytes) : null;
     const d = decide(cfg, root.request.reset(), clientTag, root.decision);
-    if (d.source == Source.CLIENT) return Action.CONTINUE;
+    if (d.source == Source.CLIENT) {
+      root.count(d.tag, d.source);
+      return Action.CONTINUE;
+    }
     if (d.source == Source.DRAW) {
       d.tag = tagForDraw(cfg, randomU32());
       if (cfg.pinCookie.length > 0) {
@@ -93,6 +164,7 @@ class CanaryStream extends HttpContext {
         this.pinTag = d.tag;
       }
     }
+    root.count(d.tag, d.source);
     writeTag(cfg, d.tag);
     root.clearRouteCache();
     return Action.CONTINUE;

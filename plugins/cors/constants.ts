@@ -95,3 +95,15 @@ export const E_ANY_SITE_TLD = " (a '*' directly under a top-level domain matches
 export const E_PREFLIGHT_STATUS = "must be 200 or 204, got ";
 export const W_EXPOSE_WILDCARD_CREDENTIALS =
   "cors: 'expose_headers' contains \"*\" while 'allow_credentials' is true; browsers then treat \"*\" as a header name and expose nothing else";
+
+// ---- metrics (plugins/README.md "Metrics"): tollgate_cors_preflights_total / tollgate_cors_requests_total ----
+export const M_PREFLIGHTS = "cors_preflights_total";
+export const M_REQUESTS = "cors_requests_total";
+export const L_OUTCOME = "outcome";
+export const L_REASON = "reason";
+export const OUTCOME_ANSWERED = "answered";
+export const OUTCOME_ALLOWED = "allowed";
+export const OUTCOME_REFUSED = "refused";
+export const REASON_ORIGIN = "origin_not_allowed";
+export const REASON_METHOD = "method_not_allowed";
+export const REASON_HEADERS = "headers_not_allowed";
