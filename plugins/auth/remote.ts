@@ -176,8 +176,8 @@ export class RemoteJwks {
   token: u32 = 0;
   /** Set when this VM wrote a claim on absent state: confirmed on the next tick. */
   claimed: bool = false;
-  /** The fetch was asked for by an unknown kid (not the refresh schedule). */
-  kidTriggered: bool = false;
+  /** Keys of the last document that tollgate does not verify (other algorithms, curves, sizes, use: enc). */
+  skipped: i32 = 0;
   fetchUrl: string = "";
   /** The root context that receives this VM's fetch responses. */
   rootId: u32 = 0;
@@ -221,6 +221,7 @@ export class RemoteJwks {
     // Written only after the same check passed; a failure here means the bytes changed under us.
     if (doc.error.length > 0) return false;
     this.keys = doc.keys;
+    this.skipped = doc.skipped;
     this.gen = gen;
     this.loaded = true;
     return true;
@@ -288,7 +289,6 @@ export class RemoteJwks {
     s.leaseUntil = now + this.leaseMs();
     if (kid) s.kidRefetchAt = now + this.kidRefetchMs;
     if (setSharedData(this.stateKey, s.encode(), s.cas) != 0) return false;
-    this.kidTriggered = kid;
     if (this.discovery && s.jwksUri.length == 0) {
       this.send(Phase.DISCOVERY, this.url, discoveryUrl(this.issuer), now, me);
     } else {
@@ -402,7 +402,10 @@ export class RemoteJwks {
       log(LogLevel.INFO, "JWKS fetch for issuer \"" + this.issuer + "\" recovered after " + decimal(<i64>recovered) + " failed attempts");
     }
     const changed = this.load(published);
-    if (changed) log(LogLevel.INFO, "JWKS for issuer \"" + this.issuer + "\" from " + from + ": " + decimal(<i64>this.keys.length) + " keys");
+    if (changed) {
+      const skipped = this.skipped > 0 ? " (" + decimal(<i64>this.skipped) + " skipped: algorithms, curves or sizes tollgate does not verify, or use: enc)" : "";
+      log(LogLevel.INFO, "JWKS for issuer \"" + this.issuer + "\" from " + from + ": " + decimal(<i64>this.keys.length) + " keys" + skipped);
+    }
     return changed;
   }
 }

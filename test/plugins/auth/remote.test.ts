@@ -235,6 +235,16 @@ for (const build of BUILDS) {
       assert.match(warn, /is 262145 bytes \(at most 262144\)/);
     });
 
+    test("keys tollgate does not verify are skipped in a fetched document (an inline jwks refuses them)", async () => {
+      const r = await rig(build);
+      const ed = { kty: "OKP", crv: "Ed25519", kid: "ed", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" };
+      const enc = { ...K3.jwk, kid: "enc", use: "enc", alg: "RSA-OAEP" };
+      const rs384 = { ...K3.jwk, kid: "rs384", alg: "RS384" };
+      await started(r, JSON.stringify({ keys: [ed, enc, rs384, K1.jwk] }));
+      assert.equal((await r.t.exchange(bearer(jwt(K1, r.clock.nowMillis())))).status, 200);
+      assert.ok(r.t.logsAt("info").some((l) => /: 1 keys \(3 skipped/.test(l)), r.t.logsAt("info").join("\n"));
+    });
+
     test("discovery: <issuer>/.well-known/openid-configuration, then its jwks_uri", async () => {
       const r = await rig(build, { uri: undefined, discovery: true });
       await advance(r, 200);
