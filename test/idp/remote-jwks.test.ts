@@ -96,6 +96,21 @@ for (const engine of ENGINES) {
     }
   });
 
+  test(`${engine}: discovery — the provider's /.well-known/openid-configuration, then its jwks_uri`, { timeout: 60_000 }, async (t) => {
+    const p = await startOidcProvider();
+    const gw = await engineFor(t, engine, bootstrap(p, { uri: undefined, discovery: true }));
+    if (!gw) return;
+    try {
+      const tok = await p.token("ES256");
+      await eventually(async () => (await call(gw, tok)).status === 200, "a token verified with the discovered keys", 10_000);
+      assert.equal(p.count("/.well-known/openid-configuration"), 1, "discovered once");
+      assert.ok(p.count("/jwks") >= 1);
+    } finally {
+      await gw.stop();
+      await p.stop();
+    }
+  });
+
   test(`${engine}: two workers, one JWKS fetch per refresh for the process`, { timeout: 60_000 }, async (t) => {
     const p = await startOidcProvider();
     const gw = await engineFor(t, engine, bootstrap(p, { cache_duration_s: 1 }), 2);
