@@ -5,7 +5,7 @@
 import { createServer, type Server } from "node:http";
 import type { HostEnv } from "../host/env.ts";
 import type { AddressInfo } from "node:net";
-import { prometheusText, type TypedStat } from "./prometheus.ts";
+import { prometheusText, type StatsSettings, type TypedStat } from "./prometheus.ts";
 import { compileRe2, Re2SyntaxError, type Re2 } from "./re2.ts";
 
 export interface AdminSource {
@@ -13,6 +13,8 @@ export interface AdminSource {
   stats(): Map<string, number | string>;
   /** Counters and gauges with their type, for /stats/prometheus. */
   typedStats(): TypedStat[];
+  /** stats_config's tag extractors for /stats/prometheus (default: Envoy's). */
+  statsSettings?: StatsSettings;
 }
 
 const COMMANDS = [
@@ -33,7 +35,7 @@ export async function startAdmin(address: string, port: number, source: AdminSou
       return;
     }
     if (url.pathname === "/stats/prometheus") {
-      res.writeHead(200, { "content-type": "text/plain; charset=UTF-8" }).end(prometheusText(source.typedStats()));
+      res.writeHead(200, { "content-type": "text/plain; charset=UTF-8" }).end(prometheusText(source.typedStats(), source.statsSettings));
       return;
     }
     if (url.pathname === "/stats") {

@@ -8,6 +8,7 @@ import { protoBool, protoInt } from "../envoy/proto-json.ts";
 import { validateBootstrap } from "../envoy/validate.ts";
 import { parseEnvoyYaml } from "../envoy/yaml.ts";
 import { API, arr, bool, durationMs, enumOf, get, join, obj, Reader, str, type Obj } from "./bootstrap-fields.ts";
+import type { StatsSettings, StatsTag } from "./prometheus.ts";
 import { compileRe2, Re2SyntaxError } from "./re2.ts";
 import type { Cluster, FailurePolicy, GatewayConfig, HeaderMatcher, HeaderToAdd, Listener, Route, RouteTarget, SocketAddress, StringMatch, VirtualHost, WasmFilter } from "./model.ts";
 
@@ -62,6 +63,63 @@ function headerMatcher(r: Reader, v: unknown, path: string): HeaderMatcher {
     if (present !== undefined) match = { kind: "present", present };
   }
   return { name, match, invert: bool(get(h, "invert_match")), treatMissingAsEmpty: bool(get(h, "treat_missing_header_as_empty")) };
+}
+
+/** StringMatcher (exact, prefix, suffix, contains, safe_regex; ignore_case). */
+function stringMatcher(r: Reader, v: unknown, path: string): StringMatch {
+  const s = obj(v);
+  r.only(s, path, ["exact", "prefix", "suffix", "contains", "safe_regex", "ignore_case"]);
+  const ignoreCase = bool(get(s, "ignore_case"));
+  for (const kind of ["exact", "prefix", "suffix", "contains"] as const) {
+    const val = get(s, kind);
+    if (typeof val === "string") return { kind, value: val, ignoreCase };
+  }
+  if (get(s, "safe_regex") !== undefined) return safeRegex(r, get(s, "safe_regex"), join(path, "safe_regex"));
+  return { kind: "exact", value: "", ignoreCase };
+}
+
+/**
+ * stats_config: `stats_tags` (regex extractors; `fixed_value` is not supported), `use_all_default_tags`, and
+ * `stats_matcher` (reject_all, inclusion_list, exclusion_list) — what tollgate's metrics rely on.
+ */
+function statsConfig(r: Reader, v: unknown, path: string): StatsSettings {
+  const o = obj(v);
+  r.only(o, path, ["stats_tags", "use_all_default_tags", "stats_matcher"]);
+  const tags: StatsTag[] = arr(get(o, "stats_tags")).map((t, i) => {
+    const p = join(join(path, "stats_tags"), i);
+    const to = obj(t);
+    r.only(to, p, ["tag_name", "regex"]);
+    const name = str(get(to, "tag_name"));
+    const regex = str(get(to, "regex"));
+    if (!regex) r.unsupported(join(p, "regex"), `a tag without a regex (Envoy's default extractor for '${name}')`);
+    try {
+      if (regex) new RegExp(regex);
+    } catch (e) {
+      r.invalid(join(p, "regex"), `invalid regex: ${(e as Error).message}`);
+    }
+    return { name, regex };
+  });
+  const seen = new Set<string>();
+  tags.forEach((t, i) => {
+    if (seen.has(t.name)) r.invalid(join(join(join(path, "stats_tags"), i), "tag_name"), `Tag name '${t.name}' specified twice.`);
+    seen.add(t.name);
+  });
+  let matcher: StatsSettings["matcher"] = null;
+  const sm = get(o, "stats_matcher");
+  if (sm !== undefined) {
+    const m = obj(sm);
+    const mp = join(path, "stats_matcher");
+    r.only(m, mp, ["reject_all", "inclusion_list", "exclusion_list"]);
+    if (protoBool(get(m, "reject_all")) !== undefined) matcher = protoBool(get(m, "reject_all")) ? { rejectAll: true } : null;
+    for (const [key, inclusion] of [["inclusion_list", true], ["exclusion_list", false]] as const) {
+      if (get(m, key) === undefined) continue;
+      const lp = join(mp, key);
+      const l = obj(get(m, key));
+      r.only(l, lp, ["patterns"]);
+      matcher = { inclusion, patterns: arr(get(l, "patterns")).map((x, i) => stringMatcher(r, x, join(join(lp, "patterns"), i))) };
+    }
+  }
+  return { tags, useDefaultTags: protoBool(get(o, "use_all_default_tags")) ?? true, matcher };
 }
 
 /** RegexMatcher (google_re2): Envoy refuses a pattern RE2 refuses at load, with RE2's message. */
@@ -403,7 +461,7 @@ export function parseBootstrap(doc: unknown, file: string, cwd = process.cwd()):
   if (protoErrors.length) throw new BootstrapError(file, protoErrors.map((e) => `${e} (Envoy would reject this too)`));
   const r = new Reader();
   const root = obj(doc);
-  r.only(root, "", ["admin", "static_resources", "node"]);
+  r.only(root, "", ["admin", "static_resources", "node", "stats_config"]);
   const node = obj(get(root, "node"));
   r.only(node, "node", ["id", "cluster"]);
   let admin: SocketAddress | null = null;
@@ -413,6 +471,7 @@ export function parseBootstrap(doc: unknown, file: string, cwd = process.cwd()):
     if (arr(get(a, "access_log")).length) r.unsupported("admin.access_log", "admin access logs");
     if (get(a, "address") !== undefined) admin = socketAddress(r, get(a, "address"), "admin.address");
   }
+  const stats = get(root, "stats_config") !== undefined ? statsConfig(r, get(root, "stats_config"), "stats_config") : undefined;
   const sr = obj(get(root, "static_resources"));
   r.only(sr, "static_resources", ["listeners", "clusters"]);
   const clusterList = arr(get(sr, "clusters")).map((c, i) => cluster(r, c, `static_resources.clusters[${i}]`));
@@ -437,7 +496,7 @@ export function parseBootstrap(doc: unknown, file: string, cwd = process.cwd()):
   const nodeOut: GatewayConfig["node"] = {};
   if (typeof get(node, "id") === "string") nodeOut.id = get(node, "id") as string;
   if (typeof get(node, "cluster") === "string") nodeOut.cluster = get(node, "cluster") as string;
-  return { file, node: nodeOut, admin, listeners, clusters };
+  return { file, node: nodeOut, admin, listeners, clusters, ...(stats ? { stats } : {}) };
 }
 
 /** Reads a bootstrap YAML file (relative paths in it resolve against `cwd`, like Envoy's working directory). */

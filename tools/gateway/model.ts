@@ -1,6 +1,7 @@
 // The embedded engine's model of a bootstrap: what config.ts reads out of the Envoy YAML and server.ts, routes.ts
 // and upstream.ts run.
 import type { ForwardingConfig } from "./forwarding.ts";
+import type { StatsSettings } from "./prometheus.ts";
 
 export interface SocketAddress {
   address: string;
@@ -106,4 +107,6 @@ export interface GatewayConfig {
   admin: SocketAddress | null;
   listeners: Listener[];
   clusters: Map<string, Cluster>;
+  /** stats_config: tag extractors and the stats matcher (absent: Envoy's defaults). */
+  stats?: StatsSettings;
 }

@@ -18,7 +18,7 @@ import { HostEnv, type CalloutRequest, type CalloutResponse, type LogRecord } fr
 import type { BodyBuffer, FilterCallbacks, HttpFilter, RouteInfo } from "../host/filter-api.ts";
 import { HttpStream } from "../host/filter-manager.ts";
 import { Plugin, PluginLoadError } from "../host/plugin.ts";
-import type { TypedStat } from "./prometheus.ts";
+import { DEFAULT_STATS_SETTINGS, statIncluded, type TypedStat } from "./prometheus.ts";
 
 export interface GatewayOptions {
   /** VMs per plugin; connections are spread over them round-robin (default 2). */
@@ -101,7 +101,13 @@ export class Gateway {
         rl.port = (rl.server.address() as AddressInfo).port;
       }
       if (config.admin) {
-        const admin = await startAdmin(config.admin.address, opts.portOverride?.admin ?? config.admin.port, { stats: () => gw.allStats(), typedStats: () => gw.typedStats() });
+        // stats_config's matcher hides what Envoy would not create; its extractors shape /stats/prometheus.
+        const settings = config.stats ?? DEFAULT_STATS_SETTINGS;
+        const admin = await startAdmin(config.admin.address, opts.portOverride?.admin ?? config.admin.port, {
+          stats: () => new Map([...gw.allStats()].filter(([k]) => statIncluded(k, settings))),
+          typedStats: () => gw.typedStats().filter((s) => statIncluded(s.name, settings)),
+          statsSettings: settings,
+        });
         gw.admin = admin;
         gw.adminPort = admin.port;
       }
