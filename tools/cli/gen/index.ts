@@ -14,12 +14,13 @@ const KINDS: Record<string, () => Promise<{ default: GenKind }>> = {
   "canary-routes": () => import("./canary-routes.ts"),
   "from-ingress": () => import("./from-ingress.ts"),
   "ratelimit-config": () => import("./ratelimit-config.ts"),
+  dashboard: () => import("./dashboard.ts"),
 };
 
 const command: Command = {
   name: "gen",
   summary: "Generate Istio / Higress / Envoy manifests for plugins (YAML on stdout).",
-  usage: "gen <wasmplugin|envoyfilter|higress|envoy|canary-routes> <plugin...> [options] | gen from-ingress <ingress.yaml...> [--target istio|higress|envoy] | gen ratelimit-config <rate-limit.json>",
+  usage: "gen <wasmplugin|envoyfilter|higress|envoy|canary-routes> <plugin...> [options] | gen from-ingress <ingress.yaml...> [--target istio|higress|envoy] | gen ratelimit-config <rate-limit.json> | gen dashboard [plugin...]",
   description: `
 Kinds:
   wasmplugin     Istio extensions.istio.io/v1alpha1 WasmPlugin per plugin (pluginName = root_id), ordered by phase/priority
@@ -35,6 +36,8 @@ Kinds:
                  Every annotation not translated is listed on stderr with its Ingress.
   ratelimit-config  <rate-limit.json>: the envoyproxy/ratelimit service config (domain, descriptors, units) for the
                  config's "scope": "global" rules; with 'rls' in the config, gen envoy adds its gRPC cluster.
+  dashboard      [plugin...]: Grafana dashboard JSON, one row per plugin, PromQL over the plugins' metrics
+                 (plugins/README.md, Metrics; default: every plugin with metrics)
 Per-plugin flags (--config, --url, --sha256) take <plugin>=<value> when several plugins are given; --url may
 contain {name} and {version} (from plugin.json). Configs are checked against plugins/<name>/plugin.json's schema
 and every output against the official CRDs / Envoy protos before it is printed.
@@ -45,7 +48,8 @@ Examples:
   tollgate gen canary-routes --config canary.json --service reviews.default.svc.cluster.local --stable v1 --canary v2
   tollgate gen from-ingress ingress.yaml --target envoy -o envoy.yaml && tollgate up envoy.yaml
   tollgate gen from-ingress ingress.yaml --target istio --url oci://ghcr.io/acme/{name}:{version} | kubectl apply -f -
-  tollgate gen ratelimit-config rate-limit.json -o ratelimit/config/tollgate.yaml`,
+  tollgate gen ratelimit-config rate-limit.json -o ratelimit/config/tollgate.yaml
+  tollgate gen dashboard -o tollgate-dashboard.json`,
   options: {
     output: { type: "string", short: "o", description: "write to this file instead of stdout", valueName: "file" },
     config: { type: "string", multiple: true, description: "plugin config file, JSON or YAML ([plugin=]file)", valueName: "file" },
@@ -89,7 +93,7 @@ Examples:
       // The generator produced something the CRDs / protos reject: a tollgate bug or an invalid flag value.
       throw new CliError(`the generated ${kind} output does not validate:\n  ${out.errors.join("\n  ")}`, 1, "check the flag values above; if they are right, this is a tollgate bug");
     }
-    const text = out.docs.map((d) => stringify(d, { lineWidth: 0 })).join("---\n");
+    const text = out.text ?? out.docs.map((d) => stringify(d, { lineWidth: 0 })).join("---\n");
     const file = str(args.values.output);
     if (file) writeFileSync(file, text);
     else process.stdout.write(text);

@@ -8,6 +8,8 @@ export type Obj = Record<string, unknown>;
 export interface GenOutput {
   docs: unknown[];
   errors: string[];
+  /** Printed instead of the docs as YAML (gen dashboard: JSON for Grafana's import). */
+  text?: string;
 }
 
 /**

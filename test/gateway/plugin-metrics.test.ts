@@ -1,0 +1,225 @@
+// The plugins' metrics, black-box on both engines from one bootstrap (issue 22): cors and canary in one chain
+// in front of an echo upstream get a fixed sequence of requests on the embedded engine and on Envoy 1.40. The
+// bootstrap carries the stats_config tollgate documents (gen/metrics.ts: one regex tag extractor per label, and
+// the stats matcher Istio renders from `gen wasmplugin --stats-inclusion`'s proxyStatsMatcher), so it also
+// proves that the inclusion prefix keeps every plugin metric. Checked on each engine: /stats has the expected
+// `wasmcustom.tollgate.…` counters with the expected values; /stats/prometheus has them as
+// `tollgate_<name>{<labels>}`; and both engines' expositions are the same, series for series (the differential
+// check). Finally the dashboard gen dashboard writes queries only names the engines export.
+import assert from "node:assert/strict";
+import { request } from "node:http";
+import { test, type TestContext } from "node:test";
+import { startEcho } from "../../tools/demo/echo.ts";
+import { dashboard } from "../../tools/cli/gen/dashboard.ts";
+import { PLUGIN_METRICS, STATS_INCLUSION_PREFIX, statsTags } from "../../tools/cli/gen/metrics.ts";
+import { bootstrapDoc, pluginFilter } from "../helpers/bootstrap.ts";
+import { startEngine, type EngineHandle } from "../helpers/engines.ts";
+import { requireEnvoy } from "../helpers/envoy.ts";
+import { compiledPlugin } from "../helpers/plugins.ts";
+
+const APP = "https://app.example.com";
+const EVIL = "https://evil.example.net";
+
+const corsConfig = { allow_origins: [APP], allow_methods: ["GET", "POST"], allow_headers: ["x-token"] };
+// Every weighted decision lands on v2 (weight 100), so the draws are deterministic; route "plain" trusts a
+// client's tag and otherwise defaults to v1.
+const canaryConfig = {
+  override_header: "x-canary",
+  canary_tag: "v2",
+  stable_tag: "v1",
+  rules: [{ match: { all: [{ type: "header", key: "x-beta", op: "equal", value: "1" }] }, tag: "v2" }],
+  weights: [{ tag: "v2", weight: 100 }],
+  sticky_by: { header: "x-user" },
+  pin_cookie: "canary_pin",
+  _rules_: [{ _match_route_: ["plain"], default_tag: "v1", trust_client_tag: true }],
+};
+
+interface Req {
+  path: string;
+  method?: string;
+  headers?: Record<string, string>;
+  status: number;
+}
+const preflight = (origin: string, method: string, extra: Record<string, string> = {}): Req => ({
+  path: "/plain",
+  method: "OPTIONS",
+  headers: { origin, "access-control-request-method": method, ...extra },
+  status: 204,
+});
+const TRAFFIC: Req[] = [
+  // cors (on route "plain": canary then keeps no client tag and writes default v1)
+  preflight(APP, "GET"),
+  preflight(EVIL, "GET"),
+  preflight(APP, "DELETE"),
+  preflight(APP, "GET", { "access-control-request-headers": "x-other" }),
+  { path: "/plain", headers: { origin: APP }, status: 200 },
+  { path: "/plain", headers: { origin: APP }, status: 200 },
+  { path: "/plain", headers: { origin: EVIL }, status: 200 },
+  // canary
+  { path: "/", headers: { "x-canary": "always" }, status: 200 },
+  { path: "/", headers: { "x-canary": "never" }, status: 200 },
+  { path: "/", headers: { "x-beta": "1" }, status: 200 },
+  { path: "/", headers: { "x-user": "alice" }, status: 200 },
+  { path: "/", headers: { cookie: "canary_pin=v2" }, status: 200 },
+  { path: "/", status: 200 },
+  { path: "/", status: 200 },
+  { path: "/plain", headers: { "x-canary-version": "v9" }, status: 200 },
+  { path: "/plain", status: 200 },
+];
+
+/** /stats names (as both engines print them) → the value after TRAFFIC. */
+const EXPECTED_STATS: Record<string, number> = {
+  "wasmcustom.tollgate.outcome=.=answered;.;cors_preflights_total": 1,
+  "wasmcustom.tollgate.outcome=.=refused;.;reason=.=origin_not_allowed;.;cors_preflights_total": 1,
+  "wasmcustom.tollgate.outcome=.=refused;.;reason=.=method_not_allowed;.;cors_preflights_total": 1,
+  "wasmcustom.tollgate.outcome=.=refused;.;reason=.=headers_not_allowed;.;cors_preflights_total": 1,
+  "wasmcustom.tollgate.outcome=.=allowed;.;cors_requests_total": 2,
+  "wasmcustom.tollgate.outcome=.=refused;.;reason=.=origin_not_allowed;.;cors_requests_total": 1,
+  "wasmcustom.tollgate.canary_tag=.=v2;.;reason=.=override;.;canary_decisions_total": 1,
+  "wasmcustom.tollgate.canary_tag=.=v1;.;reason=.=override;.;canary_decisions_total": 1,
+  "wasmcustom.tollgate.canary_tag=.=v2;.;reason=.=rule;.;canary_decisions_total": 1,
+  "wasmcustom.tollgate.canary_tag=.=v2;.;reason=.=sticky;.;canary_decisions_total": 1,
+  "wasmcustom.tollgate.canary_tag=.=v2;.;reason=.=pin;.;canary_decisions_total": 1,
+  "wasmcustom.tollgate.canary_tag=.=v2;.;reason=.=draw;.;canary_decisions_total": 2,
+  // The default tag of a weighted config (none here) can be drawn or hashed too: defined, never hit.
+  "wasmcustom.tollgate.reason=.=draw;.;canary_decisions_total": 0,
+  "wasmcustom.tollgate.reason=.=sticky;.;canary_decisions_total": 0,
+  "wasmcustom.tollgate.reason=.=client;.;canary_decisions_total": 1,
+  // 3 cors actual requests + 1 plain request
+  "wasmcustom.tollgate.canary_tag=.=v1;.;reason=.=default;.;canary_decisions_total": 4,
+};
+
+/** The same counters in /stats/prometheus (labels in the extractors' order: outcome, reason, rule, consumer, canary_tag). */
+const EXPECTED_SERIES: Record<string, number> = {
+  'tollgate_cors_preflights_total{outcome="answered"}': 1,
+  'tollgate_cors_preflights_total{outcome="refused",reason="origin_not_allowed"}': 1,
+  'tollgate_cors_preflights_total{outcome="refused",reason="method_not_allowed"}': 1,
+  'tollgate_cors_preflights_total{outcome="refused",reason="headers_not_allowed"}': 1,
+  'tollgate_cors_requests_total{outcome="allowed"}': 2,
+  'tollgate_cors_requests_total{outcome="refused",reason="origin_not_allowed"}': 1,
+  'tollgate_canary_decisions_total{reason="override",canary_tag="v2"}': 1,
+  'tollgate_canary_decisions_total{reason="override",canary_tag="v1"}': 1,
+  'tollgate_canary_decisions_total{reason="rule",canary_tag="v2"}': 1,
+  'tollgate_canary_decisions_total{reason="sticky",canary_tag="v2"}': 1,
+  'tollgate_canary_decisions_total{reason="pin",canary_tag="v2"}': 1,
+  'tollgate_canary_decisions_total{reason="draw",canary_tag="v2"}': 2,
+  'tollgate_canary_decisions_total{reason="draw"}': 0,
+  'tollgate_canary_decisions_total{reason="sticky"}': 0,
+  'tollgate_canary_decisions_total{reason="client"}': 1,
+  'tollgate_canary_decisions_total{reason="default",canary_tag="v1"}': 4,
+};
+
+function send(port: number, r: Req): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path: r.path, method: r.method ?? "GET", headers: r.headers ?? {}, agent: false, timeout: 10_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`${r.method ?? "GET"} ${r.path}: timeout`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** `name{labels}` → value for every series of the exposition text (comments skipped). */
+function series(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const i = line.lastIndexOf(" ");
+    out.set(line.slice(0, i), line.slice(i + 1));
+  }
+  return out;
+}
+
+function bootstrap(echoPort: number): object {
+  const doc = bootstrapDoc(
+    {
+      name: "m",
+      filters: [pluginFilter("cors", corsConfig), pluginFilter("canary", canaryConfig)],
+      routes: [
+        { name: "plain", match: { prefix: "/plain" }, route: { cluster: "stable" } },
+        { name: "r1", match: { prefix: "/" }, route: { cluster: "stable" } },
+      ],
+    },
+    { stable: echoPort },
+  );
+  // What an Istio proxy renders from `gen wasmplugin --stats-inclusion` (extraStatTags, proxyStatsMatcher).
+  return { ...doc, stats_config: { stats_tags: statsTags(), stats_matcher: { inclusion_list: { patterns: [{ prefix: STATS_INCLUSION_PREFIX }] } } } };
+}
+
+async function withEngines(t: TestContext, fn: (handles: EngineHandle[]) => Promise<void>): Promise<void> {
+  const envoyBin = requireEnvoy(t);
+  if (!envoyBin) return;
+  await compiledPlugin("cors", "release");
+  await compiledPlugin("canary", "release");
+  const echo = await startEcho({ name: "stable" });
+  const handles: EngineHandle[] = [];
+  try {
+    const doc = bootstrap(echo.port);
+    handles.push(await startEngine("embedded", doc, null), await startEngine("envoy", doc, envoyBin));
+    for (const h of handles) {
+      const statuses: number[] = [];
+      for (const r of TRAFFIC) statuses.push((await send(h.port("m"), r)).status);
+      assert.deepEqual(statuses, TRAFFIC.map((r) => r.status), `${h.engine}: statuses`);
+    }
+    await fn(handles);
+  } finally {
+    for (const h of handles) await h.stop();
+    await echo.close();
+  }
+}
+
+test("cors and canary metrics: the same counters on both engines, in /stats and /stats/prometheus; the dashboard queries only exported names", async (t) => {
+  await withEngines(t, async (handles) => {
+    const expositions: Map<string, string>[] = [];
+    for (const h of handles) {
+      const stats = await h.stats();
+      const ours = [...stats].filter(([k]) => k.startsWith(STATS_INCLUSION_PREFIX)).map(([k, v]) => [k, Number(v)] as const);
+      assert.deepEqual(Object.fromEntries(ours.sort()), Object.fromEntries(Object.entries(EXPECTED_STATS).sort()), `${h.engine}: /stats`);
+      // The inclusion list keeps the plugin metrics and nothing else.
+      assert.deepEqual([...stats.keys()].filter((k) => !k.startsWith(STATS_INCLUSION_PREFIX)), [], `${h.engine}: stats outside the inclusion prefix`);
+      const text = await new Promise<string>((resolve, reject) => {
+        request({ host: "127.0.0.1", port: h.adminPort, path: "/stats/prometheus", agent: false }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => resolve(Buffer.concat(chunks).toString()));
+        }).on("error", reject).end();
+      });
+      const s = series(text);
+      const got = Object.fromEntries([...s].filter(([k]) => k.startsWith("tollgate_")).map(([k, v]) => [k, Number(v)]));
+      assert.deepEqual(got, EXPECTED_SERIES, `${h.engine}: /stats/prometheus\n${text}`);
+      expositions.push(s);
+    }
+    // The differential check: the same series, names, labels and values, on both engines.
+    assert.deepEqual(Object.fromEntries(expositions[0]), Object.fromEntries(expositions[1]), "embedded vs Envoy /stats/prometheus");
+
+    // gen dashboard: every metric name its PromQL uses is exported, every label it groups by is on that metric.
+    const board = dashboard(["cors", "canary"]);
+    const exported = new Map<string, Set<string>>();
+    for (const key of expositions[1].keys()) {
+      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\}$/.exec(key);
+      if (!m) continue;
+      const labels = exported.get(m[1]) ?? new Set<string>();
+      for (const l of m[2].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="/g)) labels.add(l[1]);
+      exported.set(m[1], labels);
+    }
+    const exprs = board.panels.flatMap((p) => (p.targets ?? []).map((x) => x.expr));
+    assert.equal(exprs.length, PLUGIN_METRICS.cors.length + PLUGIN_METRICS.canary.length, "one query per metric");
+    assert.deepEqual(board.panels.filter((p) => p.type === "row").map((p) => p.title), ["cors", "canary"], "one row per plugin");
+    for (const expr of exprs) {
+      const names = [...expr.matchAll(/\b(tollgate_[a-z_]+)\b/g)].map((m) => m[1]);
+      assert.ok(names.length > 0, `query without a tollgate metric: ${expr}`);
+      for (const n of names) {
+        assert.ok(exported.has(n), `dashboard queries ${n}, not exported (exported: ${[...exported.keys()].join(", ")})`);
+        for (const by of [...expr.matchAll(/by \(([^)]*)\)/g)].flatMap((m) => m[1].split(",").map((x) => x.trim()))) {
+          assert.ok(exported.get(n)!.has(by), `dashboard groups ${n} by ${by}, which it does not carry`);
+        }
+      }
+    }
+    for (const plugin of ["cors", "canary"]) {
+      for (const m of PLUGIN_METRICS[plugin]) assert.ok(exported.has(m.name), `gen/metrics.ts lists ${m.name}, not exported`);
+    }
+  });
+});

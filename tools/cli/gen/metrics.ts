@@ -1,0 +1,50 @@
+// The plugins' metrics in one place (plugins/README.md "Metrics"): the Prometheus names and labels each plugin
+// exports, the Envoy stats_config that turns tollgate's label encoding into Prometheus labels, and the Istio
+// settings that keep them. gen dashboard queries exactly these names; gen wasmplugin prints the Istio side; the
+// tests check them against what Envoy 1.40 and the embedded engine export after traffic.
+//
+// How the names travel (measured on Envoy 1.40): a plugin defines `tollgate.<label>=.=<value>;.;…<name>`
+// (proxy_define_metric); Envoy stores it as `wasmcustom.tollgate.…` and /stats prints that; the regex tag
+// extractors below cut each `<label>=.=<value>;.;` out into a tag; /stats/prometheus drops the `wasmcustom`
+// namespace and prints `tollgate_<name>{<label>="<value>",…}`. Without the extractors the labels stay in the
+// name (one series name per value). Istio's proxy bootstrap has the same extractor for every tag listed in
+// ProxyConfig `extraStatTags`, and keeps a wasm stat only when `proxyStatsMatcher` includes its full name.
+
+/** Label names of every tollgate metric, in the order the extractors (and so Prometheus output) list them. */
+export const METRIC_LABELS = ["outcome", "reason", "rule", "consumer", "canary_tag"] as const;
+
+/** Envoy bootstrap stats_config.stats_tags: one regex extractor per label (Istio's extraStatTags regex). */
+export function statsTags(): Array<{ tag_name: string; regex: string }> {
+  return METRIC_LABELS.map((l) => ({ tag_name: l, regex: `(${l}=\\.=(.*?);\\.;)` }));
+}
+
+/** The full-name prefix every tollgate metric has in Envoy's store (what a stats matcher sees). */
+export const STATS_INCLUSION_PREFIX = "wasmcustom.tollgate.";
+
+/** A bootstrap stats_config keeping Envoy's own stats and adding tollgate's labels. */
+export function statsConfig(): { stats_tags: Array<{ tag_name: string; regex: string }> } {
+  return { stats_tags: statsTags() };
+}
+
+/** Istio ProxyConfig fields that keep tollgate's metrics and give them labels (mesh-wide or per pod). */
+export function istioProxyConfig(): { proxyStatsMatcher: { inclusionPrefixes: string[] }; extraStatTags: string[] } {
+  return { proxyStatsMatcher: { inclusionPrefixes: [STATS_INCLUSION_PREFIX] }, extraStatTags: [...METRIC_LABELS] };
+}
+
+export interface PluginMetric {
+  /** Prometheus name (`tollgate_cors_preflights_total`). */
+  name: string;
+  labels: string[];
+  help: string;
+}
+
+/** Every plugin's metrics (counters). */
+export const PLUGIN_METRICS: Record<string, PluginMetric[]> = {
+  cors: [
+    { name: "tollgate_cors_preflights_total", labels: ["outcome", "reason"], help: "Preflights: outcome answered | refused; reason of a refusal origin_not_allowed | method_not_allowed | headers_not_allowed" },
+    { name: "tollgate_cors_requests_total", labels: ["outcome", "reason"], help: "Cross-origin actual requests: outcome allowed | refused (reason origin_not_allowed: the response loses its CORS headers)" },
+  ],
+  canary: [
+    { name: "tollgate_canary_decisions_total", labels: ["canary_tag", "reason"], help: "Tags written, by tag and reason: override | rule | sticky | pin | draw | default; reason client (trust_client_tag kept the client's tag) has no canary_tag" },
+  ],
+};
