@@ -9,6 +9,7 @@ import { validateBootstrap } from "../envoy/validate.ts";
 import { parseEnvoyYaml } from "../envoy/yaml.ts";
 import { API, arr, bool, durationMs, enumOf, get, join, obj, Reader, str, type Obj } from "./bootstrap-fields.ts";
 import type { StatsSettings, StatsTag } from "./prometheus.ts";
+import { RBAC_TYPE, rbacFilter, rbacPerRoute } from "./rbac.ts";
 import { compileRe2, Re2SyntaxError } from "./re2.ts";
 import type { Cluster, FailurePolicy, GatewayConfig, HeaderMatcher, HeaderToAdd, Listener, Route, RouteTarget, SocketAddress, StringMatch, VirtualHost, WasmFilter } from "./model.ts";
 
@@ -167,7 +168,7 @@ function headersToAdd(r: Reader, v: unknown, path: string): HeaderToAdd[] {
 
 function route(r: Reader, v: unknown, path: string, clusters: Set<string>): Route {
   const o = obj(v);
-  r.only(o, path, ["name", "match", "route", "direct_response", "request_headers_to_add"]);
+  r.only(o, path, ["name", "match", "route", "direct_response", "request_headers_to_add", "typed_per_filter_config"]);
   const m = obj(get(o, "match"));
   const mp = join(path, "match");
   r.only(m, mp, ["prefix", "path", "headers", "case_sensitive"]);
@@ -241,6 +242,7 @@ function route(r: Reader, v: unknown, path: string, clusters: Set<string>): Rout
     match,
     action,
     headersToAdd: headersToAdd(r, get(o, "request_headers_to_add"), join(path, "request_headers_to_add")),
+    ...(get(o, "typed_per_filter_config") !== undefined ? { rbac: rbacPerRoute(r, get(o, "typed_per_filter_config"), join(path, "typed_per_filter_config")) } : {}),
   };
 }
 
@@ -367,6 +369,7 @@ function listener(r: Reader, v: unknown, path: string, clusters: Set<string>, cw
   const hfs = arr(get(hcm, "http_filters"));
   const hfp = join(hp, "http_filters");
   const wasm: WasmFilter[] = [];
+  const rbac: Listener["rbac"] = [];
   hfs.forEach((hf, i) => {
     const p = join(hfp, i);
     const o = obj(hf);
@@ -379,6 +382,8 @@ function listener(r: Reader, v: unknown, path: string, clusters: Set<string>, cw
       if (!last) r.invalid(p, "the router must be the last http filter (Envoy rejects filters after a terminal filter)");
     } else if (type === WASM_TYPE) {
       wasm.push(wasmFilter(r, str(get(o, "name")), tc, join(p, "typed_config"), cwd));
+    } else if (type === RBAC_TYPE) {
+      rbac.push({ ...rbacFilter(r, str(get(o, "name")), tc, join(p, "typed_config")), position: wasm.length });
     } else {
       r.unsupported(join(join(p, "typed_config"), "@type"), `http filter ${String(type ?? get(o, "name"))}`);
     }
@@ -398,6 +403,7 @@ function listener(r: Reader, v: unknown, path: string, clusters: Set<string>, cw
     routeConfigName: str(get(rc, "name")),
     virtualHosts,
     filters: wasm,
+    rbac,
   };
 }
 

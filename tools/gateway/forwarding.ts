@@ -69,7 +69,7 @@ function isLoopback(ip: string): boolean {
 }
 
 /** An IPv4-mapped IPv6 address (`::ffff:1.2.3.4`, as Node reports v4 peers on a dual-stack socket) as IPv4. */
-function plainIp(ip: string): string {
+export function plainIp(ip: string): string {
   return ip.startsWith("::ffff:") && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
 }
 

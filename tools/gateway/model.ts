@@ -2,6 +2,7 @@
 // and upstream.ts run.
 import type { ForwardingConfig } from "./forwarding.ts";
 import type { StatsSettings } from "./prometheus.ts";
+import type { RbacFilter, RbacPerRoute } from "./rbac.ts";
 
 export interface SocketAddress {
   address: string;
@@ -41,6 +42,8 @@ export interface Route {
     | { kind: "route"; target: RouteTarget; timeoutMs: number /* 0 = none */; hostRewrite?: string; prefixRewrite?: string }
     | { kind: "direct"; status: number; body: string | null };
   headersToAdd: HeaderToAdd[];
+  /** typed_per_filter_config RBACPerRoute entries by filter name. */
+  rbac?: RbacPerRoute;
 }
 
 export interface VirtualHost {
@@ -81,6 +84,8 @@ export interface Listener {
   routeConfigName: string;
   virtualHosts: VirtualHost[];
   filters: WasmFilter[];
+  /** envoy.filters.http.rbac filters, each with the number of wasm filters before it in the chain. */
+  rbac: Array<RbacFilter & { position: number }>;
 }
 
 export interface Cluster {

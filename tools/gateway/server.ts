@@ -7,7 +7,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { metricEntries, startAdmin } from "./admin.ts";
 import { CODEC_REPLIES, codecRefusal, codecReply, DownstreamWriter, hasRequestBody, MAX_REQUEST_HEAD_BYTES, rawTransferEncodings, responseHead, unsupportedTransferEncoding } from "./codec.ts";
 import type { GatewayConfig, HeaderToAdd, Listener, WasmFilter } from "./model.ts";
-import { formatAddress, mutateRequestHeaders } from "./forwarding.ts";
+import { formatAddress, mutateRequestHeaders, plainIp } from "./forwarding.ts";
 import { fromWire, type WireRequestHeaders } from "./request-headers.ts";
 import { selectRoute, type SelectedRoute } from "./routes.ts";
 import { ClusterManager, readAll, ROUTER_REPLIES, routerReply, type UpstreamResponse } from "./upstream.ts";
@@ -17,6 +17,7 @@ import { HeaderMap } from "../host/header-map.ts";
 import { HostEnv, type CalloutRequest, type CalloutResponse, type LogRecord } from "../host/env.ts";
 import type { BodyBuffer, FilterCallbacks, HttpFilter, RouteInfo } from "../host/filter-api.ts";
 import { HttpStream } from "../host/filter-manager.ts";
+import { RbacHttpFilter } from "./rbac.ts";
 import { Plugin, PluginLoadError } from "../host/plugin.ts";
 import { DEFAULT_STATS_SETTINGS, statIncluded, type TypedStat } from "./prometheus.ts";
 
@@ -94,6 +95,8 @@ export class Gateway {
         const plugins: Plugin[] = [];
         gw.listeners.push({ config: l, server: null as unknown as Server, port: 0, plugins });
         for (const f of l.filters) plugins.push(await gw.loadPlugin(f));
+        // Envoy creates the rbac filter's counters with the filter (shown at 0 before any request).
+        if (l.rbac.length) for (const n of ["allowed", "denied", "shadow_allowed", "shadow_denied"]) counterAdd(gw.stats, `http.${l.statPrefix}.rbac.${n}`, 0);
       }
       for (const rl of gw.listeners) {
         const port = opts.portOverride?.[rl.config.name] ?? rl.config.address.port;
@@ -275,6 +278,12 @@ export class Gateway {
     const streamDraw = (): number => draw;
     const writer = new DownstreamWriter(req, res);
     const filters: HttpFilter[] = [writer, ...rl.plugins.map((p) => p.createFilter(worker))];
+    // Native rbac filters sit between the wasm filters where the bootstrap lists them (after the writer).
+    const peer = plainIp(socket.remoteAddress ?? "");
+    const addresses = { remote: fwd.remoteAddress.replace(/^\[(.*)\]:\d+$|:\d+$/, "$1") || peer, direct: peer };
+    for (const f of [...rl.config.rbac].reverse()) {
+      filters.splice(1 + f.position, 0, new RbacHttpFilter(f, addresses, (cb) => (cb.route() as GatewayRoute | null)?.selected.route.rbac, (n) => counterAdd(this.stats, `${prefix}rbac.${n}`)));
+    }
     const stream: HttpStream = new HttpStream(
       filters,
       async (up, signal) => {
