@@ -22,7 +22,7 @@ import { ENGINES, startEngine } from "../helpers/engines.ts";
 import { foldRawHeaders } from "../helpers/http.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
 
-const FIXTURES = ["cors.yaml", "canary.yaml", "ratelimit.yaml", "auth.yaml", "pattern.yaml"].map((f) => join(repoRoot(), "test", "fixtures", "ingress", f));
+const FIXTURES = ["cors.yaml", "canary.yaml", "ratelimit.yaml", "auth.yaml", "pattern.yaml", "source-range.yaml"].map((f) => join(repoRoot(), "test", "fixtures", "ingress", f));
 const echoes: EchoServer[] = [];
 let bootstrap: Record<string, unknown>;
 
@@ -226,6 +226,23 @@ for (const engine of ENGINES) {
         for (const [path, headers, want] of cases) assert.equal((await send(port, { host: "admin.example.com", path, headers })).status, want, `${path} ${JSON.stringify(headers)}`);
         const other = await send(port, { host: "api.company.com", path: "/orders" });
         assert.equal(other.status, 200, "Ingresses without auth-type stay open");
+      });
+      await t.test("whitelist-source-range: only the listed client addresses reach the Ingress (403), X-Forwarded-For changes nothing, preflights first", async () => {
+        const denied = await send(port, { host: "internal.example.com", path: "/status" });
+        assert.equal(denied.status, 403);
+        assert.equal(denied.upstream, null);
+        assert.equal(denied.body, "RBAC: access denied");
+        assert.equal((await send(port, { host: "internal.example.com", path: "/status", headers: { "x-forwarded-for": "127.0.0.2" } })).status, 403, "X-Forwarded-For is not the client");
+        const allowed = await send(port, { host: "internal.example.com", path: "/status", from: "127.0.0.2" });
+        assert.equal(allowed.status, 200);
+        assert.equal(allowed.upstream, "internal.ops");
+        // Another Ingress on the same host has no range; another address outside the ranges is refused too.
+        assert.equal((await send(port, { host: "internal.example.com", path: "/docs/a" })).upstream, "docs.ops");
+        assert.equal((await send(port, { host: "internal.example.com", path: "/", from: "127.0.0.3" })).status, 403);
+        // nginx answers the CORS preflight (rewrite phase) before allow/deny (access phase).
+        const pre = await send(port, { host: "internal.example.com", path: "/status", method: "OPTIONS", headers: { origin: "https://ops.test", "access-control-request-method": "GET" } });
+        assert.equal(pre.status, 204);
+        assert.equal(pre.headers["access-control-allow-origin"], "https://ops.test");
       });
       await t.test("limit-rpm 6 × multiplier 1: 7 requests per client IP at once, then 503; another IP has its own", async () => {
         const run = async (from: string, headers: Record<string, string> = {}) => {

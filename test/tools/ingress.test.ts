@@ -17,7 +17,7 @@ import { pluginDir, pluginWasm, repoRoot } from "../../tools/paths.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
 
 const fx = (f: string) => join("test", "fixtures", "ingress", f);
-const ALL = ["cors.yaml", "canary.yaml", "ratelimit.yaml", "auth.yaml", "pattern.yaml"].map(fx);
+const ALL = ["cors.yaml", "canary.yaml", "ratelimit.yaml", "auth.yaml", "pattern.yaml", "source-range.yaml"].map(fx);
 
 before(async () => {
   for (const n of ["cors", "rate-limit", "canary", "auth"]) await compileAssemblyScript(join(pluginDir(n), "index.ts"), pluginWasm(n), "release");
@@ -53,7 +53,7 @@ test("--target istio: Gateway with the TLS server, VirtualServices with routes n
   assert.ok(!re.test("xshop_canary=always") && !re.test("shop_canary=alwaysx"));
   const cors = docs.find((d) => d.kind === "WasmPlugin" && d.metadata.name === "cors");
   assert.equal(cors.spec.url, "oci://registry.test/cors:1.0.0");
-  assert.deepEqual(cors.spec.pluginConfig._rules_.map((x: Any) => x._match_route_), [["default/foo"], ["web/app-api"]]);
+  assert.deepEqual(cors.spec.pluginConfig._rules_.map((x: Any) => x._match_route_), [["default/foo", "ops/internal"], ["web/app-api"]]);
   const rl = docs.find((d) => d.kind === "WasmPlugin" && d.metadata.name === "rate-limit");
   assert.deepEqual(rl.spec.pluginConfig._rules_[0].rules[0], { name: "rpm", key: { client_ip: {} }, limit: { max_tokens: 7, tokens_per_fill: 6, fill_interval_ms: 60000 } });
   assert.equal(rl.spec.pluginConfig._rules_[0].status, 503);
@@ -73,11 +73,18 @@ test("--target istio: Gateway with the TLS server, VirtualServices with routes n
   assert.ok(r.notes.some((l) => l.startsWith("note: the auth WasmPlugin carries the Basic credentials of Secret ops/basic-auth, ops/report-users")), r.notes.join("\n"));
   // whitelist-source-range: a DENY policy for requests from outside the ranges, on the Ingress' hosts and paths only.
   const policies = docs.filter((d) => d.kind === "AuthorizationPolicy");
-  assert.deepEqual(policies.map((p) => [p.metadata.name, p.metadata.namespace, p.spec]), [["shop-limited-source-range", "istio-system", {
-    selector: { matchLabels: { istio: "ingressgateway" } },
-    action: "DENY",
-    rules: [{ from: [{ source: { notRemoteIpBlocks: ["10.0.0.0/8"] } }], to: [{ operation: { hosts: ["limited.example.com", "limited.example.com:*"], paths: ["/*"] } }] }],
-  }]]);
+  assert.deepEqual(policies.map((p) => [p.metadata.name, p.metadata.namespace, p.spec]), [
+    ["ops-internal-source-range", "istio-system", {
+      selector: { matchLabels: { istio: "ingressgateway" } },
+      action: "DENY",
+      rules: [{ from: [{ source: { notRemoteIpBlocks: ["127.0.0.2/32", "10.0.0.0/8"] } }], to: [{ operation: { hosts: ["internal.example.com", "internal.example.com:*"], paths: ["/*"] } }] }],
+    }],
+    ["shop-limited-source-range", "istio-system", {
+      selector: { matchLabels: { istio: "ingressgateway" } },
+      action: "DENY",
+      rules: [{ from: [{ source: { notRemoteIpBlocks: ["127.0.0.0/8"] } }], to: [{ operation: { hosts: ["limited.example.com", "limited.example.com:*"], paths: ["/*"] } }] }],
+    }],
+  ]);
 });
 
 test("--target higress: WasmPlugins with matchRules by ingress", async () => {
@@ -86,8 +93,9 @@ test("--target higress: WasmPlugins with matchRules by ingress", async () => {
   assert.deepEqual(docs.map((d) => [d.kind, d.metadata.name, d.metadata.namespace]), [["WasmPlugin", "cors", "higress-system"], ["WasmPlugin", "rate-limit", "higress-system"]], "Higress enforces basic auth and source ranges itself");
   assert.ok(r.notes.includes("note: Higress enforces auth-type basic of Ingress ops/admin itself from Secret ops/basic-auth (apply the Secret with the Ingress); no auth WasmPlugin is generated"), r.notes.join("\n"));
   assert.ok(r.notes.includes("note: Higress enforces whitelist-source-range of Ingress shop/limited itself (apply the Ingress unchanged); no WasmPlugin is generated"), r.notes.join("\n"));
+  assert.ok(r.notes.includes("note: Higress enforces whitelist-source-range of Ingress ops/internal itself (apply the Ingress unchanged); no WasmPlugin is generated"), r.notes.join("\n"));
   assert.ok(!r.notes.some((l) => l.includes('user "carol"')), "what the auth plugin cannot check is moot on Higress");
-  assert.deepEqual(docs[0].spec.matchRules.map((m: Any) => m.ingress), [["default/foo"], ["web/app-api"]]);
+  assert.deepEqual(docs[0].spec.matchRules.map((m: Any) => m.ingress), [["default/foo", "ops/internal"], ["web/app-api"]]);
   assert.equal(docs[0].spec.matchRules[1].config.max_age, 600);
 });
 
@@ -97,14 +105,19 @@ test("gen from-ingress on the CLI: YAML on stdout, every untranslated annotation
   const boot = parseAllDocuments(r.stdout)[0].toJS() as Any;
   const hcm = boot.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
   assert.equal(hcm.use_remote_address, true);
-  assert.deepEqual(hcm.http_filters.map((f: Any) => f.name), ["cors", "auth", "rate-limit", "canary", "envoy.filters.http.router"]);
+  assert.deepEqual(hcm.http_filters.map((f: Any) => f.name), ["cors", "envoy.filters.http.rbac", "auth", "rate-limit", "canary", "envoy.filters.http.router"]);
+  const internal = hcm.route_config.virtual_hosts.find((v: Any) => v.domains[0] === "internal.example.com").routes;
+  assert.deepEqual(internal.map((r: Any) => [r.name, r.typed_per_filter_config?.["envoy.filters.http.rbac"]?.rbac.rules.policies["whitelist-source-range"].principals ?? null]), [
+    ["ops/internal-docs", null],
+    ["ops/internal-docs", null],
+    ["ops/internal", [{ remote_ip: { address_prefix: "127.0.0.2", prefix_len: 32 } }, { remote_ip: { address_prefix: "10.0.0.0", prefix_len: 8 } }]],
+  ]);
   const beta = boot.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts.find((v: Any) => v.domains[0] === "beta.company.com");
   assert.deepEqual(beta.routes[0].match, { path: "/app", headers: [{ name: "x-region", string_match: { safe_regex: { regex: ".*(?:(eu|us)-west).*" } } }] });
   const users = boot.static_resources.clusters.find((c: Any) => c.name === "users-v1.default");
   assert.equal(users.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value, 9000);
   for (const line of [
     "not translated: Ingress web/app-api: nginx.ingress.kubernetes.io/rewrite-target",
-    "not translated: Ingress shop/limited: whitelist-source-range (10.0.0.0/8) is not enforced by the local bootstrap",
     "not translated: Ingress shop/limited: nginx.ingress.kubernetes.io/proxy-body-size",
     'not translated: Ingress ops/admin: nginx.ingress.kubernetes.io/auth-secret: Secret ops/basic-auth line 4, user "carol": Apache MD5 ($apr1$, htpasswd\'s default) is not one the auth plugin checks',
     'not translated: Ingress ops/admin: nginx.ingress.kubernetes.io/auth-secret: Secret ops/basic-auth line 5, user "dave": bcrypt',
@@ -201,6 +214,7 @@ for (const engine of ["embedded", "envoy"] as const) {
       assert.equal((await get(`${listener}/`, { host: "admin.example.com" })).status, 401);
       const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString("base64")}`;
       assert.deepEqual(await get(`${listener}/`, { host: "admin.example.com", authorization: basic("alice", "wonderland") }), { status: 200, upstream: "admin.ops", acao: undefined });
+      assert.equal((await get(`${listener}/`, { host: "internal.example.com" })).status, 403, "127.0.0.1 is outside whitelist-source-range");
     } finally {
       ac.abort();
       await done;

@@ -110,9 +110,7 @@ export async function fromIngress(o: FromIngressOptions): Promise<FromIngressRes
       plugins,
       wasmFile: (n) => `${(o.wasmDir ?? "dist/plugins").replace(/\/+$/, "")}/${n}.wasm`,
     })];
-    for (const [name, ranges] of model.sourceRanges) {
-      extra.push(`Ingress ${name}: whitelist-source-range (${ranges.join(", ")}) is not enforced by the local bootstrap: the embedded engine has no RBAC filter, and the same bootstrap runs on both engines; --target istio translates it to an AuthorizationPolicy`);
-    }
+
     for (const t of model.tls) extra.push(`Ingress ${t.ingress}: tls (${t.hosts.join(", ") || "*"}) is not served by the local bootstrap (plain HTTP); --target istio carries it to the Gateway`);
   }
   const errors = o.target === "envoy" ? checkBootstrap(docs[0]) : docs.flatMap((d) => (d.kind === "Gateway" ? checkIstioGateway(d) : d.kind === "AuthorizationPolicy" ? checkAuthorizationPolicy(d) : checkK8sObject(d)));

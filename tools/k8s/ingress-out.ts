@@ -196,6 +196,31 @@ export interface EnvoyOptions {
   wasmFile: (name: string) => string;
 }
 
+export const RBAC_FILTER = "envoy.filters.http.rbac";
+
+/** whitelist-source-range on a route: Envoy's RBAC (per route) admits the client addresses in the ranges. */
+function sourceRangeRbac(ranges: string[]): Obj {
+  return {
+    [RBAC_FILTER]: {
+      "@type": "type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBACPerRoute",
+      rbac: {
+        rules: {
+          action: "ALLOW",
+          policies: {
+            "whitelist-source-range": {
+              permissions: [{ any: true }],
+              principals: ranges.map((c) => {
+                const [address_prefix, len] = c.split("/");
+                return { remote_ip: { address_prefix, prefix_len: Number(len) } };
+              }),
+            },
+          },
+        },
+      },
+    },
+  };
+}
+
 /** Envoy route entries for the model, in ingress-nginx's canary precedence. */
 export function envoyRoutes(model: IngressModel, clusters: Map<string, string>): Array<{ host: string; routes: Obj[] }> {
   const out: Array<{ host: string; routes: Obj[] }> = [];
@@ -215,11 +240,28 @@ export function envoyRoutes(model: IngressModel, clusters: Map<string, string>):
           if (b.header) match.headers = [{ name: b.header.name, string_match: b.header.regex !== undefined ? { safe_regex: { regex: b.header.regex } } : { exact: b.header.exact } }];
           // The canary plugin turns the cookie into its tag header (it removes a client-sent copy first).
           if (b.cookie) match.headers = [{ name: CANARY_TAG_HEADER, string_match: { exact: b.to } }];
-          entries.push({ name: r.name, match, route: action });
+          const entry: Obj = { name: r.name, match, route: action };
+          const ranges = model.sourceRanges.get(r.name);
+          if (ranges) entry.typed_per_filter_config = sourceRangeRbac(ranges);
+          entries.push(entry);
         }
       }
     }
     out.push({ host, routes: entries });
+  }
+  return out;
+}
+
+/**
+ * The plugins in chain order, with Envoy's RBAC filter (no rules of its own: routes of Ingresses with
+ * whitelist-source-range carry them) after cors, as nginx answers a CORS preflight (rewrite phase) before its
+ * allow/deny and auth checks (access phase).
+ */
+function httpFilters(model: IngressModel, o: EnvoyOptions): Obj[] {
+  const out = ordered(o.plugins, {}).map((p) => wasmHttpFilter(p, { local: { filename: o.wasmFile(p.meta.name) } }));
+  if (model.sourceRanges.size) {
+    const at = out.findIndex((f) => f.name === "cors") + 1;
+    out.splice(at, 0, { name: RBAC_FILTER, typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC" } });
   }
   return out;
 }
@@ -239,7 +281,7 @@ export function envoyIngressBootstrap(model: IngressModel, o: EnvoyOptions): Obj
     // An edge proxy: the client is the TCP peer, so a client cannot pick its rate-limit bucket with
     // X-Forwarded-For (limit-rps is per client IP).
     hcm: { use_remote_address: true, route_config: { name: "ingress", virtual_hosts: vhosts } },
-    httpFilters: ordered(o.plugins, {}).map((p) => wasmHttpFilter(p, { local: { filename: o.wasmFile(p.meta.name) } })),
+    httpFilters: httpFilters(model, o),
     clusters: [...new Set(clusters.values())].map((name) => {
       const up = o.upstreams.get(name);
       if (!up) throw new Error(`no upstream address for cluster ${name}`);

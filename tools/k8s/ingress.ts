@@ -22,7 +22,8 @@
 //   (same input) becomes auth plugin Basic consumers (htpasswd.ts says which entries can be); ingress-nginx
 //   strips Authorization before the upstream (hide_credentials). An auth the translation cannot carry is an
 //   error, never a route served open.
-// - whitelist-source-range: CIDRs of the client address (403 otherwise): an Istio AuthorizationPolicy.
+// - whitelist-source-range: CIDRs of the client address (403 otherwise): an Istio AuthorizationPolicy, Envoy's RBAC
+//   filter per route in the bootstrap.
 import { isIP } from "node:net";
 import { compileRe2, Re2SyntaxError } from "../gateway/re2.ts";
 import { IngressError } from "./errors.ts";
