@@ -11,6 +11,7 @@ import { formatNotes, headerPatternRegex, translate } from "../../tools/k8s/ingr
 import { readIngresses } from "../../tools/k8s/ingress-read.ts";
 import { checkAuthorizationPolicy } from "../../tools/k8s/from-ingress.ts";
 import { pluginConfigs } from "../../tools/k8s/ingress-plugins.ts";
+import { istioObjects } from "../../tools/k8s/ingress-out.ts";
 import type { SecretDoc } from "../../tools/k8s/ingress.ts";
 
 const sha = (p: string) => createHash("sha1").update(p).digest("base64");
@@ -185,6 +186,29 @@ test("whitelist-source-range → CIDRs (host bits cleared, bare addresses single
   assert.ok(formatNotes(m).includes("not translated: Ingress ns/app: nginx.ingress.kubernetes.io/auth-realm: has no effect without auth-type (as in ingress-nginx)"));
   const empty = await model({ "nginx.ingress.kubernetes.io/whitelist-source-range": " " });
   assert.equal(empty.sourceRanges.size, 0);
+});
+
+test("whitelist-source-range on a rule without host: the policy spares the hosts other rules name", async () => {
+  const text = `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: any, namespace: ns, annotations: {"nginx.ingress.kubernetes.io/whitelist-source-range": "10.0.0.0/8"}}
+spec:
+  rules:
+    - http: {paths: [{path: /admin, pathType: Exact, backend: {service: {name: a, port: {number: 80}}}}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: named, namespace: ns}
+spec:
+  rules:
+    - host: b.example.com
+      http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: b, port: {number: 80}}}}]}
+`;
+  const ings = await readIngresses([{ file: "in.yaml", text }], []);
+  const docs = istioObjects(translate(ings), { gatewayName: "gw", gatewayNamespace: "istio-system", gatewaySelector: { istio: "ingressgateway" }, plugins: [] }, []) as Any[];
+  const policy = docs.find((d) => d.kind === "AuthorizationPolicy");
+  assert.deepEqual(policy.spec.rules[0].to, [{ operation: { notHosts: ["b.example.com", "b.example.com:*"], paths: ["/admin"] } }]);
+  assert.deepEqual(checkAuthorizationPolicy(policy), []);
 });
 
 test("the AuthorizationPolicy check refuses what Istio would", () => {

@@ -186,7 +186,7 @@ export function checkAuthorizationPolicy(p: Obj): string[] {
       const op = (t.operation ?? {}) as Obj;
       for (const k of Object.keys(op)) {
         const list = op[k];
-        if (!["hosts", "paths"].includes(k)) errors.push(`spec.rules[${i}].to[${j}].operation.${k} is not a field the generator writes`);
+        if (!["hosts", "notHosts", "paths"].includes(k)) errors.push(`spec.rules[${i}].to[${j}].operation.${k} is not a field the generator writes`);
         // Istio string matches: exact, `prefix*`, `*suffix` or `*`; a path must start with / unless it is a wildcard.
         else if (!Array.isArray(list) || list.length === 0 || list.some((v) => typeof v !== "string" || v === "" || v.slice(1, -1).includes("*") || (k === "paths" && !v.startsWith("/") && !v.startsWith("*")))) errors.push(`spec.rules[${i}].to[${j}].operation.${k} must be a non-empty list of exact, prefix* or *suffix strings`);
       }

@@ -162,10 +162,13 @@ function policyPaths(r: Route): string[] {
  */
 function sourceRangePolicies(model: IngressModel, o: IstioOptions): Obj[] {
   const out: Obj[] = [];
+  const named = [...new Set(model.routes.map((r) => r.host).filter(Boolean))].sort();
   for (const [name, ranges] of [...model.sourceRanges].sort((a, b) => a[0].localeCompare(b[0]))) {
     const to = model.routes.filter((r) => r.name === name).map((r) => {
       const operation: Obj = {};
       if (r.host) operation.hosts = [r.host, `${r.host}:*`];
+      // A rule without host serves the hosts no rule names (ingress-nginx's default server), not every host.
+      else if (named.length) operation.notHosts = named.flatMap((h) => [h, `${h}:*`]);
       operation.paths = policyPaths(r);
       return { operation };
     });
