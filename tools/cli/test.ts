@@ -30,8 +30,12 @@ export function findTests(root: string): string[] {
 function run(files: string[], build: "release" | "debug", root: string, extra: string[]): Promise<number> {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
   const args = ["--import", tsx, "--test", ...extra, ...files];
+  // NODE_TEST_CONTEXT (set when this runs under another node --test) would switch the child's reporter to the
+  // parent's internal protocol: the user always gets the readable report.
+  const env: NodeJS.ProcessEnv = { ...process.env, TOLLGATE_WASM_BUILD: build, TOLLGATE_ROOT: root };
+  delete env.NODE_TEST_CONTEXT;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, stdio: "inherit", env: { ...process.env, TOLLGATE_WASM_BUILD: build, TOLLGATE_ROOT: root } });
+    const child = spawn(process.execPath, args, { cwd: root, stdio: "inherit", env });
     child.on("error", reject);
     child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
