@@ -3,6 +3,7 @@
 import { ConfigReader, decimal, decodeBytes, describeJson, StringTable, toLowerAscii } from "../../assembly";
 import { FIXED_WINDOW, gcd, hashString, HASH_BASIS, Limit, MAX_WAYS, TOKEN_BUCKET } from "./bucket";
 import { DEFAULT_BODY, KEY_PREFIX } from "./constants";
+import { encodeGrpcService } from "./rls";
 
 // @ts-ignore: decorator
 @inline export const KEY_HEADER: u8 = 0;
@@ -201,38 +202,8 @@ function parseRls(parent: ConfigReader): RlsConfig | null {
     r.fail("domain", "must be a non-empty rate limit domain (the `domain` of the service's config)");
     return null;
   }
-  c.upstream = grpcService(c.cluster);
+  c.upstream = encodeGrpcService(c.cluster);
   return c;
-}
-
-/** GrpcService{envoy_grpc (1): EnvoyGrpc{cluster_name (1)}}, serialized (envoy/config/core/v3/grpc_service.proto). */
-function grpcService(cluster: string): ArrayBuffer {
-  const name = String.UTF8.encode(cluster, false);
-  const n = name.byteLength;
-  const inner = 1 + varintSize(n) + n;
-  const out = new Uint8Array(1 + varintSize(inner) + inner);
-  let p = 0;
-  out[p++] = 0x0a;
-  p = putVarint(out, p, inner);
-  out[p++] = 0x0a;
-  p = putVarint(out, p, n);
-  out.set(Uint8Array.wrap(name), p);
-  return out.buffer;
-}
-
-function varintSize(v: i32): i32 {
-  let n = 1;
-  while (v >= 0x80) { v >>>= 7; n++; }
-  return n;
-}
-
-function putVarint(out: Uint8Array, p: i32, v: i32): i32 {
-  while (v >= 0x80) {
-    out[p++] = <u8>(v | 0x80);
-    v >>>= 7;
-  }
-  out[p++] = <u8>v;
-  return p;
 }
 
 function parseRule(r: ConfigReader, c: RateLimitConfig, scope: string): LimitRule | null {

@@ -3,7 +3,10 @@
 import { ConfigReader } from "../../assembly";
 import { SlotSet } from "./bucket";
 import { LimitRule, parseConfig, RateLimitConfig } from "./config";
-import { clientIp, keyValue, Limiter, LimiterEvents, Outcome, RequestView, stripPort } from "./decide";
+import {
+  applyGlobal, clientIp, GlobalCall, globalDescriptors, keyValue, Limiter, LimiterEvents, Outcome, RequestView, stripPort, unitSeconds,
+} from "./decide";
+import { CODE_OK, CODE_OVER_LIMIT, Descriptor, RlsResponse } from "./rls";
 import { ietfPolicy, ietfState, resetSeconds } from "./replies";
 import { BucketStore, STORE_OK } from "./store";
 
@@ -140,5 +143,129 @@ describe("reply formatting", () => {
     for (let i = 0; i < ms.length; i++) expect(resetSeconds(ms[i])).toBe(s[i]);
     expect(ietfPolicy("per-key", 100, 60)).toBe("\"per-key\";q=100;w=60");
     expect(ietfState("per-key", 9, 49001)).toBe("\"per-key\";r=9;t=50");
+  });
+});
+
+const GLOBAL_CFG = config('{"rls":{"cluster":"rls","domain":"d"},"rules":[' +
+  '{"name":"local","key":{"global":{}},"limit":{"requests":1,"per":"minute"}},' +
+  '{"name":"fleet","scope":"global","key":{"global":{}},"limit":{"requests":100,"per":"hour"}},' +
+  '{"name":"gold","scope":"global","key":{"header":"x-tier"},"values":["gold"],"limit":{"requests":5,"per":"week"}},' +
+  '{"name":"per-key","scope":"global","key":{"header":"x-api-key"},"limit":{"requests":3,"per":"minute"}}]}');
+
+function descriptors(): Descriptor[] {
+  const out: Descriptor[] = [];
+  for (let i = 0; i < 16; i++) {
+    const d = new Descriptor();
+    d.keys.push("");
+    d.values.push("");
+    out.push(d);
+  }
+  return out;
+}
+
+describe("global rules", () => {
+  it("one descriptor per applicable global rule: {name, value}, _ for a global key, listed values only", () => {
+    const ds = descriptors();
+    const call = new GlobalCall();
+    // [x-tier, x-api-key] → expected "name=value" list
+    const rows: Array<Array<string>> = [
+      ["gold", "k1", "fleet=_ gold=gold per-key=k1"],
+      ["silver", "k1", "fleet=_ per-key=k1"],
+      ["", "", "fleet=_"],
+    ];
+    for (let r = 0; r < rows.length; r++) {
+      const values = new Array<string | null>(4);
+      values[0] = "";
+      values[1] = "";
+      values[2] = rows[r][0].length > 0 ? rows[r][0] : null;
+      values[3] = rows[r][1].length > 0 ? rows[r][1] : null;
+      globalDescriptors(GLOBAL_CFG, values, call, ds);
+      const got: string[] = [];
+      for (let k = 0; k < call.count; k++) got.push(ds[k].keys[0] + "=" + ds[k].values[0]);
+      expect(got.join(" ")).toBe(rows[r][2]);
+    }
+  });
+
+  it("the local check skips global rules; commit false consumes nothing", () => {
+    const events = new Counts();
+    const limiter = new Limiter(new MemoryStore(), events, 16);
+    const out = new Outcome();
+    const values = new Array<string | null>(4);
+    values[0] = "";
+    values[1] = "";
+    const t: u64 = 1_700_000_000_000;
+    for (let i = 0; i < 3; i++) {
+      limiter.check(GLOBAL_CFG, values, t, out, false);
+      expect(out.rejected).toBe(-1, "peek " + i.toString());
+      expect(out.report).toBe(0);
+    }
+    expect(events.allowedN).toBe(0);
+    limiter.check(GLOBAL_CFG, values, t, out, true);
+    expect(out.rejected).toBe(-1);
+    expect(events.allowedN).toBe(1, "only the local rule");
+    limiter.check(GLOBAL_CFG, values, t, out, false);
+    expect(out.rejected).toBe(0);
+  });
+
+  it("OVER_LIMIT: the first descriptor marked over the limit rejects, with the service's numbers", () => {
+    const call = new GlobalCall();
+    call.count = 2;
+    call.ruleOf[0] = 1;
+    call.ruleOf[1] = 3;
+    const resp = new RlsResponse();
+    resp.overallCode = CODE_OVER_LIMIT;
+    resp.statusCount = 2;
+    resp.statuses[0].code = CODE_OK;
+    resp.statuses[1].code = CODE_OVER_LIMIT;
+    resp.statuses[1].hasLimit = true;
+    resp.statuses[1].requestsPerUnit = 3;
+    resp.statuses[1].unit = 2;
+    resp.statuses[1].limitRemaining = 0;
+    resp.statuses[1].resetMs = 12500;
+    const out = new Outcome();
+    expect(applyGlobal(GLOBAL_CFG, call, resp, out)).toBe(true);
+    expect(out.rejected).toBe(3);
+    expect(out.report).toBe(3);
+    expect(out.limit).toBe(3);
+    expect(out.remaining).toBe(0);
+    expect(out.resetMs).toBe(<u64>12500);
+    expect(out.policySeconds).toBe(<u64>60);
+    // Without statuses: the first descriptor's rule, with its configured limit and period.
+    resp.statusCount = 0;
+    expect(applyGlobal(GLOBAL_CFG, call, resp, out)).toBe(true);
+    expect(out.rejected).toBe(1);
+    expect(out.limit).toBe(100);
+    expect(out.policySeconds).toBe(<u64>3600);
+  });
+
+  it("OK (or anything but OVER_LIMIT): the tightest global rule is reported unless the local one is tighter", () => {
+    const call = new GlobalCall();
+    call.count = 2;
+    call.ruleOf[0] = 1;
+    call.ruleOf[1] = 3;
+    const resp = new RlsResponse();
+    resp.overallCode = 0;
+    resp.statusCount = 2;
+    resp.statuses[0].hasLimit = true;
+    resp.statuses[0].requestsPerUnit = 100;
+    resp.statuses[0].limitRemaining = 40;
+    resp.statuses[1].hasLimit = true;
+    resp.statuses[1].requestsPerUnit = 3;
+    resp.statuses[1].limitRemaining = 2;
+    const out = new Outcome();
+    out.reset();
+    expect(applyGlobal(GLOBAL_CFG, call, resp, out)).toBe(false);
+    expect(out.report).toBe(3);
+    expect(out.remaining).toBe(2);
+    out.reset();
+    out.report = 0;
+    out.remaining = 1;
+    applyGlobal(GLOBAL_CFG, call, resp, out);
+    expect(out.report).toBe(0, "the local rule has less left");
+  });
+
+  it("maps the service's units to seconds", () => {
+    const want: u64[] = [0, 1, 60, 3600, 86400, 2592000, 31536000, 604800, 0];
+    for (let u = 0; u < want.length; u++) expect(unitSeconds(<u32>u)).toBe(want[u], u.toString());
   });
 });

@@ -307,10 +307,14 @@ export class Limiter {
 
 // ------------------------------------------------------------------------------ global rules (the service)
 
+/** At most one descriptor per rule (a config has at most 16 rules). */
+// @ts-ignore: decorator
+@inline export const MAX_DESCRIPTORS: i32 = 16;
+
 /** One ShouldRateLimit call's descriptors: the global rules that apply to the request, in order. */
 export class GlobalCall {
-  /** rules[i] of descriptor k is rules[ruleOf[k]]; count descriptors are in use. */
-  ruleOf: i32[] = [];
+  /** Descriptor k stands for cfg.rules[ruleOf[k]]; `count` descriptors are in use. */
+  ruleOf: StaticArray<i32> = new StaticArray<i32>(MAX_DESCRIPTORS);
   count: i32 = 0;
 }
 
@@ -325,15 +329,15 @@ export function globalDescriptors(cfg: RateLimitConfig, values: Array<string | n
   for (let i = 0; i < rules.length && i < values.length; i++) {
     const rule = unchecked(rules[i]);
     const v = unchecked(values[i]);
-    if (!rule.global || v === null || call.count >= out.length) continue;
+    if (!rule.global || v === null || call.count >= min(out.length, MAX_DESCRIPTORS)) continue;
     const listed = rule.valueIndex;
     if (listed !== null && listed.get(v) < 0) continue;
     const k = call.count++;
-    if (call.ruleOf.length <= k) call.ruleOf.push(i);
-    else unchecked(call.ruleOf[k] = i);
+    unchecked(call.ruleOf[k] = i);
+    // The root's descriptors each hold one entry (stream.ts).
     const d = unchecked(out[k]);
-    d.keys[0] = rule.name;
-    d.values[0] = rule.keyKind == KEY_GLOBAL ? GLOBAL_VALUE : v;
+    unchecked(d.keys[0] = rule.name);
+    unchecked(d.values[0] = rule.keyKind == KEY_GLOBAL ? GLOBAL_VALUE : v);
   }
 }
 

@@ -3,6 +3,7 @@
 // ratelimit.proto, envoy/config/core/v3/base.proto (HeaderValue), google/protobuf/duration.proto.
 // Encoding is proto3-canonical (empty strings and zero numbers omitted, fields in number order), so it
 // is byte-identical to protobufjs/protoc output. Decoding never traps: malformed input returns false.
+import { decodeBytes } from "../../assembly";
 
 // @ts-ignore: decorator
 @inline export const CODE_UNKNOWN: u32 = 0;
@@ -82,6 +83,19 @@ function descriptorSize(d: Descriptor): i32 {
     n += 1 + varintSize(<u32>e) + e;
   }
   return n;
+}
+
+/**
+ * GrpcService{envoy_grpc = 1: EnvoyGrpc{cluster_name = 1}} (envoy/config/core/v3/grpc_service.proto): the
+ * `upstream` of proxy_grpc_call that names `cluster` unambiguously (a bare name could parse as a GrpcService).
+ */
+export function encodeGrpcService(cluster: string): ArrayBuffer {
+  const inner = stringFieldSize(cluster);
+  const buf = new ArrayBuffer(1 + varintSize(<u32>inner) + inner);
+  const p = changetype<usize>(buf);
+  store<u8>(p, 0x0a);
+  writeString(writeVarint(p + 1, <u32>inner), 0x0a, cluster);
+  return buf;
 }
 
 /**
@@ -359,7 +373,10 @@ function decodeDuration(r: Reader, end: usize, st: RlsStatus): void {
   st.resetMs = ms > 0 ? <u64>ms : 0;
 }
 
-/** HeaderValue{key = 1, value = 2, raw_value = 3}: value, else raw_value (Envoy sets one of them). */
+/**
+ * HeaderValue{key = 1, value = 2, raw_value = 3}: value, else raw_value (Envoy sets one of them). Decoded as
+ * UTF-8, or byte for byte where not valid UTF-8 (assembly decodeBytes).
+ */
 function decodeHeader(r: Reader, end: usize, out: string[]): void {
   let keyP: usize = 0, keyN: usize = 0, valP: usize = 0, valN: usize = 0, rawP: usize = 0, rawN: usize = 0;
   while (!r.bad) {
@@ -379,6 +396,6 @@ function decodeHeader(r: Reader, end: usize, out: string[]): void {
   }
   if (!r.bad && r.p != end) r.bad = true;
   if (r.bad || keyN == 0 || out.length >= MAX_HEADERS << 1) return;
-  out.push(String.UTF8.decodeUnsafe(keyP, keyN, false));
-  out.push(valN > 0 || rawN == 0 ? String.UTF8.decodeUnsafe(valP, valN, false) : String.UTF8.decodeUnsafe(rawP, rawN, false));
+  out.push(decodeBytes(keyP, keyN));
+  out.push(valN > 0 || rawN == 0 ? decodeBytes(valP, valN) : decodeBytes(rawP, rawN));
 }

@@ -5,7 +5,7 @@
 import {
   Action, addHeader, awaitCallout, BufferType, ConfigReader, decimal, defineCounter, encode, framingHeaderProblem,
   getBuffer, getStatusMessage, grpcCallEnc, GrpcStatus, HttpContext, incrementMetric, log, LogLevel, MapType, nowMillis,
-  PairsBuilder, parseRuleSet, removeHeader, replaceHeader, RootContext, RuleSet, sanitizeHeaderValue, continueRequest,
+  PairsBuilder, parseRuleSet, removeHeader, replaceHeader, RootContext, RuleSet, continueRequest,
   toLowerAscii, writableHeaderProblem,
 } from "../../assembly";
 import { HEADERS_NONE, LimitRule, parseConfig, RateLimitConfig, resetInheritedRls, RlsConfig } from "./config";
@@ -60,6 +60,8 @@ export class RateLimitRoot extends RootContext {
   /** One descriptor (one entry) per possible global rule, refilled per call; the response is decoded in place. */
   descriptors: Descriptor[] = [];
   response: RlsResponse = new RlsResponse();
+  /** The decoded answer's outcome, before it is merged into the stream's. */
+  global: Outcome = new Outcome();
   // Plugin-wide service counters (defined when some config has global rules).
   mRlsOk: u32 = 0;
   mRlsOverLimit: u32 = 0;
@@ -194,7 +196,13 @@ class RateLimitStream extends HttpContext {
       return;
     }
     const call = this.call!;
-    if (applyGlobal(cfg, call, resp, this.outcome)) {
+    // The service's numbers for the tightest (or the rejecting) global rule; an allowed request's local
+    // commit below may report a tighter local rule.
+    const global = root.global;
+    global.reset();
+    if (applyGlobal(cfg, call, resp, global)) {
+      copyOutcome(global, this.outcome);
+      this.outcome.rejected = global.rejected;
       incrementMetric(root.mRlsOverLimit, 1);
       const rule = cfg.rules[this.outcome.rejected];
       incrementMetric(cfg.shadow ? rule.mShadowRejected : rule.mRejected, 1);
@@ -208,9 +216,6 @@ class RateLimitStream extends HttpContext {
     }
     incrementMetric(root.mRlsOk, 1);
     for (let k = 0; k < call.count; k++) incrementMetric(cfg.rules[call.ruleOf[k]].mAllowed, 1);
-    // The service's numbers for the tightest global rule, before the local commit may report a tighter one.
-    const global = new Outcome();
-    applyGlobal(cfg, call, resp, global);
     const more = checkedHeaders(resp.requestHeaders, true);
     if (more !== null) {
       for (let i = 0; i + 1 < more.length; i += 2) addHeader(MapType.REQUEST_HEADERS, unchecked(more[i]), unchecked(more[i + 1]));
@@ -289,30 +294,43 @@ function copyOutcome(from: Outcome, to: Outcome): void {
 
 /**
  * The service's headers that a plugin may write: lower-cased names that are HTTP tokens, not pseudo or
- * framing headers (and, on the request, not a header another plugin or this one owns); values without
+ * framing headers (and, on the request, none that steers routing or that a plugin owns); values without
  * control characters. Null when none is left.
  */
 function checkedHeaders(pairs: string[], request: bool): string[] | null {
   let out: string[] | null = null;
   for (let i = 0; i + 1 < pairs.length; i += 2) {
     const name = toLowerAscii(unchecked(pairs[i]));
-    if (!isToken(name) || framingHeaderProblem(name).length > 0) continue;
+    const value = unchecked(pairs[i + 1]);
+    if (!isToken(name) || hasControl(value) || framingHeaderProblem(name).length > 0) continue;
     if (request && (name == SHADOW_HEADER || writableHeaderProblem(name, PLUGIN).length > 0)) continue;
     if (out === null) out = [];
     out.push(name);
-    out.push(sanitizeHeaderValue(unchecked(pairs[i + 1])));
+    out.push(value);
   }
   return out;
 }
 
+/** RFC 9110 tchar, lower-case letters only (names are lower-cased first): bit c of the 128-bit set. */
+// @ts-ignore: decorator
+@inline const TCHAR_LO: u64 = 0x03ff6cfa00000000;
+// @ts-ignore: decorator
+@inline const TCHAR_HI: u64 = 0x57ffffffc0000000;
+
 function isToken(s: string): bool {
   if (s.length == 0) return false;
   for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || c == 0x2d || c == 0x5f || c == 0x2e ||
-      c == 0x21 || c == 0x23 || c == 0x24 || c == 0x25 || c == 0x26 || c == 0x27 || c == 0x2a || c == 0x2b ||
-      c == 0x5e || c == 0x60 || c == 0x7c || c == 0x7e;
-    if (!ok) return false;
+    const c = <u64>s.charCodeAt(i);
+    if (c >= 128 || ((c < 64 ? TCHAR_LO >> c : TCHAR_HI >> (c - 64)) & 1) == 0) return false;
   }
   return true;
+}
+
+/** A control character other than TAB (CR, LF and NUL would split or end the header). */
+function hasControl(s: string): bool {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 0x20 && c != 0x09) || c == 0x7f) return true;
+  }
+  return false;
 }

@@ -35,7 +35,13 @@ async function codec(build: Build): Promise<Codec> {
   const stale = !existsSync(stamp) || readFileSync(stamp, "utf8") !== src;
   await compileAssemblyScript(entry, out, build, stale);
   writeFileSync(stamp, src);
-  const { instance } = await WebAssembly.instantiate(readFileSync(out), {});
+  // Host imports (only assembly's abort logger can reach one) answer NotFound; an abort then traps.
+  const module = new WebAssembly.Module(readFileSync(out));
+  const imports: Record<string, Record<string, () => number>> = {};
+  for (const imp of WebAssembly.Module.imports(module)) {
+    if (imp.kind === "function") (imports[imp.module] ??= {})[imp.name] = () => 1;
+  }
+  const instance = new WebAssembly.Instance(module, imports as WebAssembly.Imports);
   const ex = instance.exports as unknown as {
     memory: WebAssembly.Memory;
     alloc(n: number): number;

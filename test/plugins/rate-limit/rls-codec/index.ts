@@ -1,18 +1,13 @@
 // Test module for plugins/rate-limit/rls.ts (AssemblyScript): raw exports over linear memory, so
 // rls.test.ts can hold the hand-written protobuf against protobufjs. The caller allocates input with
 // alloc(); results land in the static OUT area.
+// Debug builds route aborts to assembly's tollgate_abort (it logs through env.proxy_log, which the test
+// provides, then traps).
 import { decodeRateLimitResponse, Descriptor, encodeRateLimitRequest, RlsResponse } from "../../../../plugins/rate-limit/rls";
 
 const OUT_SIZE: usize = 1 << 20;
 const OUT: usize = memory.data(<i32>OUT_SIZE);
 const response = new RlsResponse();
-
-/** Debug builds route aborts here (asconfig.json): a trap, which the test reports. */
-// @ts-ignore: decorator
-@global
-export function tollgate_abort(message: string | null, fileName: string | null, line: u32, column: u32): void {
-  unreachable();
-}
 
 export function out(): usize { return OUT; }
 export function alloc(n: usize): usize { return heap.alloc(n); }
