@@ -1,8 +1,8 @@
 // The plugins' metrics, black-box on both engines from one bootstrap (issue 22): cors and canary in one chain
 // in front of an echo upstream get a fixed sequence of requests on the embedded engine and on Envoy 1.40. The
-// bootstrap carries the stats_config tollgate documents (gen/metrics.ts: one regex tag extractor per label, and
+// bootstrap carries the stats_config tollgate documents (tools/plugins/metrics.ts: one regex tag extractor per label, and
 // the stats matcher Istio renders from `gen wasmplugin --stats-inclusion`'s proxyStatsMatcher), so it also
-// proves that the inclusion prefix keeps every plugin metric. Checked on each engine: /stats has the expected
+// proves that the inclusion prefix keeps every plugin metric and that the extraStatTags label them. Checked on each engine: /stats has the expected
 // `wasmcustom.tollgate.…` counters with the expected values; /stats/prometheus has them as
 // `tollgate_<name>{<labels>}`; and both engines' expositions are the same, series for series (the differential
 // check). Finally the dashboard gen dashboard writes queries only names the engines export.
@@ -11,7 +11,8 @@ import { request } from "node:http";
 import { test, type TestContext } from "node:test";
 import { startEcho } from "../../tools/demo/echo.ts";
 import { dashboard } from "../../tools/cli/gen/dashboard.ts";
-import { PLUGIN_METRICS, STATS_INCLUSION_PREFIX, statsTags } from "../../tools/cli/gen/metrics.ts";
+import { PLUGIN_METRICS, STATS_INCLUSION_PREFIX, statsTags } from "../../tools/plugins/metrics.ts";
+import { statsInclusionOperator } from "../../tools/cli/gen/wasmplugin.ts";
 import { bootstrapDoc, pluginFilter } from "../helpers/bootstrap.ts";
 import { startEngine, type EngineHandle } from "../helpers/engines.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
@@ -145,8 +146,21 @@ function bootstrap(echoPort: number): object {
     },
     { stable: echoPort },
   );
-  // What an Istio proxy renders from `gen wasmplugin --stats-inclusion` (extraStatTags, proxyStatsMatcher).
-  return { ...doc, stats_config: { stats_tags: statsTags(), stats_matcher: { inclusion_list: { patterns: [{ prefix: STATS_INCLUSION_PREFIX }] } } } };
+  return { ...doc, stats_config: istioStatsConfig() };
+}
+
+/**
+ * The stats_config an Istio proxy's bootstrap gets from `gen wasmplugin --stats-inclusion`'s ProxyConfig, as
+ * Istio's bootstrap template renders it (tools/packaging/common/envoy_bootstrap.json): one extractor
+ * `(<tag>=\.=(.*?);\.;)` per extraStatTags entry, one inclusion prefix per proxyStatsMatcher.inclusionPrefixes.
+ */
+function istioStatsConfig(): object {
+  const dc = statsInclusionOperator().spec as { meshConfig: { defaultConfig: { extraStatTags: string[]; proxyStatsMatcher: { inclusionPrefixes: string[] } } } };
+  const { extraStatTags, proxyStatsMatcher } = dc.meshConfig.defaultConfig;
+  const stats_tags = extraStatTags.map((tag) => ({ tag_name: tag, regex: `(${tag}=\\.=(.*?);\\.;)` }));
+  // tollgate's own bootstrap extractors (gen envoy) are the same.
+  assert.deepEqual(stats_tags, statsTags());
+  return { stats_tags, stats_matcher: { inclusion_list: { patterns: proxyStatsMatcher.inclusionPrefixes.map((prefix) => ({ prefix })) } } };
 }
 
 async function withEngines(t: TestContext, fn: (handles: EngineHandle[]) => Promise<void>): Promise<void> {
@@ -219,7 +233,7 @@ test("cors and canary metrics: the same counters on both engines, in /stats and 
       }
     }
     for (const plugin of ["cors", "canary"]) {
-      for (const m of PLUGIN_METRICS[plugin]) assert.ok(exported.has(m.name), `gen/metrics.ts lists ${m.name}, not exported`);
+      for (const m of PLUGIN_METRICS[plugin]) assert.ok(exported.has(m.name), `tools/plugins/metrics.ts lists ${m.name}, not exported`);
     }
   });
 });

@@ -5,6 +5,7 @@ import { isIP } from "node:net";
 import type { Phase, PluginMeta } from "../plugins/meta.ts";
 import { sortByPhase } from "../plugins/meta.ts";
 import { GenError } from "./errors.ts";
+import { statsTags } from "../plugins/metrics.ts";
 
 export type Obj = Record<string, unknown>;
 
@@ -31,6 +32,37 @@ export interface K8sOptions {
   failStrategy?: FailStrategy;
   imagePullSecret?: string;
   imagePullPolicy?: "IfNotPresent" | "Always";
+  /** Istio WasmPlugin `match`: the traffic selectors (mode, ports) the plugin applies to. */
+  match?: Array<{ mode?: "UNDEFINED" | "CLIENT" | "SERVER" | "CLIENT_AND_SERVER"; ports?: number[] }>;
+  /** Istio WasmPlugin `vmConfig.env`: INLINE values, or HOST (read from the proxy's own environment). */
+  vmEnv?: Array<{ name: string; value?: string; valueFrom: "INLINE" | "HOST" }>;
+}
+
+/**
+ * What an operator should hear before applying these WasmPlugins / EnvoyFilters: a placement that covers a
+ * whole namespace or the mesh, and FAIL_OPEN on a plugin that authenticates or authorizes.
+ */
+export function placementWarnings(plugins: PluginInput[], o: K8sOptions, kind: "WasmPlugin" | "EnvoyFilter" | null): string[] {
+  const out: string[] = [];
+  const scoped = (o.selector && Object.keys(o.selector).length > 0) || (o.targetRefs?.length ?? 0) > 0;
+  // kind null: outputs without a placement of their own (Higress's gateway, an Envoy bootstrap).
+  if (kind && !scoped) {
+    const where = o.namespace === undefined
+      ? "no --namespace: it lands in kubectl's current namespace and applies to every workload there (to the whole mesh in the root namespace, istio-system)"
+      : o.namespace === "istio-system"
+        ? "namespace istio-system is Istio's root namespace: it applies to every workload in the MESH"
+        : `it applies to every workload in namespace ${o.namespace}`;
+    out.push(`the ${kind}s have no --selector or --target-ref: ${where}; scope them with --selector app=<workload> or --target-ref Gateway/<name>`);
+  }
+  if (o.failStrategy === "FAIL_OPEN") {
+    for (const p of plugins) {
+      const phase = o.phase ?? p.meta.phase;
+      if (phase === "AUTHN" || phase === "AUTHZ" || p.meta.name === "auth") {
+        out.push(`--fail-strategy FAIL_OPEN on ${p.meta.name} (phase ${phase}): when its VM fails or its module cannot be fetched, requests pass WITHOUT ${phase === "AUTHZ" ? "authorization" : "authentication"}; FAIL_CLOSE (the default) answers 503 instead`);
+      }
+    }
+  }
+  return out;
 }
 
 const WASM_FILTER_TYPE = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
@@ -82,6 +114,8 @@ export function wasmPlugins(plugins: PluginInput[], o: K8sOptions): Obj[] {
     if (o.targetRefs?.length) spec.targetRefs = o.targetRefs.map((t) => ({ ...(t.group ? { group: t.group } : {}), kind: t.kind, name: t.name }));
     Object.assign(spec, moduleSpec(p, o));
     if (hasConfig(p.config)) spec.pluginConfig = p.config;
+    if (o.vmEnv?.length) spec.vmConfig = { env: o.vmEnv.map((e) => (e.valueFrom === "HOST" ? { name: e.name, valueFrom: "HOST" } : { name: e.name, value: e.value ?? "" })) };
+    if (o.match?.length) spec.match = o.match.map((m) => ({ ...(m.mode ? { mode: m.mode } : {}), ...(m.ports?.length ? { ports: m.ports.map((n) => ({ number: n })) } : {}) }));
     return { apiVersion: "extensions.istio.io/v1alpha1", kind: "WasmPlugin", metadata: metadata(p.meta.name, o.namespace), spec };
   });
 }
@@ -267,6 +301,8 @@ export function staticCluster(name: string, up: HostPort): Obj {
 export function listenerBootstrap(o: { name: string; listen: HostPort; admin?: HostPort | null; hcm: Obj; httpFilters: Obj[]; clusters: Obj[] }): Obj {
   const boot: Obj = {};
   if (o.admin) boot.admin = { address: socketAddress(o.admin) };
+  // The plugins' metric labels (plugins/README.md, Metrics): Envoy's tag extractors for tollgate's encoding.
+  boot.stats_config = { stats_tags: statsTags() };
   boot.static_resources = {
     listeners: [{
       name: o.name,

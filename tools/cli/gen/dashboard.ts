@@ -1,9 +1,9 @@
 // gen dashboard: a Grafana dashboard (JSON, for Grafana's import) with one row per plugin and one panel per
-// metric, whose PromQL uses exactly the names and labels of gen/metrics.ts — what Envoy's /stats/prometheus
+// metric, whose PromQL uses exactly the names and labels of tools/plugins/metrics.ts — what Envoy's /stats/prometheus
 // exports for the plugins once the bootstrap (or Istio's extraStatTags) has tollgate's tag extractors.
 import { UsageError } from "../errors.ts";
 import type { GenKind } from "./kind.ts";
-import { PLUGIN_METRICS, type PluginMetric } from "./metrics.ts";
+import { PLUGIN_METRICS, type PluginMetric } from "../../plugins/metrics.ts";
 
 export interface Panel {
   type: string;

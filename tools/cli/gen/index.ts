@@ -17,6 +17,19 @@ const KINDS: Record<string, () => Promise<{ default: GenKind }>> = {
   dashboard: () => import("./dashboard.ts"),
 };
 
+/**
+ * Istio before 1.22 serves networking.istio.io only as v1beta1 / v1alpha3: the networking objects move to `version`
+ * and are checked again against that version's CRD schema. EnvoyFilter exists only as v1alpha3.
+ */
+async function olderNetworkingApi(out: { docs: unknown[]; errors: string[] }, version: string): Promise<void> {
+  const { checkK8sObject } = await import("../../k8s/check.ts");
+  for (const d of out.docs as Array<Record<string, unknown>>) {
+    if (typeof d?.apiVersion !== "string" || !d.apiVersion.startsWith("networking.istio.io/") || d.kind === "EnvoyFilter") continue;
+    d.apiVersion = `networking.istio.io/${version}`;
+    out.errors.push(...checkK8sObject(d));
+  }
+}
+
 const command: Command = {
   name: "gen",
   summary: "Generate Istio / Higress / Envoy manifests for plugins (YAML on stdout).",
@@ -46,6 +59,9 @@ Examples:
   tollgate gen higress cors --url oci://ghcr.io/acme/cors:1.0.0 --config cors.json | kubectl apply -f -
   tollgate gen envoy cors canary --config cors=cors.json --config canary=canary.json --upstream 127.0.0.1:8080 -o envoy.yaml
   tollgate gen canary-routes --config canary.json --service reviews.default.svc.cluster.local --stable v1 --canary v2
+  tollgate gen canary-routes --config canary.json --service reviews.default.svc.cluster.local --gateway istio-system/public --host reviews.example.com
+  tollgate gen envoy canary --config canary.json --upstream v1=127.0.0.1:8081 --upstream v2=127.0.0.1:8082 -o envoy.yaml
+  tollgate gen wasmplugin auth --config auth.json --url oci://… --selector app=api --match-mode SERVER --match-port 8080 --vm-env-host POD_NAME
   tollgate gen from-ingress ingress.yaml --target envoy -o envoy.yaml && tollgate up envoy.yaml
   tollgate gen from-ingress ingress.yaml --target istio --url oci://ghcr.io/acme/{name}:{version} | kubectl apply -f -
   tollgate gen ratelimit-config rate-limit.json -o ratelimit/config/tollgate.yaml
@@ -63,8 +79,15 @@ Examples:
     "fail-strategy": { type: "string", description: "FAIL_CLOSE | FAIL_OPEN | FAIL_RELOAD (envoy, envoyfilter: the filter's failure_policy, Envoy 1.33+; higress: no FAIL_RELOAD)", valueName: "s" },
     "image-pull-secret": { type: "string", description: "dockerconfigjson Secret in the same namespace", valueName: "name" },
     "image-pull-policy": { type: "string", description: "IfNotPresent | Always", valueName: "p" },
+    "stats-inclusion": { type: "boolean", description: "wasmplugin: also emit the IstioOperator meshConfig overlay that keeps the plugins' metrics (proxyStatsMatcher) and labels them (extraStatTags); without it, a note on stderr shows the pod annotation" },
+    "match-mode": { type: "string", description: "wasmplugin: traffic the plugin applies to: CLIENT | SERVER | CLIENT_AND_SERVER | UNDEFINED (spec.match)", valueName: "mode" },
+    "match-port": { type: "string", multiple: true, description: "wasmplugin: only these ports (spec.match ports; repeatable)", valueName: "n" },
+    "vm-env": { type: "string", multiple: true, description: "wasmplugin: NAME=value in the plugin VM's environment (spec.vmConfig.env, INLINE; repeatable)", valueName: "k=v" },
+    "vm-env-host": { type: "string", multiple: true, description: "wasmplugin: NAME passed from the proxy's own environment (spec.vmConfig.env, HOST; repeatable)", valueName: "name" },
+    "networking-version": { type: "string", description: "networking.istio.io version of VirtualService / DestinationRule / Gateway / ServiceEntry: v1 | v1beta1 | v1alpha3 (older Istio; EnvoyFilter stays v1alpha3)", default: "v1", valueName: "v" },
+    host: { type: "string", multiple: true, description: "canary-routes: the VirtualService's external hosts when --gateway is given (repeatable)", valueName: "host" },
     context: { type: "string", description: "envoyfilter: GATEWAY | SIDECAR_INBOUND | SIDECAR_OUTBOUND", default: "SIDECAR_INBOUND", valueName: "ctx" },
-    upstream: { type: "string", multiple: true, description: "envoy: upstream host:port; from-ingress: <service>=host:port per backend (repeatable)", valueName: "host:port" },
+    upstream: { type: "string", multiple: true, description: "envoy: upstream host:port, or with canary <tag>=host:port per version (routes on the tag); from-ingress: <service>=host:port per backend (repeatable)", valueName: "host:port" },
     target: { type: "string", description: "from-ingress: istio | higress | envoy", default: "istio", valueName: "t" },
     "echo-base-port": { type: "string", description: "from-ingress --target envoy: first port of the echo upstreams of services without --upstream", default: "18080", valueName: "n" },
     listen: { type: "string", description: "envoy: listener address", default: "127.0.0.1:10000", valueName: "host:port" },
@@ -89,6 +112,9 @@ Examples:
     // something else: a plain `on` or `y` in a plugin config or a name would arrive as the bool true.
     const { stringifyEnvoyYaml: stringify } = await import("../../envoy/yaml.ts");
     const out = await (await load()).default(operands, args.values);
+    const nv = str(args.values["networking-version"]) ?? "v1";
+    if (!["v1", "v1beta1", "v1alpha3"].includes(nv)) throw new UsageError(`--networking-version must be v1, v1beta1 or v1alpha3, got '${nv}'`);
+    if (nv !== "v1") await olderNetworkingApi(out, nv);
     if (out.errors.length) {
       // The generator produced something the CRDs / protos reject: a tollgate bug or an invalid flag value.
       throw new CliError(`the generated ${kind} output does not validate:\n  ${out.errors.join("\n  ")}`, 1, "check the flag values above; if they are right, this is a tollgate bug");
