@@ -68,7 +68,6 @@ export class CanaryRoot extends RootContext {
       this.defineTag(cfg.defaultTag, Source.DEFAULT);
       return;
     }
-    // A bucket past the weighted range gets default_tag, drawn or sticky.
     const sticky = cfg.stickyKey.length > 0;
     for (let i = 0; i < cfg.weights.length; i++) {
       const t = cfg.weights[i].tag;
@@ -76,8 +75,10 @@ export class CanaryRoot extends RootContext {
       if (sticky) this.defineTag(t, Source.STICKY);
       if (cfg.pinCookie.length > 0) this.defineTag(t, Source.PIN);
     }
+    // A bucket past the weighted range gets default_tag (drawn, hashed, then pinned too).
     this.defineTag(cfg.defaultTag, Source.DRAW);
     if (sticky) this.defineTag(cfg.defaultTag, Source.STICKY);
+    if (cfg.pinCookie.length > 0) this.defineTag(cfg.defaultTag, Source.PIN);
   }
 
   private defineTag(tag: Tag, source: i32): void {

@@ -22,14 +22,15 @@ const APP = "https://app.example.com";
 const EVIL = "https://evil.example.net";
 
 const corsConfig = { allow_origins: [APP], allow_methods: ["GET", "POST"], allow_headers: ["x-token"] };
-// Every weighted decision lands on v2 (weight 100), so the draws are deterministic; route "plain" trusts a
-// client's tag and otherwise defaults to v1.
+// v2 has weight 0, so every weighted decision (draw, sticky, pin) lands on default_tag v1 and the counts are
+// deterministic; route "plain" trusts a client's tag and otherwise defaults to v1.
 const canaryConfig = {
   override_header: "x-canary",
   canary_tag: "v2",
   stable_tag: "v1",
   rules: [{ match: { all: [{ type: "header", key: "x-beta", op: "equal", value: "1" }] }, tag: "v2" }],
-  weights: [{ tag: "v2", weight: 100 }],
+  weights: [{ tag: "v2", weight: 0 }],
+  default_tag: "v1",
   sticky_by: { header: "x-user" },
   pin_cookie: "canary_pin",
   _rules_: [{ _match_route_: ["plain"], default_tag: "v1", trust_client_tag: true }],
@@ -61,7 +62,7 @@ const TRAFFIC: Req[] = [
   { path: "/", headers: { "x-canary": "never" }, status: 200 },
   { path: "/", headers: { "x-beta": "1" }, status: 200 },
   { path: "/", headers: { "x-user": "alice" }, status: 200 },
-  { path: "/", headers: { cookie: "canary_pin=v2" }, status: 200 },
+  { path: "/", headers: { cookie: "canary_pin=v1" }, status: 200 },
   { path: "/", status: 200 },
   { path: "/", status: 200 },
   { path: "/plain", headers: { "x-canary-version": "v9" }, status: 200 },
@@ -79,12 +80,13 @@ const EXPECTED_STATS: Record<string, number> = {
   "wasmcustom.tollgate.canary_tag=.=v2;.;reason=.=override;.;canary_decisions_total": 1,
   "wasmcustom.tollgate.canary_tag=.=v1;.;reason=.=override;.;canary_decisions_total": 1,
   "wasmcustom.tollgate.canary_tag=.=v2;.;reason=.=rule;.;canary_decisions_total": 1,
-  "wasmcustom.tollgate.canary_tag=.=v2;.;reason=.=sticky;.;canary_decisions_total": 1,
-  "wasmcustom.tollgate.canary_tag=.=v2;.;reason=.=pin;.;canary_decisions_total": 1,
-  "wasmcustom.tollgate.canary_tag=.=v2;.;reason=.=draw;.;canary_decisions_total": 2,
-  // The default tag of a weighted config (none here) can be drawn or hashed too: defined, never hit.
-  "wasmcustom.tollgate.reason=.=draw;.;canary_decisions_total": 0,
-  "wasmcustom.tollgate.reason=.=sticky;.;canary_decisions_total": 0,
+  "wasmcustom.tollgate.canary_tag=.=v1;.;reason=.=sticky;.;canary_decisions_total": 1,
+  "wasmcustom.tollgate.canary_tag=.=v1;.;reason=.=pin;.;canary_decisions_total": 1,
+  "wasmcustom.tollgate.canary_tag=.=v1;.;reason=.=draw;.;canary_decisions_total": 2,
+  // The weighted tag's series are defined at configure, whether or not traffic reaches them.
+  "wasmcustom.tollgate.canary_tag=.=v2;.;reason=.=sticky;.;canary_decisions_total": 0,
+  "wasmcustom.tollgate.canary_tag=.=v2;.;reason=.=pin;.;canary_decisions_total": 0,
+  "wasmcustom.tollgate.canary_tag=.=v2;.;reason=.=draw;.;canary_decisions_total": 0,
   "wasmcustom.tollgate.reason=.=client;.;canary_decisions_total": 1,
   // 3 cors actual requests + 1 plain request
   "wasmcustom.tollgate.canary_tag=.=v1;.;reason=.=default;.;canary_decisions_total": 4,
@@ -101,11 +103,12 @@ const EXPECTED_SERIES: Record<string, number> = {
   'tollgate_canary_decisions_total{reason="override",canary_tag="v2"}': 1,
   'tollgate_canary_decisions_total{reason="override",canary_tag="v1"}': 1,
   'tollgate_canary_decisions_total{reason="rule",canary_tag="v2"}': 1,
-  'tollgate_canary_decisions_total{reason="sticky",canary_tag="v2"}': 1,
-  'tollgate_canary_decisions_total{reason="pin",canary_tag="v2"}': 1,
-  'tollgate_canary_decisions_total{reason="draw",canary_tag="v2"}': 2,
-  'tollgate_canary_decisions_total{reason="draw"}': 0,
-  'tollgate_canary_decisions_total{reason="sticky"}': 0,
+  'tollgate_canary_decisions_total{reason="sticky",canary_tag="v1"}': 1,
+  'tollgate_canary_decisions_total{reason="pin",canary_tag="v1"}': 1,
+  'tollgate_canary_decisions_total{reason="draw",canary_tag="v1"}': 2,
+  'tollgate_canary_decisions_total{reason="sticky",canary_tag="v2"}': 0,
+  'tollgate_canary_decisions_total{reason="pin",canary_tag="v2"}': 0,
+  'tollgate_canary_decisions_total{reason="draw",canary_tag="v2"}': 0,
   'tollgate_canary_decisions_total{reason="client"}': 1,
   'tollgate_canary_decisions_total{reason="default",canary_tag="v1"}': 4,
 };
