@@ -169,6 +169,23 @@ for (const build of BUILDS) {
       assert.equal(res.status, 200, res.body);
     });
 
+    test("after the wait, the request goes on to ext_auth like any other", async () => {
+      const clock = new ManualClock();
+      const cfg = { ...config(), ext_auth: { cluster: "authz", timeout_ms: 1000 } };
+      const t = await tester(build, cfg, { clock, workers: 2, clusters: ["idp", "authz"] });
+      const r: Rig = { t, clock, build };
+      await started(r);
+      const p = t.exchange(bearer(jwt(K3, clock.nowMillis()), 0));
+      await t.respond(await nextCall(r, 1_000), { status: 200, body: jwks(K1, K3) });
+      await t.flush();
+      const check = t.callouts().filter((c) => c.cluster === "authz");
+      assert.equal(check.length, 1, "the check request follows the refetch");
+      await t.respond(check[0], { status: 200 });
+      const res = await p;
+      assert.equal(res.status, 200, res.body);
+      assert.equal(res.upstreamRequest?.header("x-mse-consumer"), "svc");
+    });
+
     test("a refetch that fails answers the waiting request with the keys at hand (401 auth.jwt_no_key)", async () => {
       const r = await rig(build);
       await started(r);
