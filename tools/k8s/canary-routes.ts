@@ -18,6 +18,10 @@ export interface CanaryRouteOptions {
   canary: string;
   namespace?: string;
   gateways?: string[];
+  /** VirtualService hosts: the external host names clients use through `gateways` (default: the service). */
+  hosts?: string[];
+  /** networking.istio.io version of the VirtualService and DestinationRule (older Istio: v1beta1, v1alpha3). */
+  apiVersion?: "v1" | "v1beta1" | "v1alpha3";
   /** Label the subsets select on (default `version`). */
   label?: string;
   /** The one route name every tag's entry carries, for `_match_route_` (default: the service's short name). */
@@ -83,7 +87,7 @@ export function istioCanaryRoutes(o: CanaryRouteOptions): Obj[] {
   const name = `${shortName(o.service)}-canary`;
   const routeName = canaryRouteName(o);
   const meta = (n: string) => (o.namespace ? { name: n, namespace: o.namespace } : { name: n });
-  const vsSpec: Obj = { hosts: [o.service] };
+  const vsSpec: Obj = { hosts: o.hosts?.length ? o.hosts : [o.service] };
   if (o.gateways?.length) vsSpec.gateways = o.gateways;
   vsSpec.http = [
     ...tags.map((t) => ({
@@ -94,9 +98,9 @@ export function istioCanaryRoutes(o: CanaryRouteOptions): Obj[] {
     { name: routeName, route: [{ destination: { host: o.service, subset: o.stable } }] },
   ];
   return [
-    { apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: meta(name), spec: vsSpec },
+    { apiVersion: `networking.istio.io/${o.apiVersion ?? "v1"}`, kind: "VirtualService", metadata: meta(name), spec: vsSpec },
     {
-      apiVersion: "networking.istio.io/v1",
+      apiVersion: `networking.istio.io/${o.apiVersion ?? "v1"}`,
       kind: "DestinationRule",
       metadata: meta(name),
       spec: { host: o.service, subsets: [o.stable, ...tags].map((t) => ({ name: t, labels: { [label]: t } })) },

@@ -14,13 +14,21 @@ const canaryRoutes: GenKind = async (_operands, v) => {
   const service = str(v.service);
   if (!service) throw new UsageError("canary-routes needs --service <host>", "e.g. --service reviews.default.svc.cluster.local");
   const config = await readConfigFile(cfgFiles[0]);
+  const format = oneOf("format", str(v.format), ["istio", "envoy"] as const);
   // canary is the project's own or tollgate's shipped one: its schema, then its own on_configure.
   const bad = checkConfig("canary", config);
   if (bad.length) throw new CliError(`${cfgFiles[0]}: not a valid canary config:\n  ${bad.join("\n  ")}`, 1, "fix the fields above (tollgate validate canary <file> explains more)");
   await assertPluginAccepts("canary", config, cfgFiles[0]);
-  const base = { config, service, stable: str(v.stable)!, canary: str(v.canary)!, namespace: str(v.namespace), gateways: list(v.gateway), label: str(v.label), routeName: str(v["route-name"]) };
+  const gateways = list(v.gateway);
+  const hosts = list(v.host);
+  // Through a gateway the VirtualService must match the host names clients send, not the internal service.
+  if (gateways.some((g) => g !== "mesh") && hosts.length === 0) {
+    throw new UsageError("--gateway binds the routes to a gateway: pass the external host names clients use with --host", "e.g. --gateway istio-system/public --host reviews.example.com (add --gateway mesh --host <service> to keep in-mesh routing)");
+  }
+  if (hosts.length && format === "envoy") throw new UsageError("--host is for the Istio VirtualService (--format istio)");
+  const apiVersion = oneOf("networking-version", str(v["networking-version"]), ["v1", "v1beta1", "v1alpha3"] as const);
+  const base = { config, service, stable: str(v.stable)!, canary: str(v.canary)!, namespace: str(v.namespace), gateways, hosts, apiVersion, label: str(v.label), routeName: str(v["route-name"]) };
   if (base.stable === base.canary) throw new UsageError("--stable and --canary must differ");
-  const format = oneOf("format", str(v.format), ["istio", "envoy"] as const);
   if (format === "envoy") {
     const clusters = kv(list(v.cluster), "cluster");
     const routes = envoyCanaryRoutes({ ...base, clusterFor: (t) => clusters[t] ?? (t === base.stable ? "stable" : t === base.canary ? "canary" : t) });

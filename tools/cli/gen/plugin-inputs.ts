@@ -74,9 +74,43 @@ export async function pluginInputs(kind: string, plugins: string[], v: ParsedArg
     failStrategy: oneOf("fail-strategy", str(v["fail-strategy"]), ["FAIL_CLOSE", "FAIL_OPEN", "FAIL_RELOAD"] as const),
     imagePullSecret: str(v["image-pull-secret"]),
     imagePullPolicy: oneOf("image-pull-policy", str(v["image-pull-policy"]), ["IfNotPresent", "Always"] as const),
+    match: matchOf(v),
+    vmEnv: vmEnvOf(v),
   };
+  if ((k8s.match || k8s.vmEnv) && kind !== "wasmplugin") throw new UsageError(`--match-mode, --match-port and --vm-env are Istio WasmPlugin fields (gen wasmplugin), not ${kind}`);
+  // Placements that cover a namespace or the mesh, FAIL_OPEN on an authenticating plugin (issue 18 item 7).
+  const placed = kind === "wasmplugin" ? "WasmPlugin" : kind === "envoyfilter" ? "EnvoyFilter" : null;
+  for (const w of gen.placementWarnings(inputs, k8s, placed)) console.error(`warning: ${w}`);
   // Orders a client could steer (issue 15, item 3): said on stderr, the manifests still print.
   const { chainWarnings } = await import("../../k8s/chain.ts");
   for (const w of chainWarnings(gen.ordered(inputs, k8s).map((p) => ({ name: p.meta.name, config: p.config })))) console.error(`warning: ${w}`);
   return { inputs, k8s };
+}
+
+/** --match-mode / --match-port: one WasmPlugin `match` entry (Istio applies the plugin only to that traffic). */
+function matchOf(v: ParsedArgs["values"]): K8sOptions["match"] {
+  const mode = oneOf("match-mode", str(v["match-mode"]), ["UNDEFINED", "CLIENT", "SERVER", "CLIENT_AND_SERVER"] as const);
+  const ports = list(v["match-port"]).map((p) => {
+    const n = Number(p);
+    if (!/^\d+$/.test(p) || n < 1 || n > 65535) throw new UsageError(`--match-port must be a port 1-65535, got '${p}'`);
+    return n;
+  });
+  return mode || ports.length ? [{ mode, ports }] : undefined;
+}
+
+/** --vm-env NAME=value (INLINE) and --vm-env-host NAME (HOST: the proxy's own environment variable). */
+function vmEnvOf(v: ParsedArgs["values"]): K8sOptions["vmEnv"] {
+  const out: NonNullable<K8sOptions["vmEnv"]> = [];
+  const name = (n: string, flag: string) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) throw new UsageError(`--${flag} '${n}' must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)`);
+    if (out.some((e) => e.name === n)) throw new UsageError(`--${flag}: '${n}' is set twice`);
+    return n;
+  };
+  for (const e of list(v["vm-env"])) {
+    const i = e.indexOf("=");
+    if (i <= 0) throw new UsageError(`--vm-env '${e}' must be NAME=value`, "for a variable read from the proxy's environment use --vm-env-host NAME");
+    out.push({ name: name(e.slice(0, i), "vm-env"), value: e.slice(i + 1), valueFrom: "INLINE" });
+  }
+  for (const n of list(v["vm-env-host"])) out.push({ name: name(n, "vm-env-host"), valueFrom: "HOST" });
+  return out.length ? out : undefined;
 }
