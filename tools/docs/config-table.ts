@@ -3,7 +3,7 @@
 // plugin's README and, for all plugins, in the root README. `check` reports drift instead of writing.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { repoRoot } from "../paths.ts";
+import { projectRoot } from "../paths.ts";
 import { loadPluginMeta, pluginNames, type PluginMeta } from "../plugins/index.ts";
 
 type S = Record<string, any>;
@@ -118,7 +118,7 @@ export interface DocsResult { updated: string[]; drifted: string[]; problems: st
 
 /** Regenerates every table (check: only report files whose tables are out of date). */
 export function updateDocs(opts: { check?: boolean; root?: string } = {}): DocsResult {
-  const root = opts.root ?? repoRoot();
+  const root = opts.root ?? projectRoot();
   const res: DocsResult = { updated: [], drifted: [], problems: [] };
   const metas = pluginNames().map(loadPluginMeta);
   const targets: Array<{ file: string; markers: readonly [string, string]; body: string; required: boolean }> = metas.map((m) => ({
