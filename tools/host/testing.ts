@@ -1,6 +1,8 @@
 // The plugin test API, in the spirit of proxy-wasm-go-sdk's proxytest (abi.md §16) minus its deviations
 // from Envoy: real Envoy CAS, http-call tokens, proxy_continue_stream re-delivery, response callbacks for
 // local replies, on_log → on_done → on_delete. Everything runs the real compiled .wasm through the host.
+// Users import it as `tollgate/testing` (tools/testing/index.ts adds pluginWasm() for `tollgate test`'s builds;
+// README "Testing plugins" is the user-facing reference with an example per callback).
 //
 //   const t = await PluginTester.load({ wasm: "dist/plugins/cors.wasm", configuration: {...}, workers: 2 });
 //   t.configured; t.loadError; t.logs; t.logsAt("critical"); t.metric("name"); t.sharedDataKeys()
@@ -209,11 +211,13 @@ export class PluginTester {
     return t;
   }
 
+  /** The last plugin of the chain (the one `stream()` drives); throws when loading failed. */
   get plugin(): Plugin {
     if (!this.plugins.length) throw new Error(`plugin not loaded: ${this.loadError?.message ?? "unknown error"}`);
     return this.plugins[this.plugins.length - 1];
   }
 
+  /** The clock the host reads (RealClock unless `clock` was given). */
   get clock(): Clock {
     return this.env.clock;
   }
@@ -224,6 +228,7 @@ export class PluginTester {
     return this.env.clock;
   }
 
+  /** Every log record (plugin proxy_log and host lines), oldest first, with level, worker and source. */
   get logs(): LogRecord[] {
     return this.env.logs;
   }
@@ -244,10 +249,12 @@ export class PluginTester {
     return this.env.metrics.find(name)?.samples ?? [];
   }
 
+  /** Shared-data keys of the plugin's vm_id (all workers share them). */
   sharedDataKeys(vmId = this.plugin.config.vmId): string[] {
     return this.env.sharedData.keys(vmId);
   }
 
+  /** One shared-data entry: bytes, UTF-8 text and its CAS, or undefined. */
   sharedData(key: string, vmId = this.plugin.config.vmId): { value: Buffer; text: string; cas: number } | undefined {
     const e = this.env.sharedData.get(vmId, key);
     return e ? { value: Buffer.from(e.value), text: Buffer.from(e.value).toString("utf8"), cas: e.cas } : undefined;
@@ -342,6 +349,7 @@ export class PluginTester {
     for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
   }
 
+  /** Stops every VM of every plugin (on_done / on_delete of the root contexts). */
   close(): void {
     for (const p of this.plugins) p.close();
   }
