@@ -10,7 +10,7 @@
 // create: a VM that finds no state writes a claim and confirms it on its next tick before fetching, so two
 // VMs racing at start cannot both fetch.
 import {
-  awaitCallout, BufferType, ConfigReader, decimal, ErrorSink, getBuffer, getHeader, getSharedData, httpCall, log, LogLevel, MapType,
+  awaitCallout, BufferType, ConfigReader, decimal, defineCounter, ErrorSink, incrementMetric, getBuffer, getHeader, getSharedData, httpCall, log, LogLevel, MapType,
   parseJson, setSharedData,
 } from "../../assembly";
 import { JwtKey, parseJwk } from "./jwks";
@@ -26,6 +26,19 @@ import { JwtKey, parseJwk } from "./jwks";
 @inline const FIRST_BACKOFF_MS: f64 = 1000;
 // @ts-ignore: decorator
 @inline const MAX_BACKOFF_MS: f64 = 300000;
+
+/** Counters (Envoy stats wasmcustom.auth.jwks.*): fetches that succeeded, failed, and refetches asked by an unknown kid. */
+let mFetchOk: u32 = 0;
+let mFetchFailed: u32 = 0;
+let mKidRefetch: u32 = 0;
+
+/** Defines the counters once per VM (the host aggregates them across workers by name). */
+export function defineJwksMetrics(): void {
+  if (mFetchOk != 0) return;
+  mFetchOk = defineCounter("auth.jwks.fetch_ok");
+  mFetchFailed = defineCounter("auth.jwks.fetch_failed");
+  mKidRefetch = defineCounter("auth.jwks.kid_refetch");
+}
 
 /** Where a fetch is. */
 namespace Phase {
@@ -289,6 +302,7 @@ export class RemoteJwks {
     s.leaseUntil = now + this.leaseMs();
     if (kid) s.kidRefetchAt = now + this.kidRefetchMs;
     if (setSharedData(this.stateKey, s.encode(), s.cas) != 0) return false;
+    if (kid) incrementMetric(mKidRefetch, 1);
     if (this.discovery && s.jwksUri.length == 0) {
       this.send(Phase.DISCOVERY, this.url, discoveryUrl(this.issuer), now, me);
     } else {
@@ -391,6 +405,7 @@ export class RemoteJwks {
       written = setSharedData(this.stateKey, s.encode(), s.cas) == 0;
     }
     if (!written) return false;
+    incrementMetric(ok ? mFetchOk : mFetchFailed, 1);
     if (!ok) {
       if (failures == 1) {
         const kept = this.loaded ? "keeping the " + decimal(<i64>this.keys.length) + " cached keys" : "no keys yet: its tokens get 401 auth.jwks_unavailable";

@@ -12,7 +12,7 @@ import { TokenCache } from "./cache";
 import { AuthConfig, AuthPlugin, ExtAuth, JwtAuth, KeyAuth } from "./config";
 import { checkBasic, isBasicScheme, matchKey } from "./credentials";
 import { isOws, JwtVerdict, tokenStartAfterPrefix, verifyJwt } from "./jwt";
-import { RemoteJwks } from "./remote";
+import { defineJwksMetrics, RemoteJwks } from "./remote";
 import * as R from "./replies";
 
 /** Which credential decided the request. */
@@ -89,6 +89,7 @@ export class AuthRoot extends RootContext {
       if (quarter < this.steadyTickMs) this.steadyTickMs = quarter < FAST_TICK_MS ? FAST_TICK_MS : quarter;
     }
     if (this.remotes.length == 0) return;
+    defineJwksMetrics();
     this.me = randomU32() | 1;
     this.setTick(FIRST_TICK_MS);
   }
