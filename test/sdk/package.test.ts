@@ -214,6 +214,10 @@ test("the other templates build and pass their tests; tollgate test runs every p
   // node --test prints one summary per run: three files, twice.
   assert.equal([...r.out.matchAll(/^# fail 0$/gm)].length, 2, r.out);
   assert.match(r.out, /passed on release and debug/);
+  // The scaffolded READMEs' config tables come from each plugin.json.
+  ok("npx tollgate docs", project);
+  assert.match(readFileSync(join(project, "plugins", "key-check", "README.md"), "utf8"), /\| `keys` \|/);
+  ok("npx tollgate docs --check", project);
 });
 
 test("a shipped plugin by name builds into the project's dist/; a module without the ABI exports is refused at build", { timeout: 180_000 }, () => {
