@@ -172,7 +172,8 @@ export function parseConfig(r: ConfigReader): RateLimitConfig | null {
     if (rule.keyKind == KEY_CLIENT_IP) c.needsClientIp = true;
     if (rule.global) {
       if (c.rls === null) {
-        rules[i].fail("scope", "is \"global\" but no 'rls' is configured: add \"rls\": {\"cluster\": \"<envoy cluster>\", \"domain\": \"<rls domain>\"} at the top level");
+        rules[i].fail("scope", "is \"global\" but no 'rls' is configured: add \"rls\": {\"cluster\": \"<envoy cluster>\", \"domain\": \"<rls domain>\"} at the top level" +
+          (r.prefix.length > 0 ? " or in this item" : ""));
         return null;
       }
       c.globalRules++;
