@@ -6,6 +6,7 @@
 // plugin's metrics and logged once, not per request.
 import assert from "node:assert/strict";
 import { request } from "node:http";
+import { createServer as createHttp2Server, type Http2Server, type ServerHttp2Stream } from "node:http2";
 import { describe, test, type TestContext } from "node:test";
 import { startEcho, type EchoServer } from "../../tools/demo/echo.ts";
 import { serviceConfigYaml } from "../../tools/ratelimit/config.ts";
@@ -256,5 +257,61 @@ for (const engine of ENGINES) {
       assert.equal(await pluginCounter(g, "rate_limit.rls.failed"), 1);
       assert.equal(await pluginCounter(g, "rate_limit.rls.failure_mode_denied"), 0);
     });
+  });
+}
+
+/** A gRPC endpoint that takes calls and never answers (an overloaded or wedged service). */
+async function silentService(): Promise<{ port: number; calls: () => number; close: () => Promise<void> }> {
+  const streams: ServerHttp2Stream[] = [];
+  const server: Http2Server = createHttp2Server();
+  server.on("stream", (stream) => {
+    streams.push(stream);
+    stream.on("error", () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    port: (server.address() as { port: number }).port,
+    calls: () => streams.length,
+    close: async () => {
+      for (const st of streams) st.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+for (const engine of ENGINES) {
+  test(`global rate limit on ${engine}: a service that does not answer — each request waits rls.timeout_ms, then passes (or 500 with failure_mode_deny)`, async (t) => {
+    const envoy = engine === "envoy" ? requireEnvoy(t) : null;
+    if (engine === "envoy" && !envoy) return;
+    await compiledPlugin("rate-limit", "release");
+    const silent = await silentService();
+    const echo = await startEcho({ name: "upstream" });
+    const gateways: EngineHandle[] = [];
+    t.after(async () => {
+      for (const g of gateways) await g.stop();
+      await echo.close();
+      await silent.close();
+    });
+    for (const deny of [false, true]) {
+      const config = {
+        rls: { cluster: "rls", domain: DOMAIN, timeout_ms: 300, failure_mode_deny: deny },
+        rules: [{ name: "fleet", scope: "global", key: { global: {} }, limit: { requests: N, per: "hour" } }],
+      };
+      const g = await startEngine(engine, bootstrap(config, echo.port, silent.port), envoy);
+      gateways.push(g);
+      const before = silent.calls();
+      for (let i = 0; i < 3; i++) {
+        const t0 = Date.now();
+        const r = await get(g.port("l"));
+        const took = Date.now() - t0;
+        assert.equal(r.status, deny ? 500 : 200, `deny ${deny}: ${r.status} ${r.body}`);
+        assert.ok(took >= 250 && took < 5_000, `deny ${deny}: answered after ${took} ms (timeout 300 ms)`);
+      }
+      assert.equal(silent.calls() - before, 3, "each request made one call");
+      assert.equal(await pluginCounter(g, "rate_limit.rls.failed"), 3);
+      assert.equal(await pluginCounter(g, "rate_limit.rls.failure_mode_denied"), deny ? 3 : 0);
+      const logged = g.logs().filter((l) => l.includes("rate limit service call failed"));
+      assert.equal(logged.length, 1, logged.join("\n"));
+    }
   });
 }

@@ -88,12 +88,13 @@ export interface RateLimitServiceOptions {
   logLevel?: string;
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+/** `n` distinct free ports: every listener stays open until all are picked (closed one by one, the OS may hand out the same port twice). */
+async function freePorts(n: number): Promise<number[]> {
+  const servers = Array.from({ length: n }, () => createServer());
+  for (const s of servers) await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  for (const s of servers) await new Promise<void>((r) => s.close(() => r()));
+  return ports;
 }
 
 function get(port: number, path: string): Promise<{ status: number; body: string }> {
@@ -197,7 +198,7 @@ export async function startRateLimitService(t: TestContext, opts: RateLimitServi
     return m ? [m[1]] : [];
   });
 
-  const [redisPort, grpcPort, httpPort, debugPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [redisPort, grpcPort, httpPort, debugPort] = await freePorts(4);
   let redis: ChildProcess | null = null;
   let service: ChildProcess | null = null;
   try {
