@@ -28,3 +28,9 @@ export const RLS_FAILED_BODY = "Rate limit service unavailable";
 export const RLS_FAILED_LOG = "rate-limit: the rate limit service call failed (";
 export const RLS_FAILED_OPEN = "); requests pass (rls.failure_mode_deny false)";
 export const RLS_FAILED_CLOSED = "); requests are refused with 500 (rls.failure_mode_deny true)";
+/** Why a service call failed, as the log line says it. */
+export const RLS_REFUSED = "the host refused the call (is the cluster defined, with HTTP/2?)";
+export const RLS_MALFORMED = "a malformed RateLimitResponse";
+export const RLS_NO_MESSAGE = "no response message";
+export const RLS_TOO_LARGE = "a response over 65536 bytes";
+export const RLS_STATUS = "gRPC status ";

@@ -10,8 +10,8 @@ import {
 } from "../../assembly";
 import { HEADERS_NONE, LimitRule, parseConfig, RateLimitConfig, resetInheritedRls, RlsConfig } from "./config";
 import {
-  CAS_EXHAUSTED_LOG, METRIC_PREFIX, PLUGIN, RLS_FAILED_CLOSED, RLS_FAILED_LOG, RLS_FAILED_OPEN, RLS_METHOD,
-  RLS_METRIC_PREFIX, RLS_SERVICE, SHADOW_HEADER, STORE_ERROR_LOG,
+  CAS_EXHAUSTED_LOG, METRIC_PREFIX, PLUGIN, RLS_FAILED_CLOSED, RLS_FAILED_LOG, RLS_FAILED_OPEN, RLS_MALFORMED, RLS_METHOD,
+  RLS_METRIC_PREFIX, RLS_NO_MESSAGE, RLS_REFUSED, RLS_SERVICE, RLS_STATUS, RLS_TOO_LARGE, SHADOW_HEADER, STORE_ERROR_LOG,
 } from "./constants";
 import { applyGlobal, GlobalCall, globalDescriptors, keyValues, Limiter, LimiterEvents, Outcome } from "./decide";
 import { addRateLimitHeaders, rateLimitServiceFailed, tooManyRequests } from "./replies";
@@ -22,7 +22,7 @@ import { SharedDataStore } from "./store";
 /** A failing service is reported at most once per this many ms per VM (with the count since), not per request. */
 // @ts-ignore: decorator
 @inline const FAILURE_LOG_INTERVAL_MS: u64 = 60000;
-/** Larger responses are refused unread: the service sends a few dozen bytes per descriptor. */
+/** Larger responses are refused unread (RLS_TOO_LARGE): the service sends a few dozen bytes per descriptor. */
 // @ts-ignore: decorator
 @inline const MAX_RESPONSE_BYTES: u32 = 65536;
 
@@ -165,7 +165,7 @@ class RateLimitStream extends HttpContext {
     const rls = cfg.rls!;
     const message = encodeRateLimitRequest(rls.domain, root.descriptors, call.count, 1);
     const token = grpcCallEnc(rls.upstream, K_SERVICE, K_METHOD, NO_METADATA, message, rls.timeoutMs);
-    if (token == 0) return this.failed(cfg, "the host refused the call (is the cluster defined, with HTTP/2?)", false) ? Action.CONTINUE : Action.PAUSE;
+    if (token == 0) return this.failed(cfg, RLS_REFUSED, false) ? Action.CONTINUE : Action.PAUSE;
     awaitCallout(token, this.id);
     this.waiting = true;
     return Action.PAUSE;
@@ -186,13 +186,13 @@ class RateLimitStream extends HttpContext {
     const cfg = this.cfg!;
     const root = changetype<RateLimitRoot>(this.root);
     if (messageSize > MAX_RESPONSE_BYTES) {
-      this.failed(cfg, "a response of " + decimal(<i64>messageSize) + " bytes", true);
+      this.failed(cfg, RLS_TOO_LARGE, true);
       return;
     }
     const buf = getBuffer(BufferType.GRPC_RECEIVE_BUFFER, 0, messageSize);
     const resp = root.response;
     if (!decodeRateLimitResponse(changetype<usize>(buf), buf.byteLength, resp)) {
-      this.failed(cfg, "a malformed RateLimitResponse", true);
+      this.failed(cfg, RLS_MALFORMED, true);
       return;
     }
     const call = this.call!;
@@ -230,7 +230,7 @@ class RateLimitStream extends HttpContext {
   onGrpcClose(token: u32, status: u32): void {
     if (!this.waiting) return;
     this.waiting = false;
-    const reason = status == GrpcStatus.OK ? "no response message" : "gRPC status " + decimal(<i64>status) + " " + getStatusMessage();
+    const reason = status == GrpcStatus.OK ? RLS_NO_MESSAGE : RLS_STATUS + decimal(<i64>status) + " " + getStatusMessage();
     this.failed(this.cfg!, reason, true);
   }
 
