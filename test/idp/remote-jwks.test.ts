@@ -125,9 +125,11 @@ for (const engine of ENGINES) {
       // Requests on both workers meanwhile: verification never fetches.
       const end = t0 + 5_500;
       let ok = 0;
+      const refused: string[] = [];
       while (Date.now() < end) {
         const r = await call(gw, tok);
         if (r.status === 200) ok++;
+        else refused.push(`${r.status} ${r.body}`);
         await new Promise((res) => setTimeout(res, 50));
       }
       const elapsed = (Date.now() - t0) / 1000;
@@ -136,7 +138,8 @@ for (const engine of ENGINES) {
       // The plugin's own count (summed over workers by the engine) agrees with the provider's.
       const counted = await gw.counter("wasmcustom.auth.jwks.fetch_ok");
       assert.ok(counted >= fetches, `wasmcustom.auth.jwks.fetch_ok ${counted} ≥ ${fetches}`);
-      assert.ok(ok > 20);
+      assert.deepEqual(refused, [], "every request accepted across the refreshes");
+      assert.ok(ok > 5);
       // A refresh cycle is cache_duration_s + the provider's 0.4 s + up to a tick (0.25 s).
       assert.ok(fetches >= Math.floor(elapsed / 2), `refreshes happen: ${fetches}`);
       assert.ok(fetches <= Math.ceil(elapsed) + 1, `at most one fetch per refresh for the process, got ${fetches} in ${elapsed} s`);
