@@ -47,6 +47,10 @@ namespace Auth {
 // @ts-ignore: decorator
 @inline const STEADY_TICK_MS: u32 = 1000;
 
+/** Requests one worker parks for a refetch at most; beyond, a flood of unknown kids gets its 401 at once. */
+// @ts-ignore: decorator
+@inline const MAX_WAITING: i32 = 256;
+
 /** Where a credential was found, so hide_credentials / keep_token can remove exactly that copy. */
 namespace Source {
   // @ts-ignore: decorator
@@ -285,7 +289,7 @@ export class AuthStream extends HttpContext {
           verdict = this.verify(token, cfg, jwt, now);
           const remote = refetchable(verdict);
           // An unknown kid of a fetched JWKS: the issuer may have rotated; wait for one refetch (rate-limited).
-          if (remote !== null && remote.requestKidRefetch(now, this.auth.me)) {
+          if (remote !== null && this.auth.waiting.length < MAX_WAITING && remote.requestKidRefetch(now, this.auth.me)) {
             this.pendingToken = token;
             this.pendingAllow = allow;
             this.auth.wait(this, remote, now);

@@ -186,6 +186,20 @@ for (const build of BUILDS) {
       assert.equal(res.upstreamRequest?.header("x-mse-consumer"), "svc");
     });
 
+    test("at most 256 requests per worker wait for a refetch; the rest get their 401 at once", async () => {
+      const r = await rig(build);
+      await started(r);
+      const waiting = Array.from({ length: 256 }, (_, i) => r.t.exchange(bearer(jwt(newKeyCached(`w${i % 4}`), r.clock.nowMillis()), 0)));
+      await r.t.flush();
+      const over = await r.t.exchange(bearer(jwt(newKeyCached("w0"), r.clock.nowMillis()), 0));
+      assert.equal(over.details, "auth.jwt_no_key", "the 257th is answered without waiting");
+      assert.equal(pending(r).length, 1, "one refetch for all of them");
+      await r.t.respond(pending(r)[0], { status: 200, body: jwks(K1, newKeyCached("w0")) });
+      const done = await Promise.all(waiting);
+      assert.equal(done.filter((d) => d.status === 200).length, 64, "the w0 tokens pass once the key is there");
+      assert.equal(done.filter((d) => d.details === "auth.jwt_no_key").length, 192);
+    });
+
     test("a refetch that fails answers the waiting request with the keys at hand (401 auth.jwt_no_key)", async () => {
       const r = await rig(build);
       await started(r);
