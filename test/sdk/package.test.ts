@@ -58,9 +58,9 @@ function freePort(): Promise<number> {
   });
 }
 
-function httpGet(url: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function httpGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = get(url, { timeout: 10_000 }, (res) => {
+    const req = get(url, { timeout: 10_000, headers }, (res) => {
       let body = "";
       res.on("data", (c) => (body += c));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
@@ -219,6 +219,28 @@ test("the other templates build and pass their tests; tollgate test runs every p
   assert.match(readFileSync(join(project, "plugins", "key-check", "README.md"), "utf8"), /\| `keys` \|/);
   ok("npx tollgate docs --check", project);
 });
+
+for (const engine of ["embedded", "envoy"] as const) {
+  test(`the auth and empty templates' bootstraps serve unchanged (but for the ports) on ${engine === "envoy" ? "real Envoy" : "the embedded engine"}`, { timeout: 240_000 }, async (t) => {
+    assert.ok(existsSync(join(project, "envoy-configs", "key-check.yaml")), "the templates test ran");
+    if (engine === "envoy" && !requireEnvoy(t)) return;
+    const cases: Array<[string, Array<[Record<string, string>, number]>]> = [
+      ["key-check", [[{}, 401], [{ "x-api-key": "not-the-key-0123456789" }, 403], [{ "x-api-key": "change-me-0123456789abcdef" }, 200]]],
+      ["skeleton", [[{}, 200]]],
+    ];
+    for (const [name, probes] of cases) {
+      const [listen, admin] = [await freePort(), await freePort()];
+      const file = `envoy-configs/${name}-${engine}.yaml`;
+      writeFileSync(join(project, file), readFileSync(join(project, "envoy-configs", `${name}.yaml`), "utf8").replace("port_value: 10000", `port_value: ${listen}`).replace("port_value: 9901", `port_value: ${admin}`));
+      await serve(project, file, engine, async () => {
+        for (const [headers, status] of probes) {
+          const res = await httpGet(`http://127.0.0.1:${listen}/`, headers);
+          assert.equal(res.status, status, `${name} ${JSON.stringify(headers)}: ${res.body}`);
+        }
+      });
+    }
+  });
+}
 
 test("a shipped plugin by name builds into the project's dist/; a module without the ABI exports is refused at build", { timeout: 180_000 }, () => {
   ok("npx tollgate build cors", project);
