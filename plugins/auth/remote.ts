@@ -18,6 +18,9 @@ import { JwtKey, parseJwk } from "./jwks";
 /** Largest JWKS (or discovery) document accepted; a bigger one is refused and the cached keys stay. */
 // @ts-ignore: decorator
 @inline export const MAX_DOCUMENT_BYTES: u32 = 256 * 1024;
+/** How much of an error response's body goes into the failure log line. */
+// @ts-ignore: decorator
+@inline const ERROR_BODY_BYTES: u32 = 160;
 /** Most keys in one JWKS. */
 // @ts-ignore: decorator
 @inline const MAX_KEYS: i32 = 64;
@@ -339,7 +342,10 @@ export class RemoteJwks {
     if (numHeaders == 0) return this.finish(now, me, "", "", "the request failed (connection reset or refused)");
     const status = getHeader(MapType.HTTP_CALL_RESPONSE_HEADERS, ":status");
     if (status === null || status != "200") {
-      return this.finish(now, me, "", "", "HTTP status " + (status !== null ? status : "(none)") + " from " + this.fetchUrl);
+      // The start of the body says why (Envoy's "upstream connect error …", the IdP's error page).
+      const n = bodySize < ERROR_BODY_BYTES ? bodySize : ERROR_BODY_BYTES;
+      const body = n > 0 ? printable(String.UTF8.decode(getBuffer(BufferType.HTTP_CALL_RESPONSE_BODY, 0, n), false)) : "";
+      return this.finish(now, me, "", "", "HTTP status " + (status !== null ? status : "(none)") + " from " + this.fetchUrl + (body.length > 0 ? " (\"" + body + "\")" : ""));
     }
     if (bodySize > MAX_DOCUMENT_BYTES) {
       return this.finish(now, me, "", "", "the document from " + this.fetchUrl + " is " + decimal(<i64>bodySize) + " bytes (at most " + decimal(<i64>MAX_DOCUMENT_BYTES) + ")");
@@ -423,6 +429,16 @@ export class RemoteJwks {
     }
     return changed;
   }
+}
+
+/** `s` with control characters (CR, LF, …) and quotes replaced by spaces: one log line, quoted. */
+function printable(s: string): string {
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    out += c < 0x20 || c == 0x7f || c == 0x22 ? " " : String.fromCharCode(c);
+  }
+  return out.trim();
 }
 
 /** The retry delay after `failures` consecutive failures: 1 s, 2 s, 4 s, … up to the refresh period. */

@@ -82,6 +82,7 @@ for (const engine of ENGINES) {
       await eventually(async () => failureLines(gw).length === failedBefore + 1, "one failure line for the outage", 5_000);
       const failLine = failureLines(gw).at(-1)!;
       assert.match(failLine, /keeping the \d+ cached keys/);
+      t.diagnostic(`${engine}: ${failLine}`);
 
       // Recovery: the provider is back and rotates again; the gateway follows.
       await p.start();
