@@ -90,7 +90,9 @@ export function proxy_on_http_call_response(rootId: u32, token: u32, numHeaders:
 }
 
 export function proxy_on_grpc_receive(rootId: u32, token: u32, messageSize: u32): void {
-  const r = calloutReceiver(token, false);
+  // A unary call (token ≡ 1 mod 4, abi.md §9) ends with its message: Envoy erases it and sends no close, so
+  // keeping the token would leak one entry per answered call. A stream's token lives until its close.
+  const r = calloutReceiver(token, (token & 3) == 1);
   if (r === null) return;
   proxy_set_effective_context(r.id);
   r.onGrpcReceive(token, messageSize);
