@@ -2,7 +2,7 @@
 // identity. Every configurable header name a plugin writes — auth consumer_header, claims_to_headers[].header,
 // ext_auth.allowed_upstream_headers (and allowed_client_headers on replies), canary tag_header — refuses the
 // framing, hop-by-hop, routing and pseudo headers and the headers other plugins own, in any letter case.
-// Checked three ways from ONE list (assembly/headers.ts): the plugin's on_configure on the compiled .wasm
+// Checked three ways from ONE list (assembly/writable-headers.ts): the plugin's on_configure on the compiled .wasm
 // (release and debug) logs a critical line naming the field and the rule; the plugin.json schema refuses
 // the same names (so `tollgate validate` agrees); and the configs that once smuggled a response into another
 // client's connection are refused at start by both engines, the same bootstrap on each.
@@ -87,7 +87,7 @@ describe("written header names: one list, refused by the plugin and its schema",
     assert.equal(lists.envoyPrefix, "x-envoy-");
   });
 
-  test("each schema carries the pattern built from assembly/headers.ts", () => {
+  test("each schema carries the pattern built from assembly/writable-headers.ts", () => {
     const auth = loadPluginMeta("auth").schema as Obj;
     const props = auth.properties as Record<string, Obj>;
     const p = (o: Obj) => (o.not as Obj | undefined)?.pattern;
