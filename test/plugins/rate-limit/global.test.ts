@@ -253,6 +253,23 @@ for (const build of BUILDS) {
     });
   });
 
+  if (build === "release") {
+    test("linear memory stays flat across 12,000 answered calls after warm-up (nothing kept per call)", async () => {
+      const s = await load(build, { rls: RLS, rules: [PER_KEY, LOCAL(1_000_000_000)] });
+      s.answers = [ok([status(1, 3, 3, 2, 10)], { response_headers_to_add: [{ key: "x-a", value: "b" }] })];
+      const vm = (s.t as unknown as { plugins: Array<{ vms: Array<{ memory: WebAssembly.Memory }> }> }).plugins[0].vms[0];
+      const pages = () => vm.memory.buffer.byteLength / 65536;
+      const run = async (from: number, n: number) => {
+        for (let i = from; i < from + n; i++) await get(s.t, [["x-api-key", `key-${i}`]]);
+      };
+      await run(0, 3000);
+      const warm = pages();
+      await run(3000, 12_000);
+      assert.equal(pages(), warm, `grew from ${warm} to ${pages()} pages`);
+      s.calls.length = 0;
+    });
+  }
+
   describe(`rate-limit global config errors (${build})`, () => {
     const cases: Array<[string, object, string]> = [
       ["a global rule without rls", { rules: [FLEET] }, "'rules[0].scope' is \"global\" but no 'rls' is configured"],
