@@ -5,9 +5,14 @@
 // proves that the inclusion prefix keeps every plugin metric and that the extraStatTags label them. Checked on each engine: /stats has the expected
 // `wasmcustom.tollgate.…` counters with the expected values; /stats/prometheus has them as
 // `tollgate_<name>{<labels>}`; and both engines' expositions are the same, series for series (the differential
-// check). Finally the dashboard gen dashboard writes queries only names the engines export.
+// check). The dashboard gen dashboard writes queries only names the engines export. And a real Prometheus
+// (Debian's package) scraping both admins returns the labelled series: the dashboard's queries work on it.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import { startEcho } from "../../tools/demo/echo.ts";
 import { dashboard } from "../../tools/cli/gen/dashboard.ts";
@@ -17,6 +22,8 @@ import { bootstrapDoc, pluginFilter } from "../helpers/bootstrap.ts";
 import { startEngine, type EngineHandle } from "../helpers/engines.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
 import { compiledPlugin } from "../helpers/plugins.ts";
+import { requireTool } from "../helpers/tools.ts";
+import { closedPort as freePort } from "../../tools/diff/gateway.ts";
 
 const APP = "https://app.example.com";
 const EVIL = "https://evil.example.net";
@@ -237,6 +244,70 @@ test("cors and canary metrics: the same counters on both engines, in /stats and 
     }
     for (const plugin of ["cors", "canary"]) {
       for (const m of PLUGIN_METRICS[plugin]) assert.ok(exported.has(m.name), `tools/plugins/metrics.ts lists ${m.name}, not exported`);
+    }
+  });
+});
+
+test("Prometheus scrapes both engines and answers the dashboard's queries with the plugins' labels", async (t) => {
+  const prometheus = requireTool(t, "prometheus", "apt-get install -y prometheus");
+  if (!prometheus) return;
+  await withEngines(t, async ([embedded, envoy]) => {
+    const dir = mkdtempSync(join(tmpdir(), "tollgate-prometheus-"));
+    const port = await freePort();
+    writeFileSync(join(dir, "prometheus.yml"), [
+      "global: { scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s }",
+      "scrape_configs:",
+      "- job_name: tollgate",
+      "  metrics_path: /stats/prometheus",
+      "  static_configs:",
+      `  - targets: ["127.0.0.1:${embedded.adminPort}"]`,
+      "    labels: { engine: embedded }",
+      `  - targets: ["127.0.0.1:${envoy.adminPort}"]`,
+      "    labels: { engine: envoy }",
+      "",
+    ].join("\n"));
+    const output: string[] = [];
+    const child = spawn(prometheus, [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"], { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.on("data", (c: Buffer) => output.push(c.toString()));
+    child.stderr.on("data", (c: Buffer) => output.push(c.toString()));
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    try {
+      // The dashboard's grouping, over the raw counters (a rate needs two scrapes apart). Keys: the labels' values joined by "/".
+      const queries = [
+        { metric: "tollgate_cors_preflights_total", by: ["outcome", "reason"], want: { "answered/": "1", "refused/origin_not_allowed": "1", "refused/method_not_allowed": "1", "refused/headers_not_allowed": "1" } },
+        { metric: "tollgate_canary_decisions_total", by: ["canary_tag", "reason"], want: { "v1/default": "4", "/client": "1", "v2/rule": "1", "v1/pin": "1", "v1/draw": "2" } },
+      ];
+      const ask = async (metric: string, by: string[]): Promise<Record<string, string>> => {
+        const expr = `sum by (engine, ${by.join(", ")}) (${metric})`;
+        const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+          request({ host: "127.0.0.1", port, path: `/api/v1/query?query=${encodeURIComponent(expr)}`, agent: false }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+          }).on("error", reject).end();
+        });
+        if (r.status !== 200) return {};
+        const body = JSON.parse(r.body) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+        return Object.fromEntries(body.data.result.map((x) => [`${x.metric.engine}:${by.map((l) => x.metric[l] ?? "").join("/")}`, x.value[1]]));
+      };
+      let got: Array<Record<string, string>> = [];
+      const done = () => queries.every((q, i) => ["embedded", "envoy"].every((e) => Object.entries(q.want).every(([k, v]) => got[i]?.[`${e}:${k}`] === v)));
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline && child.exitCode === null && !done()) {
+        try {
+          got = await Promise.all(queries.map((q) => ask(q.metric, q.by)));
+        } catch {
+          // Not listening yet.
+        }
+        if (!done()) await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.ok(done(), `Prometheus answered ${JSON.stringify(got, null, 1)}\n${output.join("").slice(-2000)}`);
+    } finally {
+      child.kill("SIGTERM");
+      const killTimer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(killTimer);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
