@@ -4,7 +4,7 @@
 import { base64Decode, constantTimeEqual, ctEqualRaw, sha1, sha256 } from "../../assembly/crypto";
 
 import { AuthConfig, BasicUser, bytesEqual, PasswordKind } from "./config";
-import * as R from "./replies";
+import * as C from "./constants";
 
 /** Index of the consumer owning API key `value`, or -1. */
 export function matchKey(cfg: AuthConfig, value: string): i32 {
@@ -42,16 +42,16 @@ export function isBasicScheme(value: string): bool {
  * base64 (padding optional) of `user:password`, split on the FIRST colon, compared as bytes.
  */
 export function checkBasic(cfg: AuthConfig, value: string | null): BasicVerdict {
-  if (value === null) return new BasicVerdict(-1, R.D_BASIC_MISSING, R.B_BASIC_MISSING);
-  if (!isBasicScheme(value)) return new BasicVerdict(-1, R.D_BASIC_SCHEME, R.B_BASIC_SCHEME);
+  if (value === null) return new BasicVerdict(-1, C.D_BASIC_MISSING, C.B_BASIC_MISSING);
+  if (!isBasicScheme(value)) return new BasicVerdict(-1, C.D_BASIC_SCHEME, C.B_BASIC_SCHEME);
   let b64 = value.substring(5).trim();
-  if (b64.length == 0) return new BasicVerdict(-1, R.D_BASIC_FORMAT, R.B_BASIC_FORMAT);
+  if (b64.length == 0) return new BasicVerdict(-1, C.D_BASIC_FORMAT, C.B_BASIC_FORMAT);
   // Envoy decodes without requiring padding; restore it for the strict decoder.
   const rem = b64.length & 3;
   if (rem == 2) b64 += "==";
   else if (rem == 3) b64 += "=";
   const decoded = base64Decode(b64);
-  if (decoded === null) return new BasicVerdict(-1, R.D_BASIC_FORMAT, R.B_BASIC_FORMAT);
+  if (decoded === null) return new BasicVerdict(-1, C.D_BASIC_FORMAT, C.B_BASIC_FORMAT);
   let colon = -1;
   for (let i = 0; i < decoded.length; i++) {
     if (unchecked(decoded[i]) == 0x3a) {
@@ -59,17 +59,17 @@ export function checkBasic(cfg: AuthConfig, value: string | null): BasicVerdict 
       break;
     }
   }
-  if (colon <= 0) return new BasicVerdict(-1, colon == 0 ? R.D_BASIC_INVALID : R.D_BASIC_FORMAT, colon == 0 ? R.B_BASIC_INVALID : R.B_BASIC_FORMAT);
+  if (colon <= 0) return new BasicVerdict(-1, colon == 0 ? C.D_BASIC_INVALID : C.D_BASIC_FORMAT, colon == 0 ? C.B_BASIC_INVALID : C.B_BASIC_FORMAT);
   const user = decoded.subarray(0, colon);
   const pass = decoded.subarray(colon + 1);
   for (let i = 0; i < cfg.basicUsers.length; i++) {
     const u = unchecked(cfg.basicUsers[i]);
     if (bytesEqual(u.user, user)) {
-      return passwordMatches(u, pass) ? new BasicVerdict(u.consumer, "", "") : new BasicVerdict(-1, R.D_BASIC_INVALID, R.B_BASIC_INVALID);
+      return passwordMatches(u, pass) ? new BasicVerdict(u.consumer, "", "") : new BasicVerdict(-1, C.D_BASIC_INVALID, C.B_BASIC_INVALID);
     }
   }
   // Unknown users get the same reply as a wrong password: no user enumeration.
-  return new BasicVerdict(-1, R.D_BASIC_INVALID, R.B_BASIC_INVALID);
+  return new BasicVerdict(-1, C.D_BASIC_INVALID, C.B_BASIC_INVALID);
 }
 
 function passwordMatches(u: BasicUser, pass: Uint8Array): bool {

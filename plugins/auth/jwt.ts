@@ -8,7 +8,7 @@ import {
 } from "../../assembly/crypto";
 import { AuthConfig, JwtAuth, JwtProvider, normalizeAudience } from "./config";
 import { JwtKey, KeyKind } from "./jwks";
-import * as R from "./replies";
+import * as C from "./constants";
 
 /** Tokens longer than this are refused before any decoding (jwt_verify_lib's limit is 8096). */
 export const MAX_TOKEN_LENGTH: i32 = 8192;
@@ -42,7 +42,7 @@ function withProvider(v: JwtVerdict, p: JwtProvider): JwtVerdict {
 }
 
 function malformed(body: string): JwtVerdict {
-  return JwtVerdict.fail(401, R.D_JWT_MALFORMED, body);
+  return JwtVerdict.fail(401, C.D_JWT_MALFORMED, body);
 }
 
 function decodeJsonSegment(seg: string): JsonValue | null {
@@ -55,37 +55,37 @@ function decodeJsonSegment(seg: string): JsonValue | null {
 
 /** Verifies `token` for some consumer of `cfg`; `nowMs` is the current wall-clock time. */
 export function verifyJwt(token: string, cfg: AuthConfig, jwt: JwtAuth, nowMs: f64): JwtVerdict {
-  if (token.length > MAX_TOKEN_LENGTH) return malformed(R.B_JWT_TOO_LARGE);
+  if (token.length > MAX_TOKEN_LENGTH) return malformed(C.B_JWT_TOO_LARGE);
   const d1 = token.indexOf(".");
   const d2 = d1 < 0 ? -1 : token.indexOf(".", d1 + 1);
-  if (d1 <= 0 || d2 < 0 || token.indexOf(".", d2 + 1) >= 0) return malformed(R.B_JWT_BAD_FORMAT);
+  if (d1 <= 0 || d2 < 0 || token.indexOf(".", d2 + 1) >= 0) return malformed(C.B_JWT_BAD_FORMAT);
 
   const header = decodeJsonSegment(token.substring(0, d1));
-  if (header === null) return malformed(R.B_JWT_HEADER_PARSE);
+  if (header === null) return malformed(C.B_JWT_HEADER_PARSE);
   const algValue = header.get("alg");
-  if (algValue === null || !algValue.isString()) return malformed(R.B_JWT_ALG_NOT_STRING);
+  if (algValue === null || !algValue.isString()) return malformed(C.B_JWT_ALG_NOT_STRING);
   const kind = algKind(algValue.s);
   // "none" in any spelling, and every algorithm tollgate does not verify, ends here.
-  if (kind == 0) return malformed(R.B_JWT_ALG_INVALID);
+  if (kind == 0) return malformed(C.B_JWT_ALG_INVALID);
   const kidValue = header.get("kid");
-  if (kidValue !== null && !kidValue.isString()) return malformed(R.B_JWT_KID_NOT_STRING);
+  if (kidValue !== null && !kidValue.isString()) return malformed(C.B_JWT_KID_NOT_STRING);
   // RFC 7515 §4.1.11: a recipient that does not understand a critical extension must reject the JWS.
-  if (header.has("crit")) return malformed(R.B_JWT_CRIT);
+  if (header.has("crit")) return malformed(C.B_JWT_CRIT);
 
   const payload = decodeJsonSegment(token.substring(d1 + 1, d2));
-  if (payload === null) return malformed(R.B_JWT_PAYLOAD_PARSE);
+  if (payload === null) return malformed(C.B_JWT_PAYLOAD_PARSE);
   const typeError = checkClaimTypes(payload);
   if (typeError.length > 0) return malformed(typeError);
 
   const sig = base64UrlDecode(token.substring(d2 + 1));
-  if (sig === null) return malformed(R.B_JWT_SIGNATURE_PARSE);
+  if (sig === null) return malformed(C.B_JWT_SIGNATURE_PARSE);
 
   const issValue = payload.get("iss");
   const provider = issValue !== null ? findProvider(cfg, issValue.s) : null;
-  if (provider === null) return JwtVerdict.fail(401, R.D_JWT_UNKNOWN_ISSUER, R.B_JWT_UNKNOWN_ISSUER);
+  if (provider === null) return JwtVerdict.fail(401, C.D_JWT_UNKNOWN_ISSUER, C.B_JWT_UNKNOWN_ISSUER);
 
   const remote = provider.remote;
-  if (remote !== null && !remote.loaded) return withProvider(JwtVerdict.fail(401, R.D_JWKS_UNAVAILABLE, R.B_JWKS_UNAVAILABLE), provider);
+  if (remote !== null && !remote.loaded) return withProvider(JwtVerdict.fail(401, C.D_JWKS_UNAVAILABLE, C.B_JWKS_UNAVAILABLE), provider);
   const keys = remote !== null ? remote.keys : provider.keys;
   const kid: string | null = kidValue !== null ? kidValue.s : null;
   const message = asciiBytes(token, d2);
@@ -102,23 +102,23 @@ export function verifyJwt(token: string, cfg: AuthConfig, jwt: JwtAuth, nowMs: f
     candidates++;
     verified = verifyWith(key, message, sig);
   }
-  if (candidates == 0) return withProvider(JwtVerdict.fail(401, R.D_JWT_NO_KEY, R.B_JWT_NO_KEY), provider);
-  if (!verified) return JwtVerdict.fail(401, R.D_JWT_BAD_SIGNATURE, R.B_JWT_BAD_SIGNATURE);
+  if (candidates == 0) return withProvider(JwtVerdict.fail(401, C.D_JWT_NO_KEY, C.B_JWT_NO_KEY), provider);
+  if (!verified) return JwtVerdict.fail(401, C.D_JWT_BAD_SIGNATURE, C.B_JWT_BAD_SIGNATURE);
 
   const nowSec = nowMs / 1000.0;
   const skew = jwt.clockSkewSeconds;
   const exp = payload.get("exp");
   if (exp !== null) {
     // RFC 7519 §4.1.4: valid only while now < exp (plus the allowed skew).
-    if (nowSec >= exp.n + skew) return JwtVerdict.fail(401, R.D_JWT_EXPIRED, R.B_JWT_EXPIRED);
+    if (nowSec >= exp.n + skew) return JwtVerdict.fail(401, C.D_JWT_EXPIRED, C.B_JWT_EXPIRED);
   } else if (jwt.requireExp) {
-    return JwtVerdict.fail(401, R.D_JWT_EXP_REQUIRED, R.B_JWT_EXP_REQUIRED);
+    return JwtVerdict.fail(401, C.D_JWT_EXP_REQUIRED, C.B_JWT_EXP_REQUIRED);
   }
   const nbf = payload.get("nbf");
-  if (nbf !== null && nowSec + skew < nbf.n) return JwtVerdict.fail(401, R.D_JWT_NOT_YET_VALID, R.B_JWT_NOT_YET_VALID);
+  if (nbf !== null && nowSec + skew < nbf.n) return JwtVerdict.fail(401, C.D_JWT_NOT_YET_VALID, C.B_JWT_NOT_YET_VALID);
 
   if (provider.audiences.length > 0 && !audienceAllowed(payload.get("aud"), provider.audiences)) {
-    return JwtVerdict.fail(403, R.D_JWT_AUDIENCE, R.B_JWT_AUDIENCE);
+    return JwtVerdict.fail(403, C.D_JWT_AUDIENCE, C.B_JWT_AUDIENCE);
   }
 
   const v = new JwtVerdict();

@@ -1,61 +1,7 @@
-// Every reply the auth plugin sends, as constants and named helpers: one place for statuses, bodies,
-// `auth.<reason>` details and the WWW-Authenticate challenge of each scheme (RFC 7235 §4.1).
+// Every reply the auth plugin sends, as named helpers: one place for statuses, and the WWW-Authenticate
+// challenge of each scheme (RFC 7235 §4.1). Details and bodies are in constants.ts.
 import { localReply } from "../../assembly";
-
-// ---- response code details (`auth.<reason>`) ----
-export const D_MISSING = "auth.missing_credential";
-export const D_KEY_MISSING = "auth.key_missing";
-export const D_KEY_MULTIPLE = "auth.key_multiple";
-export const D_KEY_INVALID = "auth.key_invalid";
-export const D_BASIC_MISSING = "auth.basic_missing";
-export const D_BASIC_SCHEME = "auth.basic_scheme";
-export const D_BASIC_FORMAT = "auth.basic_format";
-export const D_BASIC_INVALID = "auth.basic_invalid";
-export const D_JWT_MISSING = "auth.jwt_missing";
-export const D_JWT_MALFORMED = "auth.jwt_malformed";
-export const D_JWT_UNKNOWN_ISSUER = "auth.jwt_unknown_issuer";
-export const D_JWT_NO_KEY = "auth.jwt_no_key";
-export const D_JWKS_UNAVAILABLE = "auth.jwks_unavailable";
-export const D_JWT_BAD_SIGNATURE = "auth.jwt_bad_signature";
-export const D_JWT_EXPIRED = "auth.jwt_expired";
-export const D_JWT_NOT_YET_VALID = "auth.jwt_not_yet_valid";
-export const D_JWT_EXP_REQUIRED = "auth.jwt_exp_required";
-export const D_JWT_AUDIENCE = "auth.jwt_audience";
-export const D_NOT_ALLOWED = "auth.not_allowed";
-export const D_EXT_DENIED = "auth.ext_denied";
-export const D_EXT_ERROR = "auth.ext_error";
-
-// ---- bodies (plain text; Envoy's and jwt_verify_lib's wording where they have one) ----
-export const B_MISSING = "Authentication required: no credential found in request.";
-export const B_KEY_MISSING = "No API key found in request.";
-export const B_KEY_MULTIPLE = "Request denied by Key Auth check. Multiple API keys found in request.";
-export const B_KEY_INVALID = "Request denied by Key Auth check. Invalid API key.";
-export const B_KEY_NOT_ALLOWED = "Request denied by Key Auth check. Unauthorized consumer.";
-export const B_BASIC_MISSING = "User authentication failed. Missing username and password.";
-export const B_BASIC_SCHEME = "User authentication failed. Expected 'Basic' authentication scheme.";
-export const B_BASIC_FORMAT = "User authentication failed. Invalid basic credential format.";
-export const B_BASIC_INVALID = "User authentication failed. Invalid username/password combination.";
-export const B_BASIC_NOT_ALLOWED = "Request denied by Basic Auth check. Unauthorized consumer.";
-export const B_JWT_MISSING = "Jwt is missing";
-export const B_JWT_BAD_FORMAT = "Jwt is not in the form of Header.Payload.Signature";
-export const B_JWT_TOO_LARGE = "Jwt is too large (more than 8192 bytes)";
-export const B_JWT_HEADER_PARSE = "Jwt header is an invalid Base64url input or an invalid JSON";
-export const B_JWT_ALG_NOT_STRING = "Jwt header [alg] field is not a string";
-export const B_JWT_ALG_INVALID = "Jwt header [alg] field value is invalid";
-export const B_JWT_KID_NOT_STRING = "Jwt header [kid] field is not a string";
-export const B_JWT_CRIT = "Jwt header [crit] names extensions that are not supported";
-export const B_JWT_PAYLOAD_PARSE = "Jwt payload is an invalid Base64 or an invalid JSON";
-export const B_JWT_SIGNATURE_PARSE = "Jwt signature is an invalid Base64";
-export const B_JWT_UNKNOWN_ISSUER = "Jwt issuer is not configured";
-export const B_JWT_NO_KEY = "Jwks doesn't have key to match kid or alg from Jwt";
-export const B_JWKS_UNAVAILABLE = "Jwks is not available yet: the remote fetch has not succeeded";
-export const B_JWT_BAD_SIGNATURE = "Jwt verification fails";
-export const B_JWT_EXPIRED = "Jwt is expired";
-export const B_JWT_NOT_YET_VALID = "Jwt not yet valid";
-export const B_JWT_EXP_REQUIRED = "Jwt has no exp claim but one is required";
-export const B_JWT_AUDIENCE = "Audiences in Jwt are not allowed";
-export const B_JWT_NOT_ALLOWED = "Request denied by JWT Auth check. Unauthorized consumer.";
-export const B_EXT_ERROR = "Request denied: the external authorization service failed.";
+import { D_EXT_DENIED, D_EXT_ERROR, B_EXT_ERROR } from "./constants";
 
 // ---- challenges ----
 

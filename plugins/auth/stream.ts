@@ -1,41 +1,24 @@
-// The per-request decision: which scope applies, whether auth is required, which credential decides,
-// whether the consumer is allowed, then the upstream headers (consumer, claims) and the optional
-// external authorization callout. Decisions come from the pure functions in credentials.ts / jwt.ts;
-// this file only reads request data from the host and turns verdicts into host calls.
+// The plugin's contexts. The root parses the config, owns the verified-token cache and keeps remote JWKS
+// fresh (remote.ts) from its ticks, resuming requests that waited for a refetch. Each stream: which scope
+// applies, whether auth is required, which credential decides (decide.ts, over request.ts), whether the
+// consumer is allowed, then the upstream headers (consumer, claims) and the optional external
+// authorization callout. The checks are pure (credentials.ts, jwt.ts); this file turns verdicts into host calls.
 import {
-  Action, addHeader, awaitCallout, BufferType, continueRequest, cookieValue, encode, getBuffer, getHeader,
-  getHeaderJoinedEnc, getHeaderRawEnc, httpCallEnc, HttpContext, MapType, nowMillis, PairsBuilder, queryParam,
+  Action, addHeader, awaitCallout, BufferType, continueRequest, encode, getBuffer, getHeader,
+  getHeaderRawEnc, httpCallEnc, HttpContext, MapType, nowMillis, PairsBuilder,
   randomU32, removeCookie, removeHeader, removeQueryParam, replaceHeader, RootContext, sanitizeHeaderValue,
   setEffectiveContext, setTickPeriod, StringTable,
 } from "../../assembly";
 import { TokenCache } from "./cache";
-import { AuthConfig, AuthPlugin, ExtAuth, JwtAuth, KeyAuth } from "./config";
-import { checkBasic, isBasicScheme, matchKey } from "./credentials";
-import { isOws, JwtVerdict, tokenStartAfterPrefix, verifyJwt } from "./jwt";
+import { AuthConfig, AuthPlugin, ExtAuth, JwtAuth, parseAuthConfig } from "./config";
+import * as C from "./constants";
+import { Auth, FAILURE_MODE_HEADER, Found, Source } from "./constants";
+import { checkBasic, matchKey } from "./credentials";
+import { chooseCredential, Credential } from "./decide";
+import { JwtVerdict, verifyJwt } from "./jwt";
 import { defineJwksMetrics, RemoteJwks } from "./remote";
 import * as R from "./replies";
-
-/** Which credential decided the request. */
-namespace Method {
-  // @ts-ignore: decorator
-  @inline export const KEY: u8 = 1;
-  // @ts-ignore: decorator
-  @inline export const BASIC: u8 = 2;
-  // @ts-ignore: decorator
-  @inline export const JWT: u8 = 3;
-}
-
-/** What authenticate() did. */
-namespace Auth {
-  /** A local reply was sent. */
-  // @ts-ignore: decorator
-  @inline export const REPLIED: u8 = 0;
-  // @ts-ignore: decorator
-  @inline export const PASSED: u8 = 1;
-  /** The request waits for a JWKS refetch (the root resumes it). */
-  // @ts-ignore: decorator
-  @inline export const WAITING: u8 = 2;
-}
+import { HostRequest } from "./request";
 
 /** The first tick after configure: the first fetch starts there (never from on_configure). */
 // @ts-ignore: decorator
@@ -51,21 +34,9 @@ namespace Auth {
 // @ts-ignore: decorator
 @inline const MAX_WAITING: i32 = 256;
 
-/** Where a credential was found, so hide_credentials / keep_token can remove exactly that copy. */
-namespace Source {
-  // @ts-ignore: decorator
-  @inline export const HEADER: u8 = 0;
-  // @ts-ignore: decorator
-  @inline export const QUERY: u8 = 1;
-  // @ts-ignore: decorator
-  @inline export const COOKIE: u8 = 2;
-}
 
-const COOKIE = encode("cookie");
 const PATH = encode(":path");
-const COOKIE_SEP = encode("; ");
 const NO_BODY = new ArrayBuffer(0);
-const FAILURE_MODE_HEADER = "x-envoy-auth-failure-mode-allowed";
 /** Cap on an authorization service's denial body relayed to the client. */
 const MAX_EXT_BODY: u32 = 65536;
 
@@ -80,8 +51,24 @@ export class AuthRoot extends RootContext {
   private tickMs: u32 = 0;
   private steadyTickMs: u32 = STEADY_TICK_MS;
 
+  onConfigure(config: string): bool {
+    const plugin = parseAuthConfig(config);
+    // parseAuthConfig has logged the field and the rule at critical.
+    if (plugin === null) return false;
+    this.plugin = plugin;
+    const jwt = plugin.config.jwt;
+    const seed = (<u64>randomU32() << 32) | <u64>randomU32();
+    this.cache = new TokenCache(jwt !== null ? jwt.cacheSize : 0, seed);
+    this.startRemote(plugin);
+    return true;
+  }
+
+  createHttpContext(id: u32): HttpContext | null {
+    return new AuthStream(id, this);
+  }
+
   /** After configure: the remote issuers start fetching from the first tick (never from on_configure). */
-  startRemote(plugin: AuthPlugin): void {
+  private startRemote(plugin: AuthPlugin): void {
     const providers = plugin.config.providers;
     for (let i = 0; i < providers.length; i++) {
       const r = unchecked(providers[i]).remote;
@@ -173,14 +160,9 @@ export class AuthRoot extends RootContext {
 }
 
 export class AuthStream extends HttpContext {
-  private source: u8 = Source.HEADER;
-  /** The Authorization value once read (basic and jwt both look at it); null = not read or absent. */
-  private authorization: string | null = null;
-  private authorizationRead: bool = false;
-  private sourceName: string = "";
-  private path: string = "";
-  private cookie: string | null = null;
-  private cookieRead: bool = false;
+  /** The request view (host reads at most once each) and the credential that decides, for this request. */
+  private req: HostRequest = new HostRequest();
+  private cred: Credential = new Credential();
   /** While waiting for a JWKS refetch: the issuer, the key generation seen, the deadline, and the request's token and allow list. */
   waitingFor: RemoteJwks | null = null;
   waitGen: u32 = 0;
@@ -214,78 +196,44 @@ export class AuthStream extends HttpContext {
     return Action.CONTINUE;
   }
 
-  /** Request header `name`, reading Authorization from the host at most once. */
-  private header(name: string): string | null {
-    if (name != "authorization") return getHeader(MapType.REQUEST_HEADERS, name);
-    if (!this.authorizationRead) {
-      this.authorization = getHeader(MapType.REQUEST_HEADERS, "authorization");
-      this.authorizationRead = true;
-    }
-    return this.authorization;
-  }
-
-  /** Every Cookie header of the request as one "; "-joined value, read once; null when there is none. */
-  private cookies(): string | null {
-    if (!this.cookieRead) {
-      this.cookie = getHeaderJoinedEnc(MapType.REQUEST_HEADERS, COOKIE, COOKIE_SEP);
-      this.cookieRead = true;
-    }
-    return this.cookie;
-  }
-
-  private requestPath(): string {
-    if (this.path.length == 0) {
-      const p = getHeader(MapType.REQUEST_HEADERS, ":path");
-      this.path = p !== null ? p : "/";
-    }
-    return this.path;
-  }
-
   /** Runs the consumer methods: Auth.PASSED, REPLIED (a local reply was sent) or WAITING (a JWKS refetch). */
   private authenticate(cfg: AuthConfig, allow: StringTable | null): u8 {
+    const cred = chooseCredential(cfg, this.req, this.cred);
     let consumer: i32 = -1;
-    let method: u8 = 0;
     let claimValues: Array<string | null> | null = null;
-    const key = cfg.key;
-    const basic = cfg.basic;
-    const jwt = cfg.jwt;
-    // The first method (key, Basic, JWT) whose credential is present decides; the others are not consulted.
-    if (key !== null) {
-      const r = this.findKey(key);
-      if (r == -2) {
-        R.unauthorized(R.D_KEY_MULTIPLE, R.B_KEY_MULTIPLE, [R.keyChallenge(key.realm)]);
+    switch (cred.found) {
+      case Found.NONE: {
+        this.replyMissing(cfg, cred.authorization);
         return Auth.REPLIED;
       }
-      if (r == 0) {
-        consumer = matchKey(cfg, this.keyValue);
+      case Found.KEY_MULTIPLE: {
+        R.unauthorized(C.D_KEY_MULTIPLE, C.B_KEY_MULTIPLE, [R.keyChallenge(cfg.key!.realm)]);
+        return Auth.REPLIED;
+      }
+      case Found.KEY: {
+        consumer = matchKey(cfg, cred.value);
         if (consumer < 0) {
-          R.unauthorized(R.D_KEY_INVALID, R.B_KEY_INVALID, [R.keyChallenge(key.realm)]);
+          R.unauthorized(C.D_KEY_INVALID, C.B_KEY_INVALID, [R.keyChallenge(cfg.key!.realm)]);
           return Auth.REPLIED;
         }
-        method = Method.KEY;
+        break;
       }
-    }
-    let authorization: string | null = null;
-    if (method == 0 && basic !== null) {
-      authorization = this.header("authorization");
-      if (authorization !== null && isBasicScheme(authorization)) {
-        const v = checkBasic(cfg, authorization);
+      case Found.BASIC: {
+        const v = checkBasic(cfg, cred.value);
         if (v.consumer < 0) {
-          R.unauthorized(v.details, v.body, [R.basicChallenge(basic.realm)]);
+          R.unauthorized(v.details, v.body, [R.basicChallenge(cfg.basic!.realm)]);
           return Auth.REPLIED;
         }
         consumer = v.consumer;
-        method = Method.BASIC;
+        break;
       }
-    }
-    if (method == 0 && jwt !== null) {
-      const src = this.findToken(jwt);
-      if (src !== null) {
+      default: {
+        const jwt = cfg.jwt!;
         const now = <f64>nowMillis();
-        let verdict = this.auth.cache.get(src, this.tokenStart, this.tokenEnd, now);
+        let verdict = this.auth.cache.get(cred.value, cred.start, cred.end, now);
         if (verdict === null) {
           // Only a cache miss materialises the token (the header value minus its prefix and spaces).
-          const token = this.tokenStart == 0 && this.tokenEnd == src.length ? src : src.substring(this.tokenStart, this.tokenEnd);
+          const token = cred.token();
           verdict = this.verify(token, cfg, jwt, now);
           const remote = refetchable(verdict);
           // An unknown kid of a fetched JWKS: the issuer may have rotated; wait for one refetch (rate-limited).
@@ -300,14 +248,9 @@ export class AuthStream extends HttpContext {
         if (!replyUnlessValid(verdict, jwt)) return Auth.REPLIED;
         consumer = verdict.consumer;
         claimValues = verdict.claimValues;
-        method = Method.JWT;
       }
     }
-    if (method == 0) {
-      this.replyMissing(cfg, authorization);
-      return Auth.REPLIED;
-    }
-    return this.admit(cfg, allow, consumer, method, claimValues) ? Auth.PASSED : Auth.REPLIED;
+    return this.admit(cfg, allow, consumer, cred.found, claimValues) ? Auth.PASSED : Auth.REPLIED;
   }
 
   /** The consumer is authenticated: the allow list, then the upstream headers. False after a local reply. */
@@ -317,14 +260,14 @@ export class AuthStream extends HttpContext {
     const jwt = cfg.jwt;
     const name = cfg.consumers[consumer].name;
     if (allow !== null && !allow.has(name)) {
-      R.forbidden(R.D_NOT_ALLOWED, method == Method.KEY ? R.B_KEY_NOT_ALLOWED : method == Method.BASIC ? R.B_BASIC_NOT_ALLOWED : R.B_JWT_NOT_ALLOWED, "");
+      R.forbidden(C.D_NOT_ALLOWED, method == Found.KEY ? C.B_KEY_NOT_ALLOWED : method == Found.BASIC ? C.B_BASIC_NOT_ALLOWED : C.B_JWT_NOT_ALLOWED, "");
       return false;
     }
     // replace = remove every client-sent copy, then set ours.
     replaceHeader(MapType.REQUEST_HEADERS, cfg.consumerHeader, name);
-    if (method == Method.KEY && key !== null && key.hideCredentials) this.removeCredential();
-    if (method == Method.BASIC && basic !== null && basic.hideCredentials) removeHeader(MapType.REQUEST_HEADERS, "authorization");
-    if (method == Method.JWT && jwt !== null) {
+    if (method == Found.KEY && key !== null && key.hideCredentials) this.removeCredential();
+    if (method == Found.BASIC && basic !== null && basic.hideCredentials) removeHeader(MapType.REQUEST_HEADERS, "authorization");
+    if (method == Found.JWT && jwt !== null) {
       if (claimValues !== null) applyClaims(jwt, claimValues);
       if (!jwt.keepToken) this.removeCredential();
     }
@@ -337,7 +280,7 @@ export class AuthStream extends HttpContext {
     const p = v.provider;
     if (v.status == 0 || p === null) return v;
     const remote = p.remote;
-    if (remote === null || !(v.details == R.D_JWKS_UNAVAILABLE || v.details == R.D_JWT_NO_KEY)) return v;
+    if (remote === null || !(v.details == C.D_JWKS_UNAVAILABLE || v.details == C.D_JWT_NO_KEY)) return v;
     if (!remote.sync()) return v;
     this.auth.keysChanged();
     return verifyJwt(token, cfg, jwt, now);
@@ -356,7 +299,7 @@ export class AuthStream extends HttpContext {
     const verdict = verifyJwt(token, cfg, jwt, now);
     if (verdict.status == 0) this.auth.cache.put(token, verdict);
     if (!replyUnlessValid(verdict, jwt)) return;
-    if (!this.admit(cfg, this.pendingAllow, verdict.consumer, Method.JWT, verdict.claimValues)) return;
+    if (!this.admit(cfg, this.pendingAllow, verdict.consumer, Found.JWT, verdict.claimValues)) return;
     const ext = cfg.ext;
     if (ext !== null && this.startExtAuth(ext) != Action.CONTINUE) return;
     continueRequest();
@@ -366,111 +309,23 @@ export class AuthStream extends HttpContext {
     if (this.waitingFor !== null) this.auth.unwait(this);
   }
 
-  private keyValue: string = "";
-  private tokenStart: i32 = 0;
-  private tokenEnd: i32 = 0;
-
-  /** 0 = one key found (in keyValue/source), 1 = none, -2 = more than one. */
-  private findKey(key: KeyAuth): i32 {
-    let found = 0;
-    if (key.inHeader) {
-      for (let i = 0; i < key.headerNames.length; i++) {
-        const v = getHeader(MapType.REQUEST_HEADERS, unchecked(key.headerNames[i]));
-        if (v !== null) {
-          found++;
-          // RFC 9110 §5.5: surrounding spaces and tabs are not part of a field value.
-          this.keyValue = trimOws(v);
-          this.source = Source.HEADER;
-          this.sourceName = unchecked(key.headerNames[i]);
-        }
-      }
-    }
-    if (key.inQuery) {
-      const path = this.requestPath();
-      if (path.indexOf("?") >= 0) {
-        for (let i = 0; i < key.queryNames.length; i++) {
-          const v = queryParam(path, unchecked(key.queryNames[i]));
-          if (v !== null) {
-            found++;
-            this.keyValue = v;
-            this.source = Source.QUERY;
-            this.sourceName = unchecked(key.queryNames[i]);
-          }
-        }
-      }
-    }
-    if (found > 1) return -2;
-    return found == 1 ? 0 : 1;
-  }
-
-  /**
-   * The first token in the configured sources (headers, then params, then cookies): returns the string that
-   * holds it, with the token at [tokenStart, tokenEnd); null when no source has one.
-   */
-  private findToken(jwt: JwtAuth): string | null {
-    for (let i = 0; i < jwt.fromHeaders.length; i++) {
-      const src = unchecked(jwt.fromHeaders[i]);
-      const v = src.header == "authorization" ? this.header("authorization") : getHeader(MapType.REQUEST_HEADERS, src.header);
-      if (v === null) continue;
-      const start = tokenStartAfterPrefix(v, src.prefix);
-      if (start >= 0) {
-        this.source = Source.HEADER;
-        this.sourceName = src.header;
-        let end = v.length;
-        while (end > start && isOws(v.charCodeAt(end - 1))) end--;
-        this.tokenStart = start;
-        this.tokenEnd = end;
-        return v;
-      }
-    }
-    if (jwt.fromParams.length > 0) {
-      const path = this.requestPath();
-      if (path.indexOf("?") >= 0) {
-        for (let i = 0; i < jwt.fromParams.length; i++) {
-          const t = queryParam(path, unchecked(jwt.fromParams[i]));
-          if (t !== null) {
-            this.source = Source.QUERY;
-            this.sourceName = unchecked(jwt.fromParams[i]);
-            this.tokenStart = 0;
-            this.tokenEnd = t.length;
-            return t;
-          }
-        }
-      }
-    }
-    if (jwt.fromCookies.length > 0) {
-      const cookie = this.cookies();
-      if (cookie !== null) {
-        for (let i = 0; i < jwt.fromCookies.length; i++) {
-          const t = cookieValue(cookie, unchecked(jwt.fromCookies[i]));
-          if (t !== null) {
-            this.source = Source.COOKIE;
-            this.sourceName = unchecked(jwt.fromCookies[i]);
-            this.tokenStart = 0;
-            this.tokenEnd = t.length;
-            return t;
-          }
-        }
-      }
-    }
-    return null;
-  }
-
   /** Removes the credential that decided the request from where it was found. */
   private removeCredential(): void {
-    if (this.source == Source.HEADER) {
-      removeHeader(MapType.REQUEST_HEADERS, this.sourceName);
-    } else if (this.source == Source.QUERY) {
-      replaceHeader(MapType.REQUEST_HEADERS, ":path", removeQueryParam(this.requestPath(), this.sourceName));
+    const cred = this.cred;
+    if (cred.source == Source.HEADER) {
+      removeHeader(MapType.REQUEST_HEADERS, cred.sourceName);
+    } else if (cred.source == Source.QUERY) {
+      replaceHeader(MapType.REQUEST_HEADERS, ":path", removeQueryParam(this.req.fullPath(), cred.sourceName));
     } else {
       // Every Cookie header, merged: the token goes from all of them (replace leaves one header).
-      const cookie = this.cookies();
+      const cookie = this.req.cookies();
       if (cookie === null) return;
-      const rest = removeCookie(cookie, this.sourceName);
+      const rest = removeCookie(cookie, cred.sourceName);
       if (rest.length > 0) replaceHeader(MapType.REQUEST_HEADERS, "cookie", rest);
       else removeHeader(MapType.REQUEST_HEADERS, "cookie");
     }
   }
+
 
   /** 401 when no configured method found a credential: one method → its own reply; several → all challenges. */
   private replyMissing(cfg: AuthConfig, authorization: string | null): void {
@@ -482,14 +337,14 @@ export class AuthStream extends HttpContext {
     if (basic !== null) challenges.push(R.basicChallenge(basic.realm));
     if (jwt !== null) challenges.push(R.bearerChallenge(jwt.realm, false));
     if (challenges.length > 1) {
-      R.unauthorized(R.D_MISSING, R.B_MISSING, challenges);
+      R.unauthorized(C.D_MISSING, C.B_MISSING, challenges);
     } else if (key !== null) {
-      R.unauthorized(R.D_KEY_MISSING, R.B_KEY_MISSING, challenges);
+      R.unauthorized(C.D_KEY_MISSING, C.B_KEY_MISSING, challenges);
     } else if (basic !== null) {
-      if (authorization !== null) R.unauthorized(R.D_BASIC_SCHEME, R.B_BASIC_SCHEME, challenges);
-      else R.unauthorized(R.D_BASIC_MISSING, R.B_BASIC_MISSING, challenges);
+      if (authorization !== null) R.unauthorized(C.D_BASIC_SCHEME, C.B_BASIC_SCHEME, challenges);
+      else R.unauthorized(C.D_BASIC_MISSING, C.B_BASIC_MISSING, challenges);
     } else {
-      R.unauthorized(R.D_JWT_MISSING, R.B_JWT_MISSING, challenges);
+      R.unauthorized(C.D_JWT_MISSING, C.B_JWT_MISSING, challenges);
     }
   }
 
@@ -575,7 +430,7 @@ export class AuthStream extends HttpContext {
 /** The remote issuer whose keys may be refetched for this verdict (no key for the token's kid / alg), or null. */
 function refetchable(v: JwtVerdict): RemoteJwks | null {
   const p = v.provider;
-  if (p === null || v.details != R.D_JWT_NO_KEY) return null;
+  if (p === null || v.details != C.D_JWT_NO_KEY) return null;
   return p.remote;
 }
 
@@ -617,13 +472,4 @@ export function parseStatus(s: string | null): i32 {
     v = v * 10 + (c - 0x30);
   }
   return v;
-}
-
-/** Drops leading and trailing spaces and tabs only. */
-function trimOws(s: string): string {
-  let a = 0;
-  let b = s.length;
-  while (a < b && isOws(s.charCodeAt(a))) a++;
-  while (b > a && isOws(s.charCodeAt(b - 1))) b--;
-  return a == 0 && b == s.length ? s : s.substring(a, b);
 }
