@@ -98,3 +98,53 @@ export const B_JWT_EXP_REQUIRED = "Jwt has no exp claim but one is required";
 export const B_JWT_AUDIENCE = "Audiences in Jwt are not allowed";
 export const B_JWT_NOT_ALLOWED = "Request denied by JWT Auth check. Unauthorized consumer.";
 export const B_EXT_ERROR = "Request denied: the external authorization service failed.";
+
+// ---- metrics (plugins/README.md "Metrics") ----
+export const M_ALLOWED = "auth_allowed_total";
+export const M_DENIED = "auth_denied_total";
+export const M_CACHE = "auth_jwt_cache_lookups_total";
+export const M_EXT_FAILURE_ALLOWED = "auth_ext_failure_mode_allowed_total";
+export const M_JWKS_FETCHES = "auth_jwks_fetches_total";
+export const M_JWKS_KID_REFETCHES = "auth_jwks_kid_refetches_total";
+export const L_CONSUMER = "consumer";
+export const L_REASON = "reason";
+export const L_OUTCOME = "outcome";
+export const OUTCOME_HIT = "hit";
+export const OUTCOME_MISS = "miss";
+export const OUTCOME_OK = "ok";
+export const OUTCOME_FAILED = "failed";
+
+/** Why a request was denied: the `reason` label of auth_denied_total (index = value). */
+export namespace Denial {
+  // @ts-ignore: decorator
+  @inline export const NO_CREDENTIAL: i32 = 0;
+  // @ts-ignore: decorator
+  @inline export const BAD_CREDENTIAL: i32 = 1;
+  // @ts-ignore: decorator
+  @inline export const EXPIRED: i32 = 2;
+  // @ts-ignore: decorator
+  @inline export const NOT_ALLOWED: i32 = 3;
+  // @ts-ignore: decorator
+  @inline export const JWKS_UNAVAILABLE: i32 = 4;
+  // @ts-ignore: decorator
+  @inline export const EXT_DENIED: i32 = 5;
+  // @ts-ignore: decorator
+  @inline export const EXT_ERROR: i32 = 6;
+  // @ts-ignore: decorator
+  @inline export const COUNT: i32 = 7;
+}
+// @ts-ignore: decorator
+@lazy export const DENIAL_NAMES: string[] = [
+  "no_credential", "bad_credential", "expired", "not_allowed", "jwks_unavailable", "ext_denied", "ext_error",
+];
+
+/** The Denial of a reply's details: missing → no_credential; expired; 403s → not_allowed; the rest of the 401s → bad_credential. */
+export function denialOf(details: string): i32 {
+  if (details == D_MISSING || details == D_KEY_MISSING || details == D_BASIC_MISSING || details == D_JWT_MISSING) return Denial.NO_CREDENTIAL;
+  if (details == D_JWT_EXPIRED) return Denial.EXPIRED;
+  if (details == D_NOT_ALLOWED || details == D_JWT_AUDIENCE) return Denial.NOT_ALLOWED;
+  if (details == D_JWKS_UNAVAILABLE) return Denial.JWKS_UNAVAILABLE;
+  if (details == D_EXT_DENIED) return Denial.EXT_DENIED;
+  if (details == D_EXT_ERROR) return Denial.EXT_ERROR;
+  return Denial.BAD_CREDENTIAL;
+}

@@ -10,9 +10,10 @@
 // create: a VM that finds no state writes a claim and confirms it on its next tick before fetching, so two
 // VMs racing at start cannot both fetch.
 import {
-  awaitCallout, BufferType, ConfigReader, decimal, defineCounter, ErrorSink, incrementMetric, getBuffer, getHeader, getSharedData, httpCall, log, LogLevel, MapType,
-  parseJson, setSharedData,
+  awaitCallout, BufferType, ConfigReader, decimal, defineLabeledCounter, ErrorSink, incrementMetric, getBuffer, getHeader, getSharedData, httpCall, log, LogLevel, MapType,
+  metricLabel, parseJson, setSharedData,
 } from "../../assembly";
+import * as C from "./constants";
 import { JwtKey, parseJwk } from "./jwks";
 
 /** Largest JWKS (or discovery) document accepted; a bigger one is refused and the cached keys stay. */
@@ -30,7 +31,10 @@ import { JwtKey, parseJwk } from "./jwks";
 // @ts-ignore: decorator
 @inline const MAX_BACKOFF_MS: f64 = 300000;
 
-/** Counters (Envoy stats wasmcustom.auth.jwks.*): fetches that succeeded, failed, and refetches asked by an unknown kid. */
+/**
+ * Counters (plugins/README.md "Metrics"): tollgate_auth_jwks_fetches_total{outcome="ok"|"failed"} and
+ * tollgate_auth_jwks_kid_refetches_total (refetches asked by an unknown kid).
+ */
 let mFetchOk: u32 = 0;
 let mFetchFailed: u32 = 0;
 let mKidRefetch: u32 = 0;
@@ -38,9 +42,9 @@ let mKidRefetch: u32 = 0;
 /** Defines the counters once per VM (the host aggregates them across workers by name). */
 export function defineJwksMetrics(): void {
   if (mFetchOk != 0) return;
-  mFetchOk = defineCounter("auth.jwks.fetch_ok");
-  mFetchFailed = defineCounter("auth.jwks.fetch_failed");
-  mKidRefetch = defineCounter("auth.jwks.kid_refetch");
+  mFetchOk = defineLabeledCounter(C.M_JWKS_FETCHES, metricLabel(C.L_OUTCOME, C.OUTCOME_OK));
+  mFetchFailed = defineLabeledCounter(C.M_JWKS_FETCHES, metricLabel(C.L_OUTCOME, C.OUTCOME_FAILED));
+  mKidRefetch = defineLabeledCounter(C.M_JWKS_KID_REFETCHES, "");
 }
 
 /** Where a fetch is. */

@@ -4,15 +4,15 @@
 // consumer is allowed, then the upstream headers (consumer, claims) and the optional external
 // authorization callout. The checks are pure (credentials.ts, jwt.ts); this file turns verdicts into host calls.
 import {
-  Action, addHeader, awaitCallout, BufferType, continueRequest, encode, getBuffer, getHeader,
-  getHeaderRawEnc, httpCallEnc, HttpContext, MapType, nowMillis, PairsBuilder,
+  Action, addHeader, awaitCallout, BufferType, continueRequest, defineLabeledCounter, encode, getBuffer, getHeader,
+  getHeaderRawEnc, httpCallEnc, HttpContext, incrementMetric, MapType, metricLabel, nowMillis, PairsBuilder,
   randomU32, removeCookie, removeHeader, removeQueryParam, replaceHeader, RootContext, sanitizeHeaderValue,
   setEffectiveContext, setTickPeriod, StringTable,
 } from "../../assembly";
 import { TokenCache } from "./cache";
 import { AuthConfig, AuthPlugin, ExtAuth, JwtAuth, parseAuthConfig } from "./config";
 import * as C from "./constants";
-import { Auth, FAILURE_MODE_HEADER, Found, Source } from "./constants";
+import { Auth, Denial, DENIAL_NAMES, denialOf, FAILURE_MODE_HEADER, Found, Source } from "./constants";
 import { checkBasic, matchKey } from "./credentials";
 import { chooseCredential, Credential } from "./decide";
 import { JwtVerdict, verifyJwt } from "./jwt";
@@ -50,6 +50,14 @@ export class AuthRoot extends RootContext {
   waiting: AuthStream[] = [];
   private tickMs: u32 = 0;
   private steadyTickMs: u32 = STEADY_TICK_MS;
+  // Counter ids (0 = not defined: increments are no-ops). Allowed: one per consumer (config order), and one for
+  // a request passed by the authorization service alone (no consumer).
+  mAllowed: StaticArray<u32> = new StaticArray<u32>(0);
+  mAllowedNoConsumer: u32 = 0;
+  mDenied: StaticArray<u32> = new StaticArray<u32>(Denial.COUNT);
+  mCacheHit: u32 = 0;
+  mCacheMiss: u32 = 0;
+  mExtFailureAllowed: u32 = 0;
 
   onConfigure(config: string): bool {
     const plugin = parseAuthConfig(config);
@@ -59,8 +67,39 @@ export class AuthRoot extends RootContext {
     const jwt = plugin.config.jwt;
     const seed = (<u64>randomU32() << 32) | <u64>randomU32();
     this.cache = new TokenCache(jwt !== null ? jwt.cacheSize : 0, seed);
+    this.defineMetrics(plugin.config);
     this.startRemote(plugin);
     return true;
+  }
+
+  /** The counters this config can move; labels are consumer names and fixed words from config, never request values. */
+  private defineMetrics(cfg: AuthConfig): void {
+    const ids = new StaticArray<u32>(cfg.consumers.length);
+    for (let i = 0; i < cfg.consumers.length; i++) ids[i] = defineLabeledCounter(C.M_ALLOWED, metricLabel(C.L_CONSUMER, cfg.consumers[i].name));
+    this.mAllowed = ids;
+    for (let i = 0; i < Denial.COUNT; i++) {
+      if (this.mDenied[i] == 0) this.mDenied[i] = defineLabeledCounter(C.M_DENIED, metricLabel(C.L_REASON, DENIAL_NAMES[i]));
+    }
+    const ext = cfg.ext;
+    if (ext !== null && cfg.key === null && cfg.basic === null && cfg.jwt === null && this.mAllowedNoConsumer == 0) {
+      this.mAllowedNoConsumer = defineLabeledCounter(C.M_ALLOWED, "");
+    }
+    if (ext !== null && ext.failureModeAllow && this.mExtFailureAllowed == 0) this.mExtFailureAllowed = defineLabeledCounter(C.M_EXT_FAILURE_ALLOWED, "");
+    if (cfg.jwt !== null && this.mCacheHit == 0) {
+      this.mCacheHit = defineLabeledCounter(C.M_CACHE, metricLabel(C.L_OUTCOME, C.OUTCOME_HIT));
+      this.mCacheMiss = defineLabeledCounter(C.M_CACHE, metricLabel(C.L_OUTCOME, C.OUTCOME_MISS));
+    }
+  }
+
+  /** Counts a request that passed: its consumer's counter, or the no-consumer one (consumer < 0). */
+  countAllowed(consumer: i32): void {
+    const ids = this.mAllowed;
+    incrementMetric(consumer >= 0 && consumer < ids.length ? unchecked(ids[consumer]) : this.mAllowedNoConsumer, 1);
+  }
+
+  /** Counts a denial by the details of its reply. */
+  countDenied(details: string): void {
+    incrementMetric(unchecked(this.mDenied[denialOf(details)]), 1);
   }
 
   createHttpContext(id: u32): HttpContext | null {
@@ -169,6 +208,8 @@ export class AuthStream extends HttpContext {
   waitUntil: f64 = 0;
   private pendingToken: string = "";
   private pendingAllow: StringTable | null = null;
+  /** The admitted consumer (index), counted as allowed once the request passes. */
+  private consumer: i32 = -1;
 
   constructor(id: u32, public auth: AuthRoot) {
     super(id, auth);
@@ -193,6 +234,7 @@ export class AuthStream extends HttpContext {
     }
     const ext = cfg.ext;
     if (ext !== null) return this.startExtAuth(ext);
+    this.auth.countAllowed(this.consumer);
     return Action.CONTINUE;
   }
 
@@ -207,12 +249,14 @@ export class AuthStream extends HttpContext {
         return Auth.REPLIED;
       }
       case Found.KEY_MULTIPLE: {
+        this.auth.countDenied(C.D_KEY_MULTIPLE);
         R.unauthorized(C.D_KEY_MULTIPLE, C.B_KEY_MULTIPLE, [R.keyChallenge(cfg.key!.realm)]);
         return Auth.REPLIED;
       }
       case Found.KEY: {
         consumer = matchKey(cfg, cred.value);
         if (consumer < 0) {
+          this.auth.countDenied(C.D_KEY_INVALID);
           R.unauthorized(C.D_KEY_INVALID, C.B_KEY_INVALID, [R.keyChallenge(cfg.key!.realm)]);
           return Auth.REPLIED;
         }
@@ -221,6 +265,7 @@ export class AuthStream extends HttpContext {
       case Found.BASIC: {
         const v = checkBasic(cfg, cred.value);
         if (v.consumer < 0) {
+          this.auth.countDenied(v.details);
           R.unauthorized(v.details, v.body, [R.basicChallenge(cfg.basic!.realm)]);
           return Auth.REPLIED;
         }
@@ -231,6 +276,7 @@ export class AuthStream extends HttpContext {
         const jwt = cfg.jwt!;
         const now = <f64>nowMillis();
         let verdict = this.auth.cache.get(cred.value, cred.start, cred.end, now);
+        incrementMetric(verdict !== null ? this.auth.mCacheHit : this.auth.mCacheMiss, 1);
         if (verdict === null) {
           // Only a cache miss materialises the token (the header value minus its prefix and spaces).
           const token = cred.token();
@@ -245,7 +291,7 @@ export class AuthStream extends HttpContext {
           }
           if (verdict.status == 0) this.auth.cache.put(token, verdict);
         }
-        if (!replyUnlessValid(verdict, jwt)) return Auth.REPLIED;
+        if (!replyUnlessValid(verdict, jwt, this.auth)) return Auth.REPLIED;
         consumer = verdict.consumer;
         claimValues = verdict.claimValues;
       }
@@ -260,9 +306,11 @@ export class AuthStream extends HttpContext {
     const jwt = cfg.jwt;
     const name = cfg.consumers[consumer].name;
     if (allow !== null && !allow.has(name)) {
+      this.auth.countDenied(C.D_NOT_ALLOWED);
       R.forbidden(C.D_NOT_ALLOWED, method == Found.KEY ? C.B_KEY_NOT_ALLOWED : method == Found.BASIC ? C.B_BASIC_NOT_ALLOWED : C.B_JWT_NOT_ALLOWED, "");
       return false;
     }
+    this.consumer = consumer;
     // replace = remove every client-sent copy, then set ours.
     replaceHeader(MapType.REQUEST_HEADERS, cfg.consumerHeader, name);
     if (method == Found.KEY && key !== null && key.hideCredentials) this.removeCredential();
@@ -298,10 +346,14 @@ export class AuthStream extends HttpContext {
     // The root synced the keys; no second refetch for this request.
     const verdict = verifyJwt(token, cfg, jwt, now);
     if (verdict.status == 0) this.auth.cache.put(token, verdict);
-    if (!replyUnlessValid(verdict, jwt)) return;
+    if (!replyUnlessValid(verdict, jwt, this.auth)) return;
     if (!this.admit(cfg, this.pendingAllow, verdict.consumer, Found.JWT, verdict.claimValues)) return;
     const ext = cfg.ext;
-    if (ext !== null && this.startExtAuth(ext) != Action.CONTINUE) return;
+    if (ext !== null) {
+      if (this.startExtAuth(ext) != Action.CONTINUE) return;
+    } else {
+      this.auth.countAllowed(this.consumer);
+    }
     continueRequest();
   }
 
@@ -333,6 +385,8 @@ export class AuthStream extends HttpContext {
     const basic = cfg.basic;
     const jwt = cfg.jwt;
     const challenges = new Array<string>();
+    // No credential, except an Authorization of another scheme where only Basic is configured (bad_credential).
+    this.auth.countDenied(key === null && basic !== null && jwt === null && authorization !== null ? C.D_BASIC_SCHEME : C.D_MISSING);
     if (key !== null) challenges.push(R.keyChallenge(key.realm));
     if (basic !== null) challenges.push(R.basicChallenge(basic.realm));
     if (jwt !== null) challenges.push(R.bearerChallenge(jwt.realm, false));
@@ -380,10 +434,12 @@ export class AuthStream extends HttpContext {
   /** Fail open (true: caller continues) or send the error reply (false). */
   private extFailed(ext: ExtAuth, resume: bool): bool {
     if (ext.failureModeAllow) {
+      incrementMetric(this.auth.mExtFailureAllowed, 1);
       addHeader(MapType.REQUEST_HEADERS, FAILURE_MODE_HEADER, "true");
       if (resume) continueRequest();
       return true;
     }
+    this.auth.countDenied(C.D_EXT_ERROR);
     R.externalError();
     return false;
   }
@@ -406,6 +462,7 @@ export class AuthStream extends HttpContext {
         const v = getHeader(MapType.HTTP_CALL_RESPONSE_HEADERS, name);
         if (v !== null) replaceHeader(MapType.REQUEST_HEADERS, name, sanitizeHeaderValue(v));
       }
+      this.auth.countAllowed(this.consumer);
       continueRequest();
       return;
     }
@@ -423,6 +480,7 @@ export class AuthStream extends HttpContext {
       const v = getHeader(MapType.HTTP_CALL_RESPONSE_HEADERS, name);
       if (v !== null) headers.push([name, sanitizeHeaderValue(v)]);
     }
+    this.auth.countDenied(C.D_EXT_DENIED);
     R.externallyDenied(<u32>status, body, headers);
   }
 }
@@ -434,8 +492,9 @@ function refetchable(v: JwtVerdict): RemoteJwks | null {
   return p.remote;
 }
 
-/** The 401 / 403 reply of a failed verdict (false), or true for a valid one. */
-function replyUnlessValid(v: JwtVerdict, jwt: JwtAuth): bool {
+/** The 401 / 403 reply of a failed verdict (false, counted), or true for a valid one. */
+function replyUnlessValid(v: JwtVerdict, jwt: JwtAuth, root: AuthRoot): bool {
+  if (v.status != 0) root.countDenied(v.details);
   if (v.status == 401) {
     R.unauthorized(v.details, v.body, [R.bearerChallenge(jwt.realm, true)]);
     return false;

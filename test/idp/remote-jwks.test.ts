@@ -137,8 +137,8 @@ for (const engine of ENGINES) {
       const fetches = p.count("/jwks");
       t.diagnostic(`${engine}: ${fetches} JWKS fetches in ${elapsed.toFixed(1)} s with cache_duration_s 1 and 2 workers; ${ok} requests accepted`);
       // The plugin's own count (summed over workers by the engine) agrees with the provider's.
-      const counted = await gw.counter("wasmcustom.auth.jwks.fetch_ok");
-      assert.ok(counted >= fetches, `wasmcustom.auth.jwks.fetch_ok ${counted} ≥ ${fetches}`);
+      const counted = await gw.counter("wasmcustom.tollgate.outcome=.=ok;.;auth_jwks_fetches_total");
+      assert.ok(counted >= fetches, `auth_jwks_fetches_total{outcome="ok"} ${counted} ≥ ${fetches}`);
       assert.deepEqual(refused, [], "every request accepted across the refreshes");
       assert.ok(ok > 5);
       // A refresh cycle is cache_duration_s + the provider's 0.4 s + up to a tick (0.25 s).
@@ -153,7 +153,7 @@ for (const engine of ENGINES) {
       assert.ok(flood.every((r) => r.status === 401), flood.map((r) => r.status).join(","));
       const during = p.count("/jwks");
       t.diagnostic(`${engine}: 60 random-kid tokens in ${floodS.toFixed(2)} s caused ${during} JWKS fetches`);
-      assert.ok((await gw.counter("wasmcustom.auth.jwks.kid_refetch")) <= 1 + Math.ceil(floodS), "kid refetches counted");
+      assert.ok((await gw.counter("wasmcustom.tollgate.auth_jwks_kid_refetches_total")) <= 1 + Math.ceil(floodS), "kid refetches counted");
       assert.ok(during <= 2 * Math.ceil(floodS) + 1, `a random-kid flood must not hammer the provider: ${during} fetches in ${floodS} s`);
     } finally {
       await gw.stop();

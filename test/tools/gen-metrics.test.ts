@@ -23,7 +23,10 @@ test("gen dashboard: Grafana JSON, one row per plugin, one rate panel per metric
   const board = JSON.parse(out.stdout) as { panels: Array<{ type: string; title: string; targets?: Array<{ expr: string }> }>; templating: { list: Array<{ name: string }> } };
   assert.deepEqual(board.panels.filter((p) => p.type === "row").map((p) => p.title), Object.keys(PLUGIN_METRICS));
   const exprs = board.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr);
-  const want = Object.values(PLUGIN_METRICS).flat().map((m) => `sum by (${m.labels.join(", ")}) (rate(${m.name}{job=~"$job"}[$__rate_interval]))`);
+  const want = Object.values(PLUGIN_METRICS).flat().map((m) => {
+    const rate = `rate(${m.name}{job=~"$job"}[$__rate_interval])`;
+    return m.labels.length ? `sum by (${m.labels.join(", ")}) (${rate})` : `sum(${rate})`;
+  });
   assert.deepEqual(exprs, want);
   assert.deepEqual(board.templating.list.map((v) => v.name), ["datasource", "job"]);
 

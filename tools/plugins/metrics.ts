@@ -36,6 +36,8 @@ export interface PluginMetric {
   name: string;
   labels: string[];
   help: string;
+  /** Defined only when the config uses this feature (otherwise the series does not exist). */
+  needs?: string;
 }
 
 /** Every plugin's metrics (counters). */
@@ -43,6 +45,14 @@ export const PLUGIN_METRICS: Record<string, PluginMetric[]> = {
   cors: [
     { name: "tollgate_cors_preflights_total", labels: ["outcome", "reason"], help: "Preflights: outcome answered | refused; reason of a refusal origin_not_allowed | method_not_allowed | headers_not_allowed" },
     { name: "tollgate_cors_requests_total", labels: ["outcome", "reason"], help: "Cross-origin actual requests: outcome allowed | refused (reason origin_not_allowed: the response loses its CORS headers)" },
+  ],
+  auth: [
+    { name: "tollgate_auth_allowed_total", labels: ["consumer"], help: "Requests auth passed, by consumer (none when the authorization service alone decided)" },
+    { name: "tollgate_auth_denied_total", labels: ["reason"], help: "Requests auth refused: no_credential | bad_credential | expired | not_allowed | jwks_unavailable | ext_denied | ext_error" },
+    { name: "tollgate_auth_jwt_cache_lookups_total", labels: ["outcome"], help: "Verified-token cache lookups: outcome hit | miss" },
+    { name: "tollgate_auth_ext_failure_mode_allowed_total", labels: [], help: "Requests passed because the authorization service failed and failure_mode_allow is on", needs: "ext_auth.failure_mode_allow" },
+    { name: "tollgate_auth_jwks_fetches_total", labels: ["outcome"], help: "JWKS fetches of remote_jwks issuers: outcome ok | failed", needs: "remote_jwks" },
+    { name: "tollgate_auth_jwks_kid_refetches_total", labels: [], help: "JWKS refetches asked by a token with an unknown kid", needs: "remote_jwks" },
   ],
   canary: [
     { name: "tollgate_canary_decisions_total", labels: ["canary_tag", "reason"], help: "Tags written, by tag and reason: override | rule | sticky | pin | draw | default; reason client (trust_client_tag kept the client's tag) has no canary_tag" },

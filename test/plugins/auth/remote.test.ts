@@ -244,8 +244,8 @@ for (const build of BUILDS) {
       assert.match(warns[0], /issuer "https:\/\/idp\.example\.com\/realms\/x" failed: HTTP status 503 .*keeping the 1 cached keys/);
       await r.t.respond(await nextCall(r, 20_000), { status: 200, body: jwks(K1, K3) });
       assert.ok(r.t.logsAt("info").some((l) => /recovered after 5 failed attempts/.test(l)), r.t.logs.map((l) => l.message).join("\n"));
-      assert.equal(r.t.metric("auth.jwks.fetch_failed"), 5);
-      assert.equal(r.t.metric("auth.jwks.fetch_ok"), 2);
+      assert.equal(r.t.metric("tollgate.outcome=.=failed;.;auth_jwks_fetches_total"), 5);
+      assert.equal(r.t.metric("tollgate.outcome=.=ok;.;auth_jwks_fetches_total"), 2);
       await advance(r, 1_100);
       assert.equal((await r.t.exchange(bearer(jwt(K3, r.clock.nowMillis()), 1))).status, 200);
     });

@@ -32,11 +32,9 @@ const HEIGHT = 8;
 
 /** Per-second rate of `m`, one series per label combination. */
 function rateQuery(m: PluginMetric): { expr: string; legendFormat: string } {
-  const by = m.labels.join(", ");
-  return {
-    expr: `sum by (${by}) (rate(${m.name}{job=~"$job"}[$__rate_interval]))`,
-    legendFormat: m.labels.map((l) => `{{${l}}}`).join(" "),
-  };
+  const rate = `rate(${m.name}{job=~"$job"}[$__rate_interval])`;
+  if (m.labels.length === 0) return { expr: `sum(${rate})`, legendFormat: m.name.replace(/^tollgate_/, "") };
+  return { expr: `sum by (${m.labels.join(", ")}) (${rate})`, legendFormat: m.labels.map((l) => `{{${l}}}`).join(" ") };
 }
 
 /** The dashboard for `plugins` (every plugin with metrics when empty). */
