@@ -98,43 +98,59 @@ export function getHeaderJoinedEnc(map: u32, name: ArrayBuffer, sep: ArrayBuffer
 /**
  * The values of `name` in the serialized map at [base, end) (abi.md §3.1) joined by `sep`, or null when
  * none; entries from a truncated one on are ignored. A single value is decoded in place; several are
- * copied with their separators into one block (at most the map's size plus the separators), decoded once.
+ * copied with their separators into one block of exactly their joined size (a first pass counts and
+ * sizes them), decoded once.
  */
 function joinValues(base: usize, end: usize, name: ArrayBuffer, sep: ArrayBuffer): string | null {
   const n = <usize>load<u32>(base);
   const nameLen = <usize>name.byteLength;
   const sepLen = <usize>sep.byteLength;
-  let data = base + 4 + n * 8;
+  const start = base + 4 + n * 8;
+  // Pass 1: how many values match, their joined size, and where the first one is.
+  let data = start;
+  let matches: usize = 0;
+  let total: usize = 0;
   let first: usize = 0;
   let firstLen: usize = 0;
-  let joined: usize = 0;
-  let w: usize = 0;
-  for (let i: usize = 0; i < n; i++) {
-    const klen = <usize>load<u32>(base + 4 + i * 8);
-    const vlen = <usize>load<u32>(base + 8 + i * 8);
+  let last: usize = 0; // index of the last entry inside [base, end)
+  for (; last < n; last++) {
+    const klen = <usize>load<u32>(base + 4 + last * 8);
+    const vlen = <usize>load<u32>(base + 8 + last * 8);
     if (data + klen + vlen + 2 > end) break;
     if (klen == nameLen && bytesEqual(data, changetype<usize>(name), klen)) {
-      const value = data + klen + 1;
-      if (first == 0) {
-        first = value;
+      if (matches == 0) {
+        first = data + klen + 1;
         firstLen = vlen;
       } else {
-        if (joined == 0) {
-          joined = heap.alloc(max<usize>(end - base + n * sepLen, 1));
-          memory.copy(joined, first, firstLen);
-          w = firstLen;
-        }
-        memory.copy(joined + w, changetype<usize>(sep), sepLen);
-        w += sepLen;
-        memory.copy(joined + w, value, vlen);
-        w += vlen;
+        total += sepLen;
       }
+      total += vlen;
+      matches++;
     }
     data += klen + vlen + 2;
   }
-  if (first == 0) return null;
-  if (joined == 0) return decodeBytes(first, firstLen);
-  const s = decodeBytes(joined, w);
+  if (matches == 0) return null;
+  if (matches == 1) return decodeBytes(first, firstLen);
+  // Pass 2: the values and separators into one block.
+  const joined = heap.alloc(total);
+  data = start;
+  let w: usize = 0;
+  let copied = false;
+  for (let i: usize = 0; i < last; i++) {
+    const klen = <usize>load<u32>(base + 4 + i * 8);
+    const vlen = <usize>load<u32>(base + 8 + i * 8);
+    if (klen == nameLen && bytesEqual(data, changetype<usize>(name), klen)) {
+      if (copied) {
+        memory.copy(joined + w, changetype<usize>(sep), sepLen);
+        w += sepLen;
+      }
+      memory.copy(joined + w, data + klen + 1, vlen);
+      w += vlen;
+      copied = true;
+    }
+    data += klen + vlen + 2;
+  }
+  const s = decodeBytes(joined, total);
   heap.free(joined);
   return s;
 }

@@ -1,6 +1,7 @@
 // The request as the decision sees it (decide.ts RequestView), read from the host lazily: a rule set that
 // keys on one header never reads the path, the cookies or the peer address. Each value is read at most
-// once per request.
+// once per request: one view per stream, so a request decided again (after the rate limit service
+// answers) reuses what it read, and what it read is garbage once the stream ends.
 import { encode, getHeader, getHeaderEnc, getHeaderJoinedEnc, getProperty, MapType } from "../../assembly";
 import { RequestView } from "./decide";
 
@@ -14,13 +15,6 @@ export class HostRequest extends RequestView {
   private pathRead: bool = false;
   private cookieHeader: string | null = null;
   private cookiesRead: bool = false;
-
-  /** Forgets the previous request's values; one instance per VM serves every request. */
-  reset(): HostRequest {
-    this.pathRead = false;
-    this.cookiesRead = false;
-    return this;
-  }
 
   header(name: ArrayBuffer): string | null {
     return getHeaderEnc(MapType.REQUEST_HEADERS, name);

@@ -72,8 +72,7 @@ export class RateLimitRoot extends RootContext {
   unreported: u32 = 0;
   store: SharedDataStore = new SharedDataStore();
   limiter: Limiter = new Limiter(this.store, new MetricEvents(), MAX_RULES);
-  /** One request view and one array of key values per VM: a VM runs one callback at a time. */
-  request: HostRequest = new HostRequest();
+  /** One array of key values per VM: a VM runs one callback at a time. */
   values: Array<string | null> = new Array<string | null>(MAX_RULES);
 
   onConfigure(config: string): bool {
@@ -137,6 +136,11 @@ function prepare(store: SharedDataStore, cfg: RateLimitConfig): bool {
 }
 
 class RateLimitStream extends HttpContext {
+  /**
+   * The request view is the stream's, not the root's: what it read (a 60 KiB Cookie header) is read once per
+   * request and is garbage when the collection after this stream runs.
+   */
+  request: HostRequest = new HostRequest();
   cfg: RateLimitConfig | null = null;
   outcome: Outcome = new Outcome();
   /** The service call this request waits for (global rules), and which rule each descriptor stands for. */
@@ -153,7 +157,7 @@ class RateLimitStream extends HttpContext {
     const cfg = root.ruleSet!.select();
     if (cfg === null || cfg.rules.length == 0) return Action.CONTINUE;
     this.cfg = cfg;
-    keyValues(cfg, root.request.reset(), root.values);
+    keyValues(cfg, this.request, root.values);
     if (cfg.globalRules == 0) return this.local(cfg, true) ? Action.CONTINUE : Action.PAUSE;
     let call = this.call;
     if (call === null) this.call = call = new GlobalCall();
@@ -221,7 +225,7 @@ class RateLimitStream extends HttpContext {
       for (let i = 0; i + 1 < more.length; i += 2) addHeader(MapType.REQUEST_HEADERS, unchecked(more[i]), unchecked(more[i + 1]));
     }
     this.serviceHeaders = checkedHeaders(resp.responseHeaders, false);
-    keyValues(cfg, root.request.reset(), root.values);
+    keyValues(cfg, this.request, root.values);
     if (!this.local(cfg, true)) return;
     if (global.report >= 0 && (this.outcome.report < 0 || global.remaining < this.outcome.remaining)) copyOutcome(global, this.outcome);
     continueRequest();
@@ -267,7 +271,7 @@ class RateLimitStream extends HttpContext {
       rateLimitServiceFailed();
       return false;
     }
-    if (resume) keyValues(cfg, root.request.reset(), root.values);
+    if (resume) keyValues(cfg, this.request, root.values);
     const pass = this.local(cfg, true);
     if (pass && resume) continueRequest();
     return pass;
