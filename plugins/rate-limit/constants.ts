@@ -13,15 +13,11 @@ export const DRAFT03_RESET = "x-ratelimit-reset";
 export const IETF_POLICY = "ratelimit-policy";
 export const IETF_STATE = "ratelimit";
 export const KEY_PREFIX = "rate-limit:";
-/** Metric names: `rate_limit.<rule>.<counter>`. */
-export const METRIC_PREFIX = "rate_limit.";
 export const CAS_EXHAUSTED_LOG = "rate-limit: shared-data updates kept conflicting; request allowed (fail open) for rule ";
 export const STORE_ERROR_LOG = "rate-limit: shared-data write failed; request allowed (fail open) for rule ";
 /** The rate limit service's method (envoy/service/ratelimit/v3/rls.proto). */
 export const RLS_SERVICE = "envoy.service.ratelimit.v3.RateLimitService";
 export const RLS_METHOD = "ShouldRateLimit";
-/** Plugin-wide counters of the service calls: `rate_limit.rls.<counter>`. */
-export const RLS_METRIC_PREFIX = "rate_limit.rls.";
 /** Details of the failure_mode_deny reply. */
 export const RLS_FAILED_DETAILS = "rate-limit.rls_failed";
 export const RLS_FAILED_BODY = "Rate limit service unavailable";
@@ -34,3 +30,20 @@ export const RLS_MALFORMED = "a malformed RateLimitResponse";
 export const RLS_NO_MESSAGE = "no response message";
 export const RLS_TOO_LARGE = "a response over 65536 bytes";
 export const RLS_STATUS = "gRPC status ";
+
+// ---- metrics (plugins/README.md "Metrics") ----
+/** Per rule: tollgate_rate_limit_requests_total{outcome, rule}, ..._cas_exhausted_total{rule}, ..._evictions_total{rule}. */
+export const M_REQUESTS = "rate_limit_requests_total";
+export const M_CAS_EXHAUSTED = "rate_limit_cas_exhausted_total";
+export const M_EVICTIONS = "rate_limit_evictions_total";
+/** Plugin-wide: the service calls by outcome, and the requests failure_mode_deny refused. */
+export const M_RLS_CALLS = "rate_limit_rls_calls_total";
+export const M_RLS_DENIED = "rate_limit_rls_failure_mode_denied_total";
+export const L_OUTCOME = "outcome";
+export const L_RULE = "rule";
+export const OUTCOME_ALLOWED = "allowed";
+export const OUTCOME_REJECTED = "rejected";
+export const OUTCOME_SHADOW_REJECTED = "shadow_rejected";
+export const OUTCOME_OK = "ok";
+export const OUTCOME_OVER_LIMIT = "over_limit";
+export const OUTCOME_FAILED = "failed";

@@ -3,15 +3,17 @@
 // host calls (replies.ts). A request that global rules apply to waits for one ShouldRateLimit call to the
 // rate limit service (rls.ts encodes it) after the local rules allowed it without consuming.
 import {
-  Action, addHeader, awaitCallout, BufferType, ConfigReader, decimal, defineCounter, encode, framingHeaderProblem,
-  getBuffer, getStatusMessage, grpcCallEnc, GrpcStatus, HttpContext, incrementMetric, log, LogLevel, MapType, nowMillis,
+  Action, addHeader, awaitCallout, BufferType, ConfigReader, decimal, defineLabeledCounter, encode, framingHeaderProblem,
+  getBuffer, getStatusMessage, grpcCallEnc, GrpcStatus, HttpContext, incrementMetric, log, LogLevel, MapType, metricLabel, nowMillis,
   PairsBuilder, parseRuleSet, removeHeader, replaceHeader, RootContext, RuleSet, continueRequest,
   toLowerAscii, writableHeaderProblem,
 } from "../../assembly";
 import { HEADERS_NONE, LimitRule, parseConfig, RateLimitConfig, resetInheritedRls, RlsConfig } from "./config";
 import {
-  CAS_EXHAUSTED_LOG, METRIC_PREFIX, PLUGIN, RLS_FAILED_CLOSED, RLS_FAILED_LOG, RLS_FAILED_OPEN, RLS_MALFORMED, RLS_METHOD,
-  RLS_METRIC_PREFIX, RLS_NO_MESSAGE, RLS_REFUSED, RLS_SERVICE, RLS_STATUS, RLS_TOO_LARGE, SHADOW_HEADER, STORE_ERROR_LOG,
+  CAS_EXHAUSTED_LOG, L_OUTCOME, L_RULE, M_CAS_EXHAUSTED, M_EVICTIONS, M_REQUESTS, M_RLS_CALLS, M_RLS_DENIED, OUTCOME_ALLOWED,
+  OUTCOME_FAILED, OUTCOME_OK, OUTCOME_OVER_LIMIT, OUTCOME_REJECTED, OUTCOME_SHADOW_REJECTED, PLUGIN, RLS_FAILED_CLOSED,
+  RLS_FAILED_LOG, RLS_FAILED_OPEN, RLS_MALFORMED, RLS_METHOD, RLS_NO_MESSAGE, RLS_REFUSED, RLS_SERVICE, RLS_STATUS,
+  RLS_TOO_LARGE, SHADOW_HEADER, STORE_ERROR_LOG,
 } from "./constants";
 import { applyGlobal, GlobalCall, globalDescriptors, keyValues, Limiter, LimiterEvents, Outcome } from "./decide";
 import { addRateLimitHeaders, rateLimitServiceFailed, tooManyRequests } from "./replies";
@@ -83,10 +85,10 @@ export class RateLimitRoot extends RootContext {
     if (set.global !== null) global = prepare(this.store, set.global!);
     for (let i = 0; i < set.rules.length; i++) global = prepare(this.store, set.rules[i].config) || global;
     if (global && this.mRlsFailed == 0) {
-      this.mRlsOk = defineCounter(RLS_METRIC_PREFIX + "ok");
-      this.mRlsOverLimit = defineCounter(RLS_METRIC_PREFIX + "over_limit");
-      this.mRlsFailed = defineCounter(RLS_METRIC_PREFIX + "failed");
-      this.mRlsDenied = defineCounter(RLS_METRIC_PREFIX + "failure_mode_denied");
+      this.mRlsOk = defineLabeledCounter(M_RLS_CALLS, metricLabel(L_OUTCOME, OUTCOME_OK));
+      this.mRlsOverLimit = defineLabeledCounter(M_RLS_CALLS, metricLabel(L_OUTCOME, OUTCOME_OVER_LIMIT));
+      this.mRlsFailed = defineLabeledCounter(M_RLS_CALLS, metricLabel(L_OUTCOME, OUTCOME_FAILED));
+      this.mRlsDenied = defineLabeledCounter(M_RLS_DENIED, "");
       for (let i = this.descriptors.length; i < MAX_STATUSES; i++) {
         const d = new Descriptor();
         d.keys.push("");
@@ -123,13 +125,14 @@ export class RateLimitRoot extends RootContext {
 function prepare(store: SharedDataStore, cfg: RateLimitConfig): bool {
   for (let i = 0; i < cfg.rules.length; i++) {
     const rule = cfg.rules[i];
-    const base = METRIC_PREFIX + rule.name + ".";
-    rule.mAllowed = defineCounter(base + "allowed");
-    rule.mRejected = defineCounter(base + "rejected");
-    rule.mShadowRejected = defineCounter(base + "shadow_rejected");
+    // Rule names are [A-Za-z0-9_-]{1,64} (config.ts): safe label values as they are.
+    const r = metricLabel(L_RULE, rule.name);
+    rule.mAllowed = defineLabeledCounter(M_REQUESTS, metricLabel(L_OUTCOME, OUTCOME_ALLOWED) + r);
+    rule.mRejected = defineLabeledCounter(M_REQUESTS, metricLabel(L_OUTCOME, OUTCOME_REJECTED) + r);
+    rule.mShadowRejected = defineLabeledCounter(M_REQUESTS, metricLabel(L_OUTCOME, OUTCOME_SHADOW_REJECTED) + r);
     if (rule.global) continue;
-    rule.mCasExhausted = defineCounter(base + "cas_exhausted");
-    rule.mEvictions = defineCounter(base + "evictions");
+    rule.mCasExhausted = defineLabeledCounter(M_CAS_EXHAUSTED, r);
+    rule.mEvictions = defineLabeledCounter(M_EVICTIONS, r);
     store.prepare(rule);
   }
   return cfg.globalRules > 0;

@@ -1,5 +1,5 @@
-// The plugins' metrics, black-box on both engines from one bootstrap (issue 22): cors, auth and canary in one
-// chain in front of an echo upstream get a fixed sequence of requests on the embedded engine and on Envoy 1.40. The
+// The plugins' metrics, black-box on both engines from one bootstrap (issue 22): cors, auth, rate-limit and canary
+// in one chain in front of an echo upstream get a fixed sequence of requests on the embedded engine and on Envoy 1.40. The
 // bootstrap carries the stats_config tollgate documents (tools/plugins/metrics.ts: one regex tag extractor per label, and
 // the stats matcher Istio renders from `gen wasmplugin --stats-inclusion`'s proxyStatsMatcher), so it also
 // proves that the inclusion prefix keeps every plugin metric and that the extraStatTags label them. Checked on each engine: /stats has the expected
@@ -27,7 +27,7 @@ import { requireTool } from "../helpers/tools.ts";
 import { closedPort as freePort } from "../../tools/diff/gateway.ts";
 
 /** The plugins of the chain, in order. */
-const PLUGINS = ["cors", "auth", "canary"];
+const PLUGINS = ["cors", "auth", "rate-limit", "canary"];
 const APP = "https://app.example.com";
 const EVIL = "https://evil.example.net";
 
@@ -57,6 +57,9 @@ function jwt(expOffsetS: number): string {
   return `${input}.${createHmac("sha256", SECRET).update(input).digest("base64url")}`;
 }
 const CAROL = jwt(3600);
+
+// rate-limit: 2 requests per hour per x-client-id (requests without it are not limited).
+const rateLimitConfig = { rules: [{ name: "per-client", key: { header: "x-client-id" }, limit: { requests: 2, per: "hour" } }] };
 const EXPIRED = jwt(-3600);
 // v2 has weight 0, so every weighted decision (draw, sticky, pin) lands on default_tag v1 and the counts are
 // deterministic; route "plain" trusts a client's tag and otherwise defaults to v1.
@@ -111,6 +114,10 @@ const TRAFFIC: Req[] = [
   { path: "/plain", headers: { host: SECURE, authorization: `Bearer ${CAROL}` }, status: 200 },
   { path: "/plain", headers: { host: SECURE, authorization: `Bearer ${CAROL}` }, status: 200 },
   { path: "/plain", headers: { host: SECURE, authorization: `Bearer ${EXPIRED}` }, status: 401 },
+  // rate-limit (on route "plain": the two it passes get canary's default v1)
+  { path: "/plain", headers: { "x-client-id": "c1" }, status: 200 },
+  { path: "/plain", headers: { "x-client-id": "c1" }, status: 200 },
+  { path: "/plain", headers: { "x-client-id": "c1" }, status: 429 },
 ];
 
 /** /stats names (as both engines print them) → the value after TRAFFIC. */
@@ -132,8 +139,13 @@ const EXPECTED_STATS: Record<string, number> = {
   "wasmcustom.tollgate.canary_tag=.=v2;.;reason=.=pin;.;canary_decisions_total": 0,
   "wasmcustom.tollgate.canary_tag=.=v2;.;reason=.=draw;.;canary_decisions_total": 0,
   "wasmcustom.tollgate.reason=.=client;.;canary_decisions_total": 1,
-  // 3 cors actual requests + 1 plain request + 3 that auth passed
-  "wasmcustom.tollgate.canary_tag=.=v1;.;reason=.=default;.;canary_decisions_total": 7,
+  // 3 cors actual requests + 1 plain request + 3 that auth passed + 2 that rate-limit passed
+  "wasmcustom.tollgate.canary_tag=.=v1;.;reason=.=default;.;canary_decisions_total": 9,
+  "wasmcustom.tollgate.outcome=.=allowed;.;rule=.=per-client;.;rate_limit_requests_total": 2,
+  "wasmcustom.tollgate.outcome=.=rejected;.;rule=.=per-client;.;rate_limit_requests_total": 1,
+  "wasmcustom.tollgate.outcome=.=shadow_rejected;.;rule=.=per-client;.;rate_limit_requests_total": 0,
+  "wasmcustom.tollgate.rule=.=per-client;.;rate_limit_cas_exhausted_total": 0,
+  "wasmcustom.tollgate.rule=.=per-client;.;rate_limit_evictions_total": 0,
   "wasmcustom.tollgate.consumer=.=alice;.;auth_allowed_total": 1,
   "wasmcustom.tollgate.consumer=.=bob;.;auth_allowed_total": 0,
   "wasmcustom.tollgate.consumer=.=carol;.;auth_allowed_total": 2,
@@ -167,7 +179,12 @@ const EXPECTED_SERIES: Record<string, number> = {
   'tollgate_canary_decisions_total{reason="pin",canary_tag="v2"}': 0,
   'tollgate_canary_decisions_total{reason="draw",canary_tag="v2"}': 0,
   'tollgate_canary_decisions_total{reason="client"}': 1,
-  'tollgate_canary_decisions_total{reason="default",canary_tag="v1"}': 7,
+  'tollgate_canary_decisions_total{reason="default",canary_tag="v1"}': 9,
+  'tollgate_rate_limit_requests_total{outcome="allowed",rule="per-client"}': 2,
+  'tollgate_rate_limit_requests_total{outcome="rejected",rule="per-client"}': 1,
+  'tollgate_rate_limit_requests_total{outcome="shadow_rejected",rule="per-client"}': 0,
+  'tollgate_rate_limit_cas_exhausted_total{rule="per-client"}': 0,
+  'tollgate_rate_limit_evictions_total{rule="per-client"}': 0,
   'tollgate_auth_allowed_total{consumer="alice"}': 1,
   'tollgate_auth_allowed_total{consumer="bob"}': 0,
   'tollgate_auth_allowed_total{consumer="carol"}': 2,
@@ -211,7 +228,7 @@ function bootstrap(echoPort: number): object {
   const doc = bootstrapDoc(
     {
       name: "m",
-      filters: [pluginFilter("cors", corsConfig), pluginFilter("auth", authConfig), pluginFilter("canary", canaryConfig)],
+      filters: [pluginFilter("cors", corsConfig), pluginFilter("auth", authConfig), pluginFilter("rate-limit", rateLimitConfig), pluginFilter("canary", canaryConfig)],
       routes: [
         { name: "plain", match: { prefix: "/plain" }, route: { cluster: "stable" } },
         { name: "r1", match: { prefix: "/" }, route: { cluster: "stable" } },
@@ -242,6 +259,7 @@ async function withEngines(t: TestContext, fn: (handles: EngineHandle[]) => Prom
   await compiledPlugin("cors", "release");
   await compiledPlugin("canary", "release");
   await compiledPlugin("auth", "release");
+  await compiledPlugin("rate-limit", "release");
   const echo = await startEcho({ name: "stable" });
   const handles: EngineHandle[] = [];
   try {
@@ -259,7 +277,7 @@ async function withEngines(t: TestContext, fn: (handles: EngineHandle[]) => Prom
   }
 }
 
-test("cors, auth and canary metrics: the same counters on both engines, in /stats and /stats/prometheus; the dashboard queries only exported names", async (t) => {
+test("cors, auth, rate-limit and canary metrics: the same counters on both engines, in /stats and /stats/prometheus; the dashboard queries only exported names", async (t) => {
   await withEngines(t, async (handles) => {
     const expositions: Map<string, string>[] = [];
     for (const h of handles) {
@@ -300,7 +318,9 @@ test("cors, auth and canary metrics: the same counters on both engines, in /stat
       const names = [...expr.matchAll(/\b(tollgate_[a-z_]+)\b/g)].map((m) => m[1]);
       assert.ok(names.length > 0, `query without a tollgate metric: ${expr}`);
       for (const n of names) {
-        if (names.some((x) => Object.values(PLUGIN_METRICS).flat().find((m) => m.name === x)?.needs === "remote_jwks")) continue;
+        // remote_jwks (test/idp/remote-jwks.test.ts) and rls (test/gateway/rate-limit-global.test.ts) are not in this config.
+        const needs = Object.values(PLUGIN_METRICS).flat().find((m) => m.name === n)?.needs;
+        if (needs === "remote_jwks" || needs === "rls") continue;
         assert.ok(exported.has(n), `dashboard queries ${n}, not exported (exported: ${[...exported.keys()].join(", ")})`);
         for (const by of [...expr.matchAll(/by \(([^)]*)\)/g)].flatMap((m) => m[1].split(",").map((x) => x.trim()))) {
           assert.ok(exported.get(n)!.has(by), `dashboard groups ${n} by ${by}, which it does not carry`);
@@ -341,8 +361,9 @@ test("Prometheus scrapes both engines and answers the dashboard's queries with t
       // The dashboard's grouping, over the raw counters (a rate needs two scrapes apart). Keys: the labels' values joined by "/".
       const queries = [
         { metric: "tollgate_cors_preflights_total", by: ["outcome", "reason"], want: { "answered/": "1", "refused/origin_not_allowed": "1", "refused/method_not_allowed": "1", "refused/headers_not_allowed": "1" } },
-        { metric: "tollgate_canary_decisions_total", by: ["canary_tag", "reason"], want: { "v1/default": "7", "/client": "1", "v2/rule": "1", "v1/pin": "1", "v1/draw": "2" } },
+        { metric: "tollgate_canary_decisions_total", by: ["canary_tag", "reason"], want: { "v1/default": "9", "/client": "1", "v2/rule": "1", "v1/pin": "1", "v1/draw": "2" } },
         { metric: "tollgate_auth_denied_total", by: ["reason"], want: { no_credential: "1", bad_credential: "1", expired: "1", not_allowed: "1" } },
+        { metric: "tollgate_rate_limit_requests_total", by: ["outcome", "rule"], want: { "allowed/per-client": "2", "rejected/per-client": "1" } },
       ];
       const ask = async (metric: string, by: string[]): Promise<Record<string, string>> => {
         const expr = `sum by (engine, ${by.join(", ")}) (${metric})`;

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import { startEcho } from "../../tools/demo/echo.ts";
 import { bootstrapDoc, pluginFilter } from "../helpers/bootstrap.ts";
+import { statsTags } from "../../tools/plugins/metrics.ts";
 import { startEngine, type EngineHandle } from "../helpers/engines.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
 import { compiledPlugin } from "../helpers/plugins.ts";
@@ -27,7 +28,11 @@ const pluginConfig = {
 };
 // Key "a" sends 5 (3 allowed, 2 refused), key "b" sends 2 (allowed): per-key allowed 5, rejected 2.
 const TRAFFIC = ["a", "a", "a", "a", "a", "b", "b"];
-const EXPECTED: Record<string, number> = { rate_limit_per_key_allowed: 5, rate_limit_per_key_rejected: 2 };
+// Series selectors (the bootstrap has tollgate's tag extractors: plugins/README.md, Metrics).
+const EXPECTED: Record<string, number> = {
+  'tollgate_rate_limit_requests_total{outcome="allowed",rule="per-key"}': 5,
+  'tollgate_rate_limit_requests_total{outcome="rejected",rule="per-key"}': 2,
+};
 
 function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; type: string }> {
   return new Promise((resolve, reject) => {
@@ -82,7 +87,7 @@ async function withEngines(t: TestContext, fn: (embedded: EngineHandle, envoy: E
   const echo = await startEcho({ name: "stable" });
   const handles: EngineHandle[] = [];
   try {
-    const doc = bootstrapDoc({ name: "rl", filters: [pluginFilter("rate-limit", pluginConfig)] }, { stable: echo.port });
+    const doc = { ...bootstrapDoc({ name: "rl", filters: [pluginFilter("rate-limit", pluginConfig)] }, { stable: echo.port }), stats_config: { stats_tags: statsTags() } };
     handles.push(await startEngine("embedded", doc, null), await startEngine("envoy", doc, envoyBin));
     for (const h of handles) {
       const statuses: number[] = [];
@@ -108,9 +113,14 @@ test("/stats/prometheus: every series the embedded engine exports is Envoy's, wi
     const ours = parseExposition(e.body);
     const theirs = parseExposition(v.body);
     // The plugin's counters are there, without the `wasmcustom` namespace and without `envoy_`.
-    for (const [name, value] of Object.entries(EXPECTED)) assert.equal(ours.series.get(`${name}{}`), String(value), `embedded: ${name}{}`);
-    for (const name of ["rate_limit_all_allowed", "rate_limit_per_key_cas_exhausted", "rate_limit_per_key_evictions", "rate_limit_per_key_shadow_rejected"]) {
-      assert.ok(ours.series.has(`${name}{}`), `embedded: ${name}{}`);
+    for (const [series, value] of Object.entries(EXPECTED)) assert.equal(ours.series.get(series), String(value), `embedded: ${series}`);
+    for (const series of [
+      'tollgate_rate_limit_requests_total{outcome="allowed",rule="all"}',
+      'tollgate_rate_limit_cas_exhausted_total{rule="per-key"}',
+      'tollgate_rate_limit_evictions_total{rule="per-key"}',
+      'tollgate_rate_limit_requests_total{outcome="shadow_rejected",rule="per-key"}',
+    ]) {
+      assert.ok(ours.series.has(series), `embedded: ${series}`);
     }
     // And the engine's own stats with Envoy's labels.
     for (const s of [

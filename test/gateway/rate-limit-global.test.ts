@@ -210,8 +210,8 @@ for (const engine of ENGINES) {
       const down: number[] = [];
       for (let i = 0; i < 3 * N; i++) down.push((await get(g.port("l"))).status);
       assert.deepEqual(down, Array(3 * N).fill(200), "fail open while the service is down");
-      assert.equal(await pluginCounter(g, "rate_limit.rls.failed"), 3 * N, "each failed call is counted");
-      assert.equal(await pluginCounter(g, "rate_limit.rls.failure_mode_denied"), 0);
+      assert.equal(await pluginCounter(g, "tollgate.outcome=.=failed;.;rate_limit_rls_calls_total"), 3 * N, "each failed call is counted");
+      assert.equal(await pluginCounter(g, "tollgate.rate_limit_rls_failure_mode_denied_total"), 0);
       const logged = g.logs().filter((l) => l.includes("rate limit service"));
       assert.equal(logged.length, 1, `logged once, not per request:\n${logged.join("\n")}`);
       assert.equal(g.logs().filter((l) => /proxy_on_|abort|unreachable/.test(l)).length, 0, `no trap:\n${g.logs().join("\n")}`);
@@ -233,8 +233,8 @@ for (const engine of ENGINES) {
         const r = await get(g.port("l"));
         assert.equal(r.status, 500, JSON.stringify(r));
       }
-      assert.equal(await pluginCounter(g, "rate_limit.rls.failed"), 4);
-      assert.equal(await pluginCounter(g, "rate_limit.rls.failure_mode_denied"), 4);
+      assert.equal(await pluginCounter(g, "tollgate.outcome=.=failed;.;rate_limit_rls_calls_total"), 4);
+      assert.equal(await pluginCounter(g, "tollgate.rate_limit_rls_failure_mode_denied_total"), 4);
       assert.equal(g.logs().filter((l) => l.includes("rate limit service")).length, 1);
     });
 
@@ -251,11 +251,11 @@ for (const engine of ENGINES) {
         seen.push(shadow);
       }
       assert.deepEqual(seen, [...Array(N).fill(undefined), "fleet", "fleet"]);
-      assert.equal(await pluginCounter(g, "rate_limit.fleet.shadow_rejected"), 2);
+      assert.equal(await pluginCounter(g, "tollgate.outcome=.=shadow_rejected;.;rule=.=fleet;.;rate_limit_requests_total"), 2);
       await s.service.stopService();
       assert.equal((await get(g.port("l"))).status, 200);
-      assert.equal(await pluginCounter(g, "rate_limit.rls.failed"), 1);
-      assert.equal(await pluginCounter(g, "rate_limit.rls.failure_mode_denied"), 0);
+      assert.equal(await pluginCounter(g, "tollgate.outcome=.=failed;.;rate_limit_rls_calls_total"), 1);
+      assert.equal(await pluginCounter(g, "tollgate.rate_limit_rls_failure_mode_denied_total"), 0);
     });
   });
 }
@@ -308,8 +308,8 @@ for (const engine of ENGINES) {
         assert.ok(took >= 250 && took < 5_000, `deny ${deny}: answered after ${took} ms (timeout 300 ms)`);
       }
       assert.equal(silent.calls() - before, 3, "each request made one call");
-      assert.equal(await pluginCounter(g, "rate_limit.rls.failed"), 3);
-      assert.equal(await pluginCounter(g, "rate_limit.rls.failure_mode_denied"), deny ? 3 : 0);
+      assert.equal(await pluginCounter(g, "tollgate.outcome=.=failed;.;rate_limit_rls_calls_total"), 3);
+      assert.equal(await pluginCounter(g, "tollgate.rate_limit_rls_failure_mode_denied_total"), deny ? 3 : 0);
       const logged = g.logs().filter((l) => l.includes("rate limit service call failed"));
       assert.equal(logged.length, 1, logged.join("\n"));
     }

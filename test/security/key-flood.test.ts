@@ -55,7 +55,7 @@ for (const build of BUILDS) {
           assert.deepEqual(footprint(t), before, "shared data did not grow");
           // New legitimate clients, on any worker: exactly their budget, then 429.
           for (let c = 0; c < 8; c++) assert.deepEqual(hits(t, `new-client-${c}`, 4, c % 4), [true, true, true, false], `new client ${c}`);
-          assert.equal(t.metric("rate_limit.per-key.cas_exhausted") ?? 0, 0);
+          assert.equal(t.metric("tollgate.rule=.=per-key;.;rate_limit_cas_exhausted_total") ?? 0, 0);
         } finally {
           t.close();
         }
@@ -70,7 +70,7 @@ for (const build of BUILDS) {
         for (let i = 0; i < FLOOD; i++) hit(t, `flood-${i}`);
         assert.deepEqual(hits(t, "steady", 2), [true, false], "steady still has exactly 1 left");
         assert.deepEqual(hits(t, "exhausted", 1), [false], "exhausted is still limited");
-        assert.ok((t.metric("rate_limit.per-key.evictions") ?? 0) > 0, "the flood evicted flood values");
+        assert.ok((t.metric("tollgate.rule=.=per-key;.;rate_limit_evictions_total") ?? 0) > 0, "the flood evicted flood values");
         // One token interval (12 s) later each gets exactly one more.
         clock.advance(12_000);
         assert.deepEqual(hits(t, "steady", 2), [true, false]);
@@ -90,7 +90,7 @@ for (const build of BUILDS) {
         // Ties go to the lowest slot, so the newest values churn in one slot and the other 7 keep the first
         // values' spent buckets: they stay limited. Each takeover forgave exactly one spent bucket.
         for (let i = 1; i < 8; i++) assert.deepEqual(hits(t, `flood-${i}`, 1), [false], `flood-${i} is still limited`);
-        assert.equal(t.metric("rate_limit.per-key.evictions"), 80 - 8 + 1, "one eviction per newcomer once the set was full");
+        assert.equal(t.metric("tollgate.rule=.=per-key;.;rate_limit_evictions_total"), 80 - 8 + 1, "one eviction per newcomer once the set was full");
       } finally {
         t.close();
       }
@@ -126,7 +126,7 @@ describe("key flood through the gateway, both engines", () => {
         const fresh = [await get(port, "new-client"), await get(port, "new-client"), await get(port, "new-client")];
         assert.deepEqual(fresh, [200, 200, 429]);
         const stats = await gw.stats();
-        const evictions = [...stats.entries()].find(([k]) => k.endsWith("rate_limit.per-key.evictions"));
+        const evictions = [...stats.entries()].find(([k]) => k.endsWith("tollgate.rule=.=per-key;.;rate_limit_evictions_total"));
         assert.ok(evictions && Number(evictions[1]) > 0, `evictions counted: ${JSON.stringify(evictions)}`);
       } finally {
         await gw.stop();

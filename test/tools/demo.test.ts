@@ -190,8 +190,8 @@ const PROMISES: Record<string, (out: string, r: Ran, run: EngineRun) => void> = 
     const [ready, ...stats] = lines(out);
     assert.equal(ready, "LIVE");
     // The rate-limit command spent client "demo"'s 5 tokens and was refused twice.
-    assert.ok(stats.includes("wasmcustom.rate_limit.per-client.allowed: 5"), "rate-limit's allowed counter in /stats");
-    assert.ok(stats.includes("wasmcustom.rate_limit.per-client.rejected: 2"), "rate-limit's rejected counter in /stats");
+    assert.ok(stats.includes("wasmcustom.tollgate.outcome=.=allowed;.;rule=.=per-client;.;rate_limit_requests_total: 5"), "rate-limit's allowed counter in /stats");
+    assert.ok(stats.includes("wasmcustom.tollgate.outcome=.=rejected;.;rule=.=per-client;.;rate_limit_requests_total: 2"), "rate-limit's rejected counter in /stats");
     for (const p of PLUGINS) assert.ok(stats.includes(`wasm.${p}.vm_reload_failure: 0`), `wasm stats of ${p}`);
     // The cors commands: one preflight answered, two allowed cross-origin GETs, one refused (plugins/README.md, Metrics).
     assert.ok(stats.includes("wasmcustom.tollgate.outcome=.=answered;.;cors_preflights_total: 1"), "cors's preflight counter in /stats");

@@ -15,7 +15,7 @@ import type { StringMatch } from "./model.ts";
 export type StatType = "counter" | "gauge";
 
 export interface TypedStat {
-  /** The stat's name as /stats prints it (`http.l.downstream_rq_2xx`, `wasmcustom.rate_limit.r.allowed`). */
+  /** The stat's name as /stats prints it (`http.l.downstream_rq_2xx`, `wasmcustom.tollgate.rule=.=r;.;rate_limit_evictions_total`). */
   name: string;
   type: StatType;
   value: number;

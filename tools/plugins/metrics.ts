@@ -54,6 +54,13 @@ export const PLUGIN_METRICS: Record<string, PluginMetric[]> = {
     { name: "tollgate_auth_jwks_fetches_total", labels: ["outcome"], help: "JWKS fetches of remote_jwks issuers: outcome ok | failed", needs: "remote_jwks" },
     { name: "tollgate_auth_jwks_kid_refetches_total", labels: [], help: "JWKS refetches asked by a token with an unknown kid", needs: "remote_jwks" },
   ],
+  "rate-limit": [
+    { name: "tollgate_rate_limit_requests_total", labels: ["outcome", "rule"], help: "Requests a rule counted: outcome allowed | rejected | shadow_rejected (shadow mode)" },
+    { name: "tollgate_rate_limit_cas_exhausted_total", labels: ["rule"], help: "Local rules: requests let through because shared-data updates kept conflicting (fail open)" },
+    { name: "tollgate_rate_limit_evictions_total", labels: ["rule"], help: "Local rules: keys evicted to make room (max_keys)" },
+    { name: "tollgate_rate_limit_rls_calls_total", labels: ["outcome"], help: "Calls to the rate limit service: outcome ok | over_limit | failed", needs: "rls" },
+    { name: "tollgate_rate_limit_rls_failure_mode_denied_total", labels: [], help: "Requests refused with 500 because the service failed and rls.failure_mode_deny is on", needs: "rls" },
+  ],
   canary: [
     { name: "tollgate_canary_decisions_total", labels: ["canary_tag", "reason"], help: "Tags written, by tag and reason: override | rule | sticky | pin | draw | default; reason client (trust_client_tag kept the client's tag) has no canary_tag" },
   ],

@@ -112,9 +112,9 @@ for (const build of BUILDS) {
         assert.ok(schedules > 100, `explored ${schedules} schedules`);
         assert.equal(deepest, WORKERS, "some schedule stacks all four VMs");
         assert.equal(workersSeen.size, WORKERS, "every worker got a token in some schedule");
-        assert.equal(t.metric("rate_limit.per-key.cas_exhausted"), 0);
-        assert.equal(t.metric("rate_limit.per-key.allowed"), N * schedules);
-        assert.equal(t.metric("rate_limit.per-key.rejected"), (keys.length - N) * schedules);
+        assert.equal(t.metric("tollgate.rule=.=per-key;.;rate_limit_cas_exhausted_total"), 0);
+        assert.equal(t.metric("tollgate.outcome=.=allowed;.;rule=.=per-key;.;rate_limit_requests_total"), N * schedules);
+        assert.equal(t.metric("tollgate.outcome=.=rejected;.;rule=.=per-key;.;rate_limit_requests_total"), (keys.length - N) * schedules);
       } finally {
         t.close();
       }
@@ -138,7 +138,7 @@ for (const build of BUILDS) {
         }
         tc.diagnostic(`${schedules} interleavings`);
         assert.ok(schedules > 50, `explored ${schedules} schedules`);
-        assert.equal(t.metric("rate_limit.per-key.cas_exhausted"), 0);
+        assert.equal(t.metric("tollgate.rule=.=per-key;.;rate_limit_cas_exhausted_total"), 0);
       } finally {
         t.close();
       }
@@ -172,7 +172,7 @@ for (const build of BUILDS) {
         }
         tc.diagnostic(`${schedules} interleavings`);
         assert.ok(schedules > 100, `explored ${schedules} schedules`);
-        assert.equal(t.metric("rate_limit.per-key.cas_exhausted"), 0);
+        assert.equal(t.metric("tollgate.rule=.=per-key;.;rate_limit_cas_exhausted_total"), 0);
       } finally {
         t.close();
       }
@@ -210,7 +210,7 @@ for (const build of BUILDS) {
         tc.diagnostic(`${schedules} interleavings, ${refunds} refunds`);
         assert.ok(schedules > 100, `explored ${schedules} schedules`);
         assert.ok(refunds > 0, "some schedule went through a lost race and a refund");
-        assert.equal(t.metric("rate_limit.all.cas_exhausted") ?? 0, 0);
+        assert.equal(t.metric("tollgate.rule=.=all;.;rate_limit_cas_exhausted_total") ?? 0, 0);
       } finally {
         t.close();
       }

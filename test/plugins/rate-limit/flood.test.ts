@@ -56,12 +56,12 @@ for (const build of BUILDS) {
         for (let i = 0; i < 6; i++) fresh.push(hit(t, "new-client"));
         assert.deepEqual(fresh, [true, true, true, true, true, false]);
         // Each flood value evicted another that had spent as little (one request): never the steady client.
-        tc.diagnostic(`${t.metric("rate_limit.per-key.evictions")} evictions`);
+        tc.diagnostic(`${t.metric("tollgate.rule=.=per-key;.;rate_limit_evictions_total")} evictions`);
 
         // One token interval later the steady client gets exactly one more request.
         clock.advance(12000);
         assert.deepEqual([hit(t, "steady-client"), hit(t, "steady-client")], [true, false]);
-        assert.equal(t.metric("rate_limit.per-key.cas_exhausted"), 0);
+        assert.equal(t.metric("tollgate.rule=.=per-key;.;rate_limit_cas_exhausted_total"), 0);
         assert.deepEqual(t.logsAt("critical"), []);
       } finally {
         t.close();

@@ -63,9 +63,9 @@ for (const build of BUILDS) {
       // Without the header only the global-key rule applies.
       await get(s.t);
       assert.deepEqual(decodeRequest(s.calls[1].message).descriptors, [[["fleet", "_"]]]);
-      assert.equal(s.t.metric("rate_limit.rls.ok"), 2);
-      assert.equal(s.t.metric("rate_limit.fleet.allowed"), 2);
-      assert.equal(s.t.metric("rate_limit.per-key.allowed"), 1);
+      assert.equal(s.t.metric("tollgate.outcome=.=ok;.;rate_limit_rls_calls_total"), 2);
+      assert.equal(s.t.metric("tollgate.outcome=.=allowed;.;rule=.=fleet;.;rate_limit_requests_total"), 2);
+      assert.equal(s.t.metric("tollgate.outcome=.=allowed;.;rule=.=per-key;.;rate_limit_requests_total"), 1);
     });
 
     test("no call when no global rule applies (values list, absent key); local-only configs never call", async () => {
@@ -94,8 +94,8 @@ for (const build of BUILDS) {
       assert.equal(r.header("x-service"), "rls", "the service's headers are added");
       assert.equal(r.header("bad name"), undefined, "a header name that is no token is dropped");
       assert.equal(r.upstreamRequest, null);
-      assert.equal(s.t.metric("rate_limit.per-key.rejected"), 1);
-      assert.equal(s.t.metric("rate_limit.rls.over_limit"), 1);
+      assert.equal(s.t.metric("tollgate.outcome=.=rejected;.;rule=.=per-key;.;rate_limit_requests_total"), 1);
+      assert.equal(s.t.metric("tollgate.outcome=.=over_limit;.;rate_limit_rls_calls_total"), 1);
     });
 
     test("OVER_LIMIT with IETF headers: the policy window is the service's unit", async () => {
@@ -141,9 +141,9 @@ for (const build of BUILDS) {
       assert.equal(r.status, 429);
       assert.equal(r.details, "rate-limit.local");
       assert.equal(s.calls.length, 3, "the locally refused request was not sent to the service");
-      assert.equal(s.t.metric("rate_limit.local.allowed"), 2);
-      assert.equal(s.t.metric("rate_limit.local.rejected"), 1);
-      assert.equal(s.t.metric("rate_limit.fleet.rejected"), 1);
+      assert.equal(s.t.metric("tollgate.outcome=.=allowed;.;rule=.=local;.;rate_limit_requests_total"), 2);
+      assert.equal(s.t.metric("tollgate.outcome=.=rejected;.;rule=.=local;.;rate_limit_requests_total"), 1);
+      assert.equal(s.t.metric("tollgate.outcome=.=rejected;.;rule=.=fleet;.;rate_limit_requests_total"), 1);
     });
 
     for (const [name, answer] of [
@@ -158,8 +158,8 @@ for (const build of BUILDS) {
         const got: number[] = [];
         for (let i = 0; i < 6; i++) got.push((await get(s.t)).status);
         assert.deepEqual(got, [200, 200, 200, 200, 429, 429], "fail open; the local rule still holds");
-        assert.equal(s.t.metric("rate_limit.rls.failed"), 4, "the two locally refused requests made no call");
-        assert.equal(s.t.metric("rate_limit.rls.failure_mode_denied"), 0);
+        assert.equal(s.t.metric("tollgate.outcome=.=failed;.;rate_limit_rls_calls_total"), 4, "the two locally refused requests made no call");
+        assert.equal(s.t.metric("tollgate.rate_limit_rls_failure_mode_denied_total"), 0);
         const warned = s.t.logs.filter((l) => l.message.includes("rate limit service call failed"));
         assert.equal(warned.length, 1, warned.map((l) => l.message).join("\n"));
         assert.match(warned[0].message, /cluster "rls"/);
@@ -178,7 +178,7 @@ for (const build of BUILDS) {
       const clock = new ManualClock(T0);
       const t = await PluginTester.load({ wasm: await rateLimitWasm(build), configuration: { rls: { ...RLS, cluster: "nowhere" }, rules: [FLEET] }, clock, clusters: ["rls"] });
       assert.equal((await get(t)).status, 200);
-      assert.equal(t.metric("rate_limit.rls.failed"), 1);
+      assert.equal(t.metric("tollgate.outcome=.=failed;.;rate_limit_rls_calls_total"), 1);
     });
 
     test("timeout: the request waits at most rls.timeout_ms, then passes (or is refused with failure_mode_deny)", async () => {
@@ -197,8 +197,8 @@ for (const build of BUILDS) {
           assert.equal(r.details, "rate-limit.rls_failed");
           assert.equal(r.body, "Rate limit service unavailable");
         }
-        assert.equal(s.t.metric("rate_limit.rls.failed"), 1);
-        assert.equal(s.t.metric("rate_limit.rls.failure_mode_denied"), deny ? 1 : 0);
+        assert.equal(s.t.metric("tollgate.outcome=.=failed;.;rate_limit_rls_calls_total"), 1);
+        assert.equal(s.t.metric("tollgate.rate_limit_rls_failure_mode_denied_total"), deny ? 1 : 0);
       }
     });
 
@@ -209,12 +209,12 @@ for (const build of BUILDS) {
       assert.equal(r.status, 200);
       assert.equal(r.upstreamRequest!.header("x-ratelimit-shadow"), "fleet");
       assert.equal(r.header("x-ratelimit-remaining"), "0");
-      assert.equal(s.t.metric("rate_limit.fleet.shadow_rejected"), 1);
-      assert.equal(s.t.metric("rate_limit.fleet.rejected") ?? 0, 0);
+      assert.equal(s.t.metric("tollgate.outcome=.=shadow_rejected;.;rule=.=fleet;.;rate_limit_requests_total"), 1);
+      assert.equal(s.t.metric("tollgate.outcome=.=rejected;.;rule=.=fleet;.;rate_limit_requests_total") ?? 0, 0);
       const r2 = await get(s.t);
       assert.equal(r2.status, 200);
       assert.equal(r2.upstreamRequest!.header("x-ratelimit-shadow"), undefined);
-      assert.equal(s.t.metric("rate_limit.rls.failure_mode_denied"), 0);
+      assert.equal(s.t.metric("tollgate.rate_limit_rls_failure_mode_denied_total"), 0);
     });
 
     test("a request body waits with the headers until the service answers", async () => {

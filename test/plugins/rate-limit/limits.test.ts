@@ -460,11 +460,11 @@ for (const build of BUILDS) {
         assert.equal(b2.status, 429);
         assert.equal(b2.details, "rate-limit.all");
         // And `all` rejecting b2 took nothing from b's own bucket.
-        assert.equal(t.metric("rate_limit.per-key.allowed"), 3);
-        assert.equal(t.metric("rate_limit.per-key.rejected"), 5);
-        assert.equal(t.metric("rate_limit.all.allowed"), 3);
-        assert.equal(t.metric("rate_limit.all.rejected"), 1);
-        assert.equal(t.metric("rate_limit.per-key.cas_exhausted"), 0);
+        assert.equal(t.metric("tollgate.outcome=.=allowed;.;rule=.=per-key;.;rate_limit_requests_total"), 3);
+        assert.equal(t.metric("tollgate.outcome=.=rejected;.;rule=.=per-key;.;rate_limit_requests_total"), 5);
+        assert.equal(t.metric("tollgate.outcome=.=allowed;.;rule=.=all;.;rate_limit_requests_total"), 3);
+        assert.equal(t.metric("tollgate.outcome=.=rejected;.;rule=.=all;.;rate_limit_requests_total"), 1);
+        assert.equal(t.metric("tollgate.rule=.=per-key;.;rate_limit_cas_exhausted_total"), 0);
       } finally {
         t.close();
       }
@@ -475,7 +475,7 @@ for (const build of BUILDS) {
       const { t } = await load(build, { rules: [twin, twin] });
       try {
         assert.deepEqual(await statuses(t, 2, KEY("a")), passThenReject(1, 1));
-        assert.equal(t.metric("rate_limit.twin.allowed"), 2, "both rules counted the first request");
+        assert.equal(t.metric("tollgate.outcome=.=allowed;.;rule=.=twin;.;rate_limit_requests_total"), 2, "both rules counted the first request");
       } finally {
         t.close();
       }
@@ -496,9 +496,9 @@ for (const build of BUILDS) {
           assert.equal(r.upstreamRequest!.header("x-ratelimit-shadow"), "per-key");
           assert.equal(r.header("x-ratelimit-remaining"), "0");
         }
-        assert.equal(t.metric("rate_limit.per-key.shadow_rejected"), 4);
-        assert.equal(t.metric("rate_limit.per-key.rejected"), 0);
-        assert.equal(t.metric("rate_limit.per-key.allowed"), 2);
+        assert.equal(t.metric("tollgate.outcome=.=shadow_rejected;.;rule=.=per-key;.;rate_limit_requests_total"), 4);
+        assert.equal(t.metric("tollgate.outcome=.=rejected;.;rule=.=per-key;.;rate_limit_requests_total"), 0);
+        assert.equal(t.metric("tollgate.outcome=.=allowed;.;rule=.=per-key;.;rate_limit_requests_total"), 2);
         // Shadow-rejected requests took no tokens: one interval later exactly one passes unmarked.
         clock.advance(30000);
         const ok = await get(t, KEY("a"));

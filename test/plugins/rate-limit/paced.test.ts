@@ -125,7 +125,7 @@ for (const engine of ENGINES) {
         });
       }
       const stats = await gw.stats();
-      assert.equal(stats.get("wasmcustom.rate_limit.all.rejected"), "0", "nothing was rejected");
+      assert.equal(stats.get("wasmcustom.tollgate.outcome=.=rejected;.;rule=.=all;.;rate_limit_requests_total"), "0", "nothing was rejected");
     } finally {
       await gw.stop();
     }

@@ -102,9 +102,9 @@ for (const engine of ENGINES) {
         assert.equal(sockets, CONNECTIONS, "the burst used every connection");
         assertExact(answers, GLOBAL_LIMIT, "global");
         const stats = await gw.stats();
-        assert.equal(stats.get("wasmcustom.rate_limit.global.allowed"), String(GLOBAL_LIMIT), "allowed counter");
-        assert.equal(stats.get("wasmcustom.rate_limit.global.rejected"), String(GLOBAL_REQUESTS - GLOBAL_LIMIT), "rejected counter");
-        assert.equal(stats.get("wasmcustom.rate_limit.global.cas_exhausted"), "0", "no request gave up on the CAS loop");
+        assert.equal(stats.get("wasmcustom.tollgate.outcome=.=allowed;.;rule=.=global;.;rate_limit_requests_total"), String(GLOBAL_LIMIT), "allowed counter");
+        assert.equal(stats.get("wasmcustom.tollgate.outcome=.=rejected;.;rule=.=global;.;rate_limit_requests_total"), String(GLOBAL_REQUESTS - GLOBAL_LIMIT), "rejected counter");
+        assert.equal(stats.get("wasmcustom.tollgate.rule=.=global;.;rate_limit_cas_exhausted_total"), "0", "no request gave up on the CAS loop");
       });
 
       await t.test(`one bucket per client: ${CLIENTS.length} clients × ${PER_CLIENT_REQUESTS} interleaved requests, limit ${CLIENT_LIMIT} each`, async () => {
@@ -117,9 +117,9 @@ for (const engine of ENGINES) {
         assert.deepEqual([...new Set(anonymous.answers.map((a) => a.status))], [200], "no x-client-id: not limited");
         const stats = await gw.stats();
         const total = CLIENTS.length * PER_CLIENT_REQUESTS;
-        assert.equal(stats.get("wasmcustom.rate_limit.per-client.allowed"), String(CLIENTS.length * CLIENT_LIMIT), "allowed counter");
-        assert.equal(stats.get("wasmcustom.rate_limit.per-client.rejected"), String(total - CLIENTS.length * CLIENT_LIMIT), "rejected counter");
-        assert.equal(stats.get("wasmcustom.rate_limit.global.allowed"), String(GLOBAL_LIMIT), "the other rule's counters did not move");
+        assert.equal(stats.get("wasmcustom.tollgate.outcome=.=allowed;.;rule=.=per-client;.;rate_limit_requests_total"), String(CLIENTS.length * CLIENT_LIMIT), "allowed counter");
+        assert.equal(stats.get("wasmcustom.tollgate.outcome=.=rejected;.;rule=.=per-client;.;rate_limit_requests_total"), String(total - CLIENTS.length * CLIENT_LIMIT), "rejected counter");
+        assert.equal(stats.get("wasmcustom.tollgate.outcome=.=allowed;.;rule=.=global;.;rate_limit_requests_total"), String(GLOBAL_LIMIT), "the other rule's counters did not move");
       });
 
       await t.test("both workers served", async () => {
