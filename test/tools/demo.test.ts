@@ -108,6 +108,19 @@ function comparableStats(out: string): string[] {
 }
 
 const STATS_TITLE = "admin: readiness and stats (wasm metrics included)";
+const PROMETHEUS_TITLE = "admin: every plugin's decisions as Prometheus scrapes them (plugins/README.md, Metrics)";
+
+/** The exposition lines with canary's random draws summed over tags (which tag a draw picks differs per run). */
+function comparableSeries(out: string): string[] {
+  let draws = 0;
+  const rest: string[] = [];
+  for (const l of lines(out)) {
+    const m = /^tollgate_canary_decisions_total\{reason="draw"(?:,canary_tag="[^"]*")?\} (\d+)$/.exec(l);
+    if (m) draws += Number(m[1]);
+    else rest.push(l);
+  }
+  return [...rest, `tollgate_canary_decisions_total{reason="draw",canary_tag=<any>} ${draws}`];
+}
 const ANONYMOUS_TITLE = "anonymous: a 30% draw, pinned by Set-Cookie canary_pin";
 
 /**
@@ -185,6 +198,24 @@ const PROMISES: Record<string, (out: string, r: Ran, run: EngineRun) => void> = 
       "access-control-allow-origin: https://app.example.com",
       "0",
     ]);
+  },
+  [PROMETHEUS_TITLE]: (out) => {
+    const series = lines(out);
+    // What the commands above did, with labels (the demo bootstrap has tollgate's tag extractors).
+    for (const want of [
+      'tollgate_cors_preflights_total{outcome="answered"} 1',
+      'tollgate_cors_requests_total{outcome="allowed"} 2',
+      'tollgate_cors_requests_total{outcome="refused",reason="origin_not_allowed"} 1',
+      'tollgate_auth_allowed_total{consumer="alice"} 1',
+      'tollgate_auth_allowed_total{consumer="bob"} 1',
+      'tollgate_auth_denied_total{reason="no_credential"} 2',
+      'tollgate_auth_denied_total{reason="bad_credential"} 1',
+      'tollgate_rate_limit_requests_total{outcome="allowed",rule="per-client"} 5',
+      'tollgate_rate_limit_requests_total{outcome="rejected",rule="per-client"} 2',
+      'tollgate_canary_decisions_total{reason="override",canary_tag="v2"} 1',
+      'tollgate_canary_decisions_total{reason="rule",canary_tag="v2"} 1',
+    ]) assert.ok(series.includes(want), `missing: ${want}`);
+    assert.ok(series.every((l) => /^tollgate_[a-z_]+\{[^}]*\} \d+$/.test(l)), "only tollgate series, each with its labels");
   },
   [STATS_TITLE]: (out) => {
     const [ready, ...stats] = lines(out);
@@ -289,6 +320,10 @@ test("demo: both engines print the same answers", async (t) => {
       const missing = comparableStats(x.stdout).filter((l) => !envoyLines.has(l));
       assert.deepEqual(missing, [], `${x.curl.title}: lines the embedded engine prints that Envoy does not (or with another value)`);
       assert.equal(x.exit, y.exit);
+      continue;
+    }
+    if (x.curl.title === PROMETHEUS_TITLE) {
+      assert.deepEqual(comparableSeries(x.stdout), comparableSeries(y.stdout), `${x.curl.title}: embedded vs Envoy`);
       continue;
     }
     assert.equal(normalise(x, a.ports), normalise(y, b.ports), `${x.curl.title}\n$ ${x.command}`);
