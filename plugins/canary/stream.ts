@@ -30,9 +30,11 @@ export class CanaryRoot extends RootContext {
   /** The same names as strings (to add each once). */
   ownedNames: string[] = [];
 
-  // Decision counters: for each config tag (by identity, a handful), one id per Source (0 = not defined).
-  metricTags: Tag[] = [];
-  metricIds: StaticArray<u32>[] = [];
+  // Decision counters: per tag name, one id per Source (0 = not defined). Tags of the same name share a stat.
+  metricIds: Map<string, StaticArray<u32>> = new Map();
+  /** The last tag counted and its ids: most requests get one of a few tags (no hashing then). */
+  private lastTag: Tag | null = null;
+  private lastIds: StaticArray<u32> | null = null;
   mClient: u32 = 0;
 
   onConfigure(text: string): bool {
@@ -46,8 +48,9 @@ export class CanaryRoot extends RootContext {
     for (let i = 0; i < set.rules.length; i++) this.own(set.rules[i].config);
     // Even a config that tags nothing (`{"_rules_": []}`) owns the default tag header.
     if (g === null && set.rules.length == 0) this.ownedHeaders.push(encode(DEFAULT_TAG_HEADER));
-    this.metricTags = [];
-    this.metricIds = [];
+    this.metricIds = new Map();
+    this.lastTag = null;
+    this.lastIds = null;
     this.mClient = 0;
     if (g !== null) this.defineMetrics(g);
     for (let i = 0; i < set.rules.length; i++) this.defineMetrics(set.rules[i].config);
@@ -70,7 +73,10 @@ export class CanaryRoot extends RootContext {
     }
     const sticky = cfg.stickyKey.length > 0;
     for (let i = 0; i < cfg.weights.length; i++) {
-      const t = cfg.weights[i].tag;
+      const w = cfg.weights[i];
+      // A tag of weight 0 owns no bucket: no draw, hash or pin can pick it.
+      if (w.weight == 0) continue;
+      const t = w.tag;
       this.defineTag(t, Source.DRAW);
       if (sticky) this.defineTag(t, Source.STICKY);
       if (cfg.pinCookie.length > 0) this.defineTag(t, Source.PIN);
@@ -82,11 +88,12 @@ export class CanaryRoot extends RootContext {
   }
 
   private defineTag(tag: Tag, source: i32): void {
-    let ids: StaticArray<u32> | null = this.idsOf(tag);
-    if (ids === null) {
+    let ids: StaticArray<u32>;
+    if (this.metricIds.has(tag.name)) {
+      ids = this.metricIds.get(tag.name);
+    } else {
       ids = new StaticArray<u32>(SOURCE_COUNT);
-      this.metricTags.push(tag);
-      this.metricIds.push(ids);
+      this.metricIds.set(tag.name, ids);
     }
     if (ids[source] != 0) return;
     // No tag written (no default_tag): the series has no canary_tag label.
@@ -95,10 +102,11 @@ export class CanaryRoot extends RootContext {
   }
 
   private idsOf(tag: Tag): StaticArray<u32> | null {
-    for (let i = 0; i < this.metricTags.length; i++) {
-      if (unchecked(this.metricTags[i]) === tag) return unchecked(this.metricIds[i]);
-    }
-    return null;
+    if (tag === this.lastTag) return this.lastIds;
+    const ids: StaticArray<u32> | null = this.metricIds.has(tag.name) ? this.metricIds.get(tag.name) : null;
+    this.lastTag = tag;
+    this.lastIds = ids;
+    return ids;
   }
 
   /** Counts a decided tag (a tag the config did not lead to here is not counted: no series from requests). */
