@@ -384,6 +384,28 @@ test("Prometheus scrapes both engines and answers the dashboard's queries with t
         if (!done()) await new Promise((r) => setTimeout(r, 250));
       }
       assert.ok(done(), `Prometheus answered ${JSON.stringify(got, null, 1)}\n${output.join("").slice(-2000)}`);
+
+      // The dashboard's own queries, with Grafana's variables as it would fill them, once two scrapes are in:
+      // each parses and returns series (one per label combination) carrying the labels it groups by.
+      await new Promise((r) => setTimeout(r, 2500));
+      const board = dashboard(PLUGINS);
+      const needs = (expr: string) => Object.values(PLUGIN_METRICS).flat().find((m) => expr.includes(`${m.name}{`))?.needs;
+      for (const target of board.panels.flatMap((p) => p.targets ?? [])) {
+        if (needs(target.expr) === "remote_jwks" || needs(target.expr) === "rls") continue;
+        const expr = target.expr.replaceAll("$job", ".*").replaceAll("$__rate_interval", "1m");
+        const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+          request({ host: "127.0.0.1", port, path: `/api/v1/query?query=${encodeURIComponent(expr)}`, agent: false }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+          }).on("error", reject).end();
+        });
+        assert.equal(r.status, 200, `${expr}: ${r.body}`);
+        const result = (JSON.parse(r.body) as { data: { result: Array<{ metric: Record<string, string> }> } }).data.result;
+        assert.ok(result.length > 0, `${expr}: no series`);
+        const by = /by \(([^)]*)\)/.exec(expr)?.[1].split(", ") ?? [];
+        assert.ok(result.some((x) => by.every((l) => l in x.metric)), `${expr}: no series with every label of ${by.join(", ")}: ${r.body}`);
+      }
     } finally {
       child.kill("SIGTERM");
       const killTimer = setTimeout(() => child.kill("SIGKILL"), 10_000);
