@@ -39,6 +39,8 @@ export class Condition {
 /** A configured tag and its UTF-8 bytes (written into tag_header without re-encoding per request). */
 export class Tag {
   readonly bytes: ArrayBuffer;
+  /** Its decision counters, one id per Source (0 = not defined); defined at configure by stream.ts. */
+  metricIds: StaticArray<u32> | null = null;
   constructor(public readonly name: string) {
     this.bytes = encodeName(name);
   }

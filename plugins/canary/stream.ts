@@ -30,11 +30,8 @@ export class CanaryRoot extends RootContext {
   /** The same names as strings (to add each once). */
   ownedNames: string[] = [];
 
-  // Decision counters: per tag name, one id per Source (0 = not defined). Tags of the same name share a stat.
-  metricIds: Map<string, StaticArray<u32>> = new Map();
-  /** The last tag counted and its ids: most requests get one of a few tags (no hashing then). */
-  private lastTag: Tag | null = null;
-  private lastIds: StaticArray<u32> | null = null;
+  // Decision counters: each config Tag holds its ids (Tag.metricIds; tags of the same name share a stat), and
+  // one counts the client's own tags.
   mClient: u32 = 0;
 
   onConfigure(text: string): bool {
@@ -48,9 +45,6 @@ export class CanaryRoot extends RootContext {
     for (let i = 0; i < set.rules.length; i++) this.own(set.rules[i].config);
     // Even a config that tags nothing (`{"_rules_": []}`) owns the default tag header.
     if (g === null && set.rules.length == 0) this.ownedHeaders.push(encode(DEFAULT_TAG_HEADER));
-    this.metricIds = new Map();
-    this.lastTag = null;
-    this.lastIds = null;
     this.mClient = 0;
     if (g !== null) this.defineMetrics(g);
     for (let i = 0; i < set.rules.length; i++) this.defineMetrics(set.rules[i].config);
@@ -88,25 +82,15 @@ export class CanaryRoot extends RootContext {
   }
 
   private defineTag(tag: Tag, source: i32): void {
-    let ids: StaticArray<u32>;
-    if (this.metricIds.has(tag.name)) {
-      ids = this.metricIds.get(tag.name);
-    } else {
+    let ids = tag.metricIds;
+    if (ids === null) {
       ids = new StaticArray<u32>(SOURCE_COUNT);
-      this.metricIds.set(tag.name, ids);
+      tag.metricIds = ids;
     }
     if (ids[source] != 0) return;
     // No tag written (no default_tag): the series has no canary_tag label.
     const labels = tag.name.length > 0 ? metricLabel(L_TAG, tag.name) : "";
     ids[source] = defineLabeledCounter(M_DECISIONS, labels + metricLabel(L_REASON, SOURCE_NAMES[source]));
-  }
-
-  private idsOf(tag: Tag): StaticArray<u32> | null {
-    if (tag === this.lastTag) return this.lastIds;
-    const ids: StaticArray<u32> | null = this.metricIds.has(tag.name) ? this.metricIds.get(tag.name) : null;
-    this.lastTag = tag;
-    this.lastIds = ids;
-    return ids;
   }
 
   /** Counts a decided tag (a tag the config did not lead to here is not counted: no series from requests). */
@@ -115,7 +99,7 @@ export class CanaryRoot extends RootContext {
       incrementMetric(this.mClient, 1);
       return;
     }
-    const ids = this.idsOf(tag);
+    const ids = tag.metricIds;
     if (ids !== null && source > 0 && source < SOURCE_COUNT) incrementMetric(unchecked(ids[source]), 1);
   }
 
