@@ -4,17 +4,17 @@
 // consumer is allowed, then the upstream headers (consumer, claims) and the optional external
 // authorization callout. The checks are pure (credentials.ts, jwt.ts); this file turns verdicts into host calls.
 import {
-  Action, addHeader, awaitCallout, BufferType, continueRequest, defineLabeledCounter, encode, getBuffer, getHeader,
-  getHeaderRawEnc, httpCallEnc, HttpContext, incrementMetric, MapType, metricLabel, nowMillis, PairsBuilder,
-  randomU32, removeCookie, removeHeader, removeQueryParam, replaceHeader, RootContext, sanitizeHeaderValue,
-  setEffectiveContext, setTickPeriod, StringTable,
+  Action, addHeader, awaitCallout, continueRequest, defineLabeledCounter, getHeader, HttpContext, incrementMetric,
+  MapType, metricLabel, nowMillis, randomU32, removeCookie, removeHeader, removeQueryParam, replaceHeader,
+  RootContext, setEffectiveContext, setTickPeriod, StringTable,
 } from "../../assembly";
 import { TokenCache } from "./cache";
 import { AuthConfig, AuthPlugin, ExtAuth, JwtAuth, parseAuthConfig } from "./config";
 import * as C from "./constants";
-import { Auth, Denial, DENIAL_NAMES, denialOf, FAILURE_MODE_HEADER, Found, Source } from "./constants";
+import { Auth, Denial, DENIAL_NAMES, denialOf, Found, Source } from "./constants";
 import { checkBasic, matchKey } from "./credentials";
 import { chooseCredential, Credential } from "./decide";
+import { ExtAnswer, markFailureModeAllowed, readCheckResponse, sendCheckRequest } from "./ext-auth";
 import { JwtVerdict, verifyJwt } from "./jwt";
 import { defineJwksMetrics, RemoteJwks } from "./remote";
 import * as R from "./replies";
@@ -35,10 +35,6 @@ import { HostRequest } from "./request";
 @inline const MAX_WAITING: i32 = 256;
 
 
-const PATH = encode(":path");
-const NO_BODY = new ArrayBuffer(0);
-/** Cap on an authorization service's denial body relayed to the client. */
-const MAX_EXT_BODY: u32 = 65536;
 
 export class AuthRoot extends RootContext {
   plugin: AuthPlugin | null = null;
@@ -402,30 +398,10 @@ export class AuthStream extends HttpContext {
     }
   }
 
-  // ---- external authorization (Envoy ext_authz HTTP semantics) ----
+  // ---- external authorization (ext-auth.ts) ----
 
   private startExtAuth(ext: ExtAuth): u32 {
-    removeHeader(MapType.REQUEST_HEADERS, FAILURE_MODE_HEADER);
-    const method = getHeader(MapType.REQUEST_HEADERS, ":method");
-    const authority = getHeader(MapType.REQUEST_HEADERS, ":authority");
-    const headers = new PairsBuilder();
-    headers.add(encode(":method"), encode(method !== null ? method : "GET"));
-    // The path (up to Envoy's 60 KiB of headers) goes over as bytes: prefix + the request's own bytes.
-    const raw = getHeaderRawEnc(MapType.REQUEST_HEADERS, PATH);
-    const prefix = encode(ext.pathPrefix);
-    const rawLen = raw !== null ? raw.byteLength : 1;
-    const path = new ArrayBuffer(prefix.byteLength + rawLen);
-    memory.copy(changetype<usize>(path), changetype<usize>(prefix), <usize>prefix.byteLength);
-    if (raw !== null) memory.copy(changetype<usize>(path) + <usize>prefix.byteLength, changetype<usize>(raw), <usize>rawLen);
-    else store<u8>(changetype<usize>(path) + <usize>prefix.byteLength, 0x2f);
-    headers.add(encode(":path"), path);
-    headers.add(encode(":authority"), encode(ext.authority.length > 0 ? ext.authority : authority !== null ? authority : ext.cluster));
-    for (let i = 0; i < ext.allowedHeaders.length; i++) {
-      const name = unchecked(ext.allowedHeaders[i]);
-      const v = getHeaderRawEnc(MapType.REQUEST_HEADERS, encode(name));
-      if (v !== null) headers.add(encode(name), v);
-    }
-    const token = httpCallEnc(ext.clusterBytes, headers, NO_BODY, ext.timeoutMs);
+    const token = sendCheckRequest(ext);
     if (token == 0) return this.extFailed(ext, false) ? Action.CONTINUE : Action.PAUSE;
     awaitCallout(token, this.id);
     return Action.PAUSE;
@@ -435,7 +411,7 @@ export class AuthStream extends HttpContext {
   private extFailed(ext: ExtAuth, resume: bool): bool {
     if (ext.failureModeAllow) {
       incrementMetric(this.auth.mExtFailureAllowed, 1);
-      addHeader(MapType.REQUEST_HEADERS, FAILURE_MODE_HEADER, "true");
+      markFailureModeAllowed();
       if (resume) continueRequest();
       return true;
     }
@@ -449,39 +425,15 @@ export class AuthStream extends HttpContext {
     if (plugin === null) return;
     const ext = plugin.config.ext;
     if (ext === null) return;
-    // No headers = reset / no upstream (abi.md §9).
-    if (numHeaders == 0) {
-      this.extFailed(ext, true);
-      return;
-    }
-    const statusText = getHeader(MapType.HTTP_CALL_RESPONSE_HEADERS, ":status");
-    const status = parseStatus(statusText);
-    if (status == 200) {
-      for (let i = 0; i < ext.allowedUpstreamHeaders.length; i++) {
-        const name = unchecked(ext.allowedUpstreamHeaders[i]);
-        const v = getHeader(MapType.HTTP_CALL_RESPONSE_HEADERS, name);
-        if (v !== null) replaceHeader(MapType.REQUEST_HEADERS, name, sanitizeHeaderValue(v));
-      }
+    const answer = readCheckResponse(ext, numHeaders, bodySize);
+    if (answer == ExtAnswer.ALLOWED) {
       this.auth.countAllowed(this.consumer);
       continueRequest();
-      return;
-    }
-    // 5xx (a timeout arrives as Envoy's 504) or an unusable status is an error, not a decision.
-    if (status < 200 || status >= 500) {
+    } else if (answer == ExtAnswer.FAILED) {
       this.extFailed(ext, true);
-      return;
+    } else {
+      this.auth.countDenied(C.D_EXT_DENIED);
     }
-    const size = bodySize < MAX_EXT_BODY ? bodySize : MAX_EXT_BODY;
-    const buf = size > 0 ? getBuffer(BufferType.HTTP_CALL_RESPONSE_BODY, 0, size) : new ArrayBuffer(0);
-    const body = String.UTF8.decode(buf, false);
-    const headers = new Array<string[]>();
-    for (let i = 0; i < ext.allowedClientHeaders.length; i++) {
-      const name = unchecked(ext.allowedClientHeaders[i]);
-      const v = getHeader(MapType.HTTP_CALL_RESPONSE_HEADERS, name);
-      if (v !== null) headers.push([name, sanitizeHeaderValue(v)]);
-    }
-    this.auth.countDenied(C.D_EXT_DENIED);
-    R.externallyDenied(<u32>status, body, headers);
   }
 }
 
@@ -519,16 +471,4 @@ function applyClaims(jwt: JwtAuth, values: Array<string | null>): void {
       addHeader(MapType.REQUEST_HEADERS, c.header, v);
     }
   }
-}
-
-/** The numeric :status of a response, or -1. */
-export function parseStatus(s: string | null): i32 {
-  if (s === null || s.length != 3) return -1;
-  let v = 0;
-  for (let i = 0; i < 3; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return -1;
-    v = v * 10 + (c - 0x30);
-  }
-  return v;
 }
