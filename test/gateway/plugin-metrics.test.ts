@@ -8,11 +8,8 @@
 // check). The dashboard gen dashboard writes queries only names the engines export. And a real Prometheus
 // (Debian's package) scraping both admins returns the labelled series: the dashboard's queries work on it.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createHmac } from "node:crypto";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import { startEcho } from "../../tools/demo/echo.ts";
@@ -20,11 +17,11 @@ import { dashboard } from "../../tools/cli/gen/dashboard.ts";
 import { PLUGIN_METRICS, STATS_INCLUSION_PREFIX, statsTags } from "../../tools/plugins/metrics.ts";
 import { statsInclusionOperator } from "../../tools/cli/gen/wasmplugin.ts";
 import { bootstrapDoc, pluginFilter } from "../helpers/bootstrap.ts";
+import { startPrometheus } from "../helpers/prometheus.ts";
 import { startEngine, type EngineHandle } from "../helpers/engines.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
 import { compiledPlugin } from "../helpers/plugins.ts";
 import { requireTool } from "../helpers/tools.ts";
-import { closedPort as freePort } from "../../tools/diff/gateway.ts";
 
 /** The plugins of the chain, in order. */
 const PLUGINS = ["cors", "auth", "rate-limit", "canary"];
@@ -332,25 +329,7 @@ test("Prometheus scrapes both engines and answers the dashboard's queries with t
   const prometheus = requireTool(t, "prometheus", "apt-get install -y prometheus");
   if (!prometheus) return;
   await withEngines(t, async ([embedded, envoy]) => {
-    const dir = mkdtempSync(join(tmpdir(), "tollgate-prometheus-"));
-    const port = await freePort();
-    writeFileSync(join(dir, "prometheus.yml"), [
-      "global: { scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s }",
-      "scrape_configs:",
-      "- job_name: tollgate",
-      "  metrics_path: /stats/prometheus",
-      "  static_configs:",
-      `  - targets: ["127.0.0.1:${embedded.adminPort}"]`,
-      "    labels: { engine: embedded }",
-      `  - targets: ["127.0.0.1:${envoy.adminPort}"]`,
-      "    labels: { engine: envoy }",
-      "",
-    ].join("\n"));
-    const output: string[] = [];
-    const child = spawn(prometheus, [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"], { stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout.on("data", (c: Buffer) => output.push(c.toString()));
-    child.stderr.on("data", (c: Buffer) => output.push(c.toString()));
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    const prom = await startPrometheus(prometheus, [{ adminPort: embedded.adminPort, engine: "embedded" }, { adminPort: envoy.adminPort, engine: "envoy" }]);
     try {
       // The dashboard's grouping, over the raw counters (a rate needs two scrapes apart). Keys: the labels' values joined by "/".
       const queries = [
@@ -361,21 +340,12 @@ test("Prometheus scrapes both engines and answers the dashboard's queries with t
       ];
       const ask = async (metric: string, by: string[]): Promise<Record<string, string>> => {
         const expr = `sum by (engine, ${by.join(", ")}) (${metric})`;
-        const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-          request({ host: "127.0.0.1", port, path: `/api/v1/query?query=${encodeURIComponent(expr)}`, agent: false }, (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-          }).on("error", reject).end();
-        });
-        if (r.status !== 200) return {};
-        const body = JSON.parse(r.body) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
-        return Object.fromEntries(body.data.result.map((x) => [`${x.metric.engine}:${by.map((l) => x.metric[l] ?? "").join("/")}`, x.value[1]]));
+        return Object.fromEntries((await prom.series(expr)).map((x) => [`${x.metric.engine}:${by.map((l) => x.metric[l] ?? "").join("/")}`, x.value]));
       };
       let got: Array<Record<string, string>> = [];
       const done = () => queries.every((q, i) => ["embedded", "envoy"].every((e) => Object.entries(q.want).every(([k, v]) => got[i]?.[`${e}:${k}`] === v)));
       const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline && child.exitCode === null && !done()) {
+      while (Date.now() < deadline && prom.running() && !done()) {
         try {
           got = await Promise.all(queries.map((q) => ask(q.metric, q.by)));
         } catch {
@@ -383,7 +353,7 @@ test("Prometheus scrapes both engines and answers the dashboard's queries with t
         }
         if (!done()) await new Promise((r) => setTimeout(r, 250));
       }
-      assert.ok(done(), `Prometheus answered ${JSON.stringify(got, null, 1)}\n${output.join("").slice(-2000)}`);
+      assert.ok(done(), `Prometheus answered ${JSON.stringify(got, null, 1)}\n${prom.output().slice(-2000)}`);
 
       // The dashboard's own queries, with Grafana's variables as it would fill them, once two scrapes are in:
       // each parses and returns series (one per label combination) carrying the labels it groups by.
@@ -393,13 +363,7 @@ test("Prometheus scrapes both engines and answers the dashboard's queries with t
       for (const target of board.panels.flatMap((p) => p.targets ?? [])) {
         if (needs(target.expr) === "remote_jwks" || needs(target.expr) === "rls") continue;
         const expr = target.expr.replaceAll("$job", ".*").replaceAll("$__rate_interval", "1m");
-        const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-          request({ host: "127.0.0.1", port, path: `/api/v1/query?query=${encodeURIComponent(expr)}`, agent: false }, (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-          }).on("error", reject).end();
-        });
+        const r = await prom.query(expr);
         assert.equal(r.status, 200, `${expr}: ${r.body}`);
         const result = (JSON.parse(r.body) as { data: { result: Array<{ metric: Record<string, string> }> } }).data.result;
         assert.ok(result.length > 0, `${expr}: no series`);
@@ -407,11 +371,7 @@ test("Prometheus scrapes both engines and answers the dashboard's queries with t
         assert.ok(result.some((x) => by.every((l) => l in x.metric)), `${expr}: no series with every label of ${by.join(", ")}: ${r.body}`);
       }
     } finally {
-      child.kill("SIGTERM");
-      const killTimer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(killTimer);
-      rmSync(dir, { recursive: true, force: true });
+      await prom.stop();
     }
   });
 });

@@ -4,11 +4,7 @@
 // more), and the plugin's counters must be among them. Then a real Prometheus (Debian's package) scrapes both
 // admins on loopback and its HTTP API must return the plugin's counters with the expected values.
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import { startEcho } from "../../tools/demo/echo.ts";
 import { bootstrapDoc, pluginFilter } from "../helpers/bootstrap.ts";
@@ -16,8 +12,8 @@ import { statsTags } from "../../tools/plugins/metrics.ts";
 import { startEngine, type EngineHandle } from "../helpers/engines.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
 import { compiledPlugin } from "../helpers/plugins.ts";
+import { startPrometheus } from "../helpers/prometheus.ts";
 import { requireTool } from "../helpers/tools.ts";
-import { closedPort as freePort } from "../../tools/diff/gateway.ts";
 
 const PER_KEY_LIMIT = 3;
 const pluginConfig = {
@@ -149,42 +145,14 @@ test("Prometheus scrapes both engines' /stats/prometheus and returns the plugin'
   const prometheus = requireTool(t, "prometheus", "apt-get install -y prometheus");
   if (!prometheus) return;
   await withEngines(t, async (embedded, envoy) => {
-    const dir = mkdtempSync(join(tmpdir(), "tollgate-prometheus-"));
-    const port = await freePort();
-    const config = [
-      "global: { scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s }",
-      "scrape_configs:",
-      "- job_name: tollgate",
-      "  metrics_path: /stats/prometheus",
-      "  static_configs:",
-      `  - targets: ["127.0.0.1:${embedded.adminPort}"]`,
-      "    labels: { engine: embedded }",
-      `  - targets: ["127.0.0.1:${envoy.adminPort}"]`,
-      "    labels: { engine: envoy }",
-      "",
-    ].join("\n");
-    writeFileSync(join(dir, "prometheus.yml"), config);
-    const output: string[] = [];
-    const child: ChildProcess = spawn(
-      prometheus,
-      [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    child.stdout!.on("data", (c: Buffer) => output.push(c.toString()));
-    child.stderr!.on("data", (c: Buffer) => output.push(c.toString()));
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    const prom = await startPrometheus(prometheus, [{ adminPort: embedded.adminPort, engine: "embedded" }, { adminPort: envoy.adminPort, engine: "envoy" }]);
     try {
-      const query = async (q: string): Promise<Map<string, string>> => {
-        const r = await get(port, `/api/v1/query?query=${encodeURIComponent(q)}`);
-        if (r.status !== 200) return new Map();
-        const body = JSON.parse(r.body) as { status: string; data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
-        return new Map(body.data.result.map((x) => [x.metric.engine, x.value[1]]));
-      };
+      const query = async (q: string): Promise<Map<string, string>> => new Map((await prom.series(q)).map((x) => [x.metric.engine, x.value]));
       let seen = new Map<string, Map<string, string>>();
       const done = () =>
         Object.entries(EXPECTED).every(([name, value]) => ["embedded", "envoy"].every((engine) => seen.get(name)?.get(engine) === String(value)));
       const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline && child.exitCode === null) {
+      while (Date.now() < deadline && prom.running()) {
         try {
           seen = new Map(await Promise.all(Object.keys(EXPECTED).map(async (name) => [name, await query(name)] as const)));
         } catch {
@@ -194,15 +162,11 @@ test("Prometheus scrapes both engines' /stats/prometheus and returns the plugin'
         await new Promise((r) => setTimeout(r, 250));
       }
       const report = JSON.stringify(Object.fromEntries([...seen].map(([k, v]) => [k, Object.fromEntries(v)])));
-      assert.ok(done(), `Prometheus query results ${report}, want ${JSON.stringify(EXPECTED)} from both engines\n${output.join("").slice(-2000)}`);
+      assert.ok(done(), `Prometheus query results ${report}, want ${JSON.stringify(EXPECTED)} from both engines\n${prom.output().slice(-2000)}`);
       // Both targets are healthy scrapes (a parse error would make `up` 0).
       assert.deepEqual(Object.fromEntries(await query("up")), { embedded: "1", envoy: "1" });
     } finally {
-      child.kill("SIGTERM");
-      const killTimer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(killTimer);
-      rmSync(dir, { recursive: true, force: true });
+      await prom.stop();
     }
   });
 });
