@@ -12,6 +12,8 @@ type Json = Record<string, unknown>;
 export interface Upstreams {
   stable: number;
   canary: number;
+  /** The rate limit service's gRPC port (tools/ratelimit/service.ts), when the run started one. */
+  rls?: number;
 }
 
 /** One Envoy bootstrap to measure. */
@@ -37,8 +39,12 @@ export interface Scenario {
   name: string;
   target: string;
   kind: "baseline" | "noop" | "plugin" | "native";
-  /** For a plugin scenario: the native scenario doing the same job. */
+  /** For a plugin scenario: the native scenario doing the same job (none for rate-limit-global). */
   native?: string;
+  /** What the target needs besides Envoy: "rls" = the rate limit service (Redis + envoyproxy/ratelimit). */
+  needs?: "rls";
+  /** A scenario always measured beside this one, for a comparison in the report (rate-limit-global: the local rule). */
+  alongside?: string;
   request: RequestShape;
   checks: Check[];
   /** What the scenario is, for the report. */
@@ -145,8 +151,25 @@ function bootstrap(up: Upstreams, httpFilters: Json[], routes: Json[], vhostExtr
           }],
         }],
       }],
-      clusters: [cluster("stable", up.stable), cluster("canary", up.canary)],
+      clusters: [cluster("stable", up.stable), cluster("canary", up.canary), ...(up.rls ? [rlsCluster(up.rls)] : [])],
     },
+  };
+}
+
+/** The rate limit service's gRPC cluster as `tollgate gen envoy` writes it: HTTP/2 to the service. */
+function rlsCluster(port: number): Json {
+  return {
+    name: "rls",
+    type: "STATIC",
+    connect_timeout: "1s",
+    lb_policy: "ROUND_ROBIN",
+    typed_extension_protocol_options: {
+      "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+        "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+        explicit_http_config: { http2_protocol_options: {} },
+      },
+    },
+    load_assignment: { cluster_name: "rls", endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: port } } } }] }] },
   };
 }
 
@@ -185,6 +208,17 @@ const CANARY = {
 const LIMIT = 1_000_000_000;
 const PER_CLIENT = LIMIT - 1;
 const RATE_LIMIT = { max_keys: 1000, rules: [{ name: "per-client", key: { header: "x-client-id" }, limit: { requests: PER_CLIENT, per: "minute" } }] };
+/**
+ * The same per-client rule counted by the rate limit service (scope global): one ShouldRateLimit call per
+ * request, descriptor {per-client: <x-client-id>}; the limit (per minute, the service's uint32) is one no client
+ * reaches, so the bench measures the allowed path. The service's config is generated from this
+ * (tools/ratelimit/config.ts serviceConfigYaml), as `tollgate gen ratelimit-config` does.
+ */
+export const RLS_DOMAIN = "tollgate-bench";
+export const RATE_LIMIT_GLOBAL = {
+  rls: { cluster: "rls", domain: RLS_DOMAIN, timeout_ms: 1000 },
+  rules: [{ name: "per-client", scope: "global", key: { header: "x-client-id" }, limit: { requests: PER_CLIENT, per: "minute" } }],
+};
 const BOB_PASSWORD = "bob-password";
 function authConfig(jwt: JwtMaterial, cacheSize: number): object {
   return {
@@ -247,6 +281,26 @@ const NATIVE_RATE_LIMIT = {
     max_dynamic_descriptors: 1000,
   },
 };
+/** The same per-client descriptor through Envoy's own ratelimit filter and the same service (route rate_limits). */
+const NATIVE_GLOBAL_RATE_LIMIT = {
+  name: "envoy.filters.http.ratelimit",
+  typed_config: {
+    "@type": "type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimit",
+    domain: RLS_DOMAIN,
+    timeout: "1s",
+    enable_x_ratelimit_headers: "DRAFT_VERSION_03",
+    rate_limit_service: { grpc_service: { envoy_grpc: { cluster_name: "rls" } }, transport_api_version: "V3" },
+  },
+};
+const NATIVE_GLOBAL_ROUTE = {
+  match: { prefix: "/" },
+  route: { cluster: "stable", timeout: "15s", rate_limits: [{ actions: [{ request_headers: { header_name: "x-client-id", descriptor_key: "per-client" } }] }] },
+};
+/**
+ * A bootstrap needing the rate limit service gets its cluster: the run's service port, or (a bootstrap made
+ * without one, e.g. to validate it) envoyproxy/ratelimit's default gRPC port.
+ */
+const withRls = (up: Upstreams): Upstreams => ({ ...up, rls: up.rls ?? 8081 });
 const NATIVE_KEY_AUTH = {
   name: "envoy.filters.http.api_key_auth",
   typed_config: {
@@ -295,6 +349,8 @@ export function targets(jwt: JwtMaterial): Target[] {
     { name: "canary", bootstrap: (up) => bootstrap(up, [wasm("canary", CANARY)], DEMO_ROUTES) },
     { name: "native-canary", bootstrap: (up) => bootstrap(up, [], NATIVE_CANARY_ROUTES) },
     { name: "rate-limit", bootstrap: (up) => bootstrap(up, [wasm("rate-limit", RATE_LIMIT)], [STABLE_ROUTE]) },
+    { name: "rate-limit-global", bootstrap: (up) => bootstrap(withRls(up), [wasm("rate-limit", RATE_LIMIT_GLOBAL)], [STABLE_ROUTE]) },
+    { name: "native-rate-limit-global", bootstrap: (up) => bootstrap(withRls(up), [NATIVE_GLOBAL_RATE_LIMIT], [NATIVE_GLOBAL_ROUTE]) },
     { name: "native-rate-limit", bootstrap: (up) => bootstrap(up, [NATIVE_RATE_LIMIT], [STABLE_ROUTE]) },
     { name: "auth", bootstrap: (up) => bootstrap(up, [wasm("auth", authConfig(jwt, 1024))], [STABLE_ROUTE]) },
     { name: "auth-nocache", bootstrap: (up) => bootstrap(up, [wasm("auth", authConfig(jwt, 0))], [STABLE_ROUTE]) },
@@ -399,6 +455,7 @@ export function scenarios(jwt: JwtMaterial): Scenario[] {
     ...pair("canary-header", "canary", "native-canary", beta, canaryChecks, "canary plugin (demo config), x-beta: true rule → canary route", "route header matches (x-canary, x-beta) → canary cluster"),
     ...pair("canary-sticky", "canary", "native-canary", userSplit, canaryChecks, "canary plugin, 30% split sticky by x-user-id (1000 users)", "weighted_clusters 30/70 with use_hash_policy on x-user-id"),
     ...pair("rate-limit", "rate-limit", "native-rate-limit", perClientReq, [perClient], "rate-limit plugin, per-client key (x-client-id, 100 clients), allowed path", "envoy.filters.http.local_ratelimit, dynamic descriptor per x-client-id, X-RateLimit headers"),
+    ...pair("rate-limit-global", "rate-limit-global", "native-rate-limit-global", perClientReq, [perClient], "rate-limit plugin, the same per-client rule with scope global: one ShouldRateLimit call per request to envoyproxy/ratelimit on Redis (gRPC cluster, HTTP/2)", "envoy.filters.http.ratelimit against the same service, route rate_limits descriptor per x-client-id, X-RateLimit headers").map((x) => ({ ...x, needs: "rls" as const, alongside: x.kind === "plugin" ? "rate-limit" : "native:rate-limit" })),
     ...pair("auth-key", "auth", "native-key-auth", key, keyChecks, "auth plugin (demo consumers + a JWT consumer), API key", "envoy.filters.http.api_key_auth"),
     ...pair("auth-basic", "auth", "native-basic-auth", basic, basicChecks, "auth plugin, Basic ({SHA256} password)", "envoy.filters.http.basic_auth ({SHA} htpasswd)"),
     ...pair("auth-jwt-cached-rs256", "auth", "native-jwt-cached", bearer(jwt.rs256Pool), jwtChecks, "auth plugin, RS256 JWT (64 tokens in turn), verified-token cache on (1024)", "jwt_authn local_jwks with jwt_cache_config (1024)"),

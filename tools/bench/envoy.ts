@@ -11,7 +11,10 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { envoyBinary, envoyListeners, findEnvoy, isFound, launchEnvoy, onPath, type FoundEnvoy, type RunningEnvoy } from "../envoy/launcher.ts";
 import { processCpuUs, processRssKiB, sender, wrk, wrkScript } from "./envoy-measure.ts";
-import { jwtMaterial, scenarios as allScenarios, targets as allTargets, type Scenario, type Upstreams } from "./envoy-setup.ts";
+import { findRateLimitBinaries, RATELIMIT_INSTALL, startRateLimitService, type RateLimitService } from "../ratelimit/service.ts";
+import { serviceConfigYaml } from "../ratelimit/config.ts";
+import { jwtMaterial, RATE_LIMIT_GLOBAL, RLS_DOMAIN, scenarios as allScenarios, targets as allTargets, type Scenario, type Upstreams } from "./envoy-setup.ts";
+import { RlsProbe, type RoundTrip } from "./rls-client.ts";
 
 const run = promisify(execFile);
 
@@ -70,6 +73,13 @@ export interface ScenarioFigures {
   rssGrowthKiB: number;
   requests: number;
   perRound: { cpuUsPerRequest: number[]; addedCpuUs: number[] };
+  /**
+   * rate-limit-global only: the service's own round trip (ShouldRateLimit from the bench process, paced as
+   * the latency window; medians over rounds), and this scenario's p50/p99 minus the local rule's (rate-limit)
+   * in the same run — what the call adds, to set against the round trip.
+   */
+  serviceRoundTrip?: { p50Us: number; p99Us: number; rps: number; calls: number };
+  overLocal?: { scenario: string; p50Us: number; p99Us: number };
 }
 
 export interface EnvoyBenchReport {
@@ -77,10 +87,12 @@ export interface EnvoyBenchReport {
   upstream: string;
   load: string;
   latency: string;
+  serviceRoundTrip?: string;
   method: string;
   machine: { cpus: number; model: string };
   rounds: number;
-  scenarios: Record<string, ScenarioFigures | { error: string }>;
+  /** A scenario is { skipped } when what it needs is not installed here (rate-limit-global: the rate limit service). */
+  scenarios: Record<string, ScenarioFigures | { error: string } | { skipped: string }>;
   leak?: Record<string, { requests: number; rssKiB: number[]; growthKiB: number; trend: string }>;
   goals: Array<{ goal: string; scenario: string; value: number | null; limit: number; met: boolean | null }>;
 }
@@ -175,6 +187,9 @@ function select(all: Scenario[], only?: string[]): Scenario[] {
       if (s.native) names.add(s.native);
     }
   }
+  // A scenario's comparison (rate-limit-global's local rule, its native's local native), with that one's native.
+  for (const s of all) if (names.has(s.name) && s.alongside) names.add(s.alongside);
+  for (const s of all) if (names.has(s.name) && s.native) names.add(s.native);
   const unknown = only.filter((o) => !all.some((s) => s.name === o || s.name.startsWith(o + "-") || s.target === o));
   if (unknown.length) throw new Error(`unknown Envoy bench scenario(s): ${unknown.join(", ")} (known: ${all.filter((s) => s.kind === "plugin").map((s) => s.name).join(", ")})`);
   return all.filter((s) => names.has(s.name));
@@ -200,13 +215,24 @@ export async function runEnvoyBench(opts: EnvoyBenchOptions = {}): Promise<Envoy
   const pinning = pinned ? "measured Envoy on core 1; wrk and the upstream Envoy on core 0 (taskset)" : cores < 2 ? "not pinned: one CPU" : "not pinned: taskset not found";
 
   const jwt = jwtMaterial();
-  const chosen = select(allScenarios(jwt), opts.only);
+  const selected = select(allScenarios(jwt), opts.only);
+  // The rate limit service (Redis + envoyproxy/ratelimit): a scenario needing it is skipped, and says so, when
+  // the binaries are not installed here.
+  const skipped = new Map<string, string>();
+  const rlsBins = selected.some((s) => s.needs === "rls") ? findRateLimitBinaries() : null;
+  if (rlsBins && "missing" in rlsBins) {
+    for (const s of selected) if (s.needs === "rls") skipped.set(s.name, `not run: ${rlsBins.missing} (install: ${RATELIMIT_INSTALL})`);
+  }
+  const chosen = selected.filter((s) => !skipped.has(s.name));
   const targetNames = [...new Set(chosen.map((s) => s.target))];
   const targets = allTargets(jwt).filter((t) => targetNames.includes(t.name));
   const dir = mkdtempSync(join(tmpdir(), "tollgate-bench-envoy-"));
   const running: Started[] = [];
+  let rls: RateLimitService | null = null;
+  let probe: RlsProbe | null = null;
   try {
     log(`Envoy ${envoyVersion(binary)} (${found0.reason}), --concurrency 1, ${pinning}`);
+    for (const [name, why] of skipped) log(`  ${name}: ${why}`);
     const upFile = join(dir, "upstream.json");
     writeFileSync(upFile, JSON.stringify(upstreamBootstrap(), null, 1));
     const upstream = await start(found, "upstream", upFile, loadCore, log);
@@ -214,6 +240,15 @@ export async function runEnvoyBench(opts: EnvoyBenchOptions = {}): Promise<Envoy
     const upListeners = await envoyListeners(upstream.envoy.adminUrl);
     const port = (n: string): number => Number(new URL(upListeners.find((l) => l.name === n)!.url).port);
     const up: Upstreams = { stable: port("stable"), canary: port("canary") };
+    if (rlsBins && !("missing" in rlsBins) && chosen.some((s) => s.needs === "rls")) {
+      log("starting Redis and envoyproxy/ratelimit …");
+      rls = await startRateLimitService(rlsBins, { config: serviceConfigYaml(RATE_LIMIT_GLOBAL) });
+      // With the load generators, away from the measured Envoy's core.
+      if (loadCore !== null) for (const pid of rls.pids) await run("taskset", ["-a", "-p", "-c", String(loadCore), String(pid)]);
+      up.rls = rls.grpcPort;
+      probe = new RlsProbe(rls.grpcPort, RLS_DOMAIN);
+      log(`  rate limit service on ${rls.address} (Redis on ${rls.redisPort})`);
+    }
 
     const files = new Map<string, string>();
     for (const t of targets) {
@@ -243,6 +278,13 @@ export async function runEnvoyBench(opts: EnvoyBenchOptions = {}): Promise<Envoy
       }
     }
     if (errors.has("baseline")) throw new Error(`the baseline does not work: ${errors.get("baseline")}`);
+    if (probe) {
+      try {
+        await probe.call();
+      } catch (e) {
+        for (const s of chosen) if (s.needs === "rls") errors.set(s.name, `the service's own round trip cannot be measured: ${(e as Error).message}`);
+      }
+    }
     const measured = chosen.filter((s) => !errors.has(s.name));
 
     const scripts = new Map<string, { cpu: string; latency: string }>();
@@ -277,6 +319,7 @@ export async function runEnvoyBench(opts: EnvoyBenchOptions = {}): Promise<Envoy
     const rps = new Map<string, number[]>();
     const lat = new Map<string, { p50: number[]; p99: number[]; rps: number[] }>();
     const served = new Map<string, number>();
+    const roundTrips: RoundTrip[] = [];
     for (let r = 0; r < rounds; r++) {
       // ABC…, then …CBA: drift on a shared machine hits every scenario alike.
       const order = r % 2 === 0 ? measured : [...measured].reverse();
@@ -295,6 +338,8 @@ export async function runEnvoyBench(opts: EnvoyBenchOptions = {}): Promise<Envoy
             l.p50.push(p.p50);
             l.p99.push(p.p99);
             l.rps.push(p.requests / (p.duration_us / 1e6));
+            // The service's own round trip right after, at the same pacing.
+            if (s.needs === "rls" && s.kind === "plugin" && probe) roundTrips.push(await probe.paced(latencySeconds));
           }
         } catch (e) {
           errors.set(s.name, (e as Error).message);
@@ -320,6 +365,7 @@ export async function runEnvoyBench(opts: EnvoyBenchOptions = {}): Promise<Envoy
     const noopAdded = added("noop");
 
     const out: EnvoyBenchReport["scenarios"] = {};
+    for (const [name, why] of skipped) out[name] = { skipped: why };
     for (const s of chosen) {
       const err = errors.get(s.name);
       const t = byTarget.get(s.target)!;
@@ -336,7 +382,8 @@ export async function runEnvoyBench(opts: EnvoyBenchOptions = {}): Promise<Envoy
         note: s.note,
         cpuUsPerRequest: r2(median(cpu.get(s.name)!)),
         addedCpuUs: r2(median(a)),
-        ...(s.kind === "plugin" ? { addedCpuRatioToNoop: ratio(a, noopAdded), addedCpuRatioToNative: errors.has(s.native!) ? undefined : ratio(a, added(s.native!)), native: s.native } : {}),
+        ...(s.kind === "plugin" ? { addedCpuRatioToNoop: ratio(a, noopAdded) } : {}),
+        ...(s.kind === "plugin" && s.native ? { addedCpuRatioToNative: errors.has(s.native) ? undefined : ratio(a, added(s.native)), native: s.native } : {}),
         rps: Math.round(median(rps.get(s.name)!)),
         ...(l ? { p50Us: median(l.p50), p99Us: median(l.p99), latencyRps: Math.round(median(l.rps)) } : {}),
         rssKiB: rss,
@@ -344,6 +391,22 @@ export async function runEnvoyBench(opts: EnvoyBenchOptions = {}): Promise<Envoy
         requests: served.get(s.name) ?? 0,
         perRound: { cpuUsPerRequest: cpu.get(s.name)!.map(r2), addedCpuUs: a.map(r2) },
       };
+    }
+    for (const s of chosen) {
+      const f = out[s.name];
+      if (!s.alongside || !f || "error" in f || "skipped" in f) continue;
+      if (s.kind === "plugin" && roundTrips.length) {
+        f.serviceRoundTrip = {
+          p50Us: median(roundTrips.map((x) => x.p50Us)),
+          p99Us: median(roundTrips.map((x) => x.p99Us)),
+          rps: Math.round(median(roundTrips.map((x) => x.rps))),
+          calls: roundTrips.reduce((n, x) => n + x.calls, 0),
+        };
+      }
+      const local = s.alongside ? out[s.alongside] : undefined;
+      if (local && !("error" in local) && !("skipped" in local) && local.p50Us !== undefined && f.p50Us !== undefined) {
+        f.overLocal = { scenario: s.alongside!, p50Us: r2(f.p50Us - local.p50Us), p99Us: r2(f.p99Us! - local.p99Us!) };
+      }
     }
 
     let leak: EnvoyBenchReport["leak"];
@@ -377,6 +440,7 @@ export async function runEnvoyBench(opts: EnvoyBenchOptions = {}): Promise<Envoy
       latency: latencySeconds > 0
         ? `wrk's latency histogram (p50/p99) with 2 connections each pausing 1 ms between requests (wrk's delay(); latencyRps is the rate reached), ${latencySeconds} s per scenario per round; closed loop, so no coordinated-omission correction`
         : "not measured (latency window 0)",
+      ...(probe ? { serviceRoundTrip: "rate-limit-global: the rate limit service (envoyproxy/ratelimit on a private Redis, both on the load core) measured directly right after each of its latency windows — ShouldRateLimit with the plugin's request (domain, {per-client: client-<n>}, hits_addend 1) from the bench process over one HTTP/2 connection (tools/gateway/grpc-client.ts), 2 callers each pausing 1 ms, as wrk; overLocal = its p50/p99 minus the local rule's (rate-limit) in the same run (and native:rate-limit-global's minus native:rate-limit's, for scale)" } : {}),
       method: `Envoy CPU µs per request = (utime+stime of the measured Envoy from /proc/<pid>/stat over the wrk window) ÷ requests completed; added = minus the baseline's in the same round; medians over ${rounds} alternating rounds; ratios = median added ÷ median added (absent when either median is ≤ 0, i.e. not resolved above noise)`,
       machine: { cpus: cores, model: cpus()[0]?.model ?? "unknown" },
       rounds,
@@ -385,7 +449,9 @@ export async function runEnvoyBench(opts: EnvoyBenchOptions = {}): Promise<Envoy
       goals: goals(out, leak),
     };
   } finally {
+    probe?.close();
     for (const s of running.reverse()) await s.envoy.stop(5000);
+    await rls?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -394,17 +460,22 @@ export async function runEnvoyBench(opts: EnvoyBenchOptions = {}): Promise<Envoy
 function goals(s: EnvoyBenchReport["scenarios"], leak: EnvoyBenchReport["leak"]): EnvoyBenchReport["goals"] {
   const fig = (name: string): ScenarioFigures | undefined => {
     const f = s[name];
-    return f && !("error" in f) ? f : undefined;
+    return f && !("error" in f) && !("skipped" in f) ? f : undefined;
   };
   const out: EnvoyBenchReport["goals"] = [];
   const add = (goal: string, scenario: string, value: number | undefined, limit: number, strict = false) =>
     scenario in s && // a scenario not selected (--scenario) has no goal row
     out.push({ goal, scenario, value: value ?? null, limit, met: value === undefined ? null : strict ? value < limit : value <= limit });
   for (const [name, f] of Object.entries(s)) {
-    if ("error" in f || f.kind !== "plugin" || name === "all") continue;
+    if ("error" in f || "skipped" in f || f.kind !== "plugin" || name === "all" || f.serviceRoundTrip) continue;
     add("added CPU ≤ 1.5× the noop wasm filter's", name, f.addedCpuRatioToNoop, 1.5);
   }
   for (const name of ["cors-simple", "cors-preflight", "rate-limit", "auth-key"]) add("added CPU ≤ 2× Envoy's native filter", name, fig(name)?.addedCpuRatioToNative, 2);
+  // Issue 19: the global rule's call adds no more than the service's own round trip (p50, same run, same pacing).
+  const global = fig("rate-limit-global");
+  if (global?.overLocal && global.serviceRoundTrip) {
+    add("(issue 19) global p50 − local p50 ≤ the service's own round-trip p50 (µs)", "rate-limit-global", global.overLocal.p50Us, global.serviceRoundTrip.p50Us);
+  }
   for (const alg of ["rs256", "es256"]) {
     const cached = fig(`auth-jwt-cached-${alg}`);
     const native = fig(`native:auth-jwt-${alg}`);
