@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { get } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join, sep } from "node:path";
 import { after, before, test } from "node:test";
 import { repoRoot } from "../../tools/paths.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
@@ -31,7 +31,10 @@ function readmeBlocks(): string[][] {
 const command = (line: string) => line.replace(/\s+#.*$/, "").trim();
 
 // No TOLLGATE_ROOT / TOLLGATE_WASM_BUILD from the outer run: the project is found as a user's would be.
-const env = { ...process.env, TOLLGATE_ROOT: "", TOLLGATE_WASM_BUILD: "", npm_config_yes: "true", npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false" };
+// The user's npm, not this repository's node_modules/.bin: `npm test` puts that first on PATH, and a dependency
+// of as-pect installs npm 6 there (no --pack-destination, no npx --yes), which a new user never runs.
+const PATH = (process.env.PATH ?? "").split(delimiter).filter((d) => !d.split(sep).join("/").includes("node_modules/.bin")).join(delimiter);
+const env = { ...process.env, PATH, TOLLGATE_ROOT: "", TOLLGATE_WASM_BUILD: "", npm_config_yes: "true", npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false" };
 delete env.TOLLGATE_ROOT;
 delete env.TOLLGATE_WASM_BUILD;
 delete env.NODE_TEST_CONTEXT; // the project's own `node --test` must report as it would for a user
