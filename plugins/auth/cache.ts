@@ -2,7 +2,7 @@
 // signature check. Keyed by a seeded 64-bit hash of the token (the seed is random per VM, so clients
 // cannot aim collisions); a hit still compares the whole token in constant time, so a collision can
 // neither authenticate nor leak a cached token through timing. Entries never outlive the token's exp.
-import { ctEqualRaw } from "../../assembly/crypto";
+import { ctEqualRaw } from "tollgate/assembly/crypto";
 import { JwtVerdict } from "./jwt";
 
 class Entry {

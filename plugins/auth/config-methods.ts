@@ -1,6 +1,6 @@
 // The method blocks of the auth configuration: key_auth, basic_auth, jwt_auth and ext_auth, with the
 // field checks they share. config.ts reads the consumers and calls these for the blocks present.
-import { ConfigReader, decimal, framingHeaderProblem, joinStrings, log, LogLevel, writableHeaderProblem } from "../../assembly";
+import { ConfigReader, decimal, framingHeaderProblem, joinStrings, log, LogLevel, writableHeaderProblem } from "tollgate/assembly";
 import { BasicAuth, ClaimHeader, ExtAuth, JwtAuth, KeyAuth, TokenSource } from "./model";
 
 export function parseRealm(r: ConfigReader): string {

@@ -4,8 +4,8 @@
 import {
   ConfigReader, decimal, framingHeaderProblem, joinStrings, log, LogLevel, parseRuleSet, RuleSet,
   StringTable, writableHeaderProblem,
-} from "../../assembly";
-import { base64Decode } from "../../assembly/crypto";
+} from "tollgate/assembly";
+import { base64Decode } from "tollgate/assembly/crypto";
 import { JwtKey, parseJwks } from "./jwks";
 import { parseHttpUrl, RemoteJwks } from "./remote";
 import { isHeaderName, isVisibleAscii, parseBasicAuth, parseExtAuth, parseJwtAuth, parseKeyAuth } from "./config-methods";

@@ -1,7 +1,7 @@
 // API-key and Basic credential checks over plain values. Every secret comparison runs over all
 // configured credentials in constant time per comparison, so timing tells neither which key nor how
 // much of it matched.
-import { base64Decode, constantTimeEqual, ctEqualRaw, sha1, sha256 } from "../../assembly/crypto";
+import { base64Decode, constantTimeEqual, ctEqualRaw, sha1, sha256 } from "tollgate/assembly/crypto";
 
 import { AuthConfig, BasicUser, bytesEqual, PasswordKind } from "./config";
 import * as C from "./constants";

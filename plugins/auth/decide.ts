@@ -3,7 +3,7 @@
 // credential itself are pure too (credentials.ts: keys and Basic; jwt.ts: tokens). stream.ts backs the
 // view with host reads (request.ts) and turns the outcome into host calls; the table tests beside this
 // file use plain values.
-import { cookieValue, queryParam, trimOws } from "../../assembly";
+import { cookieValue, queryParam, trimOws } from "tollgate/assembly";
 import { AuthConfig, JwtAuth, KeyAuth } from "./config";
 import { Found, Source } from "./constants";
 import { isBasicScheme } from "./credentials";

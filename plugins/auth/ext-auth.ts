@@ -3,7 +3,7 @@
 import {
   addHeader, BufferType, encode, getBuffer, getHeader, getHeaderRawEnc, httpCallEnc, MapType, PairsBuilder,
   removeHeader, replaceHeader, sanitizeHeaderValue,
-} from "../../assembly";
+} from "tollgate/assembly";
 import { ExtAuth } from "./config";
 import { FAILURE_MODE_HEADER } from "./constants";
 import * as R from "./replies";

@@ -1,8 +1,8 @@
 // auth: API keys, Basic, JWT (HS256/RS256/ES256; inline JWKS or remote with OIDC discovery) consumers with
 // Higress-style allow lists, and Envoy ext_authz-style external authorization. Registration only: the
 // contexts are in stream.ts, the credential choice in decide.ts, the config in config.ts.
-export * from "../../assembly/exports";
-import { registerRootContext, RootContext } from "../../assembly";
+export * from "tollgate/assembly/exports";
+import { registerRootContext, RootContext } from "tollgate/assembly";
 import { PLUGIN } from "./constants";
 import { AuthRoot } from "./stream";
 

@@ -2,8 +2,8 @@
 // algorithm, so a token's `alg` can only ever meet a key of its own kind (RFC 8725 §3.1, no confusion).
 import {
   ConfigReader, decimal, describeJson, ErrorSink, JsonKind, JsonValue, log, LogLevel, parseJson,
-} from "../../assembly";
-import { base64UrlDecode, P256PublicKey, RsaPublicKey } from "../../assembly/crypto";
+} from "tollgate/assembly";
+import { base64UrlDecode, P256PublicKey, RsaPublicKey } from "tollgate/assembly/crypto";
 
 /** The one algorithm a key verifies. */
 export namespace KeyKind {

@@ -2,10 +2,10 @@
 // verdict out. Order: structure → header → payload → issuer → key (kid + alg + key type) → signature →
 // exp/nbf → audience. Claims other than `iss` and the header's `alg`/`kid` are trusted only after the
 // signature verifies, so an unsigned token can never learn which of its claims failed.
-import { JsonKind, JsonValue, parseJson, sanitizeHeaderValue } from "../../assembly";
+import { JsonKind, JsonValue, parseJson, sanitizeHeaderValue } from "tollgate/assembly";
 import {
   base64UrlDecode, constantTimeEqual, ecdsaP256Sha256Verify, hmacSha256, rsaPkcs1Sha256Verify,
-} from "../../assembly/crypto";
+} from "tollgate/assembly/crypto";
 import { AuthConfig, JwtAuth, JwtProvider, normalizeAudience } from "./config";
 import { JwtKey, KeyKind } from "./jwks";
 import * as C from "./constants";

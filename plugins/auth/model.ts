@@ -1,5 +1,5 @@
 // The parsed auth configuration: what config.ts builds once at configure and the request path reads.
-import { RuleSet, StringTable } from "../../assembly";
+import { RuleSet, StringTable } from "tollgate/assembly";
 import { JwtKey } from "./jwks";
 import { RemoteJwks } from "./remote";
 

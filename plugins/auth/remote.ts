@@ -12,7 +12,7 @@
 import {
   awaitCallout, BufferType, ConfigReader, decimal, defineLabeledCounter, ErrorSink, incrementMetric, getBuffer, getHeader, getSharedData, httpCall, log, LogLevel, MapType,
   metricLabel, parseJson, setSharedData,
-} from "../../assembly";
+} from "tollgate/assembly";
 import * as C from "./constants";
 import { JwtKey, parseJwk } from "./jwks";
 

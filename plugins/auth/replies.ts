@@ -1,6 +1,6 @@
 // Every reply the auth plugin sends, as named helpers: one place for statuses, and the WWW-Authenticate
 // challenge of each scheme (RFC 7235 §4.1). Details and bodies are in constants.ts.
-import { localReply } from "../../assembly";
+import { localReply } from "tollgate/assembly";
 import { D_EXT_DENIED, D_EXT_ERROR, B_EXT_ERROR } from "./constants";
 
 // ---- challenges ----

@@ -1,6 +1,6 @@
 // The request as the credential choice sees it (decide.ts RequestView), read from the host on demand:
 // Authorization, the path and the cookies at most once per request (Basic and JWT may both look).
-import { encode, getHeader, getHeaderJoinedEnc, MapType } from "../../assembly";
+import { encode, getHeader, getHeaderJoinedEnc, MapType } from "tollgate/assembly";
 import { RequestView } from "./decide";
 
 const COOKIE = encode("cookie");

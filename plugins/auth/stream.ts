@@ -7,7 +7,7 @@ import {
   Action, addHeader, awaitCallout, continueRequest, defineLabeledCounter, getHeader, HttpContext, incrementMetric,
   MapType, metricLabel, nowMillis, randomU32, removeCookie, removeHeader, removeQueryParam, replaceHeader,
   RootContext, setEffectiveContext, setTickPeriod, StringTable,
-} from "../../assembly";
+} from "tollgate/assembly";
 import { TokenCache } from "./cache";
 import { AuthConfig, AuthPlugin, ExtAuth, JwtAuth, parseAuthConfig } from "./config";
 import * as C from "./constants";

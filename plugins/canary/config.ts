@@ -1,5 +1,5 @@
 // Canary config: parsed and validated once in on_configure; host-free. Every rejection names the field.
-import { ConfigReader, decimal, encode, StringTable, toLowerAscii, writableHeaderProblem } from "../../assembly";
+import { ConfigReader, decimal, encode, StringTable, toLowerAscii, writableHeaderProblem } from "tollgate/assembly";
 import {
   BUCKETS, BUCKETS_PER_POINT, CondType, DEFAULT_PIN_MAX_AGE, DEFAULT_TAG_HEADER, F_ALL, F_ANY, F_CANARY_TAG, F_COOKIE,
   F_DEFAULT_TAG, F_HEADER, F_KEY, F_MATCH, F_OP, F_OVERRIDE_HEADER, F_PIN_COOKIE, F_PIN_COOKIE_MAX_AGE,

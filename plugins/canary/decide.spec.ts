@@ -1,6 +1,6 @@
 // Table tests of the pure decision (decide.ts), beside the code; the tests on the compiled .wasm
 // (test/plugins/canary, with its reference model) stay. Run by `npm run test:assembly`.
-import { ConfigReader } from "../../assembly";
+import { ConfigReader } from "tollgate/assembly";
 import { CanaryConfig, parseCanaryConfig } from "./config";
 import { Source } from "./constants";
 import { decide, Decision, RequestView, tagForDraw, tagForSticky } from "./decide";

@@ -6,7 +6,7 @@
 //   4. weights: sticky value present → its bucket (STICKY); else a pin cookie naming a weighted tag (PIN);
 //      else the caller draws a random u32 and calls tagForDraw (DRAW)
 //   5. default_tag (DEFAULT)
-import { decimal } from "../../assembly";
+import { decimal } from "tollgate/assembly";
 import { CanaryConfig, Condition, NO_TAG, Tag, TagRule, weightedTag } from "./config";
 import { CondType, Op, OVERRIDE_ALWAYS, OVERRIDE_NEVER, Source } from "./constants";
 import { bucketOfDraw, bucketOfKey } from "./hash";

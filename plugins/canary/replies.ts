@@ -1,5 +1,5 @@
 // What the request and the response get: the tag header the mesh routes on, and the pin cookie.
-import { addHeader, MapType, removeHeaderEnc, replaceHeaderEnc } from "../../assembly";
+import { addHeader, MapType, removeHeaderEnc, replaceHeaderEnc } from "tollgate/assembly";
 import { CanaryConfig, Tag } from "./config";
 import { SET_COOKIE } from "./constants";
 import { pinCookieHeader } from "./decide";

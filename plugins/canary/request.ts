@@ -2,7 +2,7 @@
 // header never reads the Cookie header or the path. Each host value is fetched at most once per request.
 import {
   cookieValue, encode, getHeaderCachedEnc, getHeaderEnc, getHeaderJoinedEnc, MapType, pathWithoutQuery, queryParam,
-} from "../../assembly";
+} from "tollgate/assembly";
 import { COOKIE_HEADER, METHOD_HEADER, PATH_HEADER } from "./constants";
 import { RequestView } from "./decide";
 import { encodeName } from "./config";

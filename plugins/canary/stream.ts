@@ -4,7 +4,7 @@
 import {
   Action, callForeignFunctionEnc, defineLabeledCounter, encode, getHeaderEnc, HttpContext, incrementMetric, MapType,
   metricLabel, parseRuleSet, randomU32, Result, RootContext, RuleSet,
-} from "../../assembly";
+} from "tollgate/assembly";
 import { CanaryConfig, NO_TAG, parseCanaryConfig, Tag } from "./config";
 import {
   CLEAR_ROUTE_CACHE, DEFAULT_TAG_HEADER, L_REASON, L_TAG, M_DECISIONS, Source, SOURCE_COUNT, SOURCE_NAMES,

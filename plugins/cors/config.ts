@@ -3,7 +3,7 @@
 // values are rejected with the field path and the rule (the reader records the first error).
 import {
   ConfigReader, decimal, describeJson, encode as encoded, joinStrings, log, LogLevel, parseRuleSet, RuleSet, trimOws,
-} from "../../assembly";
+} from "tollgate/assembly";
 import {
   DEFAULT_MAX_AGE, DEFAULT_PREFLIGHT_STATUS, E_ANY_SITE_HOST, E_ANY_SITE_LABEL, E_ANY_SITE_STAR, E_ANY_SITE_TLD,
   E_CREDENTIALS_ANY_SITE_PATTERN, E_CREDENTIALS_DEFAULT_WILDCARD, E_CREDENTIALS_NULL, E_CREDENTIALS_WILDCARD,

@@ -7,7 +7,7 @@
 // list). The view returns a repeated header value as the same string object (getHeaderCachedEnc), and
 // strings are immutable, so "the same object" is an exact key: OriginMemo keeps the last origin's parse
 // and same-origin pre-check, and each policy keeps its last origin verdict.
-import { trimOws } from "../../assembly";
+import { trimOws } from "tollgate/assembly";
 import { Verdict } from "./constants";
 import { hostDiffers, isSameOrigin, OriginParts, parseOrigin } from "./origin";
 import { CorsPolicy, headersAllowed, isOptions, methodAllowed, privateNetworkGranted } from "./policy";

@@ -3,7 +3,7 @@
 // and the allow lists (exact origins and anchored host-wildcard patterns with port lists).
 // Nothing here calls the host; nothing here can trap on client input (every index is bounds-checked).
 import { MAX_ORIGIN_LENGTH, NULL_ORIGIN, WILDCARD } from "./constants";
-import { codeAt, commaItems, toLowerAscii } from "../../assembly";
+import { codeAt, commaItems, toLowerAscii } from "tollgate/assembly";
 
 /** Slices of an origin or authority inside a string; reused across requests, filled by the parsers below. */
 export class OriginParts {

@@ -3,7 +3,7 @@
 // values in, verdicts and header values out. decide.ts and replies.ts use them. No host call, no trap.
 import { OPTIONS, TRUE, WILDCARD } from "./constants";
 import { OriginAllowList } from "./origin";
-import { codeAt, trimOws } from "../../assembly";
+import { codeAt, trimOws } from "tollgate/assembly";
 
 /** One effective configuration (global or one `_rules_` entry), ready for the hot path. */
 export class CorsPolicy {

@@ -4,7 +4,7 @@
 import {
   addHeaderEnc, encode, getHeaderCachedEnc, MapType, PairsBuilder, removeHeaderEnc, replaceHeaderEnc,
   sendLocalResponseEnc,
-} from "../../assembly";
+} from "tollgate/assembly";
 import {
   DETAILS_PREFLIGHT, DETAILS_PREFLIGHT_INVALID, H_ACAC, H_ACAH, H_ACAM, H_ACAO, H_ACAPN, H_ACEH, H_ACMA, H_VARY, TRUE,
   VARY_ORIGIN,

@@ -1,7 +1,7 @@
 // The request as the decision sees it (decide.ts RequestView), read from the host on demand. Every value
 // is read with getHeaderCachedEnc: a repeated value comes back as the same string object, which is what
 // the decision's memos key on.
-import { encode, getHeaderCachedEnc, MapType } from "../../assembly";
+import { encode, getHeaderCachedEnc, MapType } from "tollgate/assembly";
 import { H_ACRH, H_ACRM, H_ACRPN, H_AUTHORITY, H_METHOD, H_ORIGIN, H_SCHEME } from "./constants";
 import { RequestView } from "./decide";
 

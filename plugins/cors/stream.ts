@@ -1,7 +1,7 @@
 // The plugin's contexts: the root parses the config once and owns the per-VM memos; each stream asks the
 // decision (decide.ts) on its request headers and acts on it (replies.ts) — a preflight at once, the
 // CORS headers of an actual request on its response headers.
-import { Action, defineLabeledCounter, HttpContext, incrementMetric, metricLabel, RootContext, RuleSet } from "../../assembly";
+import { Action, defineLabeledCounter, HttpContext, incrementMetric, metricLabel, RootContext, RuleSet } from "tollgate/assembly";
 import { parseConfig } from "./config";
 import {
   L_OUTCOME, L_REASON, M_PREFLIGHTS, M_REQUESTS, OUTCOME_ALLOWED, OUTCOME_ANSWERED, OUTCOME_REFUSED, REASON_HEADERS,

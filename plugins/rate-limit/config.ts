@@ -1,6 +1,6 @@
 // Parses and validates one rate-limit config object (the global config or one `_rules_` entry).
 // Every error names its field; nothing here runs on the request path.
-import { ConfigReader, decimal, decodeBytes, describeJson, StringTable, toLowerAscii } from "../../assembly";
+import { ConfigReader, decimal, decodeBytes, describeJson, StringTable, toLowerAscii } from "tollgate/assembly";
 import { FIXED_WINDOW, gcd, hashString, HASH_BASIS, Limit, MAX_WAYS, TOKEN_BUCKET } from "./bucket";
 import { DEFAULT_BODY, KEY_PREFIX } from "./constants";
 import { encodeGrpcService } from "./rls";

@@ -1,6 +1,6 @@
 // Table tests of the pure decision (decide.ts, bucket.ts, replies.ts formatting), beside the code; the
 // tests on the compiled .wasm (test/plugins/rate-limit) stay. Run by `npm run test:assembly`.
-import { ConfigReader } from "../../assembly";
+import { ConfigReader } from "tollgate/assembly";
 import { SlotSet } from "./bucket";
 import { LimitRule, parseConfig, RateLimitConfig } from "./config";
 import {

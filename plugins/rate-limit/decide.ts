@@ -2,7 +2,7 @@
 // `now`, the bucket state behind a BucketStore, and a LimiterEvents sink for what operators count. Every
 // applicable rule must allow, and a rejected request consumes nothing. stream.ts backs the view, the store
 // and the events with host calls; the table tests beside this file back them with plain values.
-import { cookieValue, pathWithoutQuery, queryParam } from "../../assembly";
+import { cookieValue, pathWithoutQuery, queryParam } from "tollgate/assembly";
 import { advance, giveBack, hashString, Limit, placeIn, SlotSet, SlotState, take, Verdict } from "./bucket";
 import {
   KEY_CLIENT_IP, KEY_COOKIE, KEY_GLOBAL, KEY_HEADER, KEY_PATH, KEY_QUERY, LimitRule, RateLimitConfig,

@@ -2,7 +2,7 @@
 // formatting of their values (vectors/ratelimit-cases.md §3).
 import {
   decimal, encode, localReply, MapType, replaceHeader, replaceHeaderNumberEnc,
-} from "../../assembly";
+} from "tollgate/assembly";
 import { HEADERS_DRAFT03, HEADERS_IETF, LimitRule, RateLimitConfig } from "./config";
 import {
   DETAILS_PREFIX, DRAFT03_LIMIT, DRAFT03_REMAINING, DRAFT03_RESET, IETF_POLICY, IETF_STATE, RETRY_AFTER,

@@ -2,7 +2,7 @@
 // keys on one header never reads the path, the cookies or the peer address. Each value is read at most
 // once per request: one view per stream, so a request decided again (after the rate limit service
 // answers) reuses what it read, and what it read is garbage once the stream ends.
-import { encode, getHeader, getHeaderEnc, getHeaderJoinedEnc, getProperty, MapType } from "../../assembly";
+import { encode, getHeader, getHeaderEnc, getHeaderJoinedEnc, getProperty, MapType } from "tollgate/assembly";
 import { RequestView } from "./decide";
 
 const COOKIE = encode("cookie");

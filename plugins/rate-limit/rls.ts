@@ -3,7 +3,7 @@
 // ratelimit.proto, envoy/config/core/v3/base.proto (HeaderValue), google/protobuf/duration.proto.
 // Encoding is proto3-canonical (empty strings and zero numbers omitted, fields in number order), so it
 // is byte-identical to protobufjs/protoc output. Decoding never traps: malformed input returns false.
-import { decodeBytes } from "../../assembly";
+import { decodeBytes } from "tollgate/assembly";
 
 // @ts-ignore: decorator
 @inline export const CODE_UNKNOWN: u32 = 0;

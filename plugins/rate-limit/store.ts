@@ -5,7 +5,7 @@
 // A remote backend (Envoy's RLS over gRPC, Redis over an http/gRPC callout) cannot answer inside the
 // callback: it would implement the same load/store pair asynchronously (pause the stream, resume on the
 // callout response) or take over the whole decision; the Verdict/Outcome types stay the same.
-import { getSharedDataIntoEnc, Result, setSharedDataEnc, SharedRead, writeDecimal } from "../../assembly";
+import { getSharedDataIntoEnc, Result, setSharedDataEnc, SharedRead, writeDecimal } from "tollgate/assembly";
 import { SLOT_BYTES, SlotSet } from "./bucket";
 import { LimitRule } from "./config";
 

@@ -7,7 +7,7 @@ import {
   getBuffer, getStatusMessage, grpcCallEnc, GrpcStatus, HttpContext, incrementMetric, log, LogLevel, MapType, metricLabel, nowMillis,
   PairsBuilder, parseRuleSet, removeHeader, replaceHeader, RootContext, RuleSet, continueRequest,
   toLowerAscii, writableHeaderProblem,
-} from "../../assembly";
+} from "tollgate/assembly";
 import { HEADERS_NONE, LimitRule, parseConfig, RateLimitConfig, resetInheritedRls, RlsConfig } from "./config";
 import {
   CAS_EXHAUSTED_LOG, L_OUTCOME, L_RULE, M_CAS_EXHAUSTED, M_EVICTIONS, M_REQUESTS, M_RLS_CALLS, M_RLS_DENIED, OUTCOME_ALLOWED,
