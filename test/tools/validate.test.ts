@@ -92,6 +92,17 @@ describe("tollgate validate (through the host)", () => {
     assert.match(r.stderr, /is not a valid .* config\n {2}fix: /);
   });
 
+  test("a rule the schema cannot express (auth: unique consumer names) is named as the plugin's own check, not as a disagreement", async () => {
+    await buildPlugins(["auth"]);
+    const f = write("auth-dup.json", { consumers: [{ name: "a", keys: ["k-aaaaaaaaaaaaaaa1"] }, { name: "a", keys: ["k-aaaaaaaaaaaaaaa2"] }], key_auth: {} });
+    const r = cli(["validate", "auth", f]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /^ok {4}schema: /m);
+    assert.match(r.stdout, /\[critical\] 'consumers\[1\]\.name' duplicates consumers\[0\]/);
+    assert.match(r.stdout, /note: consumer names, keys, Basic user names and issuers are unique — checked by the plugin only/);
+    assert.doesNotMatch(r.stdout, /disagree/);
+  });
+
   test("usage errors: missing file, missing build, unknown plugin", () => {
     const missing = cli(["validate", "noop", join(tmp, "nope.json")]);
     assert.equal(missing.code, 2);

@@ -41,7 +41,15 @@ Higress-style _rules_ for per-route/domain/service settings.`,
 
     const schemaOk = schemaErrors.length === 0;
     if (schemaOk && verdict.accepted) return 0;
-    if (schemaOk !== verdict.accepted) {
+    // A rule JSON Schema cannot express (unique names, key material, cross-field needs) is declared in the
+    // plugin.json's x-semantic-rules with the log line it produces: that is the plugin doing its job, not a
+    // disagreement.
+    const semantic = schemaOk && !verdict.accepted
+      ? (meta["x-semantic-rules"] ?? []).find((r) => verdict.logs.some((l) => new RegExp(r.log).test(l.message)))
+      : undefined;
+    if (semantic) {
+      console.log(`note: ${semantic.rule} — checked by the plugin only (a rule JSON Schema cannot express; ${meta.file} x-semantic-rules)`);
+    } else if (schemaOk !== verdict.accepted) {
       console.log(`note: the schema and the plugin disagree on this config — a bug in ${meta.file} or in plugins/${plugin}/ (please report it)`);
     }
     console.error(`error: ${file} is not a valid ${plugin} config\n  fix: change the fields named above${schemaOk ? "" : `; the schema is ${meta.file}`}`);
