@@ -1,5 +1,5 @@
-// Everything a plugin module must export for the host. A plugin's index.ts does
-// `export * from "../../assembly/exports";` and nothing else ABI-related.
+// Everything a plugin module may export for the host: every callback of the ABI. A plugin's index.ts does
+// `export * from "tollgate/assembly/exports";` (or exports-headers.ts: the headers-only set) and nothing else ABI-related.
 import "./log"; // tollgate_abort, where debug builds route aborts (asconfig.json `abort=`)
 
 export { malloc } from "./memory";

@@ -53,8 +53,6 @@ export const SET_COOKIE = "set-cookie";
 export const COOKIE_HEADER = "cookie";
 export const PATH_HEADER = ":path";
 export const METHOD_HEADER = ":method";
-/** Envoy ≥ 1.33 foreign function; ABI 0.2.1 hosts also clear on header change (features.md §1.2). */
-export const CLEAR_ROUTE_CACHE = "clear_route_cache";
 
 // ---- condition types and operators as written in config (index = enum value below) ----
 // @ts-ignore: decorator

@@ -2,19 +2,17 @@
 // each stream decides its tag on the request headers (decide.ts) and writes it (replies.ts), pinning a
 // drawn tag with Set-Cookie on the response.
 import {
-  Action, callForeignFunctionEnc, defineLabeledCounter, encode, getHeaderEnc, HttpContext, incrementMetric, MapType,
-  metricLabel, parseRuleSet, randomU32, Result, RootContext, RuleSet,
+  Action, defineLabeledCounter, encode, getHeaderEnc, HttpContext, incrementMetric, MapType,
+  metricLabel, parseRuleSet, randomU32, RootContext, RuleSet,
 } from "tollgate/assembly";
 import { CanaryConfig, NO_TAG, parseCanaryConfig, Tag } from "./config";
 import {
-  CLEAR_ROUTE_CACHE, DEFAULT_TAG_HEADER, L_REASON, L_TAG, M_DECISIONS, Source, SOURCE_COUNT, SOURCE_NAMES,
+  DEFAULT_TAG_HEADER, L_REASON, L_TAG, M_DECISIONS, Source, SOURCE_COUNT, SOURCE_NAMES,
 } from "./constants";
 import { decide, Decision, tagForDraw } from "./decide";
 import { pinTag, removeTag, writeTag } from "./replies";
 import { HostRequest } from "./request";
 
-const CLEAR_ROUTE_CACHE_NAME = encode(CLEAR_ROUTE_CACHE);
-const NO_ARGS = new ArrayBuffer(0);
 
 export class CanaryRoot extends RootContext {
   // A VM runs one callback at a time and the decision finishes inside on_request_headers, so one request
@@ -22,8 +20,6 @@ export class CanaryRoot extends RootContext {
   request: HostRequest = new HostRequest();
   decision: Decision = new Decision();
   config: RuleSet<CanaryConfig> | null = null;
-  /** False once the host said it has no clear_route_cache (ABI 0.2.1 Envoy clears by itself). */
-  hasClearRouteCache: bool = true;
 
   /** Tag headers of every config (global and rules) that does not trust client tags. */
   ownedHeaders: ArrayBuffer[] = [];
@@ -121,12 +117,6 @@ export class CanaryRoot extends RootContext {
   createHttpContext(id: u32): HttpContext | null {
     return new CanaryStream(id, this);
   }
-
-  /** Newer Envoy only re-selects the route when asked; a missing function is not an error. */
-  clearRouteCache(): void {
-    if (!this.hasClearRouteCache) return;
-    if (callForeignFunctionEnc(CLEAR_ROUTE_CACHE_NAME, NO_ARGS) == Result.NOT_FOUND) this.hasClearRouteCache = false;
-  }
 }
 
 class CanaryStream extends HttpContext {
@@ -158,8 +148,9 @@ class CanaryStream extends HttpContext {
       }
     }
     root.count(d.tag, d.source);
+    // The write clears Envoy's route cache by itself (every Envoy does for an ABI 0.2.1 module, abi.md
+    // features §1.2), so the router re-selects the route on the tag: no clear_route_cache call is needed.
     writeTag(cfg, d.tag);
-    root.clearRouteCache();
     return Action.CONTINUE;
   }
 

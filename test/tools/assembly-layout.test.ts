@@ -13,7 +13,7 @@ const PLUGINS = join(ROOT, "plugins");
 /** The files of the house shape; noop, the benchmark floor, has only index.ts. */
 const HOUSE = ["index.ts", "config.ts", "decide.ts", "request.ts", "stream.ts", "replies.ts", "constants.ts", "decide.spec.ts", "plugin.json", "README.md"];
 /** What a plugin may import from the library. */
-const FRONT_DOORS = new Set(["tollgate/assembly", "tollgate/assembly/exports", "tollgate/assembly/crypto"]);
+const FRONT_DOORS = new Set(["tollgate/assembly", "tollgate/assembly/exports", "tollgate/assembly/exports-headers", "tollgate/assembly/exports-request-body", "tollgate/assembly/crypto"]);
 
 const pluginNames = (): string[] => readdirSync(PLUGINS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
 

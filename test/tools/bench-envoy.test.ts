@@ -76,10 +76,11 @@ test("an unknown scenario is refused before any Envoy starts", async () => {
   await assert.rejects(runEnvoyBench({ only: ["no-such-scenario"] }), /unknown Envoy bench scenario\(s\): no-such-scenario \(known: cors-simple,/);
 });
 
-test("a tiny run on real Envoy: baseline, noop, cors-preflight and its native pair, one round", { timeout: 180_000 }, async (t) => {
+test("a tiny run on real Envoy: baseline, noop, cors-preflight and its native pair, one round, profiled", { timeout: 180_000 }, async (t) => {
   if (!requireEnvoy(t)) return;
   if (!requireTool(t, "wrk", "apt-get install wrk")) return;
-  const r = await runEnvoyBench({ only: ["cors-preflight"], rounds: 1, windowSeconds: 1, latencySeconds: 1 });
+  if (!requireTool(t, "perf", "apt-get install linux-perf")) return;
+  const r = await runEnvoyBench({ only: ["cors-preflight"], rounds: 1, windowSeconds: 1, latencySeconds: 1, profile: true });
   assert.equal(r.envoy.version, "1.40.0");
   assert.equal(r.envoy.concurrency, 1);
   assert.equal(r.rounds, 1);
@@ -106,6 +107,27 @@ test("a tiny run on real Envoy: baseline, noop, cors-preflight and its native pa
     const v = cors[k];
     assert.ok(v === undefined || Number.isFinite(v), `${k}: ${v}`);
   }
+  // Boundary counts from the same bootstraps on the embedded engine: the noop gets every callback, the plugin the
+  // headers-only set, and answers the preflight with host calls.
+  const counts = (f: ScenarioFigures) => {
+    assert.ok(f.boundary && !("error" in f.boundary), JSON.stringify(f.boundary));
+    return f.boundary;
+  };
+  assert.equal(counts(noop).callbacks, 8);
+  assert.equal(counts(noop).hostCalls, 0);
+  assert.equal(counts(cors).callbacks, 4);
+  assert.ok(counts(cors).byFunction.proxy_send_local_response?.calls === 1, JSON.stringify(cors.boundary));
+  assert.equal((r.scenarios["native:cors-preflight"] as ScenarioFigures).boundary, undefined);
+  // perf regions: Envoy without a wasm filter runs no V8-generated code; with one it does.
+  assert.match(r.profile ?? "", /^perf record/);
+  for (const [name, f] of Object.entries(r.scenarios)) {
+    const by = (f as ScenarioFigures).cpuByRegion;
+    assert.ok(by && by.envoy > 0 && Object.values(by).every((v) => v >= 0), `${name}: ${JSON.stringify(by)}`);
+  }
+  assert.equal(base.cpuByRegion!.jit, 0);
+  assert.equal((r.scenarios["native:cors-preflight"] as ScenarioFigures).cpuByRegion!.jit, 0);
+  assert.ok(cors.cpuByRegion!.jit > 0, JSON.stringify(cors.cpuByRegion));
+  assert.ok(cors.addedByRegion && !("addedByRegion" in base && base.addedByRegion));
   const corsGoals = r.goals.filter((g) => g.scenario === "cors-preflight");
   assert.deepEqual(corsGoals.map((g) => g.limit).sort(), [1.5, 2]);
   assert.ok(r.envoy.pinning.length > 0 && r.upstream.includes("direct_response"));

@@ -3,7 +3,8 @@
 // measured on them — a request shape sent by wrk plus the functional checks that must pass on that target
 // before any figure is taken, so a ratio is never taken against a misconfigured filter.
 import { createHash, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
-import { pluginWasm } from "../paths.ts";
+import { join } from "node:path";
+import { pluginWasm, repoRoot } from "../paths.ts";
 import { wasmFilter } from "../envoy/bootstrap.ts";
 
 type Json = Record<string, unknown>;
@@ -38,7 +39,7 @@ export interface Scenario {
   /** Key in the report, e.g. "cors-preflight" or "native:cors-preflight". */
   name: string;
   target: string;
-  kind: "baseline" | "noop" | "plugin" | "native";
+  kind: "baseline" | "noop" | "plugin" | "native" | "calls";
   /** For a plugin scenario: the native scenario doing the same job (none for rate-limit-global). */
   native?: string;
   /** What the target needs besides Envoy: "rls" = the rate limit service (Redis + envoyproxy/ratelimit). */
@@ -464,4 +465,55 @@ export function scenarios(jwt: JwtMaterial): Scenario[] {
     ...pair("auth-jwt-es256", "auth-nocache", "native-jwt", bearer(jwt.es256Pool), jwtChecks, "auth plugin, ES256 JWT verified on every request", "jwt_authn local_jwks, no cache"),
     ...pair("all", "all-plugins", "all-native", all, allChecks, "cors + auth (key) + rate-limit + canary chained (demo order)", "cors + api_key_auth + local_ratelimit + canary routes"),
   ];
+}
+
+// ---- host-call calibration (`bench --envoy --host-calls`) ----
+
+/** Copies of the one call each calibration request makes. */
+export const CALLS_PER_REQUEST = 20;
+
+/**
+ * What one ABI call costs Envoy, measured with the probe fixture (test/fixtures/probe, built by `tollgate
+ * build` in a checkout): each request carries a script of CALLS_PER_REQUEST copies of one call, run in
+ * on_request_headers (or on_response_headers). The probe logs each command's result with proxy_log (below
+ * the logger level: Envoy drops it after a level check), so every kind but `none` is "the call + one
+ * dropped proxy_log"; `get_log_level` is the cheapest call there is, so kind − get_log_level is what the call
+ * itself adds over the ABI's fixed crossing. `none` runs the same parser over `return 0` commands.
+ */
+export const HOST_CALL_KINDS: Record<string, { request?: string; response?: string; note: string }> = {
+  none: { request: "return 0", note: "the script parser only (no host call)" },
+  get_log_level: { request: "get_log_level", note: "proxy_get_log_level: the fixed cost of crossing the boundary" },
+  time: { request: "time", note: "proxy_get_current_time_nanoseconds" },
+  get_header_absent: { request: "get_header 0 x-absent", note: "proxy_get_header_map_value, header absent (NotFound)" },
+  get_header_found: { request: "get_header 0 user-agent", note: "proxy_get_header_map_value, 46-byte value copied in (one call into the guest's malloc)" },
+  remove_request_header: { request: "remove_header 0 x-absent", note: "proxy_remove_header_map_value on the request, header absent (clears the route cache)" },
+  replace_request_header: { request: "replace_header 0 x-probe-set v", note: "proxy_replace_header_map_value on the request (clears the route cache)" },
+  replace_response_header: { response: "replace_header 2 x-probe-set v", note: "proxy_replace_header_map_value on the response" },
+  increment_metric: { request: "increment_metric last 1", note: "proxy_increment_metric (a counter defined at configure)" },
+  get_shared_data: { request: "get_shared probe-k", note: "proxy_get_shared_data, a 16-byte value copied in" },
+  set_shared_data: { request: "set_shared probe-k 0123456789abcdef 0", note: "proxy_set_shared_data, 16 bytes, no CAS" },
+};
+
+/** Where the calibration's probe is built (release), from the checkout's test/fixtures/probe. */
+export function hostCallProbe(): { source: string; wasm: string } {
+  return { source: join(repoRoot(), "test", "fixtures", "probe", "index.ts"), wasm: join(repoRoot(), "dist", "fixtures", "probe.wasm") };
+}
+
+/** The probe behind the calibration scenarios: a counter defined and a shared-data key set at configure. */
+export function hostCallTarget(): Target {
+  const probe = hostCallProbe().wasm;
+  const configuration = "on_configure=define_metric 0 probe_calls;set_shared probe-k 0123456789abcdef 0\n";
+  return { name: "host-calls", bootstrap: (up) => bootstrap(up, [wasmFilter("probe", probe, { configuration, rootId: "" })], [STABLE_ROUTE]) };
+}
+
+export function hostCallScenarios(): Scenario[] {
+  return Object.entries(HOST_CALL_KINDS).map(([kind, k]) => {
+    const script = (cmd: string | undefined) => (cmd ? Array.from({ length: CALLS_PER_REQUEST }, () => cmd).join(";") : undefined);
+    const headers: Record<string, string> = {};
+    const req = script(k.request ?? "return 0");
+    if (req) headers["x-probe-request-headers"] = req;
+    const res = script(k.response);
+    if (res) headers["x-probe-response-headers"] = res;
+    return { name: `calls:${kind}`, target: "host-calls", kind: "calls", request: get(headers), checks: [expect({ headers }, 200, {}, "stable")], note: k.note } satisfies Scenario;
+  });
 }

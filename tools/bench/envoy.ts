@@ -5,16 +5,20 @@
 // Envoy answering with direct_response. CPU per request is the measured Envoy's utime+stime (/proc/<pid>/stat)
 // over a wrk window ÷ the requests wrk completed in it.
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { envoyBinary, envoyListeners, findEnvoy, isFound, launchEnvoy, onPath, type FoundEnvoy, type RunningEnvoy } from "../envoy/launcher.ts";
+import { envoyBinary, envoyListeners, findUsableEnvoy, isFound, launchEnvoy, onPath, type FoundEnvoy, type RunningEnvoy } from "../envoy/launcher.ts";
 import { processCpuUs, processRssKiB, sender, wrk, wrkScript } from "./envoy-measure.ts";
 import { findRateLimitBinaries, RATELIMIT_INSTALL, startRateLimitService, type RateLimitService } from "../ratelimit/service.ts";
 import { serviceConfigYaml } from "../ratelimit/config.ts";
-import { jwtMaterial, RATE_LIMIT_GLOBAL, RLS_DOMAIN, scenarios as allScenarios, targets as allTargets, type Scenario, type Upstreams } from "./envoy-setup.ts";
+import { compileAssemblyScript } from "../build/compile.ts";
+import { CALLS_PER_REQUEST, HOST_CALL_KINDS, hostCallProbe, hostCallScenarios, hostCallTarget, jwtMaterial, RATE_LIMIT_GLOBAL, RLS_DOMAIN, scenarios as allScenarios, targets as allTargets, type Scenario, type Upstreams } from "./envoy-setup.ts";
 import { RlsProbe, type RoundTrip } from "./rls-client.ts";
+import { boundaryCounts } from "./boundary.ts";
+import { perfUsable, type Region, REGIONS, sampleRegions } from "./envoy-profile.ts";
+import type { BoundarySummary } from "../host/profile.ts";
 
 const run = promisify(execFile);
 
@@ -31,13 +35,20 @@ export interface EnvoyBenchOptions {
   only?: string[];
   /** RSS leak check: requests per plugin target after the rounds (default 0 = off; `--full` uses 1,000,000). */
   leakRequests?: number;
+  /**
+   * Sample each scenario's Envoy with Linux perf in one extra window and split its CPU per request by code
+   * region (envoy-profile.ts). Default off; `--profile`.
+   */
+  profile?: boolean;
+  /** Also measure what single ABI calls cost this Envoy (envoy-setup.ts HOST_CALL_KINDS; needs the built probe fixture). */
+  hostCalls?: boolean;
   log?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
 }
 
 /** Why the Envoy bench cannot run here, or null when it can. */
 export function envoyBenchUnavailable(env: NodeJS.ProcessEnv = process.env): string | null {
-  const found = findEnvoy(env);
+  const found = findUsableEnvoy(env);
   if (!isFound(found)) return `Envoy is not available: ${found.reason} (install: eval "$(tools/envoy/install-envoy.sh)", or set ENVOY_PATH)`;
   if (!onPath("wrk", env)) return "wrk is not installed (apt-get install wrk): the Envoy bench loads Envoy with it";
   return null;
@@ -80,6 +91,14 @@ export interface ScenarioFigures {
    */
   serviceRoundTrip?: { p50Us: number; p99Us: number; rps: number; calls: number };
   overLocal?: { scenario: string; p50Us: number; p99Us: number };
+  /**
+   * Plugin and noop scenarios: the boundary traffic per request (host calls by function, bytes copied each
+   * way, allocator calls, callbacks), counted on the embedded engine from the same bootstrap (boundary.ts).
+   */
+  boundary?: BoundarySummary | { error: string };
+  /** With `profile`: CPU µs per request by code region in the profiled window, and minus the baseline's. */
+  cpuByRegion?: Record<Region, number>;
+  addedByRegion?: Record<Region, number>;
 }
 
 export interface EnvoyBenchReport {
@@ -93,6 +112,13 @@ export interface EnvoyBenchReport {
   rounds: number;
   /** A scenario is { skipped } when what it needs is not installed here (rate-limit-global: the rate limit service). */
   scenarios: Record<string, ScenarioFigures | { error: string } | { skipped: string }>;
+  /**
+   * With `hostCalls`: per kind, Envoy CPU µs per call ((the kind's CPU per request − `none`'s) ÷ calls per
+   * request, medians), and with `profile` the same split by region; `overCrossing` = minus get_log_level's.
+   */
+  hostCalls?: { method: string; perCall: Record<string, { note: string; cpuUs: number; overCrossingUs?: number; envoyUs?: number; jitUs?: number }> };
+  /** How the regions were measured, or why they were not. */
+  profile?: string;
   leak?: Record<string, { requests: number; rssKiB: number[]; growthKiB: number; trend: string }>;
   goals: Array<{ goal: string; scenario: string; value: number | null; limit: number; met: boolean | null }>;
 }
@@ -204,7 +230,7 @@ export async function runEnvoyBench(opts: EnvoyBenchOptions = {}): Promise<Envoy
   const windowSeconds = opts.windowSeconds ?? 2;
   const latencySeconds = opts.latencySeconds ?? 1;
   const connections = opts.connections ?? 8;
-  const found0 = findEnvoy(env) as FoundEnvoy;
+  const found0 = findUsableEnvoy(env) as FoundEnvoy;
   const binary = envoyBinary(found0, env);
   // Launch the binary itself (not func-e) so the child's pid is the Envoy whose CPU we read.
   const found: FoundEnvoy = { source: "ENVOY_PATH", path: binary, reason: found0.reason };
@@ -216,6 +242,12 @@ export async function runEnvoyBench(opts: EnvoyBenchOptions = {}): Promise<Envoy
 
   const jwt = jwtMaterial();
   const selected = select(allScenarios(jwt), opts.only);
+  if (opts.hostCalls) {
+    const probe = hostCallProbe();
+    if (!existsSync(probe.source)) throw new Error(`--host-calls needs a tollgate checkout: the probe fixture ${probe.source} is missing`);
+    await compileAssemblyScript(probe.source, probe.wasm, "release");
+    selected.push(...hostCallScenarios());
+  }
   // The rate limit service (Redis + envoyproxy/ratelimit): a scenario needing it is skipped, and says so, when
   // the binaries are not installed here.
   const skipped = new Map<string, string>();
@@ -225,7 +257,7 @@ export async function runEnvoyBench(opts: EnvoyBenchOptions = {}): Promise<Envoy
   }
   const chosen = selected.filter((s) => !skipped.has(s.name));
   const targetNames = [...new Set(chosen.map((s) => s.target))];
-  const targets = allTargets(jwt).filter((t) => targetNames.includes(t.name));
+  const targets = [...allTargets(jwt), hostCallTarget()].filter((t) => targetNames.includes(t.name));
   const dir = mkdtempSync(join(tmpdir(), "tollgate-bench-envoy-"));
   const running: Started[] = [];
   let rls: RateLimitService | null = null;
@@ -409,6 +441,75 @@ export async function runEnvoyBench(opts: EnvoyBenchOptions = {}): Promise<Envoy
       }
     }
 
+    // What each plugin does at the boundary, counted on the embedded engine from the same bootstrap.
+    log("counting boundary traffic on the embedded engine (same bootstraps) …");
+    for (const s of measured) {
+      const f = out[s.name];
+      if ((s.kind !== "plugin" && s.kind !== "noop") || !f || "error" in f || "skipped" in f) continue;
+      try {
+        const { statuses, ...counts } = await boundaryCounts(files.get(s.target)!, s.request);
+        f.boundary = Object.keys(statuses).every((c) => c.startsWith("2")) ? counts : { error: `the embedded engine answered ${JSON.stringify(statuses)}` };
+      } catch (e) {
+        f.boundary = { error: (e as Error).message.split("\n")[0] };
+      }
+    }
+
+    let profile: string | undefined;
+    if (opts.profile) {
+      const why = await perfUsable();
+      if (why) {
+        profile = `not profiled: ${why}`;
+        log(`  ${profile}`);
+      } else {
+        profile = `perf record -e cpu-clock -F 1999 -p <envoy pid> over one more ${windowSeconds} s saturating window per scenario (after the rounds); a region's µs = that window's CPU µs per request × the region's share of the samples; added = minus the baseline's`;
+        log("profiling each scenario's Envoy with perf …");
+        const perRegion = new Map<string, Record<Region, number>>();
+        for (const s of measured) {
+          const f = out[s.name];
+          if (!f || "error" in f || "skipped" in f) continue;
+          const t = byTarget.get(s.target)!;
+          try {
+            const { result: w, shares } = await sampleRegions(t.pid, join(dir, `${s.name.replace(/[^a-z0-9-]/gi, "_")}.perf.data`), () => measure(s, windowSeconds));
+            const us = w.cpuUs / w.requests;
+            const by = Object.fromEntries(REGIONS.map((r) => [r, r2(us * shares[r])])) as Record<Region, number>;
+            perRegion.set(s.name, by);
+            f.cpuByRegion = by;
+          } catch (e) {
+            log(`  ${s.name}: profile failed: ${(e as Error).message}`);
+          }
+        }
+        const base = perRegion.get("baseline");
+        if (base) {
+          for (const [name, by] of perRegion) {
+            const f = out[name] as ScenarioFigures;
+            if (name !== "baseline") f.addedByRegion = Object.fromEntries(REGIONS.map((r) => [r, r2(by[r] - base[r])])) as Record<Region, number>;
+          }
+        }
+      }
+    }
+
+    let hostCalls: EnvoyBenchReport["hostCalls"];
+    const none = out["calls:none"];
+    if (opts.hostCalls && none && "cpuUsPerRequest" in none) {
+      const perCall: NonNullable<EnvoyBenchReport["hostCalls"]>["perCall"] = {};
+      const per = (a: number, b: number): number => r2((a - b) / CALLS_PER_REQUEST);
+      for (const [kind, k] of Object.entries(HOST_CALL_KINDS)) {
+        const f = out[`calls:${kind}`];
+        if (kind === "none" || !f || !("cpuUsPerRequest" in f)) continue;
+        perCall[kind] = { note: k.note, cpuUs: per(f.cpuUsPerRequest, none.cpuUsPerRequest) };
+        if (f.cpuByRegion && none.cpuByRegion) {
+          perCall[kind].envoyUs = per(f.cpuByRegion.envoy + f.cpuByRegion.kernel + f.cpuByRegion.libc, none.cpuByRegion.envoy + none.cpuByRegion.kernel + none.cpuByRegion.libc);
+          perCall[kind].jitUs = per(f.cpuByRegion.jit, none.cpuByRegion.jit);
+        }
+      }
+      const floor = perCall.get_log_level?.cpuUs;
+      if (floor !== undefined) for (const [kind, c] of Object.entries(perCall)) if (kind !== "get_log_level") c.overCrossingUs = r2(c.cpuUs - floor);
+      hostCalls = {
+        method: `the probe fixture makes ${CALLS_PER_REQUEST} copies of one call per request (each followed by one proxy_log below the logger level); per call = (the kind's median CPU µs per request − kind none's, the same parser over 'return 0') ÷ ${CALLS_PER_REQUEST}; envoyUs = Envoy's C++ + kernel + libc regions, jitUs = V8-generated code (with --profile)`,
+        perCall,
+      };
+    }
+
     let leak: EnvoyBenchReport["leak"];
     if (opts.leakRequests && opts.leakRequests > 0) {
       leak = {};
@@ -445,6 +546,8 @@ export async function runEnvoyBench(opts: EnvoyBenchOptions = {}): Promise<Envoy
       machine: { cpus: cores, model: cpus()[0]?.model ?? "unknown" },
       rounds,
       scenarios: out,
+      ...(profile ? { profile } : {}),
+      ...(hostCalls ? { hostCalls } : {}),
       ...(leak ? { leak } : {}),
       goals: goals(out, leak),
     };

@@ -48,6 +48,8 @@ async function envoyBench(values: ParsedArgs["values"], json: boolean): Promise<
     latencySeconds: intOption(values["latency-window"], 1, "latency-window", 0, 600),
     only: list(values.scenario),
     leakRequests: values.full === true ? 1_000_000 : 0,
+    profile: values.profile === true,
+    hostCalls: values["host-calls"] === true,
     log: json ? undefined : (l) => console.error(l),
   });
 }
@@ -55,7 +57,7 @@ async function envoyBench(values: ParsedArgs["values"], json: boolean): Promise<
 const command: Command = {
   name: "bench",
   summary: "Measure per-request cost on real Envoy against its native filters, and through the Node host.",
-  usage: "bench [--json] [--only <section>] [--full] | bench --envoy [--scenario <name>] [--rounds <n>] [--window <s>] [--json] | bench --soak [--seconds <n>] [--connections <n>] [--json]",
+  usage: "bench [--json] [--only <section>] [--full] | bench --envoy [--scenario <name>] [--rounds <n>] [--window <s>] [--profile] [--host-calls] [--json] | bench --soak [--seconds <n>] [--connections <n>] [--json]",
   description: `The floor: ns per request of the noop plugin for a typical request (10 request headers, 5 response
 headers, no body) through the host, the V8 call overhead, and noop.wasm size. Each registered section
 (tools/bench/index.ts) reports its ratios against the noop floor measured beside it: the plugin and
@@ -70,7 +72,12 @@ runs in its own Envoy (--concurrency 1, pinned to a core with taskset when there
 validated (envoy --mode validate) and checked functionally, then loaded by wrk in alternating rounds.
 Per scenario: Envoy CPU µs per request (utime+stime from /proc), the added µs over the baseline,
 addedCpuRatioToNoop, addedCpuRatioToNative, p50/p99 at a paced rate, and RSS; then each goal of issue 17
-with its figure. --full adds a 1,000,000-request RSS leak check per plugin.`,
+with its figure. Each plugin scenario also reports its boundary traffic per request (host calls by
+function, bytes copied each way, allocator calls), counted on the embedded engine from the same bootstrap.
+--profile samples every Envoy with Linux perf in one more window and splits its CPU per request by code
+region (Envoy's C++, V8-generated wasm code, kernel, libc). --host-calls measures what one ABI call costs
+Envoy (the probe fixture making 20 copies of one call per request). --full adds a 1,000,000-request RSS leak
+check per plugin.`,
   options: {
     json: { type: "boolean", description: "print the report as JSON" },
     only: { type: "string", multiple: true, valueName: "section", description: "run only these sections (the floor always runs; 'envoy' is the real-Envoy part, which runs by default)" },
@@ -79,6 +86,8 @@ with its figure. --full adds a 1,000,000-request RSS leak check per plugin.`,
     scenario: { type: "string", multiple: true, valueName: "name", description: "Envoy: only these plugin scenarios, or a plugin's scenarios by target (cors, canary, rate-limit, auth, all); baseline and noop always run (default: all)" },
     rounds: { type: "string", valueName: "n", description: "Envoy: alternating rounds (default 3)" },
     window: { type: "string", valueName: "s", description: "Envoy: seconds of load per scenario per round for CPU per request (default 2)" },
+    "host-calls": { type: "boolean", description: "Envoy: also measure what single ABI calls cost (the probe fixture; a checkout with `tollgate build` run)" },
+    profile: { type: "boolean", description: "Envoy: split each scenario's CPU by code region with Linux perf (one more window per scenario)" },
     "latency-window": { type: "string", valueName: "s", description: "Envoy: seconds of paced load per scenario per round for p50/p99; 0 skips (default 1)" },
     soak: { type: "boolean", description: "instead: soak the embedded gateway (demo.yaml, all plugins) and report Node heap/RSS and wasm pages" },
     seconds: { type: "string", valueName: "n", description: "--soak: measured seconds after a 10 s warm-up (default 60)" },

@@ -14,6 +14,7 @@ import { ClusterManager, readAll, ROUTER_REPLIES, routerReply, type UpstreamResp
 import { GrpcClient } from "./grpc-client.ts";
 import { setGrpcTransport } from "../host/grpc-calls.ts";
 import { HeaderMap } from "../host/header-map.ts";
+import type { BoundaryProfile } from "../host/profile.ts";
 import { HostEnv, type CalloutRequest, type CalloutResponse, type LogRecord } from "../host/env.ts";
 import type { BodyBuffer, FilterCallbacks, HttpFilter, RouteInfo } from "../host/filter-api.ts";
 import { HttpStream } from "../host/filter-manager.ts";
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   random?: () => number;
   /** Listener/admin port overrides (tests bind port 0); keyed by listener name, "admin" for admin. */
   portOverride?: Record<string, number>;
+  /** Count every plugin's boundary traffic (tools/host/profile.ts). */
+  profile?: BoundaryProfile;
 }
 
 /** A plugin that failed to start or configure; `logLine` is the plugin's own critical/error log line. */
@@ -79,6 +82,7 @@ export class Gateway {
       clusterExists: (name) => this.clusters.has(name),
       clusterHasHosts: (name) => this.clusters.hasHosts(name),
       node: config.node,
+      profile: opts.profile,
     });
     // A long-running gateway keeps only recent plugin logs in memory (they are printed as they come).
     this.env.maxLogs = 1000;

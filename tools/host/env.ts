@@ -5,6 +5,7 @@ import { LOG_LEVEL_NAMES, LogLevel, logLevelNumber, type LogLevelName } from "./
 import { type Clock, RealClock } from "./clock.ts";
 import type { HeaderList } from "./header-map.ts";
 import { hostCachesDefault } from "./memory.ts";
+import type { BoundaryProfile } from "./profile.ts";
 import { SharedData, SharedQueues } from "./shared-store.ts";
 import { Metrics } from "./stats.ts";
 
@@ -73,6 +74,8 @@ export interface HostEnvOptions {
    * the same either way; off exists to measure what they save.
    */
   hostCaches?: boolean;
+  /** Count the boundary traffic (profile.ts): host calls, bytes copied, allocator calls, callbacks. */
+  profile?: BoundaryProfile;
 }
 
 export class HostEnv {
@@ -90,6 +93,7 @@ export class HostEnv {
   onLog?: (r: LogRecord) => void;
   readonly node: { id: string; cluster: string };
   readonly hostCaches: boolean;
+  readonly profile: BoundaryProfile | undefined;
   /** Log records kept in `logs` (oldest dropped in batches once 25% over); the gateway may lower it. */
   maxLogs = 100_000;
 
@@ -104,6 +108,7 @@ export class HostEnv {
     this.logLevel = logLevelNumber(opts.logLevel ?? "info");
     this.node = { id: opts.node?.id ?? "tollgate", cluster: opts.node?.cluster ?? "tollgate" };
     this.hostCaches = opts.hostCaches ?? hostCachesDefault();
+    this.profile = opts.profile;
   }
 
   /** Records a log line if the level passes the logger level (Envoy drops the rest). */

@@ -38,8 +38,10 @@ export function linkImports(vm: WasmVm): WebAssembly.Imports {
 }
 
 /** `f` as imported: as it is when every phase allows it or it checks itself, else behind vm.checkCall. */
-function checked(vm: WasmVm, key: string, f: HostFn): HostFn {
-  if (alwaysAllowed(key) || isSelfChecked(f)) return f;
+function checked(vm: WasmVm, key: string, f0: HostFn): HostFn {
+  const profile = vm.env.profile;
+  const f = profile ? profile.wrap(key, f0, () => new DataView(vm.memory.buffer)) : f0;
+  if (alwaysAllowed(key) || isSelfChecked(f0)) return f;
   // Fixed arity (the widest host function takes 12 arguments) instead of `arguments`/apply: V8 calls
   // this directly; extra undefined arguments are ignored by the narrower functions.
   return ((a: number, b: number, c: number, d: number, e: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number) => {

@@ -214,6 +214,7 @@ export class WasmVm implements ContextHost {
    */
   invoke(ctx: Context, name: string, fn: GuestFn, a = 0, b = 0, c = 0, d = 0, e = 0): number {
     if (this.isFailed) return 0;
+    this.env.profile?.callback(name);
     if (this.depth > 0) {
       throw new HostUsageError(
         `re-entrant call into the VM of plugin '${this.served.name}' worker ${this.worker} (${name}) while it is inside ` +
@@ -335,6 +336,7 @@ export class WasmVm implements ContextHost {
 
   /** Calls the guest allocator (malloc preferred, abi.md §1.3) in the allocator phase. */
   malloc(size: number): number {
+    if (this.env.profile) this.env.profile.mallocs++;
     const prevCur = this.current;
     const prevEff = this.effective;
     const prevPhase = this.phase;
