@@ -21,4 +21,6 @@ export {
   proxy_on_grpc_close,
   proxy_on_done,
 } from "./dispatch";
-export { proxy_abi_version_0_2_1 } from "./exports";
+
+/** ABI marker the host looks for (abi.md §1.1); never called. */
+export function proxy_abi_version_0_2_1(): void {}

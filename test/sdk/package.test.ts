@@ -255,11 +255,11 @@ test("a shipped plugin by name builds into the project's dist/; a module without
   mkdirSync(bare);
   for (const f of readdirSync(join(project, "plugins", "my-plugin"))) writeFileSync(join(bare, f), readFileSync(join(project, "plugins", "my-plugin", f), "utf8").replaceAll("my-plugin", "bare").replaceAll("MyPlugin", "Bare"));
   const index = readFileSync(join(bare, "index.ts"), "utf8");
-  writeFileSync(join(bare, "index.ts"), index.replace(/^export \* from "tollgate\/assembly\/exports";\n/m, ""));
+  writeFileSync(join(bare, "index.ts"), index.replace(/^export \* from "tollgate\/assembly\/exports-headers";\n/m, ""));
   const r = sh("npx tollgate build bare", project);
   rmSync(bare, { recursive: true, force: true });
   assert.equal(r.code, 1, r.out);
   assert.match(r.err, /without proxy_abi_version_0_2_1, proxy_on_context_create, malloc: Envoy would refuse it at load/);
-  assert.match(r.err, /fix: add `export \* from "tollgate\/assembly\/exports";` to plugins\/bare\/index\.ts/);
+  assert.match(r.err, /fix: add `export \* from "tollgate\/assembly\/exports-headers";` \(or "tollgate\/assembly\/exports" for every callback\) to plugins\/bare\/index\.ts/);
   assert.ok(!existsSync(join(project, "dist", "plugins", "bare.wasm")), "no module written");
 });

@@ -17,7 +17,7 @@ export class MissingAbiExportsError extends ToolError {
   constructor(readonly entry: string, readonly missing: string[]) {
     super(
       `${entry} compiles to a module without ${missing.join(", ")}: Envoy would refuse it at load ("Missing or unknown Proxy-Wasm ABI version")`,
-      `add \`export * from "tollgate/assembly/exports";\` to ${entry}`,
+      `add \`export * from "tollgate/assembly/exports-headers";\` (or "tollgate/assembly/exports" for every callback) to ${entry}`,
     );
   }
 }

@@ -14,7 +14,7 @@ const command: Command = {
     "Without names, builds every plugin of the project (plugins/*/index.ts under the project root: --root, else the",
     "nearest package.json). A name that is not the project's own builds tollgate's shipped plugin of that name",
     "(cors, canary, rate-limit, auth, noop) into the project's dist/. A module without the proxy-wasm exports",
-    "(export * from \"tollgate/assembly/exports\") is refused here, not at load.",
+    "(export * from \"tollgate/assembly/exports-headers\") is refused here, not at load.",
   ].join("\n"),
   options: {
     force: { type: "boolean", description: "recompile even when no input changed", default: false },
