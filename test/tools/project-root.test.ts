@@ -32,7 +32,7 @@ test("package.json's tollgate.root: new and build from a subdirectory use <root>
   assert.equal(made.code, 0, made.err);
   assert.ok(existsSync(join(proj, "gw", "plugins", "edge", "index.ts")));
   assert.ok(existsSync(join(proj, "gw", "test", "edge.test.ts")));
-  assert.match(readFileSync(join(proj, "gw", "plugins", "edge", "index.ts"), "utf8"), /export \* from "tollgate\/assembly\/exports";/);
+  assert.match(readFileSync(join(proj, "gw", "plugins", "edge", "index.ts"), "utf8"), /export \* from "tollgate\/assembly\/exports-headers";/);
   const again = cli(["new", "edge"], proj);
   assert.equal(again.code, 1);
   assert.match(again.err, /plugins\/edge already exists/);
