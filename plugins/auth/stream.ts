@@ -206,6 +206,12 @@ export class AuthStream extends HttpContext {
   private pendingAllow: StringTable | null = null;
   /** The admitted consumer (index), counted as allowed once the request passes. */
   private consumer: i32 = -1;
+  /**
+   * The request waits (a JWKS refetch, the authorization service) or was answered. With Envoy's default the
+   * body is then held by Envoy itself; with allow_on_headers_stop_iteration Envoy goes on to the body, and a
+   * body that continued would release the paused headers: onRequestBody/Trailers pause until proceed().
+   */
+  private held: bool = false;
 
   constructor(id: u32, public auth: AuthRoot) {
     super(id, auth);
@@ -224,14 +230,34 @@ export class AuthStream extends HttpContext {
     }
     if (cfg.key !== null || cfg.basic !== null || cfg.jwt !== null) {
       // Replied, or waiting for the issuer's keys: either way the request stops here for now.
-      if (this.authenticate(cfg, allow) != Auth.PASSED) return Action.PAUSE;
+      if (this.authenticate(cfg, allow) != Auth.PASSED) return this.hold();
     } else {
       removeHeader(MapType.REQUEST_HEADERS, cfg.consumerHeader);
     }
     const ext = cfg.ext;
-    if (ext !== null) return this.startExtAuth(ext);
+    if (ext !== null) return this.startExtAuth(ext) == Action.PAUSE ? this.hold() : Action.CONTINUE;
     this.auth.countAllowed(this.consumer);
     return Action.CONTINUE;
+  }
+
+  /** The request waits for its decision (or was answered): see `held`. */
+  private hold(): u32 {
+    this.held = true;
+    return Action.PAUSE;
+  }
+
+  /** The decision allowed the request: release it (and whatever body waited behind it). */
+  private proceed(): void {
+    this.held = false;
+    continueRequest();
+  }
+
+  onRequestBody(bodySize: u32, endOfStream: bool): u32 {
+    return this.held ? Action.PAUSE : Action.CONTINUE;
+  }
+
+  onRequestTrailers(numTrailers: u32): u32 {
+    return this.held ? Action.PAUSE : Action.CONTINUE;
   }
 
   /** Runs the consumer methods: Auth.PASSED, REPLIED (a local reply was sent) or WAITING (a JWKS refetch). */
@@ -350,7 +376,7 @@ export class AuthStream extends HttpContext {
     } else {
       this.auth.countAllowed(this.consumer);
     }
-    continueRequest();
+    this.proceed();
   }
 
   onDone(): void {
@@ -412,7 +438,7 @@ export class AuthStream extends HttpContext {
     if (ext.failureModeAllow) {
       incrementMetric(this.auth.mExtFailureAllowed, 1);
       markFailureModeAllowed();
-      if (resume) continueRequest();
+      if (resume) this.proceed();
       return true;
     }
     this.auth.countDenied(C.D_EXT_ERROR);
@@ -428,7 +454,7 @@ export class AuthStream extends HttpContext {
     const answer = readCheckResponse(ext, numHeaders, bodySize);
     if (answer == ExtAnswer.ALLOWED) {
       this.auth.countAllowed(this.consumer);
-      continueRequest();
+      this.proceed();
     } else if (answer == ExtAnswer.FAILED) {
       this.extFailed(ext, true);
     } else {

@@ -71,10 +71,23 @@ for (const build of BUILDS) {
       });
     }
 
+    test("allow_on_headers_stop_iteration: the body and trailers wait for the decision too; a denial never reaches the upstream", async () => {
+      // With the option, Envoy turns the headers' Pause into StopIteration and goes on to the body and the
+      // trailers: a trailers callback that continues (or is not exported) releases the paused headers with them.
+      for (const [status, want] of [["403", 403], ["200", 200]] as const) {
+        const s = service(() => ({ headers: [[":status", status]] }));
+        const t = await tester(build, { ext_auth: ext }, { callouts: s.callouts, allowOnHeadersStopIteration: true });
+        const res = await t.exchange({ ...req([["content-type", "application/json"]], "/orders"), method: "POST", body: '{"item":42}', trailers: [["x-checksum", "1"]] });
+        assert.equal(res.status, want);
+        if (want === 403) assert.equal(res.upstreamRequest, null, "the denied request must not reach the upstream");
+        else assert.equal(res.upstreamRequest!.body, '{"item":42}');
+      }
+    });
+
     test("a request body waits for the decision and reaches the upstream intact after an allow", async () => {
       const s = service(() => ({ headers: [[":status", "200"]] }));
       const t = await tester(build, { ext_auth: ext }, { callouts: s.callouts });
-      const res = await t.exchange({ ...req([["content-type", "application/json"]], "/orders"), method: "POST", body: '{"item":42}' });
+      const res = await t.exchange({ ...req([["content-type", "application/json"]], "/orders"), method: "POST", body: '{"item":42}', trailers: [["x-checksum", "1"]] });
       assert.equal(res.status, 200);
       assert.equal(res.upstreamRequest!.body, '{"item":42}');
       assert.equal(s.seen[0].body.length, 0, "the check carries no body");
