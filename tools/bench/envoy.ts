@@ -79,7 +79,7 @@ export interface ScenarioFigures {
   p50Us?: number;
   p99Us?: number;
   latencyRps?: number;
-  /** Envoy RSS after the run, and growth from after warm-up to after the rounds. */
+  /** Envoy RSS after the run, and growth from after the last round's warm-up (each round starts fresh Envoys) to after it. */
   rssKiB: number;
   rssGrowthKiB: number;
   requests: number;
@@ -290,13 +290,24 @@ export async function runEnvoyBench(opts: EnvoyBenchOptions = {}): Promise<Envoy
     }
     log(`validating ${targets.length} bootstraps with envoy --mode validate …`);
     for (const t of targets) await validate(binary, files.get(t.name)!);
-    log(`starting ${targets.length} Envoys …`);
     const byTarget = new Map<string, Started>();
-    for (const t of targets) {
-      const s = await start(found, t.name, files.get(t.name)!, envoyCore, log);
-      running.push(s);
-      byTarget.set(t.name, s);
-    }
+    // Every round gets fresh Envoy processes: the same binary and bootstrap cost a few µs more or less per
+    // request from one process to the next (code placement, V8's state), so a median over windows of one
+    // process would carry that process's luck into every ratio.
+    const startTargets = async (): Promise<void> => {
+      log(`starting ${targets.length} Envoys …`);
+      for (const t of targets) {
+        const old = byTarget.get(t.name);
+        if (old) {
+          await old.envoy.stop(5000);
+          running.splice(running.indexOf(old), 1);
+        }
+        const s = await start(found, t.name, files.get(t.name)!, envoyCore, log);
+        running.push(s);
+        byTarget.set(t.name, s);
+      }
+    };
+    await startTargets();
 
     // Functional checks before any figure: a scenario whose target does not do its job is not measured.
     const errors = new Map<string, string>();
@@ -336,16 +347,20 @@ export async function runEnvoyBench(opts: EnvoyBenchOptions = {}): Promise<Envoy
       return { requests: w.requests, seconds: w.duration_us / 1e6, cpuUs: c1 - c0, p50Us: w.p50, p99Us: w.p99 };
     };
 
-    log(`warming up ${measured.length} scenarios (1 s each) …`);
-    for (const s of measured) {
-      try {
-        await measure(s, 1);
-      } catch (e) {
-        errors.set(s.name, (e as Error).message);
-      }
-    }
     const rssAfterWarmup = new Map<string, number>();
-    for (const [name, t] of byTarget) rssAfterWarmup.set(name, processRssKiB(t.pid));
+    const warmUp = async (): Promise<void> => {
+      log(`warming up ${measured.length} scenarios (1 s each) …`);
+      for (const s of measured) {
+        if (errors.has(s.name)) continue;
+        try {
+          await measure(s, 1);
+        } catch (e) {
+          errors.set(s.name, (e as Error).message);
+        }
+      }
+      for (const [name, t] of byTarget) rssAfterWarmup.set(name, processRssKiB(t.pid));
+    };
+    await warmUp();
 
     const cpu = new Map<string, number[]>();
     const rps = new Map<string, number[]>();
@@ -353,6 +368,10 @@ export async function runEnvoyBench(opts: EnvoyBenchOptions = {}): Promise<Envoy
     const served = new Map<string, number>();
     const roundTrips: RoundTrip[] = [];
     for (let r = 0; r < rounds; r++) {
+      if (r > 0) {
+        await startTargets();
+        await warmUp();
+      }
       // ABC…, then …CBA: drift on a shared machine hits every scenario alike.
       const order = r % 2 === 0 ? measured : [...measured].reverse();
       log(`round ${r + 1}/${rounds} …`);
@@ -542,7 +561,7 @@ export async function runEnvoyBench(opts: EnvoyBenchOptions = {}): Promise<Envoy
         ? `wrk's latency histogram (p50/p99) with 2 connections each pausing 1 ms between requests (wrk's delay(); latencyRps is the rate reached), ${latencySeconds} s per scenario per round; closed loop, so no coordinated-omission correction`
         : "not measured (latency window 0)",
       ...(probe ? { serviceRoundTrip: "rate-limit-global: the rate limit service (envoyproxy/ratelimit on a private Redis, both on the load core) measured directly right after each of its latency windows — ShouldRateLimit with the plugin's request (domain, {per-client: client-<n>}, hits_addend 1) from the bench process over one HTTP/2 connection (tools/gateway/grpc-client.ts), 2 callers each pausing 1 ms, as wrk; overLocal = its p50/p99 minus the local rule's (rate-limit) in the same run (and native:rate-limit-global's minus native:rate-limit's, for scale)" } : {}),
-      method: `Envoy CPU µs per request = (utime+stime of the measured Envoy from /proc/<pid>/stat over the wrk window) ÷ requests completed; added = minus the baseline's in the same round; medians over ${rounds} alternating rounds; ratios = median added ÷ median added (absent when either median is ≤ 0, i.e. not resolved above noise)`,
+      method: `Envoy CPU µs per request = (utime+stime of the measured Envoy from /proc/<pid>/stat over the wrk window) ÷ requests completed; added = minus the baseline's in the same round; medians over ${rounds} alternating rounds, each on freshly started Envoys; ratios = median added ÷ median added (absent when either median is ≤ 0, i.e. not resolved above noise)`,
       machine: { cpus: cores, model: cpus()[0]?.model ?? "unknown" },
       rounds,
       scenarios: out,
