@@ -76,14 +76,19 @@ test("an unknown scenario is refused before any Envoy starts", async () => {
   await assert.rejects(runEnvoyBench({ only: ["no-such-scenario"] }), /unknown Envoy bench scenario\(s\): no-such-scenario \(known: cors-simple,/);
 });
 
-test("a tiny run on real Envoy: baseline, noop, cors-preflight and its native pair, one round, profiled", { timeout: 180_000 }, async (t) => {
+test("a tiny run on real Envoy: baseline, noop, cors-preflight and its native pair, two rounds (fresh Envoys each), profiled", { timeout: 240_000 }, async (t) => {
   if (!requireEnvoy(t)) return;
   if (!requireTool(t, "wrk", "apt-get install wrk")) return;
   if (!requireTool(t, "perf", "apt-get install linux-perf")) return;
-  const r = await runEnvoyBench({ only: ["cors-preflight"], rounds: 1, windowSeconds: 1, latencySeconds: 1, profile: true });
+  const lines: string[] = [];
+  const r = await runEnvoyBench({ only: ["cors-preflight"], rounds: 2, windowSeconds: 1, latencySeconds: 1, profile: true, log: (l) => lines.push(l) });
   assert.equal(r.envoy.version, "1.40.0");
   assert.equal(r.envoy.concurrency, 1);
-  assert.equal(r.rounds, 1);
+  assert.equal(r.rounds, 2);
+  // Each round ran on its own processes: the four Envoys were started twice, with new pids.
+  const pids = lines.map((l) => /^ {2}(\S+): Envoy pid (\d+)/.exec(l)).filter((m) => m && m[1] !== "upstream").map((m) => m![2]);
+  assert.equal(pids.length, 8, lines.join("\n"));
+  assert.equal(new Set(pids).size, 8);
   assert.deepEqual(Object.keys(r.scenarios).sort(), ["baseline", "cors-preflight", "native:cors-preflight", "noop"]);
   for (const [name, f] of Object.entries(r.scenarios)) {
     assert.ok(!("error" in f), `${name}: ${JSON.stringify(f)}`);
@@ -92,7 +97,7 @@ test("a tiny run on real Envoy: baseline, noop, cors-preflight and its native pa
     assert.ok(s.requests > 0 && s.rps > 0, `${name} requests`);
     assert.ok(s.rssKiB > 1024, `${name} RSS`);
     assert.ok(s.p50Us! > 0 && s.p50Us! <= s.p99Us!, `${name} p50 ≤ p99`);
-    assert.equal(s.perRound.cpuUsPerRequest.length, 1);
+    assert.equal(s.perRound.cpuUsPerRequest.length, 2);
   }
   const base = r.scenarios.baseline as ScenarioFigures;
   const noop = r.scenarios.noop as ScenarioFigures;
