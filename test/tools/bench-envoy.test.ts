@@ -11,7 +11,7 @@ import { test } from "node:test";
 import { promisify } from "node:util";
 import { envoyBenchUnavailable, runEnvoyBench, type ScenarioFigures } from "../../tools/bench/envoy.ts";
 import { processCpuUs, processRssKiB, wrkScript } from "../../tools/bench/envoy-measure.ts";
-import { jwtMaterial, scenarios, targets } from "../../tools/bench/envoy-setup.ts";
+import { CALLS_PER_REQUEST, hostCallCosts, jwtMaterial, scenarios, targets } from "../../tools/bench/envoy-setup.ts";
 import { envoyBinary } from "../../tools/envoy/launcher.ts";
 import { repoRoot } from "../../tools/paths.ts";
 import { requireEnvoy } from "../helpers/envoy.ts";
@@ -31,6 +31,21 @@ test("wrk scripts: fixed requests set wrk.headers once; varying headers are buil
   assert.match(varying, /return wrk\.format\("GET", "\/", headers, nil\)/);
   assert.match(varying, /delay = function\(\) return 1 end/);
   assert.match(varying, /TOLLGATE_WRK/);
+});
+
+test("host-call costs: per call = (kind − none) ÷ calls per request, regions alike, over the crossing; none unmeasured → no table", () => {
+  const region = (envoy: number, jit: number) => ({ envoy, jit, kernel: 1, libc: 0.5, other: 0 });
+  const n = CALLS_PER_REQUEST;
+  const c = hostCallCosts({
+    "calls:none": { cpuUsPerRequest: 100, cpuByRegion: region(60, 20) },
+    "calls:get_log_level": { cpuUsPerRequest: 100 + 0.5 * n, cpuByRegion: region(60 + 0.3 * n, 20 + 0.2 * n) },
+    "calls:time": { cpuUsPerRequest: 100 + 0.75 * n },
+    "calls:get_header_found": { error: "wrk saw errors" },
+  })!;
+  assert.deepEqual(c.perCall.get_log_level, { note: c.perCall.get_log_level.note, cpuUs: 0.5, envoyUs: 0.3, jitUs: 0.2 });
+  assert.deepEqual(c.perCall.time, { note: c.perCall.time.note, cpuUs: 0.75, overCrossingUs: 0.25 });
+  assert.equal(c.perCall.get_header_found, undefined);
+  assert.equal(hostCallCosts({ "calls:time": { cpuUsPerRequest: 1 } }), undefined);
 });
 
 test("/proc readers: this process has CPU time and a resident set", () => {

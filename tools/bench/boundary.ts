@@ -3,11 +3,11 @@
 // (tools/host/profile.ts). Envoy's CPU figure says how much a plugin costs; these say what it is made of,
 // exactly and without noise, so a change that removes a host call shows as a count, not as a ratio that
 // this machine cannot resolve.
-import { Agent, request } from "node:http";
 import { loadBootstrap } from "../gateway/config.ts";
 import { Gateway } from "../gateway/server.ts";
 import { BoundaryProfile, type BoundarySummary } from "../host/profile.ts";
 import type { RequestShape } from "./envoy-setup.ts";
+import { sender } from "./envoy-measure.ts";
 
 /** The headers of the `n`-th request (from 1) of `shape`, as the wrk script sends them (envoy-measure.ts). */
 export function shapeHeaders(shape: RequestShape, n: number): Record<string, string> {
@@ -23,29 +23,18 @@ export function shapeHeaders(shape: RequestShape, n: number): Record<string, str
 export async function boundaryCounts(file: string, shape: RequestShape, requests = 200, warmup = 100): Promise<BoundarySummary & { statuses: Record<string, number> }> {
   const profile = new BoundaryProfile();
   const gw = await Gateway.start(loadBootstrap(file), { profile, workers: 1 });
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const statuses: Record<string, number> = {};
   try {
-    const port = gw.listeners[0].port;
-    const send = (n: number): Promise<number> =>
-      new Promise((resolve, reject) => {
-        const req = request({ host: "127.0.0.1", port, method: shape.method, path: shape.path, headers: shapeHeaders(shape, n), agent, timeout: 5000 }, (res) => {
-          res.resume();
-          res.on("end", () => resolve(res.statusCode ?? 0));
-        });
-        req.on("timeout", () => req.destroy(new Error("timed out")));
-        req.on("error", reject);
-        req.end();
-      });
-    for (let i = 1; i <= warmup; i++) await send(i);
+    const send = sender(`http://127.0.0.1:${gw.listeners[0].port}`);
+    const request = (n: number) => send({ method: shape.method, path: shape.path, headers: shapeHeaders(shape, n) });
+    for (let i = 1; i <= warmup; i++) await request(i);
     profile.reset();
     for (let i = warmup + 1; i <= warmup + requests; i++) {
-      const s = String(await send(i));
+      const s = String((await request(i)).status);
       statuses[s] = (statuses[s] ?? 0) + 1;
     }
     return { ...profile.perRequest(requests), statuses };
   } finally {
-    agent.destroy();
     await gw.close();
   }
 }

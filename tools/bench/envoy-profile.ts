@@ -43,8 +43,8 @@ export async function perfUsable(): Promise<string | null> {
   }
 }
 
-/** Samples process `pid` while `during` runs; returns the shares per region and the samples taken. */
-export async function sampleRegions<T>(pid: number, file: string, during: () => Promise<T>): Promise<{ result: T; shares: Record<Region, number>; samples: number }> {
+/** Samples process `pid` while `during` runs; returns `during`'s result and the shares per region. */
+export async function sampleRegions<T>(pid: number, file: string, during: () => Promise<T>): Promise<{ result: T; shares: Record<Region, number> }> {
   const rec = spawn("perf", ["record", "-e", "cpu-clock", "-F", "1999", "-p", String(pid), "-o", file], { stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   rec.stderr.on("data", (c: Buffer) => (err += c.toString()));
@@ -60,7 +60,5 @@ export async function sampleRegions<T>(pid: number, file: string, during: () => 
   const code = await exited;
   if (code !== 0 && code !== null) throw new Error(`perf record exited ${code}: ${err.trim().split("\n").slice(-2).join(" | ")}`);
   const { stdout } = await run("perf", ["report", "-i", file, "--sort", "dso", "--stdio", "-q"], { maxBuffer: 16 << 20 });
-  const { stdout: count } = await run("perf", ["report", "-i", file, "--stdio", "--header-only"], { maxBuffer: 16 << 20 }).catch(() => ({ stdout: "" }));
-  const samples = Number(/sample(?:s)?\D+(\d+)/i.exec(count)?.[1] ?? 0);
-  return { result, shares: parseDsoReport(stdout), samples };
+  return { result, shares: parseDsoReport(stdout) };
 }

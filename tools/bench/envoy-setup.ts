@@ -517,3 +517,44 @@ export function hostCallScenarios(): Scenario[] {
     return { name: `calls:${kind}`, target: "host-calls", kind: "calls", request: get(headers), checks: [expect({ headers }, 200, {}, "stable")], note: k.note } satisfies Scenario;
   });
 }
+
+/** What `--host-calls` reports: per kind, Envoy CPU µs per call, and with `--profile` the split by region. */
+export interface HostCallCosts {
+  method: string;
+  perCall: Record<string, { note: string; cpuUs: number; overCrossingUs?: number; envoyUs?: number; jitUs?: number }>;
+}
+
+type RegionFigures = { envoy: number; jit: number; kernel: number; libc: number };
+
+/**
+ * Per call = (the kind's median CPU µs per request − kind none's) ÷ CALLS_PER_REQUEST; envoyUs / jitUs the same
+ * over the profiled regions (Envoy's C++ + kernel + libc, V8-generated code); overCrossingUs = minus
+ * get_log_level's. Undefined when `none` was not measured.
+ */
+export function hostCallCosts(scenarios: Record<string, object>): HostCallCosts | undefined {
+  type Figures = { cpuUsPerRequest: number; cpuByRegion?: RegionFigures };
+  const fig = (name: string): Figures | undefined => {
+    const f = scenarios[name];
+    return f && "cpuUsPerRequest" in f ? (f as Figures) : undefined;
+  };
+  const none = fig("calls:none");
+  if (!none) return undefined;
+  const per = (a: number, b: number): number => Math.round(((a - b) / CALLS_PER_REQUEST) * 100) / 100;
+  const host = (r: RegionFigures): number => r.envoy + r.kernel + r.libc;
+  const perCall: HostCallCosts["perCall"] = {};
+  for (const [kind, k] of Object.entries(HOST_CALL_KINDS)) {
+    const f = fig(`calls:${kind}`);
+    if (kind === "none" || !f) continue;
+    perCall[kind] = { note: k.note, cpuUs: per(f.cpuUsPerRequest, none.cpuUsPerRequest) };
+    if (f.cpuByRegion && none.cpuByRegion) {
+      perCall[kind].envoyUs = per(host(f.cpuByRegion), host(none.cpuByRegion));
+      perCall[kind].jitUs = per(f.cpuByRegion.jit, none.cpuByRegion.jit);
+    }
+  }
+  const floor = perCall.get_log_level?.cpuUs;
+  if (floor !== undefined) for (const [kind, c] of Object.entries(perCall)) if (kind !== "get_log_level") c.overCrossingUs = Math.round((c.cpuUs - floor) * 100) / 100;
+  return {
+    method: `the probe fixture makes ${CALLS_PER_REQUEST} copies of one call per request (each followed by one proxy_log below the logger level); per call = (the kind's median CPU µs per request − kind none's, the same parser over 'return 0') ÷ ${CALLS_PER_REQUEST}; envoyUs = Envoy's C++ + kernel + libc regions, jitUs = V8-generated code (with --profile)`,
+    perCall,
+  };
+}

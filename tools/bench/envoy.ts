@@ -14,7 +14,7 @@ import { processCpuUs, processRssKiB, sender, wrk, wrkScript } from "./envoy-mea
 import { findRateLimitBinaries, RATELIMIT_INSTALL, startRateLimitService, type RateLimitService } from "../ratelimit/service.ts";
 import { serviceConfigYaml } from "../ratelimit/config.ts";
 import { compileAssemblyScript } from "../build/compile.ts";
-import { CALLS_PER_REQUEST, HOST_CALL_KINDS, hostCallProbe, hostCallScenarios, hostCallTarget, jwtMaterial, RATE_LIMIT_GLOBAL, RLS_DOMAIN, scenarios as allScenarios, targets as allTargets, type Scenario, type Upstreams } from "./envoy-setup.ts";
+import { hostCallCosts, type HostCallCosts, hostCallProbe, hostCallScenarios, hostCallTarget, jwtMaterial, RATE_LIMIT_GLOBAL, RLS_DOMAIN, scenarios as allScenarios, targets as allTargets, type Scenario, type Upstreams } from "./envoy-setup.ts";
 import { RlsProbe, type RoundTrip } from "./rls-client.ts";
 import { boundaryCounts } from "./boundary.ts";
 import { perfUsable, type Region, REGIONS, sampleRegions } from "./envoy-profile.ts";
@@ -116,7 +116,7 @@ export interface EnvoyBenchReport {
    * With `hostCalls`: per kind, Envoy CPU µs per call ((the kind's CPU per request − `none`'s) ÷ calls per
    * request, medians), and with `profile` the same split by region; `overCrossing` = minus get_log_level's.
    */
-  hostCalls?: { method: string; perCall: Record<string, { note: string; cpuUs: number; overCrossingUs?: number; envoyUs?: number; jitUs?: number }> };
+  hostCalls?: HostCallCosts;
   /** How the regions were measured, or why they were not. */
   profile?: string;
   leak?: Record<string, { requests: number; rssKiB: number[]; growthKiB: number; trend: string }>;
@@ -507,27 +507,7 @@ export async function runEnvoyBench(opts: EnvoyBenchOptions = {}): Promise<Envoy
       }
     }
 
-    let hostCalls: EnvoyBenchReport["hostCalls"];
-    const none = out["calls:none"];
-    if (opts.hostCalls && none && "cpuUsPerRequest" in none) {
-      const perCall: NonNullable<EnvoyBenchReport["hostCalls"]>["perCall"] = {};
-      const per = (a: number, b: number): number => r2((a - b) / CALLS_PER_REQUEST);
-      for (const [kind, k] of Object.entries(HOST_CALL_KINDS)) {
-        const f = out[`calls:${kind}`];
-        if (kind === "none" || !f || !("cpuUsPerRequest" in f)) continue;
-        perCall[kind] = { note: k.note, cpuUs: per(f.cpuUsPerRequest, none.cpuUsPerRequest) };
-        if (f.cpuByRegion && none.cpuByRegion) {
-          perCall[kind].envoyUs = per(f.cpuByRegion.envoy + f.cpuByRegion.kernel + f.cpuByRegion.libc, none.cpuByRegion.envoy + none.cpuByRegion.kernel + none.cpuByRegion.libc);
-          perCall[kind].jitUs = per(f.cpuByRegion.jit, none.cpuByRegion.jit);
-        }
-      }
-      const floor = perCall.get_log_level?.cpuUs;
-      if (floor !== undefined) for (const [kind, c] of Object.entries(perCall)) if (kind !== "get_log_level") c.overCrossingUs = r2(c.cpuUs - floor);
-      hostCalls = {
-        method: `the probe fixture makes ${CALLS_PER_REQUEST} copies of one call per request (each followed by one proxy_log below the logger level); per call = (the kind's median CPU µs per request − kind none's, the same parser over 'return 0') ÷ ${CALLS_PER_REQUEST}; envoyUs = Envoy's C++ + kernel + libc regions, jitUs = V8-generated code (with --profile)`,
-        perCall,
-      };
-    }
+    const hostCalls = opts.hostCalls ? hostCallCosts(out) : undefined;
 
     let leak: EnvoyBenchReport["leak"];
     if (opts.leakRequests && opts.leakRequests > 0) {

@@ -7,42 +7,45 @@
 //
 // Off unless HostEnvOptions.profile is given: the unprofiled import table is untouched.
 
-/** Argument index pairs (pointer, size) of the guest data each host function reads. */
-const INPUTS: Record<string, Array<[number, number]>> = {
-  proxy_log: [[1, 2]],
-  proxy_get_property: [[0, 1]],
-  proxy_set_property: [[0, 1], [2, 3]],
-  proxy_send_local_response: [[1, 2], [3, 4], [5, 6]],
-  proxy_get_shared_data: [[0, 1]],
-  proxy_set_shared_data: [[0, 1], [2, 3]],
-  proxy_register_shared_queue: [[0, 1]],
-  proxy_resolve_shared_queue: [[0, 1], [2, 3]],
-  proxy_enqueue_shared_queue: [[1, 2]],
-  proxy_get_header_map_value: [[1, 2]],
-  proxy_add_header_map_value: [[1, 2], [3, 4]],
-  proxy_replace_header_map_value: [[1, 2], [3, 4]],
-  proxy_remove_header_map_value: [[1, 2]],
-  proxy_set_header_map_pairs: [[1, 2]],
-  proxy_set_buffer_bytes: [[3, 4]],
-  proxy_http_call: [[0, 1], [2, 3], [4, 5], [6, 7]],
-  proxy_grpc_call: [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]],
-  proxy_grpc_stream: [[0, 1], [2, 3], [4, 5], [6, 7]],
-  proxy_grpc_send: [[1, 2]],
-  proxy_define_metric: [[1, 2]],
-  proxy_call_foreign_function: [[0, 1], [2, 3]],
+/** Per host function, the argument index of each guest input's size (the pointer is the argument before it). */
+const INPUT_SIZES: Record<string, number[]> = {
+  proxy_log: [2],
+  proxy_get_property: [1],
+  proxy_set_property: [1, 3],
+  proxy_send_local_response: [2, 4, 6],
+  proxy_get_shared_data: [1],
+  proxy_set_shared_data: [1, 3],
+  proxy_register_shared_queue: [1],
+  proxy_resolve_shared_queue: [1, 3],
+  proxy_enqueue_shared_queue: [2],
+  proxy_get_header_map_value: [2],
+  proxy_add_header_map_value: [2, 4],
+  proxy_replace_header_map_value: [2, 4],
+  proxy_remove_header_map_value: [2],
+  proxy_set_header_map_pairs: [2],
+  proxy_set_buffer_bytes: [4],
+  proxy_http_call: [1, 3, 5, 7],
+  proxy_grpc_call: [1, 3, 5, 7, 9],
+  proxy_grpc_stream: [1, 3, 5, 7],
+  proxy_grpc_send: [2],
+  proxy_define_metric: [2],
+  proxy_call_foreign_function: [1, 3],
 };
 
-/** Argument index pairs (pointer to the returned pointer, pointer to the returned size) of what the host copies in. */
-const OUTPUTS: Record<string, Array<[number, number]>> = {
-  proxy_get_property: [[2, 3]],
-  proxy_get_shared_data: [[2, 3]],
-  proxy_dequeue_shared_queue: [[1, 2]],
-  proxy_get_header_map_value: [[3, 4]],
-  proxy_get_header_map_pairs: [[1, 2]],
-  proxy_get_buffer_bytes: [[3, 4]],
-  proxy_get_status: [[1, 2]],
-  proxy_call_foreign_function: [[4, 5]],
-  proxy_get_configuration: [[0, 1]],
+/**
+ * Per host function, the argument index of each size pointer it writes back for a value it copies into the
+ * guest (the pointer to the returned pointer is the argument before it).
+ */
+const OUTPUT_SIZE_PTRS: Record<string, number[]> = {
+  proxy_get_property: [3],
+  proxy_get_shared_data: [3],
+  proxy_dequeue_shared_queue: [2],
+  proxy_get_header_map_value: [4],
+  proxy_get_header_map_pairs: [2],
+  proxy_get_buffer_bytes: [4],
+  proxy_get_status: [2],
+  proxy_call_foreign_function: [5],
+  proxy_get_configuration: [1],
 };
 
 /** Counts for one host function. */
@@ -89,7 +92,7 @@ export class BoundaryProfile {
     return {
       hostCalls: round(calls / n), bytesIn: round(bytesIn / n), bytesOut: round(bytesOut / n),
       mallocs: round(this.mallocs / n), callbacks: round(callbacks / n), byFunction,
-      byCallback: Object.fromEntries([...this.callbacks].filter(([, v]) => v > 0).map(([k, v]) => [k, round(v / n)])),
+      byCallback: Object.fromEntries([...this.callbacks].map(([k, v]) => [k, round(v / n)])),
     };
   }
 
@@ -99,19 +102,19 @@ export class BoundaryProfile {
    */
   wrap(name: string, f: (...args: number[]) => number, mem: () => DataView): (...args: number[]) => number {
     const short = name.startsWith("env.") ? name.slice(4) : name;
-    const inputs = INPUTS[short] ?? [];
-    const outputs = OUTPUTS[short] ?? [];
+    const inputs = INPUT_SIZES[short] ?? [];
+    const outputs = OUTPUT_SIZE_PTRS[short] ?? [];
     let c = this.calls.get(short);
     if (!c) this.calls.set(short, (c = { calls: 0, bytesIn: 0, bytesOut: 0 }));
     const count = c;
     return (...args: number[]): number => {
       count.calls++;
-      for (const [, s] of inputs) count.bytesIn += args[s] >>> 0;
+      for (const i of inputs) count.bytesIn += args[i] >>> 0;
       const r = f(...args);
       if (r === 0 && outputs.length > 0) {
         const dv = mem();
-        for (const [, s] of outputs) {
-          const at = args[s] >>> 0;
+        for (const i of outputs) {
+          const at = args[i] >>> 0;
           if (at + 4 <= dv.byteLength) count.bytesOut += dv.getUint32(at, true);
         }
       }
